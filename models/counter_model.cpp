@@ -54,7 +54,8 @@ INTERLEAVE_MODEL((CountSuite<RacyCounter, 2, 1, race>), "counter.racy_plain.2x1"
                  Search::deepen(3));
 INTERLEAVE_MODEL((CountSuite<RelaxedRacyCounter, 2, 1, lost>), "counter.racy_relaxed.2x1",
                  "counter.racy_relaxed",
-                 "read/pause/write on relaxed atomics loses an update: 2 threads x 1 increment end below 2",
+                 "read/pause/write on relaxed atomics loses an update: 2 threads x 1 increment end below 2 "
+                 "(with no preemption at all: a relaxed load may read a stale value)",
                  Search::deepen(3));
 INTERLEAVE_MODEL((CountSuite<RelaxedRacyCounter, 2, 5, lost>), "counter.racy_relaxed.2x5",
                  "counter.racy_relaxed",

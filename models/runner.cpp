@@ -244,8 +244,10 @@ Outcome run_model(const Model& m, const Search& s) {
       o.verdict = m.expected == rl::test_result_data_race ? "race found"
                   : m.expected == rl::test_result_deadlock ? "deadlock found"
                                                            : "bug found";
-      std::string how = iterative ? std::to_string(b) + (b == 1 ? " preemption" : " preemptions")
-                                  : (s.mode == Mode::full ? "full search" : "random scheduler");
+      std::string how =
+          iterative ? std::to_string(b) + (b == 1 ? " preemption" : " preemptions") +
+                          " (context-bound search, bounds 0.." + std::to_string(b) + ")"
+                    : (s.mode == Mode::full ? "full search" : "random scheduler");
       o.detail = std::string(rl::test_result_str(r.result)) + ", " + how + ", " +
                  thousands(total) + " executions, history replayable";
       o.history = normalise(r.output);
