@@ -158,7 +158,7 @@ class Queue {
       if (shutdown_.load()) throw queue_shut_down("Queue::try_get: the queue is shut down and empty");
       return std::nullopt;
     }
-    return std::optional<T>(take_front());
+    return take_front<std::optional<T>>();
   }
 
   // std::nullopt when the queue is still empty after `timeout`.
@@ -174,7 +174,7 @@ class Queue {
         return std::nullopt;
       }
     }
-    return std::optional<T>(take_front());
+    return take_front<std::optional<T>>();
   }
 
   // --- task accounting -----------------------------------------------------
@@ -304,10 +304,12 @@ class Queue {
     not_empty_.notify_one();
   }
 
-  // Constructs the result directly in the caller's object from the front
-  // item, then pops it. If the construction throws, the item stays and the
-  // wake-up this getter took goes to the next one.
-  T take_front() INTERLEAVE_REQUIRES(mu_) {
+  // Constructs the result (T, or std::optional<T> in place) directly in the
+  // caller's object from the front item, then pops it: no further move can
+  // throw once the item has left the queue. If the construction throws, the
+  // item stays and the wake-up this getter took goes to the next one.
+  template <class R = T>
+  R take_front() INTERLEAVE_REQUIRES(mu_) {
     struct Finish {
       Queue& q;
       int exceptions = std::uncaught_exceptions();
@@ -320,7 +322,10 @@ class Queue {
         }
       }
     } finish{*this};
-    return T(std::move_if_noexcept(items_.front()));
+    if constexpr (std::is_same_v<R, T>)
+      return T(std::move_if_noexcept(items_.front()));
+    else
+      return R(std::in_place, std::move_if_noexcept(items_.front()));
   }
 
   // The broken twin's pieces, kept apart so the race has one line to name.
