@@ -257,42 +257,63 @@ class relacy_var {
 
 // A model thread: Relacy's dynamic thread running a callable. The test suite
 // must declare enough `dynamic_thread_count` for the threads impl code starts.
+//
+// The adapter's own bookkeeping (the callable's copy, the rl::dyn_thread)
+// lives in C-heap memory that Relacy does not track: Relacy explores every
+// free() of model memory as a choice (reuse now or later, for ABA), and the
+// adapter's frees are not the code under test; counting them would double
+// the executions explored for every thread started.
 class relacy_thread {
  public:
   relacy_thread() noexcept = default;
   template <class F>
   explicit relacy_thread(F&& f) {
     using Fn = std::decay_t<F>;
-    auto* heap = new Fn(std::forward<F>(f));
-    t_ = std::make_unique<rl::dyn_thread>();
-    t_->start(&trampoline<Fn>, heap);
+    void* mem = std::malloc(sizeof(Block<Fn>));
+    if (mem == nullptr) throw std::bad_alloc();
+    auto* block = ::new (mem) Block<Fn>(std::forward<F>(f));
+    b_ = block;
+    block->thread.start(&trampoline<Fn>, block);
   }
-  relacy_thread(relacy_thread&&) noexcept = default;
+  relacy_thread(relacy_thread&& o) noexcept : b_(std::exchange(o.b_, nullptr)) {}
   relacy_thread& operator=(relacy_thread&& o) noexcept {
     if (joinable()) std::terminate();
-    t_ = std::move(o.t_);
+    b_ = std::exchange(o.b_, nullptr);
     return *this;
   }
   ~relacy_thread() {
     if (joinable()) std::terminate();  // std::thread's rule
   }
-  [[nodiscard]] bool joinable() const noexcept { return t_ != nullptr; }
+  [[nodiscard]] bool joinable() const noexcept { return b_ != nullptr; }
   void join() {
     if (!joinable())
       throw std::system_error(std::make_error_code(std::errc::invalid_argument),
                               "relacy_thread::join: not joinable");
-    t_->join();
-    t_.reset();
+    b_->thread.join();
+    b_->destroy(b_);
+    std::free(b_);
+    b_ = nullptr;
   }
 
  private:
+  struct BlockBase {
+    rl::dyn_thread thread;
+    void (*destroy)(BlockBase*) = nullptr;
+  };
+  template <class Fn>
+  struct Block : BlockBase {
+    template <class F>
+    explicit Block(F&& f) : fn(std::forward<F>(f)) {
+      this->destroy = [](BlockBase* b) { static_cast<Block*>(b)->~Block(); };
+    }
+    Fn fn;
+  };
   template <class Fn>
   static void* trampoline(void* p) {
-    std::unique_ptr<Fn> fn(static_cast<Fn*>(p));
-    (*fn)();
+    static_cast<Block<Fn>*>(p)->fn();
     return nullptr;
   }
-  std::unique_ptr<rl::dyn_thread> t_;
+  BlockBase* b_ = nullptr;
 };
 
 template <bool SeqCst>
