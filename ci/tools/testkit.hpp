@@ -65,6 +65,33 @@ void check_property(const std::string& row, Testable&& testable) {
   }
 }
 
+// For a broken twin: runs a property that states what the FIXED primitive
+// guarantees, and passes only if RapidCheck falsifies it on the twin. Records
+// "twin caught: falsified after N cases, shrunk to (...)". If RapidCheck stops
+// finding the bug, the test fails.
+template <class Testable>
+void check_falsified(const std::string& row, Testable&& testable) {
+  using namespace rc::detail;
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  TestMetadata metadata;
+  metadata.id = std::string(info->test_suite_name()) + "/" + info->name();
+  metadata.description = info->name();
+  const auto result = checkTestable(std::forward<Testable>(testable), metadata);
+  if (result.template is<FailureResult>()) {
+    const auto& failure = result.template get<FailureResult>();
+    std::string example;
+    for (const auto& [type, value] : failure.counterExample)
+      example += (example.empty() ? "" : ", ") + type + " " + value;
+    cell(row, "twin caught: falsified after " + std::to_string(failure.numSuccess) +
+                  " passing cases, shrunk to (" + example + "), " + rapidcheck_settings());
+  } else {
+    std::ostringstream ss;
+    printResultMessage(result, ss);
+    ADD_FAILURE() << "the broken twin was NOT caught: the property held\n" << ss.str();
+    cell(row, "twin not caught");
+  }
+}
+
 // A child process's outcome, for stress drivers.
 struct ProcessResult {
   int exit_code = -1;      // exit status, or 128 + signal
@@ -88,6 +115,15 @@ int main(int argc, char** argv, const char* layer);
 
 #define INTERLEAVE_TEST_MAIN(layer) \
   int main(int argc, char** argv) { return ::interleave::testkit::main(argc, argv, layer); }
+
+// A property of the fixed primitive, run on its broken twin: the test passes
+// when RapidCheck falsifies it (see check_falsified).
+#define INTERLEAVE_PROP_FALSIFIED(Suite, Name, Row, ArgList)                           \
+  void interleave_prop_##Suite##_##Name ArgList;                                       \
+  TEST(Suite, Name) {                                                                  \
+    ::interleave::testkit::check_falsified(Row, &interleave_prop_##Suite##_##Name); \
+  }                                                                                    \
+  void interleave_prop_##Suite##_##Name ArgList
 
 // A RapidCheck property as a gtest test that fills `Row`'s cell.
 #define INTERLEAVE_PROP(Suite, Name, Row, ArgList)                                   \
