@@ -22,6 +22,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -43,7 +44,11 @@ int run_fixed(int parties, long gens) {
   std::vector<std::atomic<unsigned>> masks(static_cast<size_t>(gens));
   std::atomic<long> completions{0};
   std::atomic<long> early{0};  // a party saw fewer completions than its generation
-  interleave::Barrier<> barrier(parties, [&] { completions.fetch_add(1, std::memory_order_relaxed); });
+  // Objects under test live on the heap: clang's TSan pass may leave a stack
+  // object it judges not to escape uninstrumented.
+  auto owned = std::make_unique<interleave::Barrier<>>(
+      parties, [&] { completions.fetch_add(1, std::memory_order_relaxed); });
+  auto& barrier = *owned;
   std::vector<std::thread> pool;
   for (int t = 0; t < parties; ++t)
     pool.emplace_back([&] {
@@ -64,8 +69,10 @@ int run_fixed(int parties, long gens) {
 }
 
 int run_thread_local(int parties, long gens) {
-  interleave::ThreadLocal<long> local;
-  interleave::Barrier<> barrier(parties);
+  auto owned_local = std::make_unique<interleave::ThreadLocal<long>>();
+  auto owned_barrier = std::make_unique<interleave::Barrier<>>(parties);
+  auto& local = *owned_local;
+  auto& barrier = *owned_barrier;
   std::atomic<long> reads{0}, mismatches{0};
   std::vector<std::thread> pool;
   for (int t = 0; t < parties; ++t)
@@ -85,7 +92,8 @@ int run_thread_local(int parties, long gens) {
 }
 
 int run_broken(int parties, long gens) {
-  interleave::BrokenNoGenerationBarrier<> barrier(parties);
+  auto owned = std::make_unique<interleave::BrokenNoGenerationBarrier<>>(parties);
+  auto& barrier = *owned;
   std::atomic<long> passed{0};  // wait() returns, all parties
   std::vector<std::thread> pool;
   for (int t = 0; t < parties; ++t)
