@@ -73,6 +73,37 @@ struct Lifecycle : rl::test_suite<Lifecycle, 2> {
   }
 };
 
+// The smallest configuration, to 3 preemptions (full search of it does not
+// finish in a minute): one thread that sleeps, started and joined by the
+// controller, watched by an observer.
+struct LifecycleOne : rl::test_suite<LifecycleOne, 2> {
+  static const rl::thread_id_t dynamic_thread_count = 1;
+  ThreadRegistry<relacy_sync> reg;
+  Thread<relacy_sync> t1{reg, [this] { reg.sleep_for(std::chrono::milliseconds(1)); }};
+
+  void thread(unsigned id) {
+    if (id == 0) {
+      t1.start();
+      t1.join();
+      RL_ASSERT(t1.state() == S::Dead && !t1.is_alive());
+      return;
+    }
+    int last = 0;
+    for (int i = 0; i < 2; ++i) {
+      const auto listed = reg.enumerate();
+      for (const ThreadInfo& info : listed) RL_ASSERT(info.state != S::New && info.state != S::Dead);
+      const int r = rank(t1.state());
+      RL_ASSERT(r >= last);
+      last = r;
+    }
+  }
+  void after() { RL_ASSERT(reg.enumerate().empty()); }
+};
+
+INTERLEAVE_MODEL((LifecycleOne), "thread.lifecycle.1thread.bound3", "thread.lifecycle",
+                 "start/run/sleep/join of 1 thread with an observer: states follow the graph, enumerate() "
+                 "lists only started, unfinished threads",
+                 Search::bounded(3));
 INTERLEAVE_MODEL((Lifecycle), "thread.lifecycle.2threads.bound1", "thread.lifecycle",
                  "start/run/sleep/join of 2 threads (one joining the other) with an observer: states follow "
                  "the graph, enumerate() lists only started, unfinished threads",
