@@ -316,6 +316,78 @@ class relacy_thread {
   BlockBase* b_ = nullptr;
 };
 
+// std::stop_source / std::stop_token over a shared Relacy atomic. The
+// standard's contract is what is modelled: request_stop() synchronises with
+// a stop_requested() that returns true (release / acquire here; libstdc++
+// uses stronger orders). Stop callbacks are not modelled.
+struct relacy_stop_state {
+  rl::atomic<bool> requested{false};
+};
+class relacy_stop_token {
+ public:
+  relacy_stop_token() noexcept = default;
+  explicit relacy_stop_token(std::shared_ptr<relacy_stop_state> s) noexcept : s_(std::move(s)) {}
+  [[nodiscard]] bool stop_requested(loc l = loc::current()) const {
+    return s_ && s_->requested.load(rl::mo_acquire, info(l));
+  }
+  [[nodiscard]] bool stop_possible() const noexcept { return s_ != nullptr; }
+
+ private:
+  std::shared_ptr<relacy_stop_state> s_;
+};
+class relacy_stop_source {
+ public:
+  relacy_stop_source() : s_(std::make_shared<relacy_stop_state>()) {}
+  // Returns true if this call made the request (std's rule).
+  bool request_stop(loc l = loc::current()) { return !s_->requested.exchange(true, rl::mo_acq_rel, info(l)); }
+  [[nodiscard]] bool stop_requested(loc l = loc::current()) const {
+    return s_->requested.load(rl::mo_acquire, info(l));
+  }
+  [[nodiscard]] relacy_stop_token get_token() const noexcept { return relacy_stop_token(s_); }
+
+ private:
+  std::shared_ptr<relacy_stop_state> s_;
+};
+
+// std::jthread over a model thread: passes a stop token to a callable that
+// takes one; the destructor requests stop and joins.
+class relacy_jthread {
+ public:
+  relacy_jthread() noexcept = default;
+  template <class F>
+  explicit relacy_jthread(F&& f) {
+    if constexpr (std::is_invocable_v<std::decay_t<F>&, relacy_stop_token>)
+      t_ = relacy_thread([fn = std::forward<F>(f), tok = src_.get_token()]() mutable { fn(tok); });
+    else
+      t_ = relacy_thread(std::forward<F>(f));
+  }
+  relacy_jthread(relacy_jthread&&) noexcept = default;
+  relacy_jthread& operator=(relacy_jthread&& o) noexcept {  // std::jthread's: stop and join the old one
+    if (joinable()) {
+      src_.request_stop();
+      t_.join();
+    }
+    src_ = std::move(o.src_);
+    t_ = std::move(o.t_);
+    return *this;
+  }
+  ~relacy_jthread() {
+    if (joinable()) {
+      src_.request_stop();
+      t_.join();
+    }
+  }
+  [[nodiscard]] bool joinable() const noexcept { return t_.joinable(); }
+  void join() { t_.join(); }
+  bool request_stop(loc l = loc::current()) { return src_.request_stop(l); }
+  [[nodiscard]] relacy_stop_source get_stop_source() const { return src_; }
+  [[nodiscard]] relacy_stop_token get_stop_token() const { return src_.get_token(); }
+
+ private:
+  relacy_stop_source src_;
+  relacy_thread t_;
+};
+
 template <bool SeqCst>
 struct basic_relacy_sync {
   static constexpr const char* name = SeqCst ? "relacy-sc" : "relacy";
@@ -326,6 +398,9 @@ struct basic_relacy_sync {
   template <class T>
   using var = relacy_var<T>;
   using thread = relacy_thread;
+  using jthread = relacy_jthread;
+  using stop_source = relacy_stop_source;
+  using stop_token = relacy_stop_token;
   using clock = std::chrono::steady_clock;
 
   // Model threads are fibers on one OS thread: thread_local cannot tell them

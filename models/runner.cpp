@@ -374,6 +374,7 @@ int run_main(int argc, char** argv) {
       if (s.mode == Mode::random && s.iterations == 0) s.iterations = 100000;
       ++ran;
       Outcome o = run_model(m, s);
+      if (m.note) o.detail += ", " + m.note();
       std::cout << (o.passed ? "PASS " : "FAIL ") << m.name << " [" << m.row << "]: " << o.verdict
                 << " — " << o.detail << "\n    claim: " << m.claim << "\n";
       if (!no_history || !o.passed) print_history(std::cout, o);

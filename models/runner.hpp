@@ -42,6 +42,9 @@ struct Model {
   Search search;
   rl::test_result_e expected = rl::test_result_success;
   bool (*simulate)(rl::test_params&) = nullptr;
+  // Optional: a figure the last search measured (e.g. how many distinct
+  // outcomes it saw), appended to the verdict's detail.
+  std::string (*note)() = nullptr;
 };
 
 std::vector<Model>& registry();

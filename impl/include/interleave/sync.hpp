@@ -19,6 +19,9 @@
 //   Sync::var<T>                  plain shared data: load()/store(); a checker
 //                                 can watch it for data races, zero cost here
 //   Sync::thread                  a joinable thread running a callable
+//   Sync::jthread, stop_source,   std::jthread / std::stop_source /
+//     stop_token                  std::stop_token (request_stop synchronises
+//                                 with a stop_requested() that returns true)
 //   Sync::thread_index()          a small integer naming the calling thread,
 //                                 for thread-local data that a checker whose
 //                                 threads are fibers can still tell apart
@@ -37,6 +40,7 @@
 #include <cstddef>
 #include <mutex>
 #include <source_location>
+#include <stop_token>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -244,6 +248,9 @@ struct std_sync {
   template <class T>
   using var = detail::plain_var<T>;
   using thread = std::thread;
+  using jthread = std::jthread;
+  using stop_source = std::stop_source;
+  using stop_token = std::stop_token;
   using clock = std::chrono::steady_clock;
 
   // A process-wide index, stable for the calling thread's lifetime and never

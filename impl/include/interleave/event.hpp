@@ -1,0 +1,149 @@
+// interleave/event.hpp — a manual-reset event: set / clear / is_set / wait /
+// wait_for, in the manner of Python's threading.Event.
+//
+// Seed scenario: "Thread communication using sending events" (one thread
+// fires, another listens).
+//
+//   Event<Sync>                    the fixed event.
+//   BrokenUnlockedCheckEvent<Sync> the broken twin: wait() reads the flag
+//                                  without the lock and then waits once
+//                                  without re-checking. The unlocked read is a
+//                                  data race (Relacy's race detector and TSan
+//                                  report it at the line marked
+//                                  `interleave:race-read event.broken_unlocked_check`),
+//                                  and a set() that lands between the check
+//                                  and the wait is a lost wake-up.
+//
+// Requires: timeouts are >= 0 (a negative timeout throws
+//   std::invalid_argument naming "timeout").
+// Guarantees:
+//   - set() makes the flag true and wakes EVERY thread blocked in wait() or
+//     wait_for() (notify_all; no lost wake-up).
+//   - What wait() returns when set() and clear() both happen before a waiter
+//     runs: a waiter that had already begun waiting when set() ran returns
+//     true even if clear() follows before it is scheduled (Python's rule; the
+//     event counts its set() calls and a waiter leaves when the count moved
+//     since it began). A thread that begins waiting after the clear() waits
+//     for the next set().
+//   - wait() returns true; wait_for(d) returns true if the flag was set when
+//     it began, or a set() happened while it waited; false if d elapsed first.
+// Memory ordering: everything a thread did before set() happens-before
+//   everything a thread does after its wait()/wait_for()/is_set() returned
+//   true because of that set() (both sides take the event's mutex).
+// Destruction: no thread may be inside wait()/wait_for() (wake them with
+//   set() and join them first).
+#pragma once
+
+#include <chrono>
+#include <mutex>
+#include <stdexcept>
+
+#include "interleave/sync.hpp"
+#include "interleave/thread_annotations.hpp"
+
+namespace interleave {
+
+namespace detail {
+template <class Rep, class Period>
+void require_non_negative_timeout(const std::chrono::duration<Rep, Period>& d, const char* who) {
+  if (d < std::chrono::duration<Rep, Period>::zero())
+    throw std::invalid_argument(std::string(who) + ": timeout must be >= 0");
+}
+}  // namespace detail
+
+template <class Sync = std_sync>
+class Event {
+ public:
+  Event() = default;
+  Event(const Event&) = delete;
+  Event& operator=(const Event&) = delete;
+
+  void set() INTERLEAVE_EXCLUDES(mu_) {
+    std::unique_lock<typename Sync::mutex> lk(mu_);
+    flag_.store(true);
+    sets_.store(sets_.load() + 1);
+    cv_.notify_all();
+  }
+  void clear() INTERLEAVE_EXCLUDES(mu_) {
+    std::unique_lock<typename Sync::mutex> lk(mu_);
+    flag_.store(false);
+  }
+  [[nodiscard]] bool is_set() const INTERLEAVE_EXCLUDES(mu_) {
+    std::unique_lock<typename Sync::mutex> lk(mu_);
+    return flag_.load();
+  }
+  // Blocks until the flag is set, or a set() happened since this call began.
+  bool wait() INTERLEAVE_EXCLUDES(mu_) {
+    std::unique_lock<typename Sync::mutex> lk(mu_);
+    const unsigned long began = sets_.load();
+    waiting_.store(waiting_.load() + 1);
+    while (!flag_.load() && sets_.load() == began) cv_.wait(lk);
+    waiting_.store(waiting_.load() - 1);
+    return true;
+  }
+  // As wait(), but gives up after `timeout`: false if no set() was seen.
+  template <class Rep, class Period>
+  bool wait_for(const std::chrono::duration<Rep, Period>& timeout) INTERLEAVE_EXCLUDES(mu_) {
+    detail::require_non_negative_timeout(timeout, "Event::wait_for");
+    const auto deadline = Sync::clock::now() + timeout;
+    std::unique_lock<typename Sync::mutex> lk(mu_);
+    const unsigned long began = sets_.load();
+    waiting_.store(waiting_.load() + 1);
+    bool seen = true;
+    while (!flag_.load() && sets_.load() == began) {
+      if (cv_.wait_until(lk, deadline) == std::cv_status::timeout) {
+        seen = flag_.load() || sets_.load() != began;
+        break;
+      }
+    }
+    waiting_.store(waiting_.load() - 1);
+    return seen;
+  }
+  // Threads currently blocked in wait()/wait_for() (for tests and monitoring).
+  [[nodiscard]] int n_waiting() const INTERLEAVE_EXCLUDES(mu_) {
+    std::unique_lock<typename Sync::mutex> lk(mu_);
+    return waiting_.load();
+  }
+
+ private:
+  mutable typename Sync::mutex mu_;
+  typename Sync::condition_variable cv_;
+  typename Sync::template var<bool> flag_ INTERLEAVE_GUARDED_BY(mu_){false};
+  typename Sync::template var<unsigned long> sets_ INTERLEAVE_GUARDED_BY(mu_){0ul};
+  typename Sync::template var<int> waiting_ INTERLEAVE_GUARDED_BY(mu_){0};
+};
+
+// The broken twin (see the header comment). Kept on purpose: its checks must
+// fail.
+template <class Sync = std_sync>
+class BrokenUnlockedCheckEvent {
+ public:
+  void set() INTERLEAVE_EXCLUDES(mu_) {
+    std::unique_lock<typename Sync::mutex> lk(mu_);
+    flag_.store(true);  // interleave:race-write event.broken_unlocked_check
+    cv_.notify_all();
+  }
+  void clear() INTERLEAVE_EXCLUDES(mu_) {
+    std::unique_lock<typename Sync::mutex> lk(mu_);
+    flag_.store(false);
+  }
+  [[nodiscard]] bool is_set() const INTERLEAVE_EXCLUDES(mu_) {
+    std::unique_lock<typename Sync::mutex> lk(mu_);
+    return flag_.load();
+  }
+  // BUG: the flag is read without the lock, and the wait does not re-check
+  // it: a set() between the two is never seen.
+  bool wait() INTERLEAVE_EXCLUDES(mu_) INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS {
+    if (flag_.load()) return true;  // interleave:race-read event.broken_unlocked_check
+    std::unique_lock<typename Sync::mutex> lk(mu_);
+    cv_.wait(lk);
+    return true;
+  }
+
+ private:
+  mutable typename Sync::mutex mu_;
+  typename Sync::condition_variable cv_;
+  typename Sync::template var<bool> flag_ INTERLEAVE_GUARDED_BY(mu_){false};
+};
+
+}  // namespace interleave

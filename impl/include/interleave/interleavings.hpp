@@ -1,0 +1,94 @@
+// interleave/interleavings.hpp — the seed's "Swapping multiple threads"
+// program: Obi-Wan prints 4 lines and Anakin 3, each pausing after every
+// line; the scheduler decides how the two streams merge.
+//
+// Seed scenario: "Swapning multiple threads" (starwars.py).
+//
+// Requires: the registry outlives the call; `pause` is a callable run after
+//   every line (the seed's sleep(0.2 * random()); a scheduling point in
+//   models).
+// Guarantees: starwars() returns after both threads have been joined; the
+//   log then holds each thread's lines in its own order, merged in some
+//   order: one of the C(7,3) = 35 merges, and nothing else (every line is
+//   printed whole, under the log's lock).
+// Memory ordering: print() and lines() synchronise through the log's mutex;
+//   lines() after the joins sees every line.
+// Destruction: no thread may be inside print().
+#pragma once
+
+#include <cstddef>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "interleave/sync.hpp"
+#include "interleave/thread.hpp"
+#include "interleave/thread_annotations.hpp"
+
+namespace interleave {
+
+// A shared output: whole lines, appended under a lock (Python's print of one
+// line).
+template <class Sync = std_sync>
+class LineLog {
+ public:
+  void print(std::string line) INTERLEAVE_EXCLUDES(mu_) {
+    std::unique_lock<typename Sync::mutex> lk(mu_);
+    lines_.push_back(std::move(line));
+    count_.store(count_.load() + 1);
+  }
+  std::vector<std::string> lines() const INTERLEAVE_EXCLUDES(mu_) {
+    std::unique_lock<typename Sync::mutex> lk(mu_);
+    return lines_;
+  }
+
+ private:
+  mutable typename Sync::mutex mu_;
+  std::vector<std::string> lines_ INTERLEAVE_GUARDED_BY(mu_);
+  typename Sync::template var<std::size_t> count_ INTERLEAVE_GUARDED_BY(mu_){0};
+};
+
+inline std::string hello_line(const std::string& name, int count) {
+  return "Hello from " + name + "! (" + std::to_string(count) + ")";
+}
+
+// The seed's program.
+template <class Sync, class Pause>
+void starwars(ThreadRegistry<Sync>& registry, LineLog<Sync>& out, Pause pause, int obi_lines = 4,
+              int ani_lines = 3) {
+  auto run = [&registry, &out, &pause](int n) {
+    Thread<Sync>* t = registry.current_thread();
+    for (int count = 0; count < n; ++count) {
+      out.print(hello_line(t->name(), count));
+      pause();
+    }
+  };
+  Thread<Sync> obi(registry, [&run, obi_lines] { run(obi_lines); }, "Obi-Wan");
+  Thread<Sync> ani(registry, [&run, ani_lines] { run(ani_lines); }, "Anakin");
+  obi.start();
+  ani.start();
+  obi.join();
+  ani.join();
+}
+
+// If `lines` is a merge of Obi-Wan's obi_lines lines and Anakin's ani_lines
+// lines, each in its own order: the bit mask of the positions Anakin
+// printed (bit i = line i). Otherwise -1.
+inline long merge_mask(const std::vector<std::string>& lines, int obi_lines = 4, int ani_lines = 3) {
+  if (lines.size() != static_cast<std::size_t>(obi_lines + ani_lines) || lines.size() > 62) return -1;
+  int obi = 0, ani = 0;
+  long mask = 0;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    if (obi < obi_lines && lines[i] == hello_line("Obi-Wan", obi)) {
+      ++obi;
+    } else if (ani < ani_lines && lines[i] == hello_line("Anakin", ani)) {
+      ++ani;
+      mask |= 1L << i;
+    } else {
+      return -1;
+    }
+  }
+  return mask;
+}
+
+}  // namespace interleave

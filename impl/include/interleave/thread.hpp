@@ -1,0 +1,293 @@
+// interleave/thread.hpp — a thread object with a name, a lifecycle and a
+// registry, in the manner of Python's threading.Thread, current_thread() and
+// enumerate().
+//
+// Seed scenarios: "States of thread" (New, Runnable, Running, Not-running,
+// Dead) and "Starting a thread" (name, start, join, is_alive, status).
+//
+// States and the only transitions a Thread makes:
+//
+//   New --start()--> Runnable --scheduled--> Running --target returns--> Dead
+//                                            Running <--> NotRunning
+//
+// NotRunning: the thread is blocked in this project's lifecycle primitives —
+// ThreadRegistry::sleep_for(), or join()/join_for() of another Thread — and
+// goes back to Running when it returns. (Blocking in other primitives, or
+// being preempted by the OS, is not visible here.)
+//
+// ThreadRegistry: the set of Threads one program (or one model execution)
+// knows. current_thread() is the Thread whose target the caller is running
+// (nullptr for a thread not started by a Thread, like main). enumerate() is a
+// snapshot of started, not yet finished threads, each with its state, taken
+// under the registry's lock: it never lists an unstarted or a finished (so
+// never a joined) thread.
+//
+// Requires: the registry outlives its Threads; a Thread's target is a
+//   callable. start() at most once (std::logic_error "already started");
+//   join()/join_for() only after start() (std::logic_error "not started") and
+//   never from the thread itself (std::logic_error "cannot join itself");
+//   timeouts >= 0 (std::invalid_argument naming "timeout").
+// Guarantees:
+//   - Every state change follows the graph above (an illegal one throws
+//     std::logic_error — it would be a bug in this file).
+//   - join() returns once the target has returned (state Dead); join_for(d)
+//     returns whether it did within d. Joining twice, or from several
+//     threads, is allowed. An exception escaping the target is kept
+//     (exception()) and does not terminate the program.
+//   - Default names are "Thread-N", N = 1, 2, ... per registry.
+// Memory ordering: everything before start() happens-before the target;
+//   everything the target did happens-before the return of a join()/
+//   join_for() that returns true (the registry's mutex, then the OS join).
+// Destruction: a started Thread that was not joined is joined by its
+//   destructor (never detached: its target may use the Thread object).
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <exception>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "interleave/sync.hpp"
+#include "interleave/thread_annotations.hpp"
+
+namespace interleave {
+
+enum class ThreadState { New, Runnable, Running, NotRunning, Dead };
+
+inline const char* to_string(ThreadState s) {
+  switch (s) {
+    case ThreadState::New: return "New";
+    case ThreadState::Runnable: return "Runnable";
+    case ThreadState::Running: return "Running";
+    case ThreadState::NotRunning: return "NotRunning";
+    case ThreadState::Dead: return "Dead";
+  }
+  return "?";
+}
+
+// The edges of the state graph.
+inline bool allowed_transition(ThreadState from, ThreadState to) {
+  using S = ThreadState;
+  return (from == S::New && to == S::Runnable) || (from == S::Runnable && to == S::Running) ||
+         (from == S::Running && to == S::NotRunning) || (from == S::NotRunning && to == S::Running) ||
+         (from == S::Running && to == S::Dead);
+}
+
+template <class Sync>
+class Thread;
+
+struct ThreadInfo {
+  std::string name;
+  ThreadState state;
+};
+
+template <class Sync = std_sync>
+class ThreadRegistry {
+ public:
+  ThreadRegistry() = default;
+  ThreadRegistry(const ThreadRegistry&) = delete;
+  ThreadRegistry& operator=(const ThreadRegistry&) = delete;
+
+  // The Thread whose target the caller runs; nullptr otherwise.
+  Thread<Sync>* current_thread() const INTERLEAVE_EXCLUDES(mu_) {
+    std::unique_lock<typename Sync::mutex> lk(mu_);
+    return current_locked();
+  }
+  // Started, not yet finished threads, with their states, in start order.
+  std::vector<ThreadInfo> enumerate() const INTERLEAVE_EXCLUDES(mu_) {
+    std::unique_lock<typename Sync::mutex> lk(mu_);
+    std::vector<ThreadInfo> out;
+    for (const Thread<Sync>* t : alive_) out.push_back({t->name_, Thread<Sync>::state_of(t)});
+    return out;
+  }
+  std::size_t active_count() const INTERLEAVE_EXCLUDES(mu_) {
+    std::unique_lock<typename Sync::mutex> lk(mu_);
+    return alive_.size();
+  }
+  // Sleeps; the calling Thread (if any) is NotRunning meanwhile.
+  template <class Rep, class Period>
+  void sleep_for(const std::chrono::duration<Rep, Period>& d) INTERLEAVE_EXCLUDES(mu_) {
+    if (d < std::chrono::duration<Rep, Period>::zero())
+      throw std::invalid_argument("ThreadRegistry::sleep_for: timeout must be >= 0");
+    Thread<Sync>* me = block_current();
+    Sync::sleep_for(d);
+    unblock(me);
+  }
+
+ private:
+  friend class Thread<Sync>;
+
+  Thread<Sync>* current_locked() const INTERLEAVE_REQUIRES(mu_) {
+    auto it = running_.find(Sync::thread_index());
+    return it == running_.end() ? nullptr : it->second;
+  }
+  Thread<Sync>* block_current() INTERLEAVE_EXCLUDES(mu_) {
+    std::unique_lock<typename Sync::mutex> lk(mu_);
+    Thread<Sync>* me = current_locked();
+    if (me) Thread<Sync>::transition_of(me, ThreadState::NotRunning);
+    return me;
+  }
+  void unblock(Thread<Sync>* me) INTERLEAVE_EXCLUDES(mu_) {
+    std::unique_lock<typename Sync::mutex> lk(mu_);
+    if (me) Thread<Sync>::transition_of(me, ThreadState::Running);
+  }
+
+  mutable typename Sync::mutex mu_;
+  typename Sync::condition_variable died_;  // notified when any thread becomes Dead
+  std::vector<Thread<Sync>*> alive_ INTERLEAVE_GUARDED_BY(mu_);
+  std::map<std::size_t, Thread<Sync>*> running_ INTERLEAVE_GUARDED_BY(mu_);  // by Sync::thread_index()
+  typename Sync::template var<unsigned long> created_ INTERLEAVE_GUARDED_BY(mu_){0ul};
+};
+
+template <class Sync = std_sync>
+class Thread {
+ public:
+  Thread(ThreadRegistry<Sync>& registry, std::function<void()> target, std::string name = {})
+      : reg_(registry), target_(std::move(target)), name_(take_name(registry, std::move(name))) {
+    if (!target_) throw std::invalid_argument("Thread: target must be a callable, got an empty function");
+  }
+  Thread(const Thread&) = delete;
+  Thread& operator=(const Thread&) = delete;
+  ~Thread() {
+    if (started_) join();
+  }
+
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+
+  // The OS thread is created under the registry's lock, so a joiner (who
+  // must take the lock first) always finds it assigned.
+  void start() INTERLEAVE_EXCLUDES(reg_.mu_) {
+    std::unique_lock<typename Sync::mutex> lk(reg_.mu_);
+    if (state_.load() != static_cast<int>(ThreadState::New))
+      throw std::logic_error("Thread::start: '" + name_ + "' already started");
+    transition(ThreadState::Runnable);
+    reg_.alive_.push_back(this);
+    started_ = true;
+    os_thread_ = typename Sync::thread([this] { run(); });
+  }
+
+  void join() INTERLEAVE_EXCLUDES(reg_.mu_) {
+    std::unique_lock<typename Sync::mutex> lk(reg_.mu_);
+    check_joinable_locked("join");
+    Thread* me = reg_.current_locked();
+    if (me) transition_of(me, ThreadState::NotRunning);
+    while (state_.load() != static_cast<int>(ThreadState::Dead)) reg_.died_.wait(lk);
+    if (me) transition_of(me, ThreadState::Running);
+    // The first joiner to see Dead joins the OS thread (outside the lock: the
+    // thread may still be leaving run()); later joiners have nothing to do.
+    if (!join_claimed_) {
+      join_claimed_ = true;
+      lk.unlock();
+      os_thread_.join();
+    }
+  }
+
+  // Whether the thread finished within `timeout`.
+  template <class Rep, class Period>
+  bool join_for(const std::chrono::duration<Rep, Period>& timeout) INTERLEAVE_EXCLUDES(reg_.mu_) {
+    if (timeout < std::chrono::duration<Rep, Period>::zero())
+      throw std::invalid_argument("Thread::join_for: timeout must be >= 0");
+    const auto deadline = Sync::clock::now() + timeout;
+    std::unique_lock<typename Sync::mutex> lk(reg_.mu_);
+    check_joinable_locked("join_for");
+    Thread* me = reg_.current_locked();
+    if (me) transition_of(me, ThreadState::NotRunning);
+    while (state_.load() != static_cast<int>(ThreadState::Dead)) {
+      if (reg_.died_.wait_until(lk, deadline) == std::cv_status::timeout) break;
+    }
+    if (me) transition_of(me, ThreadState::Running);
+    if (state_.load() != static_cast<int>(ThreadState::Dead)) return false;
+    if (!join_claimed_) {
+      join_claimed_ = true;
+      lk.unlock();
+      os_thread_.join();
+    }
+    return true;
+  }
+
+  [[nodiscard]] ThreadState state() const INTERLEAVE_EXCLUDES(reg_.mu_) {
+    std::unique_lock<typename Sync::mutex> lk(reg_.mu_);
+    return static_cast<ThreadState>(state_.load());
+  }
+  [[nodiscard]] bool is_alive() const INTERLEAVE_EXCLUDES(reg_.mu_) {
+    const ThreadState s = state();
+    return s != ThreadState::New && s != ThreadState::Dead;
+  }
+  // The exception that escaped the target, if any (read after join()).
+  [[nodiscard]] std::exception_ptr exception() const INTERLEAVE_EXCLUDES(reg_.mu_) {
+    std::unique_lock<typename Sync::mutex> lk(reg_.mu_);
+    return error_;
+  }
+
+ private:
+  friend class ThreadRegistry<Sync>;
+
+  static std::string take_name(ThreadRegistry<Sync>& reg, std::string name) INTERLEAVE_EXCLUDES(reg.mu_) {
+    std::unique_lock<typename Sync::mutex> lk(reg.mu_);
+    const unsigned long n = reg.created_.load() + 1;
+    reg.created_.store(n);
+    return name.empty() ? "Thread-" + std::to_string(n) : std::move(name);
+  }
+
+  void transition(ThreadState to) INTERLEAVE_REQUIRES(reg_.mu_) {
+    const auto from = static_cast<ThreadState>(state_.load());
+    if (!allowed_transition(from, to))
+      throw std::logic_error(std::string("Thread '") + name_ + "': illegal state transition " + to_string(from) +
+                             " -> " + to_string(to));
+    state_.store(static_cast<int>(to));
+  }
+
+  void check_joinable_locked(const char* what) INTERLEAVE_REQUIRES(reg_.mu_) {
+    if (state_.load() == static_cast<int>(ThreadState::New))
+      throw std::logic_error(std::string("Thread::") + what + ": '" + name_ + "' was not started");
+    if (reg_.current_locked() == this)
+      throw std::logic_error(std::string("Thread::") + what + ": '" + name_ + "' cannot join itself");
+  }
+
+  // Another Thread of the same registry (found through current_locked(), so
+  // its state is guarded by the registry mutex the caller holds; the analysis
+  // cannot see that two Threads share one registry).
+  static void transition_of(Thread* t, ThreadState to) INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS {
+    t->transition(to);
+  }
+  static ThreadState state_of(const Thread* t) INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS {
+    return static_cast<ThreadState>(t->state_.load());
+  }
+
+  void run() INTERLEAVE_EXCLUDES(reg_.mu_) {
+    {
+      std::unique_lock<typename Sync::mutex> lk(reg_.mu_);
+      reg_.running_[Sync::thread_index()] = this;
+      transition(ThreadState::Running);
+    }
+    std::exception_ptr error;
+    try {
+      target_();
+    } catch (...) {
+      error = std::current_exception();
+    }
+    std::unique_lock<typename Sync::mutex> lk(reg_.mu_);
+    error_ = error;
+    transition(ThreadState::Dead);
+    reg_.running_.erase(Sync::thread_index());
+    reg_.alive_.erase(std::find(reg_.alive_.begin(), reg_.alive_.end(), this));
+    reg_.died_.notify_all();
+  }
+
+  ThreadRegistry<Sync>& reg_;
+  const std::function<void()> target_;
+  const std::string name_;
+  typename Sync::template var<int> state_ INTERLEAVE_GUARDED_BY(reg_.mu_){static_cast<int>(ThreadState::New)};
+  std::exception_ptr error_ INTERLEAVE_GUARDED_BY(reg_.mu_);
+  bool join_claimed_ INTERLEAVE_GUARDED_BY(reg_.mu_) = false;
+  bool started_ = false;  // touched by the starting thread and the destructor only
+  typename Sync::thread os_thread_;
+};
+
+}  // namespace interleave

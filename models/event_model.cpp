@@ -1,0 +1,133 @@
+// models/event_model.cpp — the event (seed: "Thread communication using
+// sending events"), instantiated from impl/include/interleave/event.hpp.
+//
+// What this cannot see: real time (a wait_for may time out at any scheduling
+// point, whatever its duration), and events not built from the backend.
+#include "relacy_sync.hpp"
+//
+#include "interleave/event.hpp"
+#include "runner.hpp"
+
+namespace interleave::models {
+namespace {
+
+// 1 setter, W waiters that call wait(): every waiter returns true. A lost
+// wake-up would leave a waiter blocked forever, which Relacy reports as a
+// deadlock (all threads blocked) — so a passing search means none is lost.
+template <unsigned Waiters>
+struct SetWakesEveryWaiter : rl::test_suite<SetWakesEveryWaiter<Waiters>, 1 + Waiters> {
+  Event<relacy_sync> ev;
+  bool returned[1 + Waiters] = {};  // each thread writes only its own slot
+
+  void thread(unsigned t) {
+    if (t == 0) {
+      ev.set();
+    } else {
+      returned[t] = ev.wait();
+    }
+  }
+  void after() {
+    for (unsigned t = 1; t <= Waiters; ++t) RL_ASSERT(returned[t]);
+    RL_ASSERT(ev.is_set());
+  }
+};
+
+// 1 setter that sets and then clears at once, 2 waiters. The setter fires
+// only once both waiters are blocked (it polls n_waiting(), a scheduling
+// point each time): set() must wake both even though clear() follows before
+// either is scheduled (the documented rule), and the event ends clear.
+struct SetThenClearWakesWaitersAlreadyWaiting : rl::test_suite<SetThenClearWakesWaitersAlreadyWaiting, 3> {
+  Event<relacy_sync> ev;
+  bool returned[3] = {};
+
+  void thread(unsigned t) {
+    if (t == 0) {
+      while (ev.n_waiting() < 2) relacy_sync::yield();
+      ev.set();
+      ev.clear();
+    } else {
+      returned[t] = ev.wait();
+    }
+  }
+  void after() {
+    RL_ASSERT(returned[1] && returned[2]);
+    RL_ASSERT(!ev.is_set());
+  }
+};
+
+// A clear() racing with set() and the waiters, from its own thread; the
+// setter sets again at the end so the event ends set. Whatever the order,
+// every waiter returns (none sleeps through the final set()).
+struct RacingClearLosesNoWakeup : rl::test_suite<RacingClearLosesNoWakeup, 4> {
+  Event<relacy_sync> ev;
+  bool returned[4] = {};
+
+  void thread(unsigned t) {
+    if (t == 0) {
+      ev.set();
+    } else if (t == 1) {
+      ev.clear();
+      ev.set();
+    } else {
+      returned[t] = ev.wait();
+    }
+  }
+  void after() {
+    RL_ASSERT(returned[2] && returned[3]);
+    RL_ASSERT(ev.is_set());
+  }
+};
+
+// wait_for with a timeout (which Relacy may fire at any scheduling point):
+// if set() had returned before wait_for began, wait_for returns true; if it
+// returns true, the event is set; it never leaves itself counted as waiting.
+struct WaitForTimesOutOnlyBeforeSet : rl::test_suite<WaitForTimesOutOnlyBeforeSet, 2> {
+  Event<relacy_sync> ev;
+  relacy_sync::atomic<int> set_done{0};
+  bool got = false;
+  int set_before_wait = 0;
+
+  void thread(unsigned t) {
+    if (t == 0) {
+      ev.set();
+      set_done.store(1, std::memory_order_seq_cst);
+    } else {
+      set_before_wait = set_done.load(std::memory_order_seq_cst);
+      got = ev.wait_for(std::chrono::milliseconds(10));
+    }
+  }
+  void after() {
+    if (set_before_wait) RL_ASSERT(got);
+    if (got) RL_ASSERT(ev.is_set());
+    RL_ASSERT(ev.n_waiting() == 0);
+  }
+};
+
+// The broken twin: the unlocked read of the flag is a data race.
+struct BrokenUnlockedCheck : rl::test_suite<BrokenUnlockedCheck, 3, rl::test_result_data_race> {
+  BrokenUnlockedCheckEvent<relacy_sync> ev;
+  void thread(unsigned t) {
+    if (t == 0)
+      ev.set();
+    else
+      ev.wait();
+  }
+};
+
+INTERLEAVE_MODEL((SetWakesEveryWaiter<2>), "event.set_wakes_2_waiters.full", "event",
+                 "1 setter, 2 waiters: set() wakes every waiter, no lost wake-up", Search::full());
+INTERLEAVE_MODEL((SetWakesEveryWaiter<3>), "event.set_wakes_3_waiters.bound3", "event",
+                 "1 setter, 3 waiters: set() wakes every waiter", Search::bounded(3));
+INTERLEAVE_MODEL((RacingClearLosesNoWakeup), "event.racing_clear.bound2", "event",
+                 "set(), a racing clear()+set(), 2 waiters: every waiter returns", Search::bounded(2));
+INTERLEAVE_MODEL((SetThenClearWakesWaitersAlreadyWaiting), "event.set_then_clear.bound3", "event",
+                 "set() then clear() at once still wakes both waiters already waiting (Python's rule)",
+                 Search::bounded(3));
+INTERLEAVE_MODEL((WaitForTimesOutOnlyBeforeSet), "event.wait_for.full", "event",
+                 "wait_for returns true only with the event set, and never leaves a waiter counted",
+                 Search::full());
+INTERLEAVE_MODEL((BrokenUnlockedCheck), "event.broken_unlocked_check.1x2", "event.broken_unlocked_check",
+                 "checking the flag outside the lock is a data race on the flag", Search::deepen(2));
+
+}  // namespace
+}  // namespace interleave::models

@@ -1,0 +1,202 @@
+// property_tests/barrier_props.cpp — the cyclic barrier and thread-local data
+// on real threads (seed: "A thread's local data").
+//
+// What this cannot see: interleavings the OS does not happen to produce (the
+// models cover those). Worker threads only record what they saw; every
+// assertion runs on the test's own thread after the joins.
+#include <interleave/barrier.hpp>
+#include <interleave/thread_local.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "testkit.hpp"
+
+namespace interleave {
+namespace {
+
+using namespace std::chrono_literals;
+
+template <class B>
+void until_waiting(const B& b, int n) {
+  while (b.n_waiting() < n) std::this_thread::yield();
+}
+
+INTERLEAVE_PROP(BarrierProps, every_generation_hands_out_each_index_once_after_its_action, "barrier", ()) {
+  const int n = *rc::gen::inRange(1, 9);
+  const int rounds = *rc::gen::inRange(1, 30);
+  std::atomic<int> completions{0};
+  Barrier<> barrier(n, [&] { completions.fetch_add(1, std::memory_order_relaxed); });
+  // seen[t][r] = {index, completions observed right after wait}
+  std::vector<std::vector<std::pair<int, int>>> seen(static_cast<size_t>(n));
+  std::vector<std::thread> pool;
+  for (int t = 0; t < n; ++t)
+    pool.emplace_back([&, t] {
+      for (int r = 0; r < rounds; ++r) {
+        const int idx = static_cast<int>(barrier.wait());
+        seen[static_cast<size_t>(t)].emplace_back(idx, completions.load(std::memory_order_relaxed));
+      }
+    });
+  for (auto& th : pool) th.join();
+  RC_ASSERT(completions.load() == rounds);
+  RC_ASSERT(barrier.generation() == static_cast<unsigned long>(rounds));
+  for (int r = 0; r < rounds; ++r) {
+    std::vector<int> count(static_cast<size_t>(n), 0);
+    for (int t = 0; t < n; ++t) {
+      const auto [idx, done] = seen[static_cast<size_t>(t)][static_cast<size_t>(r)];
+      RC_ASSERT(idx >= 0 && idx < n);
+      ++count[static_cast<size_t>(idx)];
+      // generation r's action ran before release; r+1's cannot have run
+      // before this thread arrived at r+1.
+      RC_ASSERT(done == r + 1);
+    }
+    for (int c : count) RC_ASSERT(c == 1);
+  }
+}
+
+INTERLEAVE_PROP(BarrierProps, abort_wakes_every_waiter_and_reset_makes_it_usable, "barrier", ()) {
+  const int n = *rc::gen::inRange(2, 9);
+  const int waiters = *rc::gen::inRange(1, n);  // fewer than n: the generation cannot complete
+  Barrier<> barrier(n);
+  std::vector<char> threw(static_cast<size_t>(waiters), 0);
+  std::vector<std::thread> pool;
+  for (int w = 0; w < waiters; ++w)
+    pool.emplace_back([&, w] {
+      try {
+        barrier.wait();
+      } catch (const BrokenBarrierError&) {
+        threw[static_cast<size_t>(w)] = 1;
+      }
+    });
+  until_waiting(barrier, waiters);
+  barrier.abort();
+  for (auto& th : pool) th.join();
+  for (char c : threw) RC_ASSERT(c == 1);
+  RC_ASSERT(barrier.broken());
+  bool later_threw = false;
+  try {
+    barrier.wait();
+  } catch (const BrokenBarrierError&) {
+    later_threw = true;
+  }
+  RC_ASSERT(later_threw);
+  barrier.reset();
+  RC_ASSERT(!barrier.broken());
+  std::vector<int> idx(static_cast<size_t>(n), -1);
+  pool.clear();
+  for (int t = 0; t < n; ++t) pool.emplace_back([&, t] { idx[static_cast<size_t>(t)] = static_cast<int>(barrier.wait()); });
+  for (auto& th : pool) th.join();
+  std::sort(idx.begin(), idx.end());
+  for (int t = 0; t < n; ++t) RC_ASSERT(idx[static_cast<size_t>(t)] == t);
+}
+
+// n parties, one of which uses wait_for: either the generation completes for
+// all (distinct indices) or the barrier breaks for all; with only n-1 parties
+// ever arriving, wait_for always breaks it.
+INTERLEAVE_PROP(BarrierProps, wait_for_timeout_breaks_the_barrier_for_everyone, "barrier", ()) {
+  const int n = *rc::gen::inRange(1, 9);
+  const bool all_arrive = *rc::gen::arbitrary<bool>();
+  const int micros = *rc::gen::inRange(0, 3000);
+  Barrier<> barrier(n);
+  const int arriving = all_arrive ? n : n - 1;  // besides the timed one: arriving - 1
+  std::vector<int> idx(static_cast<size_t>(arriving), -1);  // -1: broken
+  std::vector<std::thread> pool;
+  for (int t = 1; t < arriving; ++t)
+    pool.emplace_back([&, t] {
+      try {
+        idx[static_cast<size_t>(t)] = static_cast<int>(barrier.wait());
+      } catch (const BrokenBarrierError&) {
+      }
+    });
+  bool timed_out = false;
+  if (arriving >= 1) {
+    try {
+      idx[0] = static_cast<int>(barrier.wait_for(std::chrono::microseconds(micros)));
+    } catch (const BrokenBarrierError& e) {
+      timed_out = std::string(e.what()).find("timed out") != std::string::npos;
+    }
+  }
+  for (auto& th : pool) th.join();
+  if (arriving == 0) return;  // n == 1 and not all arrive: nobody waited
+  const bool broke = idx[0] == -1;
+  for (int i : idx) RC_ASSERT((i == -1) == broke);  // all or nothing
+  RC_ASSERT(barrier.broken() == broke);
+  if (!all_arrive) RC_ASSERT(broke && timed_out);
+  if (!broke) {
+    std::sort(idx.begin(), idx.end());
+    for (int t = 0; t < n; ++t) RC_ASSERT(idx[static_cast<size_t>(t)] == t);
+  }
+}
+
+TEST(BarrierUnit, bad_arguments_are_refused_with_a_message) {
+  for (int parties : {0, -3}) {
+    try {
+      Barrier<> b(parties);
+      FAIL() << "Barrier(" << parties << ") did not throw";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("parties"), std::string::npos) << e.what();
+    }
+  }
+  Barrier<> b(2);
+  try {
+    b.wait_for(-1ms);
+    FAIL() << "wait_for(-1ms) did not throw";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("timeout"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(b.broken());  // bad input does not break the barrier
+}
+
+TEST(BarrierUnit, a_throwing_completion_action_breaks_the_barrier) {
+  Barrier<> b(1, [] { throw std::runtime_error("action failed"); });
+  EXPECT_THROW(b.wait(), std::runtime_error);
+  EXPECT_TRUE(b.broken());
+  EXPECT_THROW(b.wait(), BrokenBarrierError);
+}
+
+// The broken twin is right as long as nobody re-enters: one generation.
+INTERLEAVE_PROP(BarrierProps, no_generation_barrier_is_right_for_a_single_round, "barrier.broken_no_generation", ()) {
+  const int n = *rc::gen::inRange(1, 9);
+  BrokenNoGenerationBarrier<> barrier(n);
+  std::vector<int> idx(static_cast<size_t>(n), -1);
+  std::vector<std::thread> pool;
+  for (int t = 0; t < n; ++t) pool.emplace_back([&, t] { idx[static_cast<size_t>(t)] = static_cast<int>(barrier.wait()); });
+  for (auto& th : pool) th.join();
+  std::sort(idx.begin(), idx.end());
+  for (int t = 0; t < n; ++t) RC_ASSERT(idx[static_cast<size_t>(t)] == t);
+}
+
+// The seed: n threads store a random value in one ThreadLocal, meet at the
+// barrier, read their own value back; for several rounds.
+INTERLEAVE_PROP(BarrierProps, each_thread_reads_back_its_own_local_value, "barrier.thread_local", ()) {
+  const int n = *rc::gen::inRange(1, 9);
+  const int rounds = *rc::gen::inRange(1, 20);
+  const auto seed = *rc::gen::arbitrary<unsigned>();
+  ThreadLocal<int> local;
+  Barrier<> barrier(n);
+  std::vector<int> mismatches(static_cast<size_t>(n), 0);
+  std::vector<std::thread> pool;
+  for (int t = 0; t < n; ++t)
+    pool.emplace_back([&, t] {
+      std::mt19937 rng(seed + static_cast<unsigned>(t));
+      for (int r = 0; r < rounds; ++r) {
+        const int mine = static_cast<int>(rng() % 101);  // the seed's randint(0, 100)
+        local.set(mine);
+        barrier.wait();
+        if (local.get() != mine || !local.has_value()) ++mismatches[static_cast<size_t>(t)];
+        barrier.wait();  // nobody sets round r+1 before all have read round r
+      }
+    });
+  for (auto& th : pool) th.join();
+  for (int m : mismatches) RC_ASSERT(m == 0);
+  RC_ASSERT(local.size() == static_cast<size_t>(n));
+}
+
+}  // namespace
+}  // namespace interleave
+
+INTERLEAVE_TEST_MAIN("property")
