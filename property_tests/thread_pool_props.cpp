@@ -331,8 +331,8 @@ TEST(PoolUnit, map_keeps_order_and_times_out_from_the_call) {
   pool.shutdown();
   EXPECT_TRUE(timed_out);
   EXPECT_LT(ran.load(), 50) << "the tasks not started should have been cancelled";
-  testkit::cell("thread_pool", "map: 50 results in order; timeout from the call cancelled " + std::to_string(50 - ran.load()) +
-                                   " of 50 unstarted tasks");
+  testkit::cell("thread_pool", "map: 50 results in order; on a 20 ms timeout (from the call) " +
+                                   std::to_string(50 - ran.load()) + " of 50 tasks were cancelled before they started");
 }
 
 // --- the broken twins, where their bug cannot show ---------------------------
