@@ -109,11 +109,11 @@ TEST(ThreadPoolStress, as_completed_under_load_yields_each_future_once) {
 }
 
 TEST(ThreadPoolStress, wait_first_completed_loop_drains_every_future) {
-  const TsanRun r = clean_run({"wait", "8", "20000"});
-  EXPECT_EQ(fig(r, "done_seen"), 20000) << r.process.output;
-  EXPECT_EQ(fig(r, "all_done"), 20000) << r.process.output;
+  const TsanRun r = clean_run({"wait", "8", "4000"});
+  EXPECT_EQ(fig(r, "done_seen"), 4000) << r.process.output;
+  EXPECT_EQ(fig(r, "all_done"), 4000) << r.process.output;
   EXPECT_GE(fig(r, "first_exception_done"), 1) << r.process.output;
-  testkit::cell("wait", "0 TSan reports, 20,000 futures drained by " + n(fig(r, "rounds")) +
+  testkit::cell("wait", "0 TSan reports, 4,000 futures (every 11th throws) on 8 workers drained by " + n(fig(r, "rounds")) +
                             " wait(FIRST_COMPLETED) rounds; FIRST_EXCEPTION and ALL_COMPLETED exact");
 }
 
