@@ -283,10 +283,10 @@ TEST(PoolUnit, misuse_is_refused_with_a_message) {
 // Waiting on the pool's own future from its last free worker is detected.
 TEST(PoolUnit, waiting_on_own_future_from_a_saturated_pool_is_detected) {
   for (int workers : {1, 2, 3}) {
-    ThreadPool<> pool(workers, "sat");
     Gate all_in;
     std::atomic<int> in{0};
     std::atomic<int> detected{0};
+    ThreadPool<> pool(workers, "sat");
     std::vector<Future<int>> outer;
     // Every worker runs a task that waits on a task queued behind them.
     for (int w = 0; w < workers; ++w)
@@ -313,12 +313,12 @@ TEST(PoolUnit, waiting_on_own_future_from_a_saturated_pool_is_detected) {
 // map: results in order; the timeout counts from the call; a timed-out map
 // cancels what has not started.
 TEST(PoolUnit, map_keeps_order_and_times_out_from_the_call) {
+  Gate gate;
   ThreadPool<> pool(3);
   std::vector<int> xs(50);
   for (int i = 0; i < 50; ++i) xs[static_cast<std::size_t>(i)] = i;
   const auto ys = pool.map([](int x) { return 2 * x; }, xs);
   for (int i = 0; i < 50; ++i) ASSERT_EQ(ys[static_cast<std::size_t>(i)], 2 * i);
-  Gate gate;
   std::atomic<int> ran{0};
   bool timed_out = false;
   try {
@@ -468,8 +468,8 @@ INTERLEAVE_PROP(AsCompletedProps, each_future_once_already_done_first, "as_compl
   const int n = *rc::gen::inRange(1, 12);
   const int done_first = *rc::gen::inRange(0, n + 1);
   const auto picks = *rc::gen::container<std::vector<int>>(rc::gen::inRange(0, n));
-  ThreadPool<> pool(*rc::gen::inRange(1, 5));
   Gate gate;
+  ThreadPool<> pool(*rc::gen::inRange(1, 5));
   std::vector<Future<int>> base;
   for (int i = 0; i < n; ++i)
     base.push_back(i < done_first ? pool.submit([i] { return i; }) : pool.submit([&gate, i] {
@@ -493,8 +493,8 @@ INTERLEAVE_PROP(AsCompletedProps, each_future_once_already_done_first, "as_compl
 }
 
 TEST(AsCompletedUnit, expiry_names_how_many_of_how_many_are_unfinished) {
-  ThreadPool<> pool(2);
   Gate gate;
+  ThreadPool<> pool(2);
   std::vector<Future<int>> fs{pool.submit([] { return 0; })};
   for (int i = 1; i < 4; ++i) fs.push_back(pool.submit([&gate, i] { gate.pass(); return i; }));
   fs.push_back(fs[0]);
@@ -553,8 +553,8 @@ INTERLEAVE_PROP(WaitProps, return_when_holds_and_sets_partition_the_distinct_fut
 }
 
 TEST(WaitUnit, timeout_returns_the_unfinished_as_not_done) {
-  ThreadPool<> pool(2);
   Gate gate;
+  ThreadPool<> pool(2);
   std::vector<Future<int>> fs{pool.submit([] { return 0; }), pool.submit([&gate] { gate.pass(); return 1; })};
   fs[0].wait();
   const auto r = wait(fs, ALL_COMPLETED, 20ms);
