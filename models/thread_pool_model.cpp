@@ -188,8 +188,11 @@ INTERLEAVE_MODEL((PoolRun<fixed, 2, 3, false>), "thread_pool.2w3t.shutdown.bound
                  Search::bounded(3));
 INTERLEAVE_MODEL((PoolRun<fixed, 3, 5, true>), "thread_pool.3w5t.bound1", "thread_pool",
                  "the seed's size, 3 workers x 5 tasks: each runs once, values returned, <= 3 at once, <= 3 threads "
-                 "(bound 2 did not finish in 60 s)",
+                 "(bound 2 did not finish in 150 s)",
                  Search::bounded(1));
+INTERLEAVE_MODEL((PoolRun<fixed, 3, 3, true>), "thread_pool.3w3t.bound2", "thread_pool",
+                 "the seed's 3 workers x 3 tasks: each runs once, values returned, <= 3 at once, <= 3 threads",
+                 Search::bounded(2));
 INTERLEAVE_MODEL((PoolTwoSubmitters), "thread_pool.2submitters.bound1", "thread_pool",
                  "2 concurrent submitters x 2 tasks on 2 workers: each task runs once, each get() its own value",
                  Search::bounded(1));
