@@ -1,0 +1,638 @@
+// interleave/future.hpp — Future<T> / Promise<T> on the sync backend, and the
+// two ways of waiting on many futures: as_completed() and wait().
+//
+// Seed scenario: "Thread pools" (ThreadPoolExecutor.submit returns a future;
+// `as_completed(futures)` yields them as they finish). These are not
+// std::future: their whole state (status, waiters, callbacks) lives in backend
+// objects, so a Relacy model sees every access.
+//
+// Future<T, Sync>   a shared handle (copyable) on one result. States:
+//                   pending -> running -> finished, or pending -> cancelled.
+//   get()           waits, then returns the value (const T&; void for T=void)
+//                   or rethrows the task's exception; CancelledError if it
+//                   was cancelled.
+//   wait(), wait_for(d), wait_until(t)   the timed forms return done().
+//   done(), running(), cancelled()
+//   cancel()        succeeds (true) only while pending, or if already
+//                   cancelled; false once running or finished.
+//   add_done_callback(cb)   cb(const Future&) runs exactly once: in the
+//                   completing thread, in the order added, for callbacks added
+//                   before completion; at once, in the caller, if already
+//                   done. A callback that throws is reported (stderr, and
+//                   callback_errors()) and does not stop the others.
+// Promise<T, Sync>  the producing side (move-only): set_value / set_exception
+//                   (a second result is an InvalidStateError and the first is
+//                   kept), set_running_or_notify_cancel() (pending -> running,
+//                   or false if cancelled). Destroying a Promise that never
+//                   produced a result completes its future with BrokenPromise.
+// as_completed(futures[, timeout])   yields each distinct future once: those
+//                   already done first, then in completion order; when the
+//                   timeout (counted from the call) expires, throws
+//                   TimeoutError "as_completed: K (of N) futures unfinished".
+// wait(futures, FIRST_COMPLETED | FIRST_EXCEPTION | ALL_COMPLETED[, timeout])
+//                   returns {done, not_done}, each future once.
+//
+// Requires: a negative timeout is an std::invalid_argument naming `timeout`.
+//   Callbacks must not call get()/wait() on a future the completing thread
+//   itself must complete.
+// Guarantees: one transition to a done state per future; every waiter, every
+//   callback and every as_completed/wait watcher is told exactly once.
+// Memory ordering: everything the producer did before set_value /
+//   set_exception / cancel happens-before get(), wait(), a done callback or an
+//   as_completed/wait return that observes the future done (all go through the
+//   future's mutex). Timed waits that return false give no ordering.
+// Destruction: a Future handle may be destroyed at any time (the state is
+//   shared); an AsCompleted range must outlive its iteration.
+// Lock order: future -> (as_completed/wait watcher), future -> pool; nothing
+//   takes a future's lock while holding a pool's or a watcher's lock.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdio>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <unordered_set>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "interleave/sync.hpp"
+#include "interleave/thread_annotations.hpp"
+
+namespace interleave {
+
+class CancelledError : public std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+class TimeoutError : public std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+class InvalidStateError : public std::logic_error {
+  using std::logic_error::logic_error;
+};
+class BrokenPromise : public std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+// Waiting from inside a saturated pool on the pool's own future.
+class PoolDeadlockError : public std::logic_error {
+  using std::logic_error::logic_error;
+};
+
+enum class FutureStatus : int { pending = 0, running = 1, cancelled = 2, finished = 3 };
+
+enum class ReturnWhen { first_completed, first_exception, all_completed };
+inline constexpr ReturnWhen FIRST_COMPLETED = ReturnWhen::first_completed;
+inline constexpr ReturnWhen FIRST_EXCEPTION = ReturnWhen::first_exception;
+inline constexpr ReturnWhen ALL_COMPLETED = ReturnWhen::all_completed;
+
+template <class T, class Sync>
+class Future;
+template <class T, class Sync>
+class Promise;
+
+namespace detail {
+
+template <class Rep, class Period>
+void check_timeout(const std::chrono::duration<Rep, Period>& d, const char* who) {
+  if (d < std::chrono::duration<Rep, Period>::zero())
+    throw std::invalid_argument(std::string(who) + ": timeout must be >= 0, got " +
+                                std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(d).count()) +
+                                " us");
+}
+
+// Told, under the future's lock, that the future with `tag` is done.
+struct CompletionWatcher {
+  virtual void future_done(std::size_t tag, bool failed) = 0;
+
+ protected:
+  ~CompletionWatcher() = default;
+};
+
+// The pool a future belongs to: lets get() detect a wait that can never end.
+struct FutureOwner {
+  // Called with the future's lock held. Returns whether the caller is one of
+  // the owner's workers (then leave_wait_on_own_future() must follow); throws
+  // PoolDeadlockError if the wait could never end.
+  virtual bool enter_wait_on_own_future() = 0;
+  virtual void leave_wait_on_own_future() = 0;
+
+ protected:
+  ~FutureOwner() = default;
+};
+
+template <class T>
+using stored_t = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
+
+inline std::string describe(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& x) {
+    return x.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
+template <class T, class Sync>
+class FutureState {
+ public:
+  using Handle = Future<T, Sync>;
+  using Callback = std::function<void(const Handle&)>;
+
+  explicit FutureState(FutureOwner* owner) : owner_(owner) {}
+
+  int status() const INTERLEAVE_EXCLUDES(mu_) {
+    std::unique_lock<typename Sync::mutex> lk(mu_);
+    return status_.load();
+  }
+  bool done() const INTERLEAVE_EXCLUDES(mu_) { return is_done(status()); }
+
+  // Untimed wait until done; detects a wait from a saturated owner pool.
+  void wait_done(std::unique_lock<typename Sync::mutex>& lk) INTERLEAVE_REQUIRES(mu_) {
+    if (is_done(status_.load())) return;
+    const bool counted = owner_ != nullptr && owner_->enter_wait_on_own_future();
+    const int blocked = blocked_.load();
+    blocked_.store(blocked + 1);
+    do cv_.wait(lk);
+    while (!is_done(status_.load()));
+    blocked_.store(blocked_.load() - 1);
+    if (counted) owner_->leave_wait_on_own_future();
+  }
+
+  template <class Clock, class Dur>
+  bool wait_done_until(const std::chrono::time_point<Clock, Dur>& deadline) INTERLEAVE_EXCLUDES(mu_) {
+    std::unique_lock<typename Sync::mutex> lk(mu_);
+    blocked_.store(blocked_.load() + 1);
+    bool timed_out = false;
+    while (!is_done(status_.load()) && !timed_out)
+      timed_out = cv_.wait_until(lk, deadline) == std::cv_status::timeout;
+    blocked_.store(blocked_.load() - 1);
+    return is_done(status_.load());
+  }
+
+  // The outcome, once done: rethrows, or returns the stored value.
+  const stored_t<T>& outcome(std::unique_lock<typename Sync::mutex>& lk) INTERLEAVE_REQUIRES(mu_) {
+    wait_done(lk);
+    if (status_.load() == static_cast<int>(FutureStatus::cancelled))
+      throw CancelledError("Future::get: the task was cancelled");
+    if (error_) std::rethrow_exception(error_);
+    return *value_;
+  }
+
+  std::exception_ptr exception() INTERLEAVE_EXCLUDES(mu_) {
+    std::unique_lock<typename Sync::mutex> lk(mu_);
+    wait_done(lk);
+    if (status_.load() == static_cast<int>(FutureStatus::cancelled))
+      throw CancelledError("Future::exception: the task was cancelled");
+    return error_;
+  }
+
+  // pending -> running: true; cancelled: false; otherwise InvalidStateError.
+  bool set_running_or_notify_cancel() INTERLEAVE_EXCLUDES(mu_) {
+    std::unique_lock<typename Sync::mutex> lk(mu_);
+    const int s = status_.load();
+    if (s == static_cast<int>(FutureStatus::pending)) {
+      status_.store(static_cast<int>(FutureStatus::running));
+      return true;
+    }
+    if (s == static_cast<int>(FutureStatus::cancelled)) return false;
+    throw InvalidStateError("Promise::set_running_or_notify_cancel: the future is already " +
+                            std::string(s == static_cast<int>(FutureStatus::running) ? "running" : "finished"));
+  }
+
+  // Sets the result (value_ or error_) and completes; false if already done.
+  template <class Set>
+  static bool complete(const std::shared_ptr<FutureState>& self, FutureStatus to, Set&& set,
+                       bool only_if_pending = false) {
+    std::vector<Callback> callbacks;
+    {
+      std::unique_lock<typename Sync::mutex> lk(self->mu_);
+      const int s = self->status_.load();
+      if (is_done(s)) return false;
+      if (only_if_pending && s != static_cast<int>(FutureStatus::pending)) return false;
+      set(*self);
+      self->status_.store(static_cast<int>(to));
+      callbacks.swap(self->callbacks_);
+      const bool failed = to == FutureStatus::finished && self->error_ != nullptr;
+      for (auto& [watcher, tag] : self->watchers_) watcher->future_done(tag, failed);
+      self->watchers_.clear();
+      if (self->blocked_.load() > 0) self->cv_.notify_all();
+    }
+    // Outside the lock: a callback may do anything with this future.
+    const Handle handle(self);
+    for (auto& cb : callbacks) self->invoke(cb, handle);
+    return true;
+  }
+
+  // pending -> cancelled (true); already cancelled: true; else false.
+  static bool cancel(const std::shared_ptr<FutureState>& self) {
+    if (complete(self, FutureStatus::cancelled, [](FutureState&) {}, /*only_if_pending=*/true)) return true;
+    return self->status() == static_cast<int>(FutureStatus::cancelled);
+  }
+
+  static void add_callback(const std::shared_ptr<FutureState>& self, Callback cb) {
+    {
+      std::unique_lock<typename Sync::mutex> lk(self->mu_);
+      if (!is_done(self->status_.load())) {
+        self->callbacks_.push_back(std::move(cb));
+        return;
+      }
+    }
+    self->invoke(cb, Handle(self));
+  }
+
+  // Registers `w` unless already done; returns whether it was done (and
+  // whether it failed).
+  bool watch(CompletionWatcher* w, std::size_t tag, bool& failed) INTERLEAVE_EXCLUDES(mu_) {
+    std::unique_lock<typename Sync::mutex> lk(mu_);
+    const int s = status_.load();
+    if (is_done(s)) {
+      failed = s == static_cast<int>(FutureStatus::finished) && error_ != nullptr;
+      return true;
+    }
+    watchers_.emplace_back(w, tag);
+    return false;
+  }
+  void unwatch(CompletionWatcher* w) INTERLEAVE_EXCLUDES(mu_) {
+    std::unique_lock<typename Sync::mutex> lk(mu_);
+    std::erase_if(watchers_, [w](const auto& e) { return e.first == w; });
+  }
+
+  int callback_errors() const INTERLEAVE_EXCLUDES(mu_) {
+    std::unique_lock<typename Sync::mutex> lk(mu_);
+    return callback_errors_.load();
+  }
+
+  static bool is_done(int s) {
+    return s == static_cast<int>(FutureStatus::cancelled) || s == static_cast<int>(FutureStatus::finished);
+  }
+
+  mutable typename Sync::mutex mu_;
+  typename Sync::condition_variable cv_;
+  typename Sync::template var<int> status_ INTERLEAVE_GUARDED_BY(mu_){static_cast<int>(FutureStatus::pending)};
+  typename Sync::template var<int> blocked_ INTERLEAVE_GUARDED_BY(mu_){0};  // threads in cv_.wait
+  typename Sync::template var<int> callback_errors_ INTERLEAVE_GUARDED_BY(mu_){0};
+  std::optional<stored_t<T>> value_ INTERLEAVE_GUARDED_BY(mu_);
+  std::exception_ptr error_ INTERLEAVE_GUARDED_BY(mu_);
+  std::vector<Callback> callbacks_ INTERLEAVE_GUARDED_BY(mu_);
+  std::vector<std::pair<CompletionWatcher*, std::size_t>> watchers_ INTERLEAVE_GUARDED_BY(mu_);
+  FutureOwner* const owner_;
+
+ private:
+  void invoke(Callback& cb, const Handle& handle) INTERLEAVE_EXCLUDES(mu_) {
+    try {
+      cb(handle);
+    } catch (...) {
+      const std::string what = describe(std::current_exception());
+      std::fprintf(stderr, "interleave: a done callback threw: %s\n", what.c_str());
+      std::unique_lock<typename Sync::mutex> lk(mu_);
+      callback_errors_.store(callback_errors_.load() + 1);
+    }
+  }
+};
+
+}  // namespace detail
+
+template <class T, class Sync = std_sync>
+class Future {
+  using State = detail::FutureState<T, Sync>;
+
+ public:
+  using value_type = T;
+  Future() = default;
+
+  [[nodiscard]] bool valid() const noexcept { return state_ != nullptr; }
+
+  // The value (const T&), or rethrows the task's exception; CancelledError if
+  // cancelled; PoolDeadlockError if called from a worker of the owning pool
+  // when every other worker is already waiting on that pool's futures.
+  decltype(auto) get() const {
+    std::unique_lock<typename Sync::mutex> lk(st().mu_);
+    const auto& v = st().outcome(lk);
+    if constexpr (std::is_void_v<T>) {
+      (void)v;
+      return;
+    } else {
+      return static_cast<const T&>(v);
+    }
+  }
+  // The task's exception (nullptr if it returned normally), once done.
+  std::exception_ptr exception() const { return st().exception(); }
+
+  void wait() const {
+    std::unique_lock<typename Sync::mutex> lk(st().mu_);
+    st().wait_done(lk);
+  }
+  template <class Rep, class Period>
+  bool wait_for(const std::chrono::duration<Rep, Period>& timeout) const {
+    detail::check_timeout(timeout, "Future::wait_for");
+    return st().wait_done_until(Sync::clock::now() + timeout);
+  }
+  template <class Clock, class Dur>
+  bool wait_until(const std::chrono::time_point<Clock, Dur>& deadline) const {
+    return st().wait_done_until(deadline);
+  }
+
+  [[nodiscard]] bool done() const { return st().done(); }
+  [[nodiscard]] bool running() const { return st().status() == static_cast<int>(FutureStatus::running); }
+  [[nodiscard]] bool cancelled() const { return st().status() == static_cast<int>(FutureStatus::cancelled); }
+  [[nodiscard]] FutureStatus status() const { return static_cast<FutureStatus>(st().status()); }
+  bool cancel() { return State::cancel(shared()); }
+
+  template <class F>
+  void add_done_callback(F&& f) {
+    static_assert(std::is_invocable_v<F&, const Future&>, "a done callback takes (const Future&)");
+    State::add_callback(shared(), typename State::Callback(std::forward<F>(f)));
+  }
+  // How many done callbacks of this future threw.
+  [[nodiscard]] int callback_errors() const { return st().callback_errors(); }
+
+  // Identity: two handles on the same state are the same future.
+  [[nodiscard]] const void* id() const noexcept { return state_.get(); }
+  friend bool operator==(const Future& a, const Future& b) noexcept { return a.state_ == b.state_; }
+
+  // internal
+  explicit Future(std::shared_ptr<State> s) : state_(std::move(s)) {}
+  State& st() const {
+    if (!state_) throw InvalidStateError("Future: no state (default-constructed or moved-from)");
+    return *state_;
+  }
+  const std::shared_ptr<State>& shared() const {
+    st();
+    return state_;
+  }
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
+template <class T, class Sync = std_sync>
+class Promise {
+  using State = detail::FutureState<T, Sync>;
+
+ public:
+  Promise() : state_(std::make_shared<State>(nullptr)) {}
+  // A promise whose future belongs to `owner` (a pool).
+  explicit Promise(detail::FutureOwner* owner) : state_(std::make_shared<State>(owner)) {}
+  Promise(Promise&&) noexcept = default;
+  Promise& operator=(Promise&& o) noexcept {
+    if (this != &o) {
+      abandon();
+      state_ = std::move(o.state_);
+    }
+    return *this;
+  }
+  Promise(const Promise&) = delete;
+  Promise& operator=(const Promise&) = delete;
+  ~Promise() { abandon(); }
+
+  [[nodiscard]] Future<T, Sync> get_future() const { return Future<T, Sync>(live("get_future")); }
+
+  template <class U = T>
+    requires(!std::is_void_v<U>)
+  void set_value(U&& v) {
+    if (!State::complete(live("set_value"), FutureStatus::finished,
+                         [&](State& s) INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS { s.value_.emplace(std::forward<U>(v)); }))
+      throw InvalidStateError("Promise::set_value: the future already has a result (the first is kept)");
+  }
+  void set_value()
+    requires std::is_void_v<T>
+  {
+    if (!State::complete(live("set_value"), FutureStatus::finished,
+                         [&](State& s) INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS { s.value_.emplace(); }))
+      throw InvalidStateError("Promise::set_value: the future already has a result (the first is kept)");
+  }
+  void set_exception(std::exception_ptr e) {
+    if (!e) throw std::invalid_argument("Promise::set_exception: exception must not be null");
+    if (!State::complete(live("set_exception"), FutureStatus::finished,
+                         [&](State& s) INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS { s.error_ = std::move(e); }))
+      throw InvalidStateError("Promise::set_exception: the future already has a result (the first is kept)");
+  }
+  // pending -> running (true), or false if the future was cancelled.
+  bool set_running_or_notify_cancel() { return live("set_running_or_notify_cancel")->set_running_or_notify_cancel(); }
+  // Cancels the future if still pending (pool shutdown with cancel_futures).
+  bool cancel() { return State::cancel(live("cancel")); }
+
+ private:
+  const std::shared_ptr<State>& live(const char* who) const {
+    if (!state_) throw InvalidStateError(std::string("Promise::") + who + ": moved-from promise");
+    return state_;
+  }
+  void abandon() noexcept {
+    if (!state_) return;
+    try {
+      State::complete(state_, FutureStatus::finished, [](State& s) INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS {
+        s.error_ = std::make_exception_ptr(BrokenPromise("Promise destroyed before it set a result"));
+      });
+    } catch (...) {
+    }
+    state_.reset();
+  }
+  std::shared_ptr<State> state_;
+};
+
+namespace detail {
+
+// Collects completions for as_completed() and wait().
+template <class Sync>
+class Watcher final : public CompletionWatcher {
+ public:
+  void future_done(std::size_t tag, bool failed) override INTERLEAVE_EXCLUDES(mu_) {
+    std::unique_lock<typename Sync::mutex> lk(mu_);
+    ready_.push_back(tag);
+    done_.store(done_.load() + 1);
+    if (failed) failed_.store(failed_.load() + 1);
+    cv_.notify_all();
+  }
+
+  typename Sync::mutex mu_;
+  typename Sync::condition_variable cv_;
+  std::deque<std::size_t> ready_ INTERLEAVE_GUARDED_BY(mu_);
+  typename Sync::template var<int> done_ INTERLEAVE_GUARDED_BY(mu_){0};
+  typename Sync::template var<int> failed_ INTERLEAVE_GUARDED_BY(mu_){0};
+};
+
+template <class T, class Sync>
+std::vector<Future<T, Sync>> distinct(const std::vector<Future<T, Sync>>& fs, const char* who) {
+  std::vector<Future<T, Sync>> out;
+  std::unordered_set<const void*> seen;
+  out.reserve(fs.size());
+  for (const auto& f : fs) {
+    if (!f.valid()) throw std::invalid_argument(std::string(who) + ": futures holds an invalid (empty) future");
+    if (seen.insert(f.id()).second) out.push_back(f);
+  }
+  return out;
+}
+
+}  // namespace detail
+
+// The range as_completed() returns: iterate it once (input range).
+template <class T, class Sync = std_sync>
+class AsCompleted {
+ public:
+  using time_point = typename Sync::clock::time_point;
+
+  AsCompleted(const std::vector<Future<T, Sync>>& futures, std::optional<time_point> deadline)
+      : futures_(detail::distinct(futures, "as_completed")), deadline_(deadline) {
+    for (std::size_t i = 0; i < futures_.size(); ++i) {
+      bool failed = false;
+      if (futures_[i].st().watch(&watcher_, i, failed))
+        already_done_.push_back(i);
+      else
+        registered_.push_back(i);
+    }
+  }
+  AsCompleted(const AsCompleted&) = delete;
+  AsCompleted& operator=(const AsCompleted&) = delete;
+  ~AsCompleted() {
+    for (std::size_t i : registered_) futures_[i].st().unwatch(&watcher_);
+  }
+
+  // The next future to complete; nullopt once all were yielded. Throws
+  // TimeoutError when the deadline passes first.
+  std::optional<Future<T, Sync>> next() {
+    if (!already_done_.empty()) {
+      const std::size_t i = already_done_.front();
+      already_done_.pop_front();
+      ++yielded_;
+      return futures_[i];
+    }
+    if (yielded_ == futures_.size()) return std::nullopt;
+    std::size_t tag = 0;
+    {
+      std::unique_lock<typename Sync::mutex> lk(watcher_.mu_);
+      while (watcher_.ready_.empty()) {
+        if (!deadline_) {
+          watcher_.cv_.wait(lk);
+        } else if (watcher_.cv_.wait_until(lk, *deadline_) == std::cv_status::timeout &&
+                   watcher_.ready_.empty()) {
+          throw TimeoutError("as_completed: " + std::to_string(futures_.size() - yielded_) + " (of " +
+                             std::to_string(futures_.size()) + ") futures unfinished");
+        }
+      }
+      tag = watcher_.ready_.front();
+      watcher_.ready_.pop_front();
+    }
+    ++yielded_;
+    return futures_[tag];
+  }
+
+  [[nodiscard]] std::size_t size() const noexcept { return futures_.size(); }
+
+  struct sentinel {};
+  class iterator {
+   public:
+    using value_type = Future<T, Sync>;
+    using difference_type = std::ptrdiff_t;
+    explicit iterator(AsCompleted* owner) : owner_(owner), cur_(owner->next()) {}
+    const Future<T, Sync>& operator*() const { return *cur_; }
+    iterator& operator++() {
+      cur_ = owner_->next();
+      return *this;
+    }
+    void operator++(int) { ++*this; }
+    friend bool operator==(const iterator& it, sentinel) { return !it.cur_.has_value(); }
+
+   private:
+    AsCompleted* owner_;
+    std::optional<Future<T, Sync>> cur_;
+  };
+  iterator begin() { return iterator(this); }
+  sentinel end() { return {}; }
+
+ private:
+  std::vector<Future<T, Sync>> futures_;
+  std::optional<time_point> deadline_;
+  detail::Watcher<Sync> watcher_;
+  std::deque<std::size_t> already_done_;
+  std::vector<std::size_t> registered_;
+  std::size_t yielded_ = 0;
+};
+
+template <class T, class Sync>
+AsCompleted<T, Sync> as_completed(const std::vector<Future<T, Sync>>& futures) {
+  return AsCompleted<T, Sync>(futures, std::nullopt);
+}
+template <class T, class Sync, class Rep, class Period>
+AsCompleted<T, Sync> as_completed(const std::vector<Future<T, Sync>>& futures,
+                                  const std::chrono::duration<Rep, Period>& timeout) {
+  detail::check_timeout(timeout, "as_completed");
+  const auto deadline = Sync::clock::now() + std::chrono::duration_cast<typename Sync::clock::duration>(timeout);
+  return AsCompleted<T, Sync>(futures, deadline);
+}
+
+template <class T, class Sync = std_sync>
+struct DoneAndNotDone {
+  std::vector<Future<T, Sync>> done;
+  std::vector<Future<T, Sync>> not_done;
+};
+
+namespace detail {
+
+template <class T, class Sync>
+DoneAndNotDone<T, Sync> wait_impl(const std::vector<Future<T, Sync>>& futures, ReturnWhen when,
+                                  std::optional<typename Sync::clock::time_point> deadline) {
+  const std::vector<Future<T, Sync>> fs = distinct(futures, "wait");
+  const int n = static_cast<int>(fs.size());
+  Watcher<Sync> watcher;
+  std::vector<std::size_t> registered;
+  int done = 0, failed = 0;
+  for (std::size_t i = 0; i < fs.size(); ++i) {
+    bool f = false;
+    if (fs[i].st().watch(&watcher, i, f)) {
+      ++done;
+      if (f) ++failed;
+    } else {
+      registered.push_back(i);
+    }
+  }
+  const auto satisfied = [&](int d, int x) {
+    if (d == n) return true;
+    switch (when) {
+      case ReturnWhen::first_completed: return d >= 1;
+      case ReturnWhen::first_exception: return x >= 1;
+      case ReturnWhen::all_completed: return false;
+    }
+    return true;
+  };
+  if (!satisfied(done, failed)) {
+    std::unique_lock<typename Sync::mutex> lk(watcher.mu_);
+    while (!satisfied(done + watcher.done_.load(), failed + watcher.failed_.load())) {
+      if (!deadline) {
+        watcher.cv_.wait(lk);
+      } else if (watcher.cv_.wait_until(lk, *deadline) == std::cv_status::timeout) {
+        break;
+      }
+    }
+  }
+  for (std::size_t i : registered) fs[i].st().unwatch(&watcher);
+  DoneAndNotDone<T, Sync> out;
+  for (const auto& f : fs) (f.done() ? out.done : out.not_done).push_back(f);
+  return out;
+}
+
+}  // namespace detail
+
+// Waits until `when` holds (or the timeout, counted from the call, passes);
+// returns the distinct futures split into done and not done.
+template <class T, class Sync>
+DoneAndNotDone<T, Sync> wait(const std::vector<Future<T, Sync>>& futures, ReturnWhen when = ALL_COMPLETED) {
+  return detail::wait_impl(futures, when, std::nullopt);
+}
+template <class T, class Sync, class Rep, class Period>
+DoneAndNotDone<T, Sync> wait(const std::vector<Future<T, Sync>>& futures, ReturnWhen when,
+                             const std::chrono::duration<Rep, Period>& timeout) {
+  detail::check_timeout(timeout, "wait");
+  return detail::wait_impl(futures, when,
+                           Sync::clock::now() + std::chrono::duration_cast<typename Sync::clock::duration>(timeout));
+}
+
+}  // namespace interleave

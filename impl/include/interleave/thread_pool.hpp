@@ -1,0 +1,479 @@
+// interleave/thread_pool.hpp — a thread pool whose submit() returns a
+// Future (interleave/future.hpp), after Python's ThreadPoolExecutor.
+//
+// Seed scenario: "Thread pools". A pool of 3 runs T0..T4; the output shows
+// T3 and T4 on the threads that ran T0 and T1: workers start lazily, never
+// more than max_workers, and an idle worker is reused before a new one starts.
+//
+//   ThreadPool<Sync> pool(max_workers = min(32, hardware threads + 4),
+//                         name_prefix = "ThreadPool-<n>", initializer = {});
+//   Future<R> f = pool.submit(fn, args...);      [[nodiscard]]
+//   std::vector<R> rs = pool.map(fn, range[, timeout]);
+//   pool.shutdown(wait = true, cancel_futures = false);
+//
+// Requires: max_workers > 0 (else std::invalid_argument naming max_workers);
+//   no submit after shutdown (std::runtime_error) or after the pool broke
+//   (BrokenThreadPool); shutdown(wait=true) and the destructor are not called
+//   from one of the pool's own workers (std::logic_error: it would wait for
+//   itself). Tasks may submit to the pool.
+// Guarantees:
+//   - every submitted task runs exactly once or is cancelled (its future
+//     cancelled) — never both, never neither — including when Future::cancel()
+//     races the worker taking the task (Promise::set_running_or_notify_cancel
+//     decides, under the future's lock);
+//   - at most max_workers threads are ever started, hence at most max_workers
+//     tasks run at once; a worker is started by submit() only when the queued
+//     tasks outnumber the workers not holding a task. A worker counts as free
+//     again *before* its task's future completes, so a submit that follows
+//     get() on an otherwise idle pool reuses that worker, in every
+//     interleaving (the thread_pool.reuse model);
+//   - a task's exception lands in its future;
+//   - a failing initializer breaks the pool: the queued tasks' futures and
+//     every later submit fail with BrokenThreadPool naming the cause;
+//   - shutdown(wait=true) returns only after every task that was not
+//     cancelled ran and every worker exited; cancel_futures=true cancels the
+//     tasks still queued;
+//   - Future::get()/wait() from a worker, on a future of the same pool, when
+//     every other worker is already blocked in such a wait, throws
+//     PoolDeadlockError instead of hanging (no worker would be left to run
+//     the awaited task). Waits from outside the pool, timed waits, and
+//     cycles through other pools or locks are not detected.
+// Memory ordering: everything before submit() happens-before the task runs
+//   (the pool mutex); the task happens-before get() returns (the future's
+//   mutex); every task happens-before shutdown(wait=true) returns (join).
+// Destruction: the destructor is shutdown(wait=true, cancel_futures=false):
+//   it runs what is queued and joins every worker. Futures outlive the pool;
+//   when the pool is gone every one of its futures is done.
+// Lock order: future -> pool (get() asks the pool whether a wait can end);
+//   the pool never takes a future's lock while holding its own.
+//
+// Broken twins (PoolFlavor), kept so the checkers prove they can see the bug:
+//   broken_unlocked_check      a worker reads the queue count without the lock
+//                              before deciding to sleep: a data race, and a
+//                              lost wake-up (a task queued between the check
+//                              and the wait is never taken).
+//   broken_shutdown_notify_one shutdown wakes one idle worker, not all: the
+//                              others sleep forever and shutdown(wait) hangs.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <iterator>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "interleave/future.hpp"
+#include "interleave/sync.hpp"
+#include "interleave/thread_annotations.hpp"
+
+namespace interleave {
+
+class BrokenThreadPool : public std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+enum class PoolFlavor { fixed, broken_unlocked_check, broken_shutdown_notify_one };
+
+namespace detail {
+
+// A queued task, type-erased. run() and publish() are split so that the
+// worker can count itself free between them (see "reuse" above).
+struct PoolTask {
+  virtual ~PoolTask() = default;
+  virtual void run() noexcept = 0;                      // the user's code, result kept
+  virtual void publish() noexcept = 0;                  // completes the future
+  virtual void cancel() noexcept = 0;                   // shutdown(cancel_futures)
+  virtual void fail(std::exception_ptr e) noexcept = 0; // broken pool
+};
+
+template <class R, class Fn, class Sync>
+class PoolTaskImpl final : public PoolTask {
+ public:
+  PoolTaskImpl(Fn fn, FutureOwner* owner) : fn_(std::move(fn)), promise_(owner) {}
+  Future<R, Sync> future() const { return promise_.get_future(); }
+
+  void run() noexcept override {
+    if (!promise_.set_running_or_notify_cancel()) return;  // cancelled first: never runs
+    started_ = true;
+    try {
+      if constexpr (std::is_void_v<R>) {
+        fn_();
+        value_.emplace();
+      } else {
+        value_.emplace(fn_());
+      }
+    } catch (...) {
+      error_ = std::current_exception();
+    }
+  }
+  void publish() noexcept override {
+    if (!started_) return;
+    try {
+      if (error_)
+        promise_.set_exception(error_);
+      else if constexpr (std::is_void_v<R>)
+        promise_.set_value();
+      else
+        promise_.set_value(std::move(*value_));
+    } catch (...) {
+      // Unreachable: a running future can be completed only by its promise.
+    }
+  }
+  void cancel() noexcept override {
+    try {
+      promise_.cancel();
+    } catch (...) {
+    }
+  }
+  void fail(std::exception_ptr e) noexcept override {
+    try {
+      if (promise_.set_running_or_notify_cancel()) promise_.set_exception(std::move(e));
+    } catch (...) {
+    }
+  }
+
+ private:
+  Fn fn_;
+  Promise<R, Sync> promise_;
+  bool started_ = false;  // touched only by the worker that owns the task
+  std::optional<stored_t<R>> value_;
+  std::exception_ptr error_;
+};
+
+inline int next_pool_number() {
+  static std::atomic<int> n{0};
+  return n.fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace detail
+
+template <class Sync = std_sync, PoolFlavor Flavor = PoolFlavor::fixed>
+class BasicThreadPool final : private detail::FutureOwner {
+  using Lock = std::unique_lock<typename Sync::mutex>;
+  using TaskPtr = std::unique_ptr<detail::PoolTask>;
+
+ public:
+  static int default_max_workers() {
+    const unsigned hw = std::thread::hardware_concurrency();
+    return static_cast<int>(std::min(32u, hw + 4u));
+  }
+
+  explicit BasicThreadPool(int max_workers = default_max_workers(), std::string name_prefix = "",
+                           std::function<void()> initializer = {})
+      : max_workers_(check_max_workers(max_workers)),
+        prefix_(name_prefix.empty() ? "ThreadPool-" + std::to_string(detail::next_pool_number())
+                                    : std::move(name_prefix)),
+        initializer_(std::move(initializer)),
+        worker_ids_(new typename Sync::template atomic<std::size_t>[static_cast<std::size_t>(max_workers_)]) {}
+
+  BasicThreadPool(const BasicThreadPool&) = delete;
+  BasicThreadPool& operator=(const BasicThreadPool&) = delete;
+
+  ~BasicThreadPool() { shutdown(/*wait=*/true, /*cancel_futures=*/false); }
+
+  // Queues f(args...) and returns its future; may start a worker.
+  template <class F, class... Args>
+  [[nodiscard]] auto submit(F&& f, Args&&... args) INTERLEAVE_EXCLUDES(mu_) {
+    using R = std::invoke_result_t<std::decay_t<F>&, std::decay_t<Args>&...>;
+    auto fn = [f = std::forward<F>(f), ... args = std::forward<Args>(args)]() mutable -> R {
+      return std::invoke(f, args...);
+    };
+    auto task = std::make_unique<detail::PoolTaskImpl<R, decltype(fn), Sync>>(std::move(fn), static_cast<detail::FutureOwner*>(this));
+    Future<R, Sync> future = task->future();
+    Lock lk(mu_);
+    const int stop = stop_.load();
+    if (stop == kBroken) throw BrokenThreadPool(broken_reason_);
+    if (stop == kShutdown) throw std::runtime_error("ThreadPool::submit: cannot schedule new futures after shutdown");
+    queue_.push_back(std::move(task));
+    const std::size_t queued = queued_.load() + 1;
+    queued_.store(queued);
+    if (waiting_.load() > 0) work_cv_.notify_one();
+    // Start a worker only if the queued tasks outnumber the workers that do
+    // not hold a task (idle, or about to look at the queue).
+    const int started = started_.load();
+    if (started < max_workers_ && queued > static_cast<std::size_t>(started - busy_.load())) {
+      try {
+        start_worker(started);
+      } catch (...) {
+        if (started == 0) {  // nobody will ever run it: take it back
+          queue_.pop_back();
+          queued_.store(queued - 1);
+        }
+        throw;
+      }
+    }
+    return future;
+  }
+
+  // f over every element, in order. With a timeout (counted from the call),
+  // throws TimeoutError when a result is not ready in time; then, or when a
+  // task throws (rethrown), the tasks not yet started are cancelled.
+  template <class F, class Range>
+  auto map(F f, const Range& range) {
+    return map_impl(f, range, std::nullopt);
+  }
+  template <class F, class Range, class Rep, class Period>
+  auto map(F f, const Range& range, const std::chrono::duration<Rep, Period>& timeout) {
+    detail::check_timeout(timeout, "ThreadPool::map");
+    return map_impl(f, range, Sync::clock::now() + std::chrono::duration_cast<typename Sync::clock::duration>(timeout));
+  }
+
+  // Stops accepting tasks. cancel_futures: cancel the queued ones. wait:
+  // return after every remaining task ran and every worker exited.
+  void shutdown(bool wait = true, bool cancel_futures = false) INTERLEAVE_EXCLUDES(mu_) {
+    std::deque<TaskPtr> cancelled;
+    std::vector<typename Sync::thread> to_join;
+    {
+      Lock lk(mu_);
+      if (wait && is_worker_locked())
+        throw std::logic_error(
+            "ThreadPool::shutdown(wait=true) called from one of the pool's own workers: it would wait for itself");
+      if (stop_.load() == kOpen) stop_.store(kShutdown);
+      if (cancel_futures) {
+        cancelled.swap(queue_);
+        queued_.store(0);
+      }
+      if constexpr (Flavor == PoolFlavor::broken_shutdown_notify_one)
+        work_cv_.notify_one();  // interleave:bug thread_pool.broken_shutdown_notify_one
+      else
+        work_cv_.notify_all();
+      if (wait) to_join.swap(threads_);
+    }
+    for (auto& t : cancelled) t->cancel();  // outside the pool lock (lock order)
+    cancelled.clear();
+    if (!wait) return;
+    for (auto& t : to_join) t.join();
+    Lock lk(mu_);
+    while (live_.load() > 0) exit_cv_.wait(lk);  // workers another shutdown() joins
+  }
+
+  [[nodiscard]] int max_workers() const noexcept { return max_workers_; }
+  // Workers started so far (never more than max_workers()).
+  [[nodiscard]] int worker_count() const INTERLEAVE_EXCLUDES(mu_) {
+    Lock lk(mu_);
+    return started_.load();
+  }
+  // Tasks queued and not yet taken by a worker.
+  [[nodiscard]] std::size_t pending() const INTERLEAVE_EXCLUDES(mu_) {
+    Lock lk(mu_);
+    return queued_.load();
+  }
+  // Workers asleep waiting for a task.
+  [[nodiscard]] int idle_workers() const INTERLEAVE_EXCLUDES(mu_) {
+    Lock lk(mu_);
+    return waiting_.load();
+  }
+  // Workers not yet exited.
+  [[nodiscard]] int live_workers() const INTERLEAVE_EXCLUDES(mu_) {
+    Lock lk(mu_);
+    return live_.load();
+  }
+  // "<prefix>_<i>" for the calling worker, "" if the caller is not one.
+  [[nodiscard]] std::string current_worker_name() const INTERLEAVE_EXCLUDES(mu_) {
+    const int slot = worker_slot();
+    return slot < 0 ? std::string() : prefix_ + "_" + std::to_string(slot);
+  }
+  [[nodiscard]] const std::string& name_prefix() const noexcept { return prefix_; }
+
+ private:
+  static int check_max_workers(int n) {
+    if (n <= 0) throw std::invalid_argument("ThreadPool: max_workers must be > 0, got " + std::to_string(n));
+    return n;
+  }
+
+  template <class F, class Range>
+  auto map_impl(F& f, const Range& range, std::optional<typename Sync::clock::time_point> deadline) {
+    using Elem = decltype(*std::begin(range));
+    using R = std::invoke_result_t<F&, Elem>;
+    std::vector<Future<R, Sync>> futures;
+    for (auto&& x : range) futures.push_back(submit(f, x));
+    std::vector<R> results;
+    results.reserve(futures.size());
+    std::size_t i = 0;
+    try {
+      for (; i < futures.size(); ++i) {
+        if (deadline && !futures[i].wait_until(*deadline))
+          throw TimeoutError("ThreadPool::map: timed out with " + std::to_string(futures.size() - i) + " of " +
+                             std::to_string(futures.size()) + " results not ready");
+        results.push_back(futures[i].get());
+      }
+    } catch (...) {
+      for (std::size_t j = i; j < futures.size(); ++j) futures[j].cancel();
+      throw;
+    }
+    return results;
+  }
+
+  // The calling thread's worker slot, or -1: lock-free, so that get() from
+  // a thread outside the pool never touches the pool's mutex. A worker
+  // registers its id before it runs anything, so it always finds itself; ids
+  // are never reused, so no other thread ever matches.
+  int worker_slot() const {
+    const auto id = Sync::thread_index();
+    const int n = registered_.load(std::memory_order_acquire);
+    for (int i = 0; i < n; ++i)
+      if (worker_ids_[static_cast<std::size_t>(i)].load(std::memory_order_relaxed) == id) return i;
+    return -1;
+  }
+  bool is_worker_locked() const INTERLEAVE_REQUIRES(mu_) { return worker_slot() >= 0; }
+
+  void start_worker(int started) INTERLEAVE_REQUIRES(mu_) {
+    threads_.emplace_back([this] { worker_main(); });
+    started_.store(started + 1);
+    live_.store(live_.load() + 1);
+  }
+
+  // Takes the front task; `queued` is queued_'s value (> 0).
+  TaskPtr pop_locked(std::size_t queued) INTERLEAVE_REQUIRES(mu_) {
+    TaskPtr t = std::move(queue_.front());
+    queue_.pop_front();
+    queued_.store(queued - 1);
+    busy_.store(busy_.load() + 1);
+    return t;
+  }
+
+  // The broken twin's check for work, made without the lock.
+  std::size_t unlocked_queued() const INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS {
+    return queued_.load();  // interleave:race-read thread_pool.broken_unlocked_check
+  }
+
+
+  void worker_main() INTERLEAVE_EXCLUDES(mu_) {
+    {
+      Lock lk(mu_);
+      const int slot = registered_.load(std::memory_order_relaxed);
+      worker_ids_[static_cast<std::size_t>(slot)].store(Sync::thread_index(), std::memory_order_relaxed);
+      registered_.store(slot + 1, std::memory_order_release);
+    }
+    if (initializer_) {
+      try {
+        initializer_();
+      } catch (...) {
+        break_pool(std::current_exception());
+        Lock lk(mu_);
+        worker_exit_locked();
+        return;
+      }
+    }
+    Lock lk(mu_);
+    for (;;) {
+      std::size_t queued = 0;
+      if constexpr (Flavor == PoolFlavor::broken_unlocked_check) {
+        // BROKEN: the check for work is made without the lock, so the
+        // decision to sleep is stale by the time the worker waits.
+        lk.unlock();
+        const bool empty = unlocked_queued() == 0;
+        lk.lock();
+        if (empty && stop_.load() == kOpen) {
+          sleep_locked(lk);
+          continue;
+        }
+        queued = queued_.load();
+      } else {
+        while ((queued = queued_.load()) == 0 && stop_.load() == kOpen) sleep_locked(lk);
+      }
+      if (queued == 0) break;  // shut down (or broken) and drained
+      TaskPtr task = pop_locked(queued);
+      lk.unlock();
+      while (task) {
+        task->run();
+        lk.lock();
+        busy_.store(busy_.load() - 1);  // free again before the future completes
+        queued = queued_.load();
+        TaskPtr next = queued > 0 ? pop_locked(queued) : nullptr;
+        lk.unlock();
+        task->publish();
+        task = std::move(next);  // the finished task is destroyed outside the lock
+      }
+      lk.lock();
+    }
+    worker_exit_locked();
+  }
+
+  void sleep_locked(Lock& lk) INTERLEAVE_REQUIRES(mu_) {
+    const int waiting = waiting_.load();
+    waiting_.store(waiting + 1);
+    work_cv_.wait(lk);
+    waiting_.store(waiting_.load() - 1);
+  }
+
+  void worker_exit_locked() INTERLEAVE_REQUIRES(mu_) {
+    live_.store(live_.load() - 1);
+    exit_cv_.notify_all();
+  }
+
+  void break_pool(std::exception_ptr cause) INTERLEAVE_EXCLUDES(mu_) {
+    std::deque<TaskPtr> failed;
+    std::string reason;
+    {
+      Lock lk(mu_);
+      if (stop_.load() != kBroken) {
+        stop_.store(kBroken);
+        broken_reason_ = "ThreadPool " + prefix_ + " is broken: a worker initializer failed: " + detail::describe(cause);
+      }
+      reason = broken_reason_;
+      failed.swap(queue_);
+      queued_.store(0);
+      work_cv_.notify_all();
+    }
+    const auto error = std::make_exception_ptr(BrokenThreadPool(reason));
+    for (auto& t : failed) t->fail(error);
+  }
+
+  // detail::FutureOwner: called by Future::get()/wait() with the future's
+  // lock held (lock order future -> pool).
+  bool enter_wait_on_own_future() override INTERLEAVE_EXCLUDES(mu_) {
+    if (worker_slot() < 0) return false;  // not one of ours: no lock taken
+    Lock lk(mu_);
+    const int others = self_waiting_.load();
+    if (others + 1 >= max_workers_)
+      throw PoolDeadlockError("Future::get: a worker of " + prefix_ + " waits on a future of its own pool while all " +
+                              std::to_string(max_workers_) +
+                              " workers would be waiting on it: no worker is left to run the task (deadlock)");
+    self_waiting_.store(others + 1);
+    return true;
+  }
+  void leave_wait_on_own_future() override INTERLEAVE_EXCLUDES(mu_) {
+    Lock lk(mu_);
+    self_waiting_.store(self_waiting_.load() - 1);
+  }
+
+  const int max_workers_;
+  const std::string prefix_;
+  const std::function<void()> initializer_;
+
+  mutable typename Sync::mutex mu_;
+  typename Sync::condition_variable work_cv_;  // workers wait for tasks
+  typename Sync::condition_variable exit_cv_;  // shutdown waits for workers to exit
+  std::deque<TaskPtr> queue_ INTERLEAVE_GUARDED_BY(mu_);
+  typename Sync::template var<std::size_t> queued_ INTERLEAVE_GUARDED_BY(mu_){0};  // == queue_.size()
+  typename Sync::template var<int> started_ INTERLEAVE_GUARDED_BY(mu_){0};   // workers ever started
+  typename Sync::template var<int> live_ INTERLEAVE_GUARDED_BY(mu_){0};      // workers not yet exited
+  typename Sync::template var<int> busy_ INTERLEAVE_GUARDED_BY(mu_){0};      // workers holding a task
+  typename Sync::template var<int> waiting_ INTERLEAVE_GUARDED_BY(mu_){0};   // workers in work_cv_.wait
+  typename Sync::template var<int> self_waiting_ INTERLEAVE_GUARDED_BY(mu_){0};  // workers in get() on our futures
+  static constexpr int kOpen = 0, kShutdown = 1, kBroken = 2;
+  typename Sync::template var<int> stop_ INTERLEAVE_GUARDED_BY(mu_){kOpen};  // kOpen, kShutdown or kBroken
+  std::string broken_reason_ INTERLEAVE_GUARDED_BY(mu_);
+  std::vector<typename Sync::thread> threads_ INTERLEAVE_GUARDED_BY(mu_);
+  // Sync::thread_index() of each worker, by slot (written once, under mu_).
+  const std::unique_ptr<typename Sync::template atomic<std::size_t>[]> worker_ids_;
+  typename Sync::template atomic<int> registered_{0};  // slots written
+};
+
+template <class Sync = std_sync>
+using ThreadPool = BasicThreadPool<Sync, PoolFlavor::fixed>;
+
+}  // namespace interleave

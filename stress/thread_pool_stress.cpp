@@ -1,0 +1,297 @@
+// stress/thread_pool_stress.cpp — Future/Promise, ThreadPool, as_completed
+// and wait under load, built with ThreadSanitizer. Run by
+// thread_pool_stress_test.cpp, which reads its output ("key=value" figures).
+//
+//   thread_pool_stress load <fixed|broken_unlocked_check> <submitters> <workers> <tasks per submitter>
+//   thread_pool_stress cancel_shutdown <submitters> <workers> <tasks per submitter>
+//   thread_pool_stress reuse <submitters> <workers> <rounds per submitter>
+//   thread_pool_stress notify_one <fixed|broken_shutdown_notify_one> <workers>
+//   thread_pool_stress futures <promises> <getters>
+//   thread_pool_stress as_completed <submitters> <workers> <tasks per submitter>
+//   thread_pool_stress wait <workers> <tasks>
+#include <interleave/future.hpp>
+#include <interleave/thread_pool.hpp>
+
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <barrier>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace interleave;
+
+long parse(const char* s, const char* what, long lo, long hi) {
+  char* end = nullptr;
+  const long v = std::strtol(s, &end, 10);
+  if (!end || *end || v < lo || v > hi)
+    throw std::invalid_argument(std::string(what) + " must be an integer in [" + std::to_string(lo) + ", " +
+                                std::to_string(hi) + "], not '" + s + "'");
+  return v;
+}
+
+// Submitters each submit `per` tiny tasks, then get every future.
+template <class Pool>
+int load(int submitters, int workers, long per) {
+  std::atomic<long> ran{0}, resolved{0}, wrong{0};
+  {
+    Pool pool(workers, "stress");
+    std::barrier start(submitters);
+    std::vector<std::thread> ts;
+    for (int s = 0; s < submitters; ++s)
+      ts.emplace_back([&, s] {
+        std::vector<Future<long>> fs;
+        fs.reserve(static_cast<std::size_t>(per));
+        start.arrive_and_wait();
+        for (long i = 0; i < per; ++i)
+          fs.push_back(pool.submit([&ran, v = s * per + i] {
+            ran.fetch_add(1, std::memory_order_relaxed);
+            return v;
+          }));
+        for (long i = 0; i < per; ++i) {
+          if (fs[static_cast<std::size_t>(i)].get() != s * per + i) wrong.fetch_add(1);
+          resolved.fetch_add(1, std::memory_order_relaxed);
+        }
+      });
+    for (auto& t : ts) t.join();
+    std::printf("workers_started=%d\n", pool.worker_count());
+  }
+  std::printf("submitted=%ld ran=%ld resolved=%ld wrong=%ld\n", submitters * per, ran.load(), resolved.load(),
+              wrong.load());
+  return 0;
+}
+
+// Submitters race a shutdown(wait, cancel_futures) issued mid-stream; some
+// submitters also cancel() futures. Every accepted task either ran or was
+// cancelled, never both; the rest were refused.
+int cancel_shutdown(int submitters, int workers, long per) {
+  std::atomic<long> ran{0}, accepted{0}, refused{0}, cancelled{0}, done{0}, both{0}, submitted{0};
+  ThreadPool<> pool(workers, "cancel");
+  std::barrier start(submitters + 1);
+  std::vector<std::thread> ts;
+  std::vector<std::vector<Future<long>>> all(static_cast<std::size_t>(submitters));
+  std::vector<std::vector<std::atomic<int>>> runs;
+  for (int s = 0; s < submitters; ++s) runs.emplace_back(static_cast<std::size_t>(per));
+  for (int s = 0; s < submitters; ++s)
+    ts.emplace_back([&, s] {
+      auto& fs = all[static_cast<std::size_t>(s)];
+      auto& rs = runs[static_cast<std::size_t>(s)];
+      start.arrive_and_wait();
+      for (long i = 0; i < per; ++i) {
+        submitted.fetch_add(1);
+        try {
+          fs.push_back(pool.submit([&ran, &rs, i] {
+            rs[static_cast<std::size_t>(i)].fetch_add(1);
+            ran.fetch_add(1, std::memory_order_relaxed);
+            return i;
+          }));
+          accepted.fetch_add(1);
+          if (i % 7 == 3) (void)fs.back().cancel();
+        } catch (const std::runtime_error&) {
+          refused.fetch_add(1);
+        }
+      }
+    });
+  start.arrive_and_wait();
+  while (submitted.load() < submitters * per / 2) std::this_thread::yield();  // mid-stream: load, not synchronisation
+  pool.shutdown(/*wait=*/true, /*cancel_futures=*/true);
+  for (auto& t : ts) t.join();
+  for (int s = 0; s < submitters; ++s) {
+    std::size_t k = 0;
+    for (auto& f : all[static_cast<std::size_t>(s)]) {
+      (void)k;
+      if (f.done()) done.fetch_add(1);
+      if (f.cancelled()) cancelled.fetch_add(1);
+    }
+    for (auto& r : runs[static_cast<std::size_t>(s)])
+      if (r.load() > 1) both.fetch_add(1);
+  }
+  std::printf("submitted=%ld accepted=%ld refused=%ld ran=%ld cancelled=%ld done=%ld twice=%ld\n",
+              submitters * per, accepted.load(), refused.load(), ran.load(), cancelled.load(), done.load(), both.load());
+  return 0;
+}
+
+// Each submitter does submit + get in a loop: at most `submitters` tasks
+// are ever outstanding, so at most that many workers start.
+int reuse(int submitters, int workers, long rounds) {
+  ThreadPool<> pool(workers, "reuse");
+  std::atomic<long> ok{0};
+  std::vector<std::thread> ts;
+  for (int s = 0; s < submitters; ++s)
+    ts.emplace_back([&] {
+      for (long i = 0; i < rounds; ++i)
+        if (pool.submit([i] { return i; }).get() == i) ok.fetch_add(1, std::memory_order_relaxed);
+    });
+  for (auto& t : ts) t.join();
+  std::printf("rounds=%ld ok=%ld workers_started=%d\n", submitters * rounds, ok.load(), pool.worker_count());
+  return 0;
+}
+
+// All workers busy, then all asleep, then shutdown(wait) under a watchdog.
+template <class Pool>
+int notify_one(int workers) {
+  auto* pool = new Pool(workers, "idle");  // leaked if it hangs: the process exits
+  {
+    std::atomic<int> in{0};
+    std::vector<Future<int>> fs;
+    for (int i = 0; i < workers; ++i)
+      fs.push_back(pool->submit([&in, workers] {
+        in.fetch_add(1);
+        while (in.load() < workers) std::this_thread::yield();  // every worker holds a task
+        return 0;
+      }));
+    for (auto& f : fs) (void)f.get();
+  }
+  while (pool->idle_workers() < workers) std::this_thread::yield();  // all asleep on the condition variable
+  std::atomic<bool> returned{false};
+  std::thread shut([&] {
+    pool->shutdown(true);
+    returned.store(true);
+  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!returned.load() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // a watchdog, not synchronisation
+  if (!returned.load()) {
+    std::printf("workers=%d shutdown_returned=0 asleep_after_shutdown=%d\n", workers, pool->idle_workers());
+    std::fflush(stdout);
+    // Leave at once, past TSan's exit-time checks: the sleeping workers can
+    // never be joined, and a "thread leak" report would only restate the hang.
+    syscall(SYS_exit_group, 3);
+  }
+  shut.join();
+  std::printf("workers=%d shutdown_returned=1 live=%d\n", workers, pool->live_workers());
+  delete pool;
+  return 0;
+}
+
+// Promises set on some threads, futures waited on by others, callbacks.
+int futures(int promises, int getters) {
+  std::vector<Promise<int>> ps(static_cast<std::size_t>(promises));
+  std::vector<Future<int>> fs;
+  for (auto& p : ps) fs.push_back(p.get_future());
+  std::atomic<long> callbacks{0}, seen{0}, wrong{0};
+  std::vector<std::thread> ts;
+  for (int g = 0; g < getters; ++g)
+    ts.emplace_back([&, g] {
+      for (int i = 0; i < promises; ++i) {
+        auto& f = fs[static_cast<std::size_t>((i + g) % promises)];
+        if (g == 0) f.add_done_callback([&](const Future<int>&) { callbacks.fetch_add(1); });
+        if (f.get() != (i + g) % promises) wrong.fetch_add(1);
+        seen.fetch_add(1);
+      }
+    });
+  std::thread setter([&] {
+    for (int i = 0; i < promises; ++i) ps[static_cast<std::size_t>(i)].set_value(i);
+  });
+  setter.join();
+  for (auto& t : ts) t.join();
+  std::printf("promises=%d gets=%ld wrong=%ld callbacks=%ld\n", promises, seen.load(), wrong.load(), callbacks.load());
+  return 0;
+}
+
+int as_completed_load(int submitters, int workers, long per) {
+  ThreadPool<> pool(workers, "ac");
+  std::atomic<long> yielded{0}, dup{0};
+  std::vector<std::thread> ts;
+  for (int s = 0; s < submitters; ++s)
+    ts.emplace_back([&] {
+      std::vector<Future<long>> fs;
+      for (long i = 0; i < per; ++i) fs.push_back(pool.submit([i] { return i; }));
+      std::vector<Future<long>> passed = fs;
+      for (long i = 0; i < per; i += 3) passed.push_back(fs[static_cast<std::size_t>(i)]);
+      std::vector<char> got(static_cast<std::size_t>(per), 0);
+      for (const auto& f : as_completed(passed)) {
+        if (got[static_cast<std::size_t>(f.get())]++) dup.fetch_add(1);
+        yielded.fetch_add(1, std::memory_order_relaxed);
+      }
+    });
+  for (auto& t : ts) t.join();
+  std::printf("futures=%ld yielded=%ld duplicates=%ld\n", submitters * per, yielded.load(), dup.load());
+  return 0;
+}
+
+int wait_load(int workers, long tasks) {
+  ThreadPool<> pool(workers, "wait");
+  std::vector<Future<long>> fs;
+  for (long i = 0; i < tasks; ++i)
+    fs.push_back(pool.submit([i]() -> long {
+      // ~20 us of work, so that completions overlap the waits (load, not
+      // synchronisation: the figures below hold whatever the timing).
+      const auto end = std::chrono::steady_clock::now() + std::chrono::microseconds(20);
+      while (std::chrono::steady_clock::now() < end) std::this_thread::yield();
+      if (i % 11 == 5) throw std::runtime_error("task " + std::to_string(i));
+      return i;
+    }));
+  long rounds = 0;
+  std::vector<Future<long>> rest = fs;
+  long seen_done = 0;
+  while (!rest.empty()) {
+    auto r = wait(rest, FIRST_COMPLETED);
+    if (r.done.empty()) return 4;
+    seen_done += static_cast<long>(r.done.size());
+    rest = std::move(r.not_done);
+    ++rounds;
+  }
+  auto first_exc = wait(fs, FIRST_EXCEPTION);
+  auto all = wait(fs, ALL_COMPLETED);
+  std::printf("tasks=%ld done_seen=%ld rounds=%ld all_done=%zu first_exception_done=%zu\n", tasks, seen_done, rounds,
+              all.done.size(), first_exc.done.size());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    if (argc < 2) throw std::invalid_argument("usage: see the header of thread_pool_stress.cpp");
+    const std::string mode = argv[1];
+    auto arg = [&](int i, const char* what, long lo, long hi) {
+      if (argc <= i) throw std::invalid_argument(std::string("missing argument: ") + what);
+      return parse(argv[i], what, lo, hi);
+    };
+    if (mode == "load") {
+      const std::string flavor = argc > 2 ? argv[2] : "";
+      const int s = static_cast<int>(arg(3, "submitters", 1, 64));
+      const int w = static_cast<int>(arg(4, "workers", 1, 64));
+      const long n = arg(5, "tasks", 0, 10'000'000);
+      if (flavor == "fixed") return load<ThreadPool<>>(s, w, n);
+      if (flavor == "broken_unlocked_check")
+        return load<BasicThreadPool<std_sync, PoolFlavor::broken_unlocked_check>>(s, w, n);
+      throw std::invalid_argument("flavor must be fixed or broken_unlocked_check, not '" + flavor + "'");
+    }
+    if (mode == "cancel_shutdown")
+      return cancel_shutdown(static_cast<int>(arg(2, "submitters", 1, 64)), static_cast<int>(arg(3, "workers", 1, 64)),
+                             arg(4, "tasks", 2, 10'000'000));
+    if (mode == "reuse")
+      return reuse(static_cast<int>(arg(2, "submitters", 1, 64)), static_cast<int>(arg(3, "workers", 1, 64)),
+                   arg(4, "rounds", 0, 10'000'000));
+    if (mode == "notify_one") {
+      const std::string flavor = argc > 2 ? argv[2] : "";
+      const int w = static_cast<int>(arg(3, "workers", 1, 64));
+      if (flavor == "fixed") return notify_one<ThreadPool<>>(w);
+      if (flavor == "broken_shutdown_notify_one")
+        return notify_one<BasicThreadPool<std_sync, PoolFlavor::broken_shutdown_notify_one>>(w);
+      throw std::invalid_argument("flavor must be fixed or broken_shutdown_notify_one, not '" + flavor + "'");
+    }
+    if (mode == "futures")
+      return futures(static_cast<int>(arg(2, "promises", 1, 10'000'000)), static_cast<int>(arg(3, "getters", 1, 64)));
+    if (mode == "as_completed")
+      return as_completed_load(static_cast<int>(arg(2, "submitters", 1, 64)), static_cast<int>(arg(3, "workers", 1, 64)),
+                               arg(4, "tasks", 0, 10'000'000));
+    if (mode == "wait")
+      return wait_load(static_cast<int>(arg(2, "workers", 1, 64)), arg(3, "tasks", 0, 10'000'000));
+    throw std::invalid_argument("unknown mode '" + mode + "'");
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "thread_pool_stress: %s\n", e.what());
+    return 2;
+  }
+}
