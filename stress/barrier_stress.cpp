@@ -29,16 +29,11 @@
 #include <thread>
 #include <vector>
 
+#include "stress_args.hpp"
+
 namespace {
 
-long parse(const char* s, const char* what, long lo, long hi) {
-  char* end = nullptr;
-  const long v = std::strtol(s, &end, 10);
-  if (!end || *end || v < lo || v > hi)
-    throw std::invalid_argument(std::string(what) + " must be an integer in [" + std::to_string(lo) +
-                                ", " + std::to_string(hi) + "], not '" + s + "'");
-  return v;
-}
+using interleave::stress::parse;
 
 int run_fixed(int parties, long gens) {
   std::vector<std::atomic<unsigned>> masks(static_cast<size_t>(gens));

@@ -34,20 +34,15 @@
 #include <thread>
 #include <vector>
 
+#include "stress_args.hpp"
+
 namespace {
 
 using namespace std::chrono_literals;
 using interleave::Queue;
 using interleave::queue_shut_down;
 
-long parse(const char* s, const char* what, long lo, long hi) {
-  char* end = nullptr;
-  const long v = std::strtol(s, &end, 10);
-  if (!end || *end || v < lo || v > hi)
-    throw std::invalid_argument(std::string(what) + " must be an integer in [" + std::to_string(lo) + ", " +
-                                std::to_string(hi) + "], not '" + s + "'");
-  return v;
-}
+using interleave::stress::parse;
 
 int mpmc(int producers, int consumers, long per, long maxsize) {
   Queue<long> q(maxsize);

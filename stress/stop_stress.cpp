@@ -18,6 +18,8 @@
 #include <thread>
 #include <vector>
 
+#include "stress_args.hpp"
+
 namespace {
 
 bool is_fibonacci_prefix(const std::vector<long>& v) {
@@ -58,14 +60,7 @@ void run(int controllers, long cycles) {
   std::printf("cycles=%ld bad=%ld stopped_by_request=%ld\n", done.load(), bad.load(), by_request.load());
 }
 
-long parse(const char* s, const char* what, long lo, long hi) {
-  char* end = nullptr;
-  const long v = std::strtol(s, &end, 10);
-  if (!end || *end || v < lo || v > hi)
-    throw std::invalid_argument(std::string(what) + " must be an integer in [" + std::to_string(lo) +
-                                ", " + std::to_string(hi) + "], not '" + s + "'");
-  return v;
-}
+using interleave::stress::parse;
 
 }  // namespace
 

@@ -26,18 +26,13 @@
 #include <thread>
 #include <vector>
 
+#include "stress_args.hpp"
+
 namespace {
 
 using namespace interleave;
 
-long parse(const char* s, const char* what, long lo, long hi) {
-  char* end = nullptr;
-  const long v = std::strtol(s, &end, 10);
-  if (!end || *end || v < lo || v > hi)
-    throw std::invalid_argument(std::string(what) + " must be an integer in [" + std::to_string(lo) + ", " +
-                                std::to_string(hi) + "], not '" + s + "'");
-  return v;
-}
+using interleave::stress::parse;
 
 // Submitters each submit `per` tiny tasks, then get every future.
 template <class Pool>

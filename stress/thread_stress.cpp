@@ -25,16 +25,11 @@
 #include <thread>
 #include <vector>
 
+#include "stress_args.hpp"
+
 namespace {
 
-long parse(const char* s, const char* what, long lo, long hi) {
-  char* end = nullptr;
-  const long v = std::strtol(s, &end, 10);
-  if (!end || *end || v < lo || v > hi)
-    throw std::invalid_argument(std::string(what) + " must be an integer in [" + std::to_string(lo) +
-                                ", " + std::to_string(hi) + "], not '" + s + "'");
-  return v;
-}
+using interleave::stress::parse;
 
 int lifecycle(int n, long rounds) {
   using namespace interleave;
