@@ -44,14 +44,20 @@ std::string rapidcheck_settings();
 
 // Runs a RapidCheck property as the body of the current gtest test and, on
 // success, records the cell "<N> cases passed, seed <S>".
+// Runs a RapidCheck property under the current gtest test's name.
+template <class Testable>
+rc::detail::TestResult run_property(Testable&& testable) {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  rc::detail::TestMetadata metadata;
+  metadata.id = std::string(info->test_suite_name()) + "/" + info->name();
+  metadata.description = info->name();
+  return rc::detail::checkTestable(std::forward<Testable>(testable), metadata);
+}
+
 template <class Testable>
 void check_property(const std::string& row, Testable&& testable) {
   using namespace rc::detail;
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  TestMetadata metadata;
-  metadata.id = std::string(info->test_suite_name()) + "/" + info->name();
-  metadata.description = info->name();
-  const auto result = checkTestable(std::forward<Testable>(testable), metadata);
+  const auto result = run_property(std::forward<Testable>(testable));
   if (result.template is<SuccessResult>()) {
     const auto& success = result.template get<SuccessResult>();
     cell(row, thousands(static_cast<unsigned long long>(success.numSuccess)) + " cases passed, " +
@@ -72,11 +78,7 @@ void check_property(const std::string& row, Testable&& testable) {
 template <class Testable>
 void check_falsified(const std::string& row, Testable&& testable) {
   using namespace rc::detail;
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  TestMetadata metadata;
-  metadata.id = std::string(info->test_suite_name()) + "/" + info->name();
-  metadata.description = info->name();
-  const auto result = checkTestable(std::forward<Testable>(testable), metadata);
+  const auto result = run_property(std::forward<Testable>(testable));
   if (result.template is<FailureResult>()) {
     const auto& failure = result.template get<FailureResult>();
     std::string example;
