@@ -166,35 +166,20 @@ class FiboCore {
 
 }  // namespace detail
 
-// A worker on Sync::thread, stopped through `Flag`.
-template <class Flag, class Sync = std_sync>
-class StoppableFibonacci {
- public:
-  explicit StoppableFibonacci(std::size_t limit = detail::FiboCore<Sync>::kMaxLimit,
-                              std::chrono::nanoseconds pause = std::chrono::nanoseconds::zero())
-      : core_(limit, pause) {}
-  StoppableFibonacci(const StoppableFibonacci&) = delete;
-  StoppableFibonacci& operator=(const StoppableFibonacci&) = delete;
-  // A worker still running is stopped and joined (never left detached).
-  ~StoppableFibonacci() {
-    if (started_ && !joined_) {
-      flag_.request_stop();
-      thread_.join();
-    }
-  }
+namespace detail {
 
-  void start() {
-    if (started_) throw std::logic_error("StoppableFibonacci::start: already started");
-    started_ = true;
-    thread_ = typename Sync::thread([this] { core_.run([this] { return flag_.stop_requested(); }); });
-  }
-  // Requests the stop and returns at once; the worker sees it at its next poll.
-  void stop(int reason = 0) {
-    core_.set_reason(reason);
-    flag_.request_stop();
-  }
+// The controlling thread's side of a Fibonacci worker, shared by both front
+// ends: start once, join once, read the results only after the join. The
+// thread is the last member, so it is destroyed (a jthread: stopped and
+// joined) before the state its worker writes to.
+template <class Sync, class Thread>
+class FiboHandle {
+ public:
+  FiboHandle(const FiboHandle&) = delete;
+  FiboHandle& operator=(const FiboHandle&) = delete;
+
   void join() {
-    if (!started_) throw std::logic_error("StoppableFibonacci::join: not started");
+    if (!started_) throw std::logic_error(std::string(name_) + "::join: not started");
     if (!joined_) {
       thread_.join();
       joined_ = true;
@@ -213,68 +198,83 @@ class StoppableFibonacci {
     return core_.reason_seen();
   }
 
- private:
-  void require_joined(const char* what) const {
-    if (started_ && !joined_) throw std::logic_error(std::string("StoppableFibonacci::") + what + ": still running (join first)");
+ protected:
+  FiboHandle(const char* name, std::size_t limit, std::chrono::nanoseconds pause)
+      : name_(name), core_(limit, pause) {}
+  ~FiboHandle() = default;
+
+  void mark_started() {
+    if (started_) throw std::logic_error(std::string(name_) + "::start: already started");
+    started_ = true;
   }
-  detail::FiboCore<Sync> core_;
-  Flag flag_;
+  void require_joined(const char* what) const {
+    if (started_ && !joined_)
+      throw std::logic_error(std::string(name_) + "::" + what + ": still running (join first)");
+  }
+
+  const char* name_;
+  FiboCore<Sync> core_;
   bool started_ = false;  // the controlling thread's own bookkeeping
   bool joined_ = false;
-  typename Sync::thread thread_;
+  Thread thread_;
+};
+
+}  // namespace detail
+
+// A worker on Sync::thread, stopped through `Flag`.
+template <class Flag, class Sync = std_sync>
+class StoppableFibonacci : public detail::FiboHandle<Sync, typename Sync::thread> {
+  using Base = detail::FiboHandle<Sync, typename Sync::thread>;
+
+ public:
+  explicit StoppableFibonacci(std::size_t limit = detail::FiboCore<Sync>::kMaxLimit,
+                              std::chrono::nanoseconds pause = std::chrono::nanoseconds::zero())
+      : Base("StoppableFibonacci", limit, pause) {}
+  // A worker still running is stopped and joined (never left detached).
+  ~StoppableFibonacci() {
+    if (this->started_ && !this->joined_) {
+      flag_.request_stop();
+      this->thread_.join();
+    }
+  }
+
+  void start() {
+    this->mark_started();
+    this->thread_ = typename Sync::thread([this] { this->core_.run([this] { return flag_.stop_requested(); }); });
+  }
+  // Requests the stop and returns at once; the worker sees it at its next poll.
+  void stop(int reason = 0) {
+    this->core_.set_reason(reason);
+    flag_.request_stop();
+  }
+
+ private:
+  Flag flag_;
 };
 
 // The std::jthread / std::stop_token worker.
 template <class Sync = std_sync>
-class JthreadFibonacci {
+class JthreadFibonacci : public detail::FiboHandle<Sync, typename Sync::jthread> {
+  using Base = detail::FiboHandle<Sync, typename Sync::jthread>;
+
  public:
   explicit JthreadFibonacci(std::size_t limit = detail::FiboCore<Sync>::kMaxLimit,
                             std::chrono::nanoseconds pause = std::chrono::nanoseconds::zero())
-      : core_(limit, pause) {}
-  JthreadFibonacci(const JthreadFibonacci&) = delete;
-  JthreadFibonacci& operator=(const JthreadFibonacci&) = delete;
-  ~JthreadFibonacci() = default;  // thread_ (a jthread) requests stop and joins
+      : Base("JthreadFibonacci", limit, pause) {}
+  // (the jthread requests stop and joins when the base is destroyed)
 
   void start() {
-    if (started_) throw std::logic_error("JthreadFibonacci::start: already started");
-    started_ = true;
-    thread_ = typename Sync::jthread([this](typename Sync::stop_token token) {
-      core_.run([&token] { return token.stop_requested(); });
+    this->mark_started();
+    this->thread_ = typename Sync::jthread([this](typename Sync::stop_token token) {
+      this->core_.run([&token] { return token.stop_requested(); });
     });
   }
   void stop(int reason = 0) {
-    if (!started_) throw std::logic_error("JthreadFibonacci::stop: not started (a jthread's stop state begins with it)");
-    core_.set_reason(reason);
-    thread_.request_stop();
+    if (!this->started_)
+      throw std::logic_error("JthreadFibonacci::stop: not started (a jthread's stop state begins with it)");
+    this->core_.set_reason(reason);
+    this->thread_.request_stop();
   }
-  void join() {
-    if (!started_) throw std::logic_error("JthreadFibonacci::join: not started");
-    if (!joined_) {
-      thread_.join();
-      joined_ = true;
-    }
-  }
-  [[nodiscard]] std::vector<long> values() const {
-    require_joined("values");
-    return core_.values();
-  }
-  [[nodiscard]] bool stopped_by_request() const {
-    require_joined("stopped_by_request");
-    return core_.stopped_by_request();
-  }
-  [[nodiscard]] int reason_seen() const {
-    require_joined("reason_seen");
-    return core_.reason_seen();
-  }
-
- private:
-  void require_joined(const char* what) const {
-    if (started_ && !joined_) throw std::logic_error(std::string("JthreadFibonacci::") + what + ": still running (join first)");
-  }
-  detail::FiboCore<Sync> core_;
-  bool started_ = false;
-  bool joined_ = false;
-  typename Sync::jthread thread_;  // last: destroyed (stopped and joined) first
 };
 
 }  // namespace interleave
