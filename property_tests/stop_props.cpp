@@ -15,16 +15,6 @@
 namespace interleave {
 namespace {
 
-bool is_fibonacci_prefix(const std::vector<long>& v) {
-  long a = 0, b = 1;
-  for (long x : v) {
-    if (x != a) return false;
-    const long next = a + b;
-    a = b;
-    b = next;
-  }
-  return true;
-}
 
 template <class Worker>
 void stop_then_join_property() {

@@ -22,16 +22,6 @@
 
 namespace {
 
-bool is_fibonacci_prefix(const std::vector<long>& v) {
-  long a = 0, b = 1;
-  for (long x : v) {
-    if (x != a) return false;
-    const long next = a + b;
-    a = b;
-    b = next;
-  }
-  return true;
-}
 
 template <class Worker>
 void run(int controllers, long cycles) {
@@ -50,7 +40,7 @@ void run(int controllers, long cycles) {
         w.stop(reason);
         w.join();
         const auto v = w.values();
-        const bool ok = is_fibonacci_prefix(v) && (w.stopped_by_request() ? w.reason_seen() == reason : v.size() == 92);
+        const bool ok = interleave::is_fibonacci_prefix(v) && (w.stopped_by_request() ? w.reason_seen() == reason : v.size() == 92);
         if (!ok) bad.fetch_add(1);
         if (w.stopped_by_request()) by_request.fetch_add(1);
         done.fetch_add(1);

@@ -4,8 +4,9 @@
 // Seed scenario: "Thread communication using sending events" (one thread
 // fires, another listens).
 //
-//   Event<Sync>                    the fixed event.
-//   BrokenUnlockedCheckEvent<Sync> the broken twin: wait() reads the flag
+//   Event<Sync>                    the fixed event (BasicEvent<Sync>).
+//   BrokenUnlockedCheckEvent<Sync> the broken twin (the same class with
+//                                  event_bug::unlocked_check): wait() reads the flag
 //                                  without the lock and then waits once
 //                                  without re-checking. The unlocked read is a
 //                                  data race (Relacy's race detector and TSan
@@ -51,16 +52,19 @@ void require_non_negative_timeout(const std::chrono::duration<Rep, Period>& d, c
 }
 }  // namespace detail
 
-template <class Sync = std_sync>
-class Event {
+// Which event: the fixed one, or the broken twin (see the header comment).
+enum class event_bug { none, unlocked_check };
+
+template <class Sync = std_sync, event_bug Bug = event_bug::none>
+class BasicEvent {
  public:
-  Event() = default;
-  Event(const Event&) = delete;
-  Event& operator=(const Event&) = delete;
+  BasicEvent() = default;
+  BasicEvent(const BasicEvent&) = delete;
+  BasicEvent& operator=(const BasicEvent&) = delete;
 
   void set() INTERLEAVE_EXCLUDES(mu_) {
     std::unique_lock<typename Sync::mutex> lk(mu_);
-    flag_.store(true);
+    flag_.store(true);  // interleave:race-write event.broken_unlocked_check
     sets_.store(sets_.load() + 1);
     cv_.notify_all();
   }
@@ -74,6 +78,14 @@ class Event {
   }
   // Blocks until the flag is set, or a set() happened since this call began.
   bool wait() INTERLEAVE_EXCLUDES(mu_) {
+    if constexpr (Bug == event_bug::unlocked_check) {
+      // BUG: the flag is read without the lock, and the wait does not
+      // re-check it: a set() between the two is never seen.
+      if (read_flag_unlocked()) return true;
+      std::unique_lock<typename Sync::mutex> lk(mu_);
+      cv_.wait(lk);
+      return true;
+    }
     std::unique_lock<typename Sync::mutex> lk(mu_);
     const unsigned long began = sets_.load();
     waiting_.store(waiting_.load() + 1);
@@ -106,6 +118,11 @@ class Event {
   }
 
  private:
+  // The broken twin's unlocked read (a data race by design).
+  bool read_flag_unlocked() const INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS {
+    return flag_.load();  // interleave:race-read event.broken_unlocked_check
+  }
+
   mutable typename Sync::mutex mu_;
   typename Sync::condition_variable cv_;
   typename Sync::template var<bool> flag_ INTERLEAVE_GUARDED_BY(mu_){false};
@@ -113,37 +130,12 @@ class Event {
   typename Sync::template var<int> waiting_ INTERLEAVE_GUARDED_BY(mu_){0};
 };
 
+template <class Sync = std_sync>
+using Event = BasicEvent<Sync, event_bug::none>;
+
 // The broken twin (see the header comment). Kept on purpose: its checks must
 // fail.
 template <class Sync = std_sync>
-class BrokenUnlockedCheckEvent {
- public:
-  void set() INTERLEAVE_EXCLUDES(mu_) {
-    std::unique_lock<typename Sync::mutex> lk(mu_);
-    flag_.store(true);  // interleave:race-write event.broken_unlocked_check
-    cv_.notify_all();
-  }
-  void clear() INTERLEAVE_EXCLUDES(mu_) {
-    std::unique_lock<typename Sync::mutex> lk(mu_);
-    flag_.store(false);
-  }
-  [[nodiscard]] bool is_set() const INTERLEAVE_EXCLUDES(mu_) {
-    std::unique_lock<typename Sync::mutex> lk(mu_);
-    return flag_.load();
-  }
-  // BUG: the flag is read without the lock, and the wait does not re-check
-  // it: a set() between the two is never seen.
-  bool wait() INTERLEAVE_EXCLUDES(mu_) INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS {
-    if (flag_.load()) return true;  // interleave:race-read event.broken_unlocked_check
-    std::unique_lock<typename Sync::mutex> lk(mu_);
-    cv_.wait(lk);
-    return true;
-  }
-
- private:
-  mutable typename Sync::mutex mu_;
-  typename Sync::condition_variable cv_;
-  typename Sync::template var<bool> flag_ INTERLEAVE_GUARDED_BY(mu_){false};
-};
+using BrokenUnlockedCheckEvent = BasicEvent<Sync, event_bug::unlocked_check>;
 
 }  // namespace interleave
