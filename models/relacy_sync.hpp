@@ -407,6 +407,14 @@ struct basic_relacy_sync {
   // apart, Relacy's own index can.
   static std::size_t thread_index() { return rl::thread_index(); }
   static void yield(loc l = loc::current()) { rl::yield(1, info(l)); }
+  // INTERLEAVE_MODEL_CHECK (models/model.hpp): a false condition fails the
+  // execution as a Relacy assertion, named by its text and source line.
+  static void model_check(bool ok, const char* text, loc l) {
+    if (ok) return;
+    static char desc[512];  // Relacy copies it; no model-heap allocation here
+    std::snprintf(desc, sizeof desc, "assertion: %s", text);
+    rl::ctx().fail_test(desc, rl::test_result_user_assert_failed, info(l));
+  }
   template <class Rep, class Period>
   static void sleep_for(const std::chrono::duration<Rep, Period>&, loc l = loc::current()) {
     rl::yield(1, info(l));
