@@ -468,6 +468,10 @@ int run_main(int argc, char** argv) {
       return 0;
     }
 
+    if (app.count("--replay") != 0 && replay.empty())
+      throw std::invalid_argument("--replay: needs a token (as printed after \"replay token:\")");
+    if (app.count("--reproduce") != 0 && reproduce.empty())
+      throw std::invalid_argument("--reproduce: needs a model name or row");
     if (!replay.empty()) {
       const Token tok = parse_token(replay);
       if (tok.checker != checker)

@@ -106,14 +106,28 @@ class Watch {
     ++executions_;
     if (std::chrono::duration<double>(now - last_).count() >= 5.0) {
       last_ = now;
-      // fprintf, not iostreams: nothing here may allocate from the model's heap.
-      std::fprintf(stderr, "  ... %s: %llu executions in %.0f s (%.0f/s)\n", label_.c_str(),
-                   executions_, elapsed, static_cast<double>(executions_) / elapsed);
+      // fprintf into fixed buffers: nothing here may allocate from the model's heap.
+      char n[32], rate[32];
+      std::fprintf(stderr, "  ... %s: %s executions in %.0f s (%s/s)\n", label_.c_str(),
+                   grouped(n, executions_), elapsed,
+                   grouped(rate, static_cast<unsigned long long>(static_cast<double>(executions_) / elapsed)));
       std::fflush(stderr);
     }
   }
 
  private:
+  // n with thousands separators, into buf (32 bytes).
+  static const char* grouped(char* buf, unsigned long long n) {
+    char digits[24];
+    const int len = std::snprintf(digits, sizeof digits, "%llu", n);
+    int o = 0;
+    for (int i = 0; i < len; ++i) {
+      if (i > 0 && (len - i) % 3 == 0) buf[o++] = ',';
+      buf[o++] = digits[i];
+    }
+    buf[o] = '\0';
+    return buf;
+  }
   std::string label_;
   double budget_s_ = 0;
   std::chrono::steady_clock::time_point start_, last_;
