@@ -12,9 +12,15 @@
 // duration), processes, and anything outside the objects built from it
 // (plain members that are not `var<T>` are not checked for races).
 //
-// Include this header first in a model translation unit: it includes the
-// standard headers impl code needs, then Relacy, then undoes the macros
-// Relacy defines (DESIGN.md, "Relacy on this toolchain", facts 1–3).
+// Included first in a model translation unit (model.hpp -> relacy/adapter.hpp
+// -> here): it includes the standard headers impl code needs, then Relacy,
+// then undoes the macros Relacy defines. Checked with relacy-dev
+// 0.0+git20191025, g++ 12 and clang 19: relacy_std.hpp's `using rl::atomic`
+// collides with libstdc++ 12, so only <relacy/relacy.hpp> is included; a
+// standard header included after Relacy without the #undefs below fails to
+// compile (`= delete`, std::memory_order_relaxed); and because Relacy
+// replaces the global operator new/delete, model executables are compiled
+// with -fno-sized-deallocation (models/CMakeLists.txt).
 #pragma once
 
 // 1. Every standard header impl code may need, before Relacy.

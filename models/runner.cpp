@@ -533,7 +533,7 @@ int run_main(int argc, char** argv) {
       ++ran;
       nlohmann::json start = record(m, s, s.mode == Mode::bound ? s.bound : 0);
       start["verdict"] = "started";
-      start["detail"] = "started, no verdict written: the model run crashed, hung or was killed";
+      start["detail"] = "no verdict written: the model run crashed, hung or was killed";
       start["passed"] = false;
       rep.started(start);
 
