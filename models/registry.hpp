@@ -16,6 +16,18 @@
 // - `Verdict::history` is the checker's text of the failing execution; the
 //   runner names raw addresses in it by first use (history normalisation), so
 //   an adapter need not.
+// Adding a checker X: models/X/adapter.hpp (included by model.hpp when
+// INTERLEAVE_CHECKER_X is defined) defines, in a namespace it aliases as
+// interleave::models::checker,
+//   template <template <class> class M>
+//   ModelEntry entry(std::string name, std::string row, std::string claim,
+//                    Expect expect, Search search);
+// (checker = "X", drive = a search of M<X's Sync>), and a backend with
+// `static void model_check(bool, const char*, std::source_location)`;
+// models/X/checker.cmake defines the INTERFACE library
+// interleave_checker_X (compile definition INTERLEAVE_CHECKER_X) and
+// appends X to the global property INTERLEAVE_MODEL_CHECKERS. Every model
+// file is then also built as model_<scenario>_X.
 // This header includes only standard headers: it is safe to include from
 // code that must not see any checker.
 #pragma once
