@@ -35,6 +35,7 @@
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
@@ -517,6 +518,14 @@ int run_main(int argc, char** argv) {
       return 0;
     }
 
+    std::optional<Mode> mode_override;
+    if (!mode_s.empty()) {
+      try {
+        mode_override = parse_mode(mode_s);
+      } catch (const std::invalid_argument& e) {
+        throw std::invalid_argument(std::string("--mode: ") + e.what());
+      }
+    }
     Report rep(report);
     const auto t0 = clock::now();
     int failures = 0, ran = 0;
@@ -526,7 +535,7 @@ int run_main(int argc, char** argv) {
           m.row.find(filter) == std::string::npos)
         continue;
       Search s = m.search;
-      if (!mode_s.empty()) s.mode = parse_mode(mode_s);
+      if (mode_override) s.mode = *mode_override;
       if (bound >= 0) s.bound = static_cast<unsigned>(bound);
       if (iterations) s.iterations = iterations;
       if (s.mode == Mode::random && s.iterations == 0) s.iterations = 100000;
