@@ -238,7 +238,9 @@ Run request(const ModelEntry& m, const Search& s, unsigned bound, double budget_
 Outcome run_model(const ModelEntry& m, const Search& s, double budget_s) {
   const auto t0 = clock::now();
   Outcome o;
-  const std::string budget_text = fixed1(budget_s) + " s budget";
+  char budget_buf[32];
+  std::snprintf(budget_buf, sizeof budget_buf, "%g s budget", budget_s);
+  const std::string budget_text = budget_buf;
   if (!expects_failure(m)) {
     const unsigned bound = s.mode == Mode::bound ? s.bound : 0;
     const Verdict v = m.drive(request(m, s, bound, budget_s));
@@ -268,7 +270,9 @@ Outcome run_model(const ModelEntry& m, const Search& s, double budget_s) {
   const bool iterative = s.mode == Mode::bound;
   const unsigned max_bound = iterative ? s.bound : 0;
   unsigned long long total = 0;
+  unsigned reached = 0;  // the last bound searched (in part, if the budget cut it)
   for (unsigned b = 0; b <= max_bound; ++b) {
+    reached = b;
     double left = 0;
     if (budget_s > 0) {
       left = budget_s - seconds_since(t0);
@@ -313,10 +317,12 @@ Outcome run_model(const ModelEntry& m, const Search& s, double budget_s) {
   }
   o.verdict = "NOT FOUND";
   o.detail = std::string("expected ") + expect_name(m.expect) + ", none in " +
-             (iterative ? "context bounds 0.." + std::to_string(max_bound)
+             (iterative ? "context bounds 0.." + std::to_string(o.budget_hit ? reached : max_bound)
                         : std::string(mode_name(s.mode)) + " search") +
              ", " + thousands(total) + " executions" +
-             (o.budget_hit ? " (bounded by budget: stopped at the " + budget_text + ")" : "");
+             (o.budget_hit ? " (bounded by budget: stopped at the " + budget_text +
+                                 (iterative ? " during bound " + std::to_string(reached) : std::string()) + ")"
+                           : "");
   o.duration_s = seconds_since(t0);
   return o;
 }
