@@ -40,7 +40,7 @@ namespace {
 const std::vector<std::string> kLayers = {"model", "property", "stress"};
 
 struct Record {
-  std::string verdict, detail, check, token, reproduce, source;
+  std::string verdict, detail, check, token, reproduce, rerun, source;
   bool passed = false;
   bool started = false;  // a "started" marker with no later record
   json seed, executions, duration_s;
@@ -245,6 +245,7 @@ int main(int argc, char** argv) {
           r.passed = j.at("passed");
           r.token = j.value("token", j.value("replay", ""));
           r.reproduce = j.value("reproduce", "");
+          r.rerun = j.value("rerun", "");
           if (j.contains("seed")) r.seed = j["seed"];
           if (j.contains("executions")) r.executions = j["executions"];
           if (j.contains("duration_s")) r.duration_s = j["duration_s"];
@@ -297,15 +298,20 @@ int main(int argc, char** argv) {
       if (!c.checked) ++na_cells;
       if (!ok) ++failed;
       const std::string mark = !ok ? "FAIL " : (c.checked ? "PASS " : "n/a  ");
-      std::cout << "  " << mark << layer << std::string(9 - layer.size(), ' ') << c.verdict() << " — "
-                << c.detail() << "\n";
-      std::vector<std::string> repro;
+      std::string shown = c.detail();  // continuation lines indented under the cell
+      for (size_t at = shown.find('\n'); at != std::string::npos; at = shown.find('\n', at + 1))
+        shown.insert(at + 1, "         ");
+      std::cout << "  " << mark << layer << std::string(9 - layer.size(), ' ') << c.verdict() << " — " << shown
+                << "\n";
+      std::vector<std::string> repro;  // "reproduce: <command>" / "re-run the check: <command>"
       for (const auto& r : c.records)
         if (!r.passed) {
-          const std::string cmd = reproduce_of(r, layer, row);
-          if (!cmd.empty() && std::find(repro.begin(), repro.end(), cmd) == repro.end()) repro.push_back(cmd);
+          for (const std::string& line : {std::string(reproduce_of(r, layer, row).empty() ? "" : "reproduce: ") +
+                                              reproduce_of(r, layer, row),
+                                          r.rerun.empty() ? std::string() : "re-run the check: " + r.rerun})
+            if (!line.empty() && std::find(repro.begin(), repro.end(), line) == repro.end()) repro.push_back(line);
         }
-      for (const auto& cmd : repro) std::cout << "         reproduce: " << cmd << "\n";
+      for (const auto& line : repro) std::cout << "         " << line << "\n";
       md << (!ok ? "❌ " : (c.checked ? "✅ " : "➖ ")) << "**" << md_escape(c.verdict()) << "** — "
          << md_escape(c.detail()) << " | ";
 
@@ -327,6 +333,7 @@ int main(int argc, char** argv) {
           if (r.duration_s.is_number()) seconds += r.duration_s.get<double>();
         }
         if (const std::string cmd = reproduce_of(r, layer, row); !cmd.empty()) jr["reproduce"] = cmd;
+        if (!r.rerun.empty()) jr["rerun"] = r.rerun;
         recs.push_back(jr);
       }
       cell["records"] = recs;
@@ -339,9 +346,10 @@ int main(int argc, char** argv) {
                   << "\" time=\"" << secs.str() << "\">";
       if (!ok) {
         std::string body = c.detail();
-        for (const auto& cmd : repro) body += "\nreproduce: " + cmd;
-        std::string message = c.verdict() + ": " + c.detail();
-        if (!repro.empty()) message += " | reproduce: " + repro.front();
+        for (const auto& line : repro) body += "\n" + line;
+        std::string message = c.detail();
+        if (message.rfind(c.verdict(), 0) != 0) message = c.verdict() + ": " + message;
+        if (!repro.empty()) message += " | " + repro.front();
         junit_cases << "<failure message=\"" << xml_escape(message) << "\">" << xml_escape(body) << "</failure>";
       } else if (!c.checked) {
         junit_cases << "<skipped message=\"" << xml_escape("n/a — " + c.reason) << "\"/>";
