@@ -44,6 +44,7 @@ struct Record {
   bool passed = false;
   bool started = false;  // a "started" marker with no later record
   json seed, executions, duration_s;
+  json search;  // the checker and its search (model records): checker, search, mode, bound, expected
 };
 
 // The command that re-runs a record's check.
@@ -246,6 +247,8 @@ int main(int argc, char** argv) {
           r.token = j.value("token", j.value("replay", ""));
           r.reproduce = j.value("reproduce", "");
           r.rerun = j.value("rerun", "");
+          for (const char* k : {"checker", "search", "mode", "bound", "expected"})
+            if (j.contains(k)) r.search[k] = j[k];
           if (j.contains("seed")) r.seed = j["seed"];
           if (j.contains("executions")) r.executions = j["executions"];
           if (j.contains("duration_s")) r.duration_s = j["duration_s"];
@@ -334,6 +337,7 @@ int main(int argc, char** argv) {
         }
         if (const std::string cmd = reproduce_of(r, layer, row); !cmd.empty()) jr["reproduce"] = cmd;
         if (!r.rerun.empty()) jr["rerun"] = r.rerun;
+        if (!r.search.is_null()) jr.update(r.search);
         recs.push_back(jr);
       }
       cell["records"] = recs;
