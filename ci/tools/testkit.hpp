@@ -86,6 +86,9 @@ namespace detail {
 bool declare_row(const char* suite, const char* name, const char* row);
 // Figures of the current test, written into its end record.
 void set_executions(unsigned long long cases);
+// The verdict the current test's record carries if it passes ("passed"
+// unless told, "twin caught" for a falsified twin).
+void set_pass_verdict(const std::string& verdict);
 // The description of the last case watchdog() reported as failing in the
 // current test (empty if none).
 std::string last_watchdog_failure();
@@ -134,7 +137,8 @@ void check_property(const std::string& row, Testable&& testable) {
 
 // For a broken twin: runs a property that states what the FIXED primitive
 // guarantees, and passes only if RapidCheck falsifies it on the twin. Records
-// "twin caught: falsified after N cases, shrunk to (...): <why>". If
+// the verdict "twin caught" and "falsified after N cases, shrunk to (...):
+// <why>". If
 // RapidCheck stops finding the bug, the test fails.
 template <class Testable>
 void check_falsified(const std::string& row, Testable&& testable) {
@@ -155,7 +159,8 @@ void check_falsified(const std::string& row, Testable&& testable) {
     if (const size_t nl = why.find_last_not_of("\n "); nl != std::string::npos) why.resize(nl + 1);
     for (char& c : why)
       if (c == '\n') c = ' ';
-    cell(row, "twin caught: falsified after " + std::to_string(failure.numSuccess) +
+    detail::set_pass_verdict("twin caught");
+    cell(row, "falsified after " + std::to_string(failure.numSuccess) +
                   " passing cases, shrunk to (" + example + "): " + why + "; " + rapidcheck_settings());
   } else {
     std::ostringstream ss;
