@@ -2,16 +2,21 @@
 # row: the one declaration the build and the verification matrix both read.
 #
 #   interleave_scenario(<scenario>
+#     [NA <layer> "<reason>"]...
 #     ROW <row> [NA <layer> "<reason>"]...
 #     ...)
 #
 # <scenario> names the files of every layer: models/<scenario>_model.cpp,
 # property_tests/<scenario>_props.cpp, stress/<scenario>_stress.cpp and
-# stress/<scenario>_stress_test.cpp (models/, property_tests/ and stress/
-# build one executable per scenario from INTERLEAVE_SCENARIOS). Each ROW is a
-# row of the matrix, in the order printed; every layer (model, property,
-# stress) checks it unless an NA names the layer and says why that layer
-# cannot observe the row's behaviour. The matrix fails:
+# stress/<scenario>_stress_test.cpp. models/, property_tests/ and stress/
+# build one executable per scenario from INTERLEAVE_MODEL_SCENARIOS,
+# INTERLEAVE_PROPERTY_SCENARIOS and INTERLEAVE_STRESS_SCENARIOS
+# (INTERLEAVE_SCENARIOS lists them all). Each ROW is a row of the matrix, in
+# the order printed; every layer (model, property, stress) checks it unless
+# an NA names the layer and says why that layer cannot observe the row's
+# behaviour. An NA before the first ROW applies to the whole scenario: that
+# layer has no file for it, and every row of it is n/a there with that
+# reason. The matrix fails:
 #   - a checked cell with no record, or with a failed record (a test that
 #     started and never finished counts as failed);
 #   - an n/a cell that received a record (n/a never hides a check);
@@ -26,6 +31,10 @@ set(INTERLEAVE_LAYERS model property stress)
 
 function(interleave_scenario scenario)
   set_property(GLOBAL APPEND PROPERTY INTERLEAVE_SCENARIOS ${scenario})
+  foreach(layer IN LISTS INTERLEAVE_LAYERS)
+    unset(scenario_na_${layer})
+    unset(na_${layer})
+  endforeach()
   set(row "")
   set(state "")  # ROW, NA_LAYER, NA_REASON
   set(lines "")
@@ -36,6 +45,8 @@ function(interleave_scenario scenario)
         if(DEFINED na_${layer})
           string(APPEND lines "\tn/a: ${na_${layer}}")
           unset(na_${layer})
+        elseif(DEFINED scenario_na_${layer})
+          string(APPEND lines "\tn/a: ${scenario_na_${layer}}")
         else()
           string(APPEND lines "\tchecked")
         endif()
@@ -57,15 +68,16 @@ function(interleave_scenario scenario)
       if(arg STREQUAL "" OR arg MATCHES "[\t\n]")
         message(FATAL_ERROR "interleave_scenario(${scenario}): row ${row}: NA ${na_layer} needs a one-line reason")
       endif()
-      set(na_${na_layer} "${arg}")
+      if(row)
+        set(na_${na_layer} "${arg}")
+      else()
+        set(scenario_na_${na_layer} "${arg}")
+      endif()
       set(state "")
     elseif(arg STREQUAL "ROW")
       flush_row()
       set(state "ROW")
     elseif(arg STREQUAL "NA")
-      if(NOT row)
-        message(FATAL_ERROR "interleave_scenario(${scenario}): NA before any ROW")
-      endif()
       set(state "NA_LAYER")
     else()
       message(FATAL_ERROR "interleave_scenario(${scenario}): unexpected '${arg}' (expected ROW <row> or NA <layer> <reason>)")
@@ -79,6 +91,12 @@ function(interleave_scenario scenario)
     message(FATAL_ERROR "interleave_scenario(${scenario}): no ROW")
   endif()
   set_property(GLOBAL APPEND_STRING PROPERTY INTERLEAVE_MATRIX_ROWS "${lines}")
+  foreach(layer IN LISTS INTERLEAVE_LAYERS)
+    if(NOT DEFINED scenario_na_${layer})
+      string(TOUPPER "${layer}" upper)
+      set_property(GLOBAL APPEND PROPERTY INTERLEAVE_${upper}_SCENARIOS ${scenario})
+    endif()
+  endforeach()
 endfunction()
 
 set(plain_race_reason "the twin's only defect is a data race (undefined behaviour) with no observable effect on real threads: the worker's loop calls its pause on every step, so the flag is re-read, and it ends at its limit anyway (the model and TSan layers see the race)")
@@ -128,5 +146,9 @@ interleave_scenario(thread_pool
   ROW wait)
 
 get_property(INTERLEAVE_SCENARIOS GLOBAL PROPERTY INTERLEAVE_SCENARIOS)
+foreach(layer IN LISTS INTERLEAVE_LAYERS)
+  string(TOUPPER "${layer}" upper)
+  get_property(INTERLEAVE_${upper}_SCENARIOS GLOBAL PROPERTY INTERLEAVE_${upper}_SCENARIOS)
+endforeach()
 get_property(interleave_matrix_rows GLOBAL PROPERTY INTERLEAVE_MATRIX_ROWS)
 file(WRITE ${CMAKE_BINARY_DIR}/matrix_rows.tsv "${interleave_matrix_rows}")
