@@ -59,13 +59,14 @@ struct dpor_sync {
                         std::source_location where = std::source_location::current()) {
     dpor::Execution::require("sleep_for").yield(where);
   }
-  // INTERLEAVE_MODEL_CHECK: a failed check ends the execution with an
-  // assertion verdict naming the check and its line.
+  // INTERLEAVE_MODEL_CHECK: a failed check gives the execution an assertion
+  // verdict naming the check and its line; the execution runs on to its end
+  // (like a gtest EXPECT), and the search stops after it.
   static void model_check(bool ok, const char* text,
                           std::source_location where = std::source_location::current()) {
     if (ok) return;
     dpor::Execution& x = dpor::Execution::require("model_check");
-    x.fail(dpor::Verdict::assertion, std::string("check failed: ") + text + " at " + where.file_name() + ":" +
+    x.record_failure(dpor::Verdict::assertion, std::string("check failed: ") + text + " at " + where.file_name() + ":" +
                                          std::to_string(where.line()));
   }
 };

@@ -365,23 +365,61 @@ TEST(DporVerdicts, a_timed_wait_explores_both_timeout_and_notify) {
   std::printf("timed wait: %s\n", r.summary().c_str());
 }
 
-TEST(DporVerdicts, an_unbounded_spin_is_a_possible_livelock) {
+TEST(DporVerdicts, a_spin_without_yield_hits_the_step_cap_as_a_possible_livelock) {
   Options o;
   o.step_cap = 500;
   const Result r = dpor::explore(
       [] {
         S::atomic<bool> flag{false};
         S::thread spinner([&] {
-          while (!flag.load()) S::yield();
+          while (!flag.load()) {
+          }
         });
         spinner.join();  // nobody ever sets the flag
       },
       o);
   ASSERT_EQ(r.verdict, Verdict::livelock) << r.summary();
-  EXPECT_NE(r.detail.find("yield"), std::string::npos);
+  EXPECT_NE(r.detail.find("possible livelock: 500 steps"), std::string::npos) << r.detail;
 }
 
-TEST(DporVerdicts, abort_unwinds_every_fiber) {
+TEST(DporVerdicts, a_yielding_spin_that_nobody_ends_is_a_livelock) {
+  Options o;
+  o.spin_reduction = true;
+  const Result r = dpor::explore([] {
+    S::atomic<bool> flag{false};
+    S::thread spinner([&] {
+      while (!flag.load()) S::yield();
+    });
+    spinner.join();
+  }, o);
+  ASSERT_EQ(r.verdict, Verdict::livelock) << r.summary();
+  EXPECT_NE(r.detail.find("T1 spins on atomic#0"), std::string::npos) << r.detail;
+}
+
+TEST(DporVerdicts, a_yielding_spin_wait_has_finitely_many_traces_and_holds) {
+  Options o;
+  o.spin_reduction = true;
+  const Result r = dpor::explore([] {
+    S::atomic<bool> flag{false};
+    S::var<int> data{0};
+    S::thread spinner([&] {
+      while (!flag.load(std::memory_order_acquire)) S::yield();
+      S::model_check(data.load() == 1, "the flag publishes the data");
+    });
+    S::thread setter([&] {
+      data.store(1);
+      flag.store(true, std::memory_order_release);
+    });
+    spinner.join();
+    setter.join();
+  }, o);
+  EXPECT_EQ(r.verdict, Verdict::holds) << r.summary();
+  EXPECT_TRUE(r.exhaustive);
+  EXPECT_EQ(r.executions, 2u) << r.summary();  // the spinner reads false once, or not at all
+  std::printf("yielding spin-wait: %s\n", r.summary().c_str());
+}
+
+TEST(DporVerdicts, a_deadlock_unwinds_every_fiber) {
   static int alive = 0;
   struct Guard {
     Guard() { ++alive; }
@@ -389,21 +427,40 @@ TEST(DporVerdicts, abort_unwinds_every_fiber) {
   };
   const Result r = dpor::explore([] {
     Guard g0;
-    S::mutex m;
+    S::mutex a, b;
     S::thread t1([&] {
       Guard g;
-      std::unique_lock<S::mutex> lk(m);
-      S::model_check(false, "fails while T2 waits for the mutex");
+      std::unique_lock<S::mutex> x(a);
+      std::unique_lock<S::mutex> y(b);
     });
     S::thread t2([&] {
       Guard g;
-      std::unique_lock<S::mutex> lk(m);
+      std::unique_lock<S::mutex> y(b);
+      std::unique_lock<S::mutex> x(a);
     });
     t1.join();
     t2.join();
   });
-  EXPECT_EQ(r.verdict, Verdict::assertion);
+  EXPECT_EQ(r.verdict, Verdict::deadlock);
   EXPECT_EQ(alive, 0) << "a fiber was left suspended with live objects";
+  EXPECT_EQ(r.abandoned, 0u);
+}
+
+// A destructor that joins (Thread's does) cannot finish while its execution
+// is unwound: the fiber is given up, not spun on, and the search goes on.
+TEST(DporVerdicts, a_deadlock_under_a_joining_destructor_still_ends_the_execution) {
+  const Result r = dpor::explore([] {
+    ThreadRegistry<S> reg;
+    S::mutex m;
+    std::unique_lock<S::mutex> held(m);
+    Thread<S> t(reg, [&] { std::unique_lock<S::mutex> lk(m); }, "locker");
+    t.start();
+    t.join();  // holds m: the target can never take it
+  });
+  ASSERT_EQ(r.verdict, Verdict::deadlock) << r.summary();
+  EXPECT_NE(r.detail.find("T1 blocked in lock"), std::string::npos) << r.detail;
+  std::printf("%s; %llu fiber(s) given up while unwinding\n", r.summary().c_str(),
+              static_cast<unsigned long long>(r.abandoned));
 }
 
 TEST(DporVerdicts, thread_index_is_per_fiber) {
@@ -473,19 +530,24 @@ TEST(DporReplay, objects_outside_an_execution_are_refused_by_name) {
 // atomics and 2 vars; the outcome of an execution is every value read plus
 // the final state, or the verdict's name.
 struct Instr {
-  enum Kind { lock, unlock, try_cs, load, store, fetch_add, vread, vwrite, yield } kind;
+  enum Kind { lock, unlock, try_cs, load, store, fetch_add, vread, vwrite, yield, cv_wait, cv_notify } kind;
   int obj;
   int val;
 };
 using Program = std::vector<std::vector<Instr>>;
 
-Program generate(std::mt19937& rng) {
+// with_cv: thread 1 starts with a timed wait, thread 2 with a notify.
+Program generate(std::mt19937& rng, bool with_cv) {
   auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
-  const int threads = 2 + pick(2);
+  const int threads = with_cv ? 2 : 2 + pick(2);
   const int budget = threads == 2 ? 5 : 2;  // visible operations per thread
   Program p(static_cast<std::size_t>(threads));
+  if (with_cv) {
+    p[0].push_back({Instr::cv_wait, 0, 0});
+    p[1].push_back({Instr::cv_notify, 0, pick(2)});
+  }
   for (auto& th : p) {
-    int used = 0;
+    int used = th.empty() ? 0 : th[0].kind == Instr::cv_wait ? 4 : 3;
     while (used < budget) {
       const int c = pick(10);
       auto simple = [&](std::vector<Instr>& out) {
@@ -514,6 +576,12 @@ Program generate(std::mt19937& rng) {
       } else if (c == 5) {
         th.push_back({Instr::yield, 0, 0});
         used += 1;
+      } else if (c == 6 && used + 4 <= budget + 1) {  // a timed wait for the flag, under mutex 0
+        th.push_back({Instr::cv_wait, 0, 0});
+        used += 4;
+      } else if (c == 7 && used + 3 <= budget + 1) {  // set the flag and notify one (0) or all (1)
+        th.push_back({Instr::cv_notify, 0, pick(2)});
+        used += 3;
       } else {
         used += simple(th);
         if (used == 0) used = 0;
@@ -525,7 +593,8 @@ Program generate(std::mt19937& rng) {
 }
 
 std::string show(const Program& p) {
-  static const char* names[] = {"lock", "unlock", "try_cs", "load", "store", "fetch_add", "vread", "vwrite", "yield"};
+  static const char* names[] = {"lock",  "unlock", "try_cs", "load",    "store",    "fetch_add",
+                                "vread", "vwrite", "yield",  "cv_wait", "cv_notify"};
   std::string s;
   for (std::size_t t = 0; t < p.size(); ++t) {
     s += "T" + std::to_string(t + 1) + ":";
@@ -547,6 +616,8 @@ std::set<std::string> outcomes(const Program& p, Mode m, Result& r) {
         S::mutex mu[2];
         S::atomic<int> at[2] = {0, 0};
         S::var<int> va[2];
+        S::condition_variable cv;
+        int flag = 0;  // guarded by mu[0]
         std::vector<std::vector<int>> reads(p.size());
         std::vector<S::thread> ts;
         for (std::size_t t = 0; t < p.size(); ++t)
@@ -569,6 +640,17 @@ std::set<std::string> outcomes(const Program& p, Mode m, Result& r) {
                 case Instr::vread: reads[t].push_back(va[in.obj].load()); break;
                 case Instr::vwrite: va[in.obj].store(in.val); break;
                 case Instr::yield: S::yield(); break;
+                case Instr::cv_wait: {
+                  std::unique_lock<S::mutex> lk(mu[0]);
+                  reads[t].push_back(cv.wait_for(lk, std::chrono::seconds(1), [&] { return flag > 0; }) ? 1 : 0);
+                  break;
+                }
+                case Instr::cv_notify: {
+                  std::unique_lock<S::mutex> lk(mu[0]);
+                  flag = 1;
+                  if (in.val) cv.notify_all(); else cv.notify_one();
+                  break;
+                }
               }
             }
           });
@@ -588,10 +670,10 @@ std::set<std::string> outcomes(const Program& p, Mode m, Result& r) {
 
 TEST(DporDifferential, random_programs_reach_the_same_outcomes_as_naive_enumeration) {
   std::mt19937 rng(20261126);
-  unsigned programs = 0, skipped = 0;
+  unsigned programs = 0, skipped = 0, with_cv = 0;
   std::uint64_t naive_total = 0, dpor_total = 0, blocked_total = 0;
-  for (int k = 0; k < 80; ++k) {
-    const Program p = generate(rng);
+  for (int k = 0; k < 120; ++k) {
+    const Program p = generate(rng, k % 3 == 2);
     Result rn, rd;
     const auto n = outcomes(p, Mode::naive, rn);
     if (!rn.exhaustive) {  // too big for the oracle
@@ -603,13 +685,21 @@ TEST(DporDifferential, random_programs_reach_the_same_outcomes_as_naive_enumerat
     ASSERT_EQ(d, n) << "program " << k << " " << show(p) << ": DPOR " << rd.summary() << " vs naive " << rn.summary();
     EXPECT_LE(rd.executions, rn.executions);
     ++programs;
+    bool waits = false, notifies = false;
+    for (const auto& th : p)
+      for (const Instr& in : th) {
+        waits |= in.kind == Instr::cv_wait;
+        notifies |= in.kind == Instr::cv_notify;
+      }
+    with_cv += waits && notifies;
     naive_total += rn.executions;
     dpor_total += rd.executions;
     blocked_total += rd.blocked;
   }
-  EXPECT_GE(programs, 45u);
-  std::printf("differential: %u random programs (%u over the oracle budget skipped), same outcome sets; naive %llu executions, DPOR %llu (+%llu blocked)\n",
-              programs, skipped, static_cast<unsigned long long>(naive_total), static_cast<unsigned long long>(dpor_total),
+  EXPECT_GE(programs, 100u);
+  EXPECT_GE(with_cv, 30u);
+  std::printf("differential: %u random programs (%u with a timed wait and a notify; %u over the oracle budget skipped), same outcome sets; naive %llu executions, DPOR %llu (+%llu blocked)\n",
+              programs, with_cv, skipped, static_cast<unsigned long long>(naive_total), static_cast<unsigned long long>(dpor_total),
               static_cast<unsigned long long>(blocked_total));
 }
 

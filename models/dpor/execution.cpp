@@ -3,6 +3,8 @@
 // causality of each primitive, and the FastTrack check of var<T>.
 #include "execution.hpp"
 
+#include <cxxabi.h>
+
 #include <algorithm>
 #include <bit>
 #include <cstdio>
@@ -65,6 +67,16 @@ const char* to_string(Verdict v) noexcept {
 
 Execution* Execution::current() noexcept { return g_current; }
 
+namespace {
+EhGlobals* eh_globals() { return reinterpret_cast<EhGlobals*>(abi::__cxa_get_globals()); }
+}  // namespace
+
+void Execution::record_failure(Verdict v, std::string detail) {
+  if (verdict_ != Verdict::holds || draining_) return;
+  verdict_ = v;
+  detail_ = std::move(detail);
+}
+
 Execution& Execution::require(const char* what) {
   if (g_current == nullptr)
     throw std::logic_error(std::string("dpor: ") + what + " used outside a model execution");
@@ -81,6 +93,9 @@ void Execution::reset() {
   for (unsigned t = 0; t < nthreads_; ++t) {
     ThreadRec& th = threads_[t];
     th.fn = nullptr;
+    th.eh = {};
+    th.abandoned = false;
+    th.unwind_ops = 0;
     th.pending = {};
     th.finished = false;
     th.last_was_yield = false;
@@ -93,6 +108,9 @@ void Execution::reset() {
     th.may_timeout = false;
     th.spurious_cv = -1;
     th.spurious_at = 0;
+    th.spin_obj = -1;
+    th.spin_stores = 0;
+    th.yielded_since_load = false;
     th.notify_causality.clear();
     th.held.clear();
   }
@@ -101,6 +119,7 @@ void Execution::reset() {
   events_.clear();
   aborting_ = false;
   blocked_ = false;
+  draining_ = false;
   verdict_ = Verdict::holds;
   detail_.clear();
   pos_ = 0;
@@ -149,11 +168,11 @@ unsigned Execution::spawn(std::function<void()> fn) {
                                          me.fn();
                                        } catch (const Abort&) {
                                        } catch (const std::exception& e) {
-                                         set_failure(Verdict::uncaught_exception,
+                                         record_failure(Verdict::uncaught_exception,
                                                      "T" + std::to_string(t) + " ended with an uncaught exception: " +
                                                          e.what());
                                        } catch (...) {
-                                         set_failure(Verdict::uncaught_exception,
+                                         record_failure(Verdict::uncaught_exception,
                                                      "T" + std::to_string(t) + " ended with an uncaught exception");
                                        }
                                      }
@@ -179,8 +198,17 @@ void Execution::fail(Verdict v, std::string detail) {
 bool Execution::announce(Op op, std::uint32_t obj, std::uint32_t obj2, std::source_location where) {
   ThreadRec& th = threads_[running_];
   if (aborting_) {
-    if (std::uncaught_exceptions() > 0) return false;
-    throw Abort{};
+    if (std::uncaught_exceptions() == 0) throw Abort{};
+    // Unwinding: operations do nothing. A destructor that loops on them
+    // (a join waiting for a thread that was unwound) would spin forever:
+    // give the fiber up instead, its stack slot retired with it.
+    if (++th.unwind_ops > 10000) {
+      th.abandoned = true;
+      const unsigned me = running_;
+      threads_[me].sched = std::move(threads_[me].sched).resume();
+      std::terminate();  // never resumed
+    }
+    return false;
   }
   th.pending = Pending{op, obj, obj2, where};
   const unsigned me = running_;
@@ -199,13 +227,44 @@ bool Execution::enabled(unsigned t) const {
     case Op::lock: return objs_[th.pending.obj].owner < 0;
     case Op::join: return threads_[th.pending.obj].finished;
     case Op::cv_resume: return (th.notified || th.may_timeout) && objs_[th.pending.obj2].owner < 0;
+    case Op::load: return !opt_.spin_reduction || !spinning(t);
     default: return true;
   }
 }
 
+// Spin reduction (loom's "seen before yield", GenMC's spin-assume): a
+// thread that loaded an atomic, yielded, and would load it again with no
+// store since would read the same value and spin on; it is disabled until a
+// store to that atomic, so a yielding spin loop has finitely many traces.
+bool Execution::spinning(unsigned t) const {
+  const ThreadRec& th = threads_[t];
+  return th.yielded_since_load && th.spin_obj >= 0 && th.pending.op == Op::load &&
+         th.pending.obj == static_cast<std::uint32_t>(th.spin_obj) && objs_[th.pending.obj].stores == th.spin_stores &&
+         th.pending.loc.line() == th.spin_loc.line() && th.pending.loc.column() == th.spin_loc.column() &&
+         std::string_view(th.pending.loc.file_name()) == th.spin_loc.file_name();
+}
+
 void Execution::resume(unsigned t) {
   running_ = t;
+  EhGlobals* g = eh_globals();
+  const EhGlobals mine = *g;
+  *g = threads_[t].eh;
   threads_[t].fiber = std::move(threads_[t].fiber).resume();
+  threads_[t].eh = *g;
+  *g = mine;
+}
+
+// The first thread tried at a new node: the one that ran last (no
+// preemption), unless it just yielded: then another, so yielded threads run
+// last (loom's rule).
+unsigned Execution::preferred(std::uint64_t cand) const {
+  if (prev_ < 0) return lowest(cand);
+  const auto p = static_cast<unsigned>(prev_);
+  if (threads_[p].last_was_yield) {
+    const std::uint64_t others = cand & ~bit(p);
+    return lowest(others != 0 ? others : cand);
+  }
+  return (cand & bit(p)) != 0 ? p : lowest(cand);
 }
 
 // The next thread to run: the path's decision when replaying, a new node
@@ -214,6 +273,10 @@ int Execution::schedule(std::uint64_t en) {
   const bool prev_enabled = prev_ >= 0 && (en & bit(static_cast<unsigned>(prev_))) != 0;
   const bool free_switch = !prev_enabled || threads_[static_cast<unsigned>(prev_)].last_was_yield;
   unsigned chosen = 0;
+  if (draining_) {
+    prev_ = static_cast<int>(preferred(en));
+    return prev_;
+  }
   if (opt_.replay != nullptr) {
     if (std::popcount(en) > 1 && replay_pos_ < replay_.size()) {
       const Decision& d = replay_[replay_pos_];
@@ -231,7 +294,7 @@ int Execution::schedule(std::uint64_t en) {
       chosen = d.value;
       ++replay_pos_;
     } else {
-      chosen = prev_enabled ? static_cast<unsigned>(prev_) : lowest(en);
+      chosen = preferred(en);
     }
   } else if (pos_ < path_.nodes.size()) {
     Node& n = path_.nodes[pos_];
@@ -253,15 +316,18 @@ int Execution::schedule(std::uint64_t en) {
       allowed = bit(static_cast<unsigned>(prev_));
     if (opt_.mode == Mode::dpor) {
       const std::uint64_t cand = allowed & ~n.sleep;
-      if (cand == 0) {  // every enabled thread sleeps: this run repeats an explored trace
+      if (cand == 0) {
+        // Every enabled thread sleeps: this run repeats an explored trace.
+        // It runs to its end without recording (so its fibers finish
+        // normally instead of being unwound) and is counted as blocked.
         blocked_ = true;
-        return -1;
+        draining_ = true;
+        return static_cast<int>(preferred(en));
       }
-      chosen = prev_enabled && (cand & bit(static_cast<unsigned>(prev_))) ? static_cast<unsigned>(prev_) : lowest(cand);
+      chosen = preferred(cand);
       n.backtrack = bit(chosen);
     } else {
-      chosen = prev_enabled && (allowed & bit(static_cast<unsigned>(prev_))) ? static_cast<unsigned>(prev_)
-                                                                              : lowest(allowed);
+      chosen = preferred(allowed);
       n.backtrack = allowed;
     }
     n.chosen = static_cast<std::uint8_t>(chosen);
@@ -285,7 +351,7 @@ int Execution::schedule(std::uint64_t en) {
 }
 
 unsigned Execution::choose(unsigned n) {
-  if (n <= 1) return 0;
+  if (n <= 1 || draining_) return 0;
   unsigned c = 0;
   if (opt_.replay != nullptr) {
     if (replay_pos_ < replay_.size()) {
@@ -355,10 +421,22 @@ std::uint32_t Execution::commit(Access a0, std::uint32_t o0, Access a1, std::uin
   th.po = vc;
   th.last_event = static_cast<int>(idx);
   th.last_was_yield = th.pending.op == Op::yield;
+  if (th.pending.op == Op::yield) {
+    th.yielded_since_load = true;
+  } else if (th.pending.op == Op::load && a0 == Access::a_load) {
+    th.spin_obj = static_cast<int>(o0);
+    th.spin_stores = objs_[o0].stores;
+    th.spin_loc = th.pending.loc;
+    th.yielded_since_load = false;
+  } else if (th.pending.op != Op::start) {
+    th.spin_obj = -1;
+    th.yielded_since_load = false;
+  }
+  if (a0 == Access::a_store) ++objs_[o0].stores;
   events_.push_back(e);
   hash_ = fnv(fnv(fnv(hash_, running_), static_cast<std::uint64_t>(e.op)), o0);
   prev_ = static_cast<int>(running_);
-  if (opt_.mode == Mode::dpor && opt_.replay == nullptr) {
+  if (opt_.mode == Mode::dpor && opt_.replay == nullptr && !draining_) {
     // Only the races not implied by another: drop j when j happens-before
     // another candidate (then that one is the race with e).
     for (unsigned a = 0; a < ncand; ++a) {
@@ -555,9 +633,7 @@ void Execution::atomic_access(std::uint32_t a, bool store, bool rmw, bool acquir
 // the race would hide the traces that reverse them).
 void Execution::race(const ObjState&, std::uint32_t id, const char* first, int ftid, std::source_location floc,
                      const char* second, std::source_location sloc) {
-  if (verdict_ != Verdict::holds) return;
-  verdict_ = Verdict::data_race;
-  detail_ = ( "data race on " + obj_name(id) + ": T" + std::to_string(ftid) + " " + first + " at " +
+  record_failure(Verdict::data_race,  "data race on " + obj_name(id) + ": T" + std::to_string(ftid) + " " + first + " at " +
                                ::interleave::dpor::where(floc) + ", T" + std::to_string(running_) + " " + second +
                                " at " + ::interleave::dpor::where(sloc) + " with no happens-before between them");
 }
@@ -609,11 +685,22 @@ std::string Execution::describe_pending(unsigned t) const {
 }
 
 void Execution::deadlock() {
+  if (draining_) {  // a blocked run is not reported
+    aborting_ = true;
+    return;
+  }
   std::string text;
   Verdict v = Verdict::deadlock;
   for (unsigned t = 0; t < nthreads_; ++t) {
     const ThreadRec& th = threads_[t];
     if (th.finished) continue;
+    if (opt_.spin_reduction && spinning(t)) {
+      v = Verdict::livelock;
+      text += (text.empty() ? "" : "; ") + std::string("T") + std::to_string(t) + " spins on " +
+              obj_name(th.pending.obj) + " at " + where(th.pending.loc) +
+              ": it yielded and would read it again, and no thread can store to it any more";
+      continue;
+    }
     text += (text.empty() ? "" : "; ") + describe_pending(t);
     if (th.pending.op == Op::cv_resume && objs_[th.pending.obj].lost_notify) {
       v = Verdict::lost_wakeup;
@@ -627,7 +714,17 @@ void Execution::deadlock() {
 void Execution::unwind_all() {
   aborting_ = true;
   for (unsigned t = nthreads_; t-- > 0;) {
-    while (!threads_[t].finished && threads_[t].fiber) resume(t);
+    while (!threads_[t].finished && threads_[t].fiber) {
+      resume(t);
+      if (threads_[t].abandoned) {
+        // Leak the suspended fiber (destroying it would unwind it again) and
+        // give the slot a fresh stack.
+        new boost::context::fiber(std::move(threads_[t].fiber));  // NOLINT: deliberately leaked
+        pool_.retire(t);
+        threads_[t].finished = true;
+        ++abandoned_;
+      }
+    }
   }
 }
 
@@ -671,9 +768,13 @@ void Execution::run(const std::function<void()>& body, const RunOptions& opt) {
       break;
     }
     if (events_.size() >= opt_.step_cap) {
+      if (draining_) {
+        aborting_ = true;
+        break;
+      }
       set_failure(Verdict::livelock, "possible livelock: " + std::to_string(events_.size()) +
                                          " steps in one execution (cap " + std::to_string(opt_.step_cap) +
-                                         "); a spin loop should call yield() so the search can deprioritise it");
+                                         "); a spin loop should call yield() in each iteration: then a re-read with no store since is not explored");
       break;
     }
     const int t = schedule(en);

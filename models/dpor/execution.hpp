@@ -70,6 +70,7 @@ struct ObjState {
   // cv: a notify that found no waiter
   bool lost_notify = false;
   std::uint32_t notifies = 0;  // notify calls so far
+  std::uint32_t stores = 0;    // atomic: stores and RMWs so far
   std::source_location lost_notify_at{};
   // var, FastTrack: last write epoch and read epochs
   int w_tid = -1;
@@ -79,8 +80,19 @@ struct ObjState {
   std::source_location r_loc[kMaxThreads] = {};
 };
 
+// The C++ runtime's per-OS-thread exception state (Itanium C++ ABI
+// __cxa_eh_globals), kept per fiber: a fiber may switch inside a catch block
+// or while unwinding, and another fiber must not see its exceptions.
+struct EhGlobals {
+  void* caught = nullptr;
+  unsigned int uncaught = 0;
+};
+
 struct ThreadRec {
   boost::context::fiber fiber;  // resumed by the scheduler
+  EhGlobals eh;                 // its exception state while switched out
+  bool abandoned = false;       // stuck while unwinding: never resumed again
+  unsigned unwind_ops = 0;      // operations attempted while unwinding
   boost::context::fiber sched;  // resumed by the fiber to yield
   std::function<void()> fn;
   Pending pending;
@@ -94,6 +106,12 @@ struct ThreadRec {
   int waiting_cv = -1;
   bool notified = false;
   bool may_timeout = false;
+  // spin reduction: the atomic this thread last loaded, its store count
+  // then, and whether the thread has yielded since
+  int spin_obj = -1;
+  std::uint32_t spin_stores = 0;
+  std::source_location spin_loc{};
+  bool yielded_since_load = false;
   int spurious_cv = -1;          // the cv of this thread's last spurious wake-up
   std::uint32_t spurious_at = 0; // that cv's notify count then
   VectorClock notify_causality;
@@ -105,6 +123,7 @@ struct RunOptions {
   int preemption_bound = -1;  // naive mode only; -1: none
   unsigned step_cap = 20000;
   bool spurious_wakeups = true;  // a bare wait(lk) may wake once without a notify
+  bool spin_reduction = false;   // a yielded re-load at the same line waits for a store
   const std::string* replay = nullptr;
 };
 
@@ -140,6 +159,10 @@ class Execution {
   std::uint32_t commit(Access a0, std::uint32_t o0, Access a1 = Access::none, std::uint32_t o1 = kNone);
   unsigned choose(unsigned n);
   [[noreturn]] void fail(Verdict v, std::string detail);
+  // A failure that does not cut the execution (a failed check, a race): the
+  // run continues, so its later events still take part in race detection.
+  void record_failure(Verdict v, std::string detail);
+  [[nodiscard]] std::uint64_t abandoned() const noexcept { return abandoned_; }
 
   unsigned spawn(std::function<void()> fn);
   void join(unsigned target, std::source_location where);
@@ -163,6 +186,8 @@ class Execution {
  private:
   void reset();
   bool enabled(unsigned t) const;
+  bool spinning(unsigned t) const;
+  unsigned preferred(std::uint64_t cand) const;
   int schedule(std::uint64_t enabled);
   void resume(unsigned t);
   void unwind_all();
@@ -185,6 +210,8 @@ class Execution {
   unsigned running_ = 0;
   bool aborting_ = false;
   bool blocked_ = false;
+  bool draining_ = false;  // sleep-set blocked: run to the end, record nothing
+  std::uint64_t abandoned_ = 0;
   Verdict verdict_ = Verdict::holds;
   std::string detail_;
   std::size_t pos_ = 0;            // next path node

@@ -36,6 +36,7 @@ Result explore(const std::function<void()>& body, const Options& opts) {
   ro.preemption_bound = opts.mode == Mode::naive ? opts.preemption_bound : -1;
   ro.step_cap = opts.step_cap;
   ro.spurious_wakeups = opts.spurious_wakeups;
+  ro.spin_reduction = opts.spin_reduction;
   Result r;
   r.mode = opts.mode;
   r.preemption_bound = ro.preemption_bound;
@@ -43,6 +44,7 @@ Result explore(const std::function<void()>& body, const Options& opts) {
   for (;;) {
     x.run(body, ro);
     r.max_depth = std::max(r.max_depth, x.events().size());
+    r.abandoned += x.abandoned();
     if (x.blocked()) {
       ++r.blocked;
     } else {
@@ -104,6 +106,7 @@ Result replay(const std::function<void()>& body, const std::string& token, const
   ro.mode = Mode::dpor;
   ro.step_cap = opts.step_cap;
   ro.spurious_wakeups = opts.spurious_wakeups;
+  ro.spin_reduction = opts.spin_reduction;
   ro.replay = &token;
   x.run(body, ro);
   Result r;

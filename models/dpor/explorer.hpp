@@ -38,6 +38,12 @@ struct Options {
   double max_seconds = 0;            // 0: no budget
   unsigned step_cap = 20000;         // events per execution before "possible livelock"
   bool spurious_wakeups = true;
+  // Opt-in spin reduction (loom's "seen before yield", GenMC's
+  // spin-assume): a thread that loaded an atomic, yielded, and would load
+  // it again at the same line with no store since is disabled until a
+  // store. Makes yielding spin loops finite; blind to a loop that re-reads
+  // with no store on purpose (it is reported as a livelock).
+  bool spin_reduction = false;
   bool stop_at_failure = true;
   // Called after every complete execution (not after sleep-set-blocked
   // runs) with its verdict: the hook that collects outcomes.
@@ -55,6 +61,7 @@ struct Result {
   std::uint64_t failures = 0;
   std::uint32_t preemptions = 0;     // of the counterexample
   std::size_t max_depth = 0;         // most events in one execution
+  std::uint64_t abandoned = 0;       // fibers stuck while unwinding (their stacks retired)
   double seconds = 0;
   std::string detail;   // the failure
   std::string listing;  // the failing interleaving: thread | operation  file:line

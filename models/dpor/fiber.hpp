@@ -44,6 +44,11 @@ class StackPool {
     sc.sp = static_cast<char*>(stacks_[slot]) + page() + bytes_;
     return sc;
   }
+  // The slot's stack is held by a fiber that can never be unwound: leave
+  // that memory to it and map a new stack on the slot's next use.
+  void retire(unsigned slot) {
+    if (slot < stacks_.size()) stacks_[slot] = nullptr;
+  }
   [[nodiscard]] std::size_t mapped() const noexcept {
     std::size_t n = 0;
     for (void* s : stacks_) n += s != nullptr;
