@@ -139,19 +139,22 @@ TEST(DporCounts, starwars_through_the_thread_registry_sees_every_merge) {
   long last = -2;
   Options o;
   o.on_execution = [&](Verdict) { if (last == -1) ++not_merge; else masks.insert(last); };
-  const Result r = dpor::explore(
-      [&] {
-        ThreadRegistry<S> reg;
-        LineLog<S> out;
-        starwars(reg, out, [] { S::sleep_for(std::chrono::milliseconds(1)); });
-        last = merge_mask(out.lines());
-      },
-      o);
+  auto body = [&] {
+    ThreadRegistry<S> reg;
+    LineLog<S> out;
+    starwars(reg, out, [] { S::sleep_for(std::chrono::milliseconds(1)); });
+    last = merge_mask(out.lines());
+  };
+  const Result r = dpor::explore(body, o);
   EXPECT_EQ(r.verdict, Verdict::holds) << r.detail;
   EXPECT_TRUE(r.exhaustive);
   EXPECT_EQ(not_merge, 0u);
   EXPECT_EQ(masks.size(), 35u);
   std::printf("starwars() with ThreadRegistry: %s, %zu distinct merges\n", r.summary().c_str(), masks.size());
+  // The same traces whichever thread each new node tries first.
+  o.prefer_highest = true;
+  const Result other = dpor::explore(body, o);
+  EXPECT_EQ(other.executions, r.executions) << other.summary();
 }
 
 TEST(DporCounts, relaxed_atomic_counter_two_by_five) {
@@ -363,6 +366,36 @@ TEST(DporVerdicts, a_timed_wait_explores_both_timeout_and_notify) {
   EXPECT_EQ(r.verdict, Verdict::holds) << r.summary();
   EXPECT_EQ(results, (std::set<bool>{false, true}));
   std::printf("timed wait: %s\n", r.summary().c_str());
+}
+
+// The timeout before the notifier takes the mutex must be found also when
+// the notifier is tried first (the race reversed is then the notifier's
+// lock, not its notify, at which the waiter cannot relock).
+TEST(DporVerdicts, a_timed_wait_explores_the_timeout_whichever_thread_goes_first) {
+  std::set<bool> results;
+  bool last = false;
+  Options o;
+  o.prefer_highest = true;
+  o.on_execution = [&](Verdict) { results.insert(last); };
+  const Result r = dpor::explore(
+      [&] {
+        S::mutex m;
+        S::condition_variable cv;
+        bool ready = false;
+        S::thread notifier([&] {
+          std::unique_lock<S::mutex> lk(m);
+          ready = true;
+          cv.notify_one();
+        });
+        {
+          std::unique_lock<S::mutex> lk(m);
+          last = cv.wait_for(lk, std::chrono::seconds(10), [&] { return ready; });
+        }
+        notifier.join();
+      },
+      o);
+  EXPECT_EQ(r.verdict, Verdict::holds) << r.summary();
+  EXPECT_EQ(results, (std::set<bool>{false, true}));
 }
 
 TEST(DporVerdicts, a_spin_without_yield_hits_the_step_cap_as_a_possible_livelock) {
@@ -604,10 +637,11 @@ std::string show(const Program& p) {
   return s;
 }
 
-std::set<std::string> outcomes(const Program& p, Mode m, Result& r) {
+std::set<std::string> outcomes(const Program& p, Mode m, Result& r, bool prefer_highest = false) {
   std::set<std::string> out;
   std::string last;
   Options o = mode(m);
+  o.prefer_highest = prefer_highest;
   o.stop_at_failure = false;
   o.max_executions = 20000;  // the oracle skips programs larger than this
   o.on_execution = [&](Verdict v) { out.insert(v == Verdict::holds ? last : dpor::to_string(v)); };
@@ -680,7 +714,7 @@ TEST(DporDifferential, random_programs_reach_the_same_outcomes_as_naive_enumerat
       ++skipped;
       continue;
     }
-    const auto d = outcomes(p, Mode::dpor, rd);
+    const auto d = outcomes(p, Mode::dpor, rd, k % 2 == 1);  // both first-choice orders
     ASSERT_TRUE(rd.exhaustive);
     ASSERT_EQ(d, n) << "program " << k << " " << show(p) << ": DPOR " << rd.summary() << " vs naive " << rn.summary();
     EXPECT_LE(rd.executions, rn.executions);

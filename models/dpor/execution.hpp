@@ -124,6 +124,7 @@ struct RunOptions {
   unsigned step_cap = 20000;
   bool spurious_wakeups = true;  // a bare wait(lk) may wake once without a notify
   bool spin_reduction = false;   // a yielded re-load at the same line waits for a store
+  bool prefer_highest = false;   // new nodes try the highest-numbered thread first
   const std::string* replay = nullptr;
 };
 

@@ -37,6 +37,7 @@ Result explore(const std::function<void()>& body, const Options& opts) {
   ro.step_cap = opts.step_cap;
   ro.spurious_wakeups = opts.spurious_wakeups;
   ro.spin_reduction = opts.spin_reduction;
+  ro.prefer_highest = opts.prefer_highest;
   Result r;
   r.mode = opts.mode;
   r.preemption_bound = ro.preemption_bound;

@@ -44,6 +44,9 @@ struct Options {
   // store. Makes yielding spin loops finite; blind to a loop that re-reads
   // with no store on purpose (it is reported as a livelock).
   bool spin_reduction = false;
+  // Self-test hook: at a new node try the highest-numbered thread first
+  // instead of the one that ran last. The traces found must not change.
+  bool prefer_highest = false;
   bool stop_at_failure = true;
   // Called after every complete execution (not after sleep-set-blocked
   // runs) with its verdict: the hook that collects outcomes.
