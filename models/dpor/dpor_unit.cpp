@@ -637,11 +637,13 @@ std::string show(const Program& p) {
   return s;
 }
 
-std::set<std::string> outcomes(const Program& p, Mode m, Result& r, bool prefer_highest = false) {
+std::set<std::string> outcomes(const Program& p, Mode m, Result& r, bool prefer_highest = false,
+                               std::set<std::string>* traces = nullptr) {
   std::set<std::string> out;
   std::string last;
   Options o = mode(m);
   o.prefer_highest = prefer_highest;
+  if (traces != nullptr) o.on_trace = [traces](const std::string& t) { traces->insert(t); };
   o.stop_at_failure = false;
   o.max_executions = 20000;  // the oracle skips programs larger than this
   o.on_execution = [&](Verdict v) { out.insert(v == Verdict::holds ? last : dpor::to_string(v)); };
@@ -702,21 +704,25 @@ std::set<std::string> outcomes(const Program& p, Mode m, Result& r, bool prefer_
   return out;
 }
 
-TEST(DporDifferential, random_programs_reach_the_same_outcomes_as_naive_enumeration) {
+TEST(DporDifferential, random_programs_reach_the_same_outcomes_and_traces_as_naive_enumeration) {
   std::mt19937 rng(20261126);
   unsigned programs = 0, skipped = 0, with_cv = 0;
   std::uint64_t naive_total = 0, dpor_total = 0, blocked_total = 0;
   for (int k = 0; k < 120; ++k) {
     const Program p = generate(rng, k % 3 == 2);
     Result rn, rd;
-    const auto n = outcomes(p, Mode::naive, rn);
+    std::set<std::string> naive_traces, dpor_traces;
+    const auto n = outcomes(p, Mode::naive, rn, false, &naive_traces);
     if (!rn.exhaustive) {  // too big for the oracle
       ++skipped;
       continue;
     }
-    const auto d = outcomes(p, Mode::dpor, rd, k % 2 == 1);  // both first-choice orders
+    const auto d = outcomes(p, Mode::dpor, rd, k % 2 == 1, &dpor_traces);  // both first-choice orders
     ASSERT_TRUE(rd.exhaustive);
     ASSERT_EQ(d, n) << "program " << k << " " << show(p) << ": DPOR " << rd.summary() << " vs naive " << rn.summary();
+    // Stronger: the same Mazurkiewicz traces, and each explored once.
+    ASSERT_EQ(dpor_traces, naive_traces) << "program " << k << " " << show(p);
+    ASSERT_EQ(rd.executions, dpor_traces.size()) << "program " << k << " " << show(p);
     EXPECT_LE(rd.executions, rn.executions);
     ++programs;
     bool waits = false, notifies = false;
@@ -732,7 +738,7 @@ TEST(DporDifferential, random_programs_reach_the_same_outcomes_as_naive_enumerat
   }
   EXPECT_GE(programs, 100u);
   EXPECT_GE(with_cv, 30u);
-  std::printf("differential: %u random programs (%u with a timed wait and a notify; %u over the oracle budget skipped), same outcome sets; naive %llu executions, DPOR %llu (+%llu blocked)\n",
+  std::printf("differential: %u random programs (%u with a timed wait and a notify; %u over the oracle budget skipped), same outcome and trace sets; naive %llu executions, DPOR %llu (+%llu blocked)\n",
               programs, with_cv, skipped, static_cast<unsigned long long>(naive_total), static_cast<unsigned long long>(dpor_total),
               static_cast<unsigned long long>(blocked_total));
 }

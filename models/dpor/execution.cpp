@@ -813,6 +813,21 @@ std::string Execution::listing() const {
   return s.str();
 }
 
+std::string Execution::trace_signature() const {
+  std::vector<std::string> items;
+  items.reserve(events_.size());
+  for (const Event& e : events_) {
+    std::string s = std::to_string(e.tid) + "." + std::to_string(e.seq) + ":" + op_name(e.op) + "/" +
+                    std::to_string(static_cast<int>(e.acc[0])) + "/" + std::to_string(static_cast<int>(e.acc[1])) + "[";
+    for (unsigned t = 0; t < nthreads_; ++t) s += std::to_string(e.vc.c[t]) + ",";
+    items.push_back(s + "]");
+  }
+  std::sort(items.begin(), items.end());
+  std::string out;
+  for (const std::string& i : items) out += i + ";";
+  return out;
+}
+
 std::string Execution::token() const {
   std::ostringstream s;
   s << "dpor1:";

@@ -149,6 +149,10 @@ class Execution {
   [[nodiscard]] const std::vector<Event>& events() const noexcept { return events_; }
   std::string listing() const;
   std::string token() const;
+  // The Mazurkiewicz trace of the last run, as text: every event (thread,
+  // index, operation, access) with its dependence clock, sorted. Two runs
+  // have the same signature exactly when they are equivalent.
+  std::string trace_signature() const;
 
   // --- called by the objects, from inside a fiber
   [[nodiscard]] unsigned tid() const noexcept { return running_; }

@@ -51,6 +51,7 @@ Result explore(const std::function<void()>& body, const Options& opts) {
     } else {
       ++r.executions;
       if (opts.on_execution) opts.on_execution(x.verdict());
+      if (opts.on_trace) opts.on_trace(x.trace_signature());
       if (x.verdict() != Verdict::holds) {
         ++r.failures;
         if (r.verdict == Verdict::holds) {

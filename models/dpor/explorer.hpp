@@ -51,6 +51,9 @@ struct Options {
   // Called after every complete execution (not after sleep-set-blocked
   // runs) with its verdict: the hook that collects outcomes.
   std::function<void(Verdict)> on_execution;
+  // If set, called after every complete execution with its trace signature
+  // (Execution::trace_signature): the differential test's trace sets.
+  std::function<void(const std::string&)> on_trace;
 };
 
 struct Result {
