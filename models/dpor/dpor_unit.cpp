@@ -66,6 +66,9 @@ TEST(DporCounts, two_threads_times_n_locked_increments_explore_binomial_2n_n) {
     EXPECT_TRUE(r.exhaustive);
     EXPECT_EQ(r.executions, binomial(2 * n, n)) << "n=" << n << ": " << r.summary();
     std::printf("locked counter 2x%u: %s\n", n, r.summary().c_str());
+    Options hi;
+    hi.prefer_highest = true;
+    EXPECT_EQ(counter_run<LockedCounter>(2, n, hi).executions, binomial(2 * n, n)) << "highest-first, n=" << n;
   }
 }
 
@@ -74,6 +77,9 @@ TEST(DporCounts, n_threads_one_locked_increment_each_explore_n_factorial) {
     const Result r = counter_run<LockedCounter>(n, 1, {});
     EXPECT_EQ(r.verdict, Verdict::holds) << r.detail;
     EXPECT_EQ(r.executions, factorial(n)) << "n=" << n << ": " << r.summary();
+    Options hi;
+    hi.prefer_highest = true;
+    EXPECT_EQ(counter_run<LockedCounter>(n, 1, hi).executions, factorial(n)) << "highest-first, n=" << n;
     std::printf("locked counter %ux1: %s\n", n, r.summary().c_str());
   }
 }

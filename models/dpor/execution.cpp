@@ -403,8 +403,8 @@ std::uint32_t Execution::commit(Access a0, std::uint32_t o0, Access a1, std::uin
     if (target.last_event >= 0) vc.join(events_[static_cast<std::size_t>(target.last_event)].vc);
     vc.join(target.po);
   }
-  std::uint32_t cands[32];
-  unsigned ncand = 0;
+  std::vector<std::uint32_t>& cands = cands_;
+  cands.clear();
   for (int k = 0; k < 2; ++k) {
     if (e.acc[k] == Access::none) continue;
     ObjState& o = objs_[e.obj[k]];
@@ -414,7 +414,7 @@ std::uint32_t Execution::commit(Access a0, std::uint32_t o0, Access a1, std::uin
       const int d = depends(ak, e.acc[k]);
       if (d == 0) continue;
       vc.join(ek.vc);
-      if (d == 2 && ek.tid != running_ && !th.po.covers(ek.tid, ek.seq) && ncand < 32) cands[ncand++] = *it;
+      if (d == 2 && ek.tid != running_ && !th.po.covers(ek.tid, ek.seq)) cands.push_back(*it);
     }
     o.events.push_back(idx);
   }
@@ -444,7 +444,7 @@ std::uint32_t Execution::commit(Access a0, std::uint32_t o0, Access a1, std::uin
     // prefix cannot reverse (a waiter whose timeout needs the mutex the
     // notifier holds), and then the earlier one (the notifier's lock) is the
     // reversal that matters. Extra races cost sleep-set-blocked runs only.
-    for (unsigned a = 0; a < ncand; ++a) add_race(cands[a], idx);
+    for (std::size_t a = 0; a < cands.size(); ++a) add_race(cands[a], idx);
   }
   return idx;
 }
@@ -455,21 +455,21 @@ void Execution::add_race(std::uint32_t j, std::uint32_t i) {
   const Event& ej = events_[j];
   Node& n = path_.nodes[ej.node];
   std::uint64_t initials = 0, seen = 0;
-  std::uint32_t vlist[256];
-  unsigned nv = 0;
+  std::vector<std::uint32_t>& vlist = vlist_;
+  vlist.clear();
   for (std::uint32_t k = j + 1; k <= i; ++k) {
     const Event& ek = events_[k];
     if (k != i && ek.vc.covers(ej.tid, ej.seq)) continue;  // happens after j: not in v
     if ((seen & bit(ek.tid)) == 0) {
       bool initial = true;
-      for (unsigned m = 0; m < nv && initial; ++m) {
+      for (std::size_t m = 0; m < vlist.size() && initial; ++m) {
         const Event& em = events_[vlist[m]];
         if (ek.vc.covers(em.tid, em.seq)) initial = false;
       }
       if (initial) initials |= bit(ek.tid);
       seen |= bit(ek.tid);
     }
-    if (nv < 256) vlist[nv++] = k;
+    vlist.push_back(k);
   }
   if ((initials & n.backtrack) != 0) return;
   const std::uint64_t runnable = initials & n.enabled;

@@ -225,6 +225,8 @@ class Execution {
   std::uint32_t preemptions_ = 0;
   int prev_ = -1;                  // thread of the last event
   std::uint64_t hash_ = 0;
+  std::vector<std::uint32_t> cands_;  // scratch of commit(): race candidates
+  std::vector<std::uint32_t> vlist_;  // scratch of add_race(): the events of v
   std::uint64_t no_initial_ = 0;
   // replay token: the decisions taken (value, hash at that point)
   struct Decision {
