@@ -502,6 +502,41 @@ TEST(DporVerdicts, a_deadlock_under_a_joining_destructor_still_ends_the_executio
               static_cast<unsigned long long>(r.abandoned));
 }
 
+TEST(DporVerdicts, request_stop_happens_before_the_stop_it_is_seen_by) {
+  Options o;
+  o.spin_reduction = true;  // the worker polls its token with yield()
+  const Result r = dpor::explore(
+      [] {
+        S::var<int> data{0};
+        {
+          S::jthread worker([&](S::stop_token tok) {
+            while (!tok.stop_requested()) S::yield();
+            S::model_check(data.load() == 7, "written before request_stop, read after seeing it");
+          });
+          data.store(7);
+        }  // ~jthread: request_stop, join
+        S::model_check(data.load() == 7, "joined");
+      },
+      o);
+  EXPECT_EQ(r.verdict, Verdict::holds) << r.summary();
+  EXPECT_TRUE(r.exhaustive);
+  std::printf("jthread stop: %s\n", r.summary().c_str());
+
+  // The broken twin: data written after request_stop races with the worker.
+  const Result twin = dpor::explore(
+      [] {
+        S::var<int> data{0};
+        S::jthread worker([&](S::stop_token tok) {
+          while (!tok.stop_requested()) S::yield();
+          (void)data.load();
+        });
+        worker.request_stop();
+        data.store(7);
+      },
+      o);
+  EXPECT_EQ(twin.verdict, Verdict::data_race) << twin.summary();
+}
+
 TEST(DporVerdicts, thread_index_is_per_fiber) {
   std::set<std::size_t> ids;
   const Result r = dpor::explore([&] {
