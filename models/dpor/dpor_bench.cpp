@@ -1,9 +1,10 @@
 // models/dpor/dpor_bench.cpp — what the DPOR checker reaches on the impl's
 // primitives (exact condition-variable semantics), and its throughput on the
 // locked counter 2 x 5. Not a test: prints figures.
-//   dpor_bench [seconds per search, default 20]
+//   dpor_bench [seconds per search, default 20] [--no-spurious]
 #include <chrono>
 #include <cstdlib>
+#include <string>
 
 #include "dpor_sync.hpp"
 #include "interleave/counter.hpp"
@@ -19,6 +20,8 @@ void show(const char* name, const Result& r) { std::printf("%-40s %s, %.2f s, %z
 int main(int argc, char** argv) {
   Options o;
   o.max_seconds = argc > 1 ? std::atof(argv[1]) : 20;
+  o.spurious_wakeups = !(argc > 2 && std::string(argv[2]) == "--no-spurious");
+  std::printf("spurious wake-ups of bare waits: %s\n", o.spurious_wakeups ? "on" : "off");
   if (!(o.max_seconds > 0)) {
     std::fprintf(stderr, "dpor_bench: seconds must be > 0, got '%s'\n", argv[1]);
     return 2;

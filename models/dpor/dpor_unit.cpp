@@ -15,7 +15,9 @@
 
 #include "dpor_sync.hpp"
 #include "explorer.hpp"
+#include "interleave/barrier.hpp"
 #include "interleave/counter.hpp"
+#include "interleave/queue.hpp"
 #include "interleave/interleavings.hpp"
 #include "interleave/thread.hpp"
 #include "testkit.hpp"
@@ -161,6 +163,50 @@ TEST(DporCounts, starwars_through_the_thread_registry_sees_every_merge) {
   o.prefer_highest = true;
   const Result other = dpor::explore(body, o);
   EXPECT_EQ(other.executions, r.executions) << other.summary();
+}
+
+// The impl's own blocking primitives, exact condition-variable semantics
+// with spurious wake-ups off (their bare waits sit in predicate loops): the
+// counts of the enumeration in the project's explorer brief.
+TEST(DporCounts, unbounded_queue_one_producer_one_consumer_n_items_explore_binomial_2n_n) {
+  Options o;
+  o.spurious_wakeups = false;
+  for (int n = 1; n <= 5; ++n) {
+    const Result r = dpor::explore(
+        [n] {
+          Queue<int, S> q;
+          std::vector<int> got;
+          S::thread p([&] { for (int i = 1; i <= n; ++i) q.put(i); });
+          S::thread c([&] { for (int i = 0; i < n; ++i) got.push_back(q.get()); });
+          p.join();
+          c.join();
+          for (int i = 0; i < n; ++i) S::model_check(got[static_cast<std::size_t>(i)] == i + 1, "FIFO");
+        },
+        o);
+    EXPECT_EQ(r.verdict, Verdict::holds) << r.summary();
+    EXPECT_EQ(r.executions, binomial(2 * static_cast<unsigned>(n), static_cast<unsigned>(n))) << "n=" << n << ": " << r.summary();
+  }
+}
+
+TEST(DporCounts, three_party_barrier_explores_12_per_round_and_360_reused_twice) {
+  Options o;
+  o.spurious_wakeups = false;
+  const std::uint64_t expected[] = {12, 360};
+  for (int rounds = 1; rounds <= 2; ++rounds) {
+    const Result r = dpor::explore(
+        [rounds] {
+          Barrier<S> b{3};
+          auto party = [&] { for (int g = 0; g < rounds; ++g) b.wait(); };
+          S::thread t1(party), t2(party), t3(party);
+          t1.join();
+          t2.join();
+          t3.join();
+        },
+        o);
+    EXPECT_EQ(r.verdict, Verdict::holds) << r.summary();
+    EXPECT_EQ(r.executions, expected[rounds - 1]) << "rounds=" << rounds << ": " << r.summary();
+    std::printf("barrier 3 parties x %d: %s\n", rounds, r.summary().c_str());
+  }
 }
 
 TEST(DporCounts, relaxed_atomic_counter_two_by_five) {
