@@ -1,0 +1,106 @@
+// models/dpor/atomic.hpp — the model atomic<T>: every access is a scheduling
+// point, executed sequentially consistently (one value, no stale reads). The
+// memory orders written in impl code still decide happens-before for var<T>:
+// a release store (or an RMW continuing its release sequence) read by an
+// acquire load synchronises; a relaxed one does not, so a relaxed
+// publication of var<T> data is reported as a data race. Exploring the stale
+// values a relaxed load may return is not done.
+#pragma once
+
+#include <atomic>
+#include <source_location>
+#include <utility>
+
+#include "execution.hpp"
+
+namespace interleave::dpor {
+
+inline bool is_acquire(std::memory_order o) {
+  return o == std::memory_order_acquire || o == std::memory_order_acq_rel || o == std::memory_order_seq_cst ||
+         o == std::memory_order_consume;
+}
+inline bool is_release(std::memory_order o) {
+  return o == std::memory_order_release || o == std::memory_order_acq_rel || o == std::memory_order_seq_cst;
+}
+inline std::memory_order failure_order(std::memory_order o) {
+  return o == std::memory_order_acq_rel ? std::memory_order_acquire
+         : o == std::memory_order_release ? std::memory_order_relaxed
+                                          : o;
+}
+
+template <class T>
+class atomic {
+ public:
+  using loc = std::source_location;
+  atomic() : atomic(T{}) {}
+  // NOLINTNEXTLINE(google-explicit-constructor): std::atomic's converting constructor
+  atomic(T v, loc where = loc::current())
+      : id_(Execution::require("atomic").new_object(ObjKind::atomic, where)), v_(std::move(v)) {}
+  atomic(const atomic&) = delete;
+  atomic& operator=(const atomic&) = delete;
+
+  T load(std::memory_order o = std::memory_order_seq_cst, loc where = loc::current()) const {
+    Execution& x = Execution::require("atomic");
+    if (!x.announce(Op::load, id_, kNone, where)) return v_;
+    T r = v_;
+    x.atomic_access(id_, false, false, is_acquire(o), false);
+    return r;
+  }
+  void store(T v, std::memory_order o = std::memory_order_seq_cst, loc where = loc::current()) {
+    Execution& x = Execution::require("atomic");
+    if (!x.announce(Op::store, id_, kNone, where)) return;
+    v_ = std::move(v);
+    x.atomic_access(id_, true, false, false, is_release(o));
+  }
+  T exchange(T v, std::memory_order o = std::memory_order_seq_cst, loc where = loc::current()) {
+    return rmw([&](T) { return v; }, o, where);
+  }
+  T fetch_add(T v, std::memory_order o = std::memory_order_seq_cst, loc where = loc::current()) {
+    return rmw([&](T old) { return static_cast<T>(old + v); }, o, where);
+  }
+  T fetch_sub(T v, std::memory_order o = std::memory_order_seq_cst, loc where = loc::current()) {
+    return rmw([&](T old) { return static_cast<T>(old - v); }, o, where);
+  }
+  T fetch_or(T v, std::memory_order o = std::memory_order_seq_cst, loc where = loc::current()) {
+    return rmw([&](T old) { return static_cast<T>(old | v); }, o, where);
+  }
+  T fetch_and(T v, std::memory_order o = std::memory_order_seq_cst, loc where = loc::current()) {
+    return rmw([&](T old) { return static_cast<T>(old & v); }, o, where);
+  }
+  bool compare_exchange_strong(T& expected, T desired, std::memory_order o = std::memory_order_seq_cst,
+                               loc where = loc::current()) {
+    Execution& x = Execution::require("atomic");
+    if (!x.announce(Op::store, id_, kNone, where)) return false;
+    if (v_ == expected) {
+      v_ = std::move(desired);
+      x.atomic_access(id_, true, true, is_acquire(o), is_release(o));
+      return true;
+    }
+    expected = v_;  // a failed compare-exchange is a load
+    x.atomic_access(id_, false, false, is_acquire(failure_order(o)), false);
+    return false;
+  }
+  // Never fails spuriously here (a weak CAS in a loop behaves the same).
+  bool compare_exchange_weak(T& expected, T desired, std::memory_order o = std::memory_order_seq_cst,
+                             loc where = loc::current()) {
+    return compare_exchange_strong(expected, std::move(desired), o, where);
+  }
+  T operator++(int) { return fetch_add(1); }
+  T operator--(int) { return fetch_sub(1); }
+  operator T() const { return load(); }  // NOLINT(google-explicit-constructor)
+
+ private:
+  template <class F>
+  T rmw(F f, std::memory_order o, const loc& where) {
+    Execution& x = Execution::require("atomic");
+    if (!x.announce(Op::store, id_, kNone, where)) return v_;
+    T old = v_;
+    v_ = f(old);
+    x.atomic_access(id_, true, true, is_acquire(o), is_release(o));
+    return old;
+  }
+  std::uint32_t id_;
+  T v_;
+};
+
+}  // namespace interleave::dpor

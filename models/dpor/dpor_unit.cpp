@@ -1,0 +1,849 @@
+// models/dpor/dpor_unit.cpp — the checker checks itself.
+//
+// Closed-form trace counts (a DPOR that drops or repeats traces fails them),
+// every verdict on a program built to produce it, replay and divergence, and
+// a differential test against naive enumeration on random small programs.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "dpor_sync.hpp"
+#include "explorer.hpp"
+#include "interleave/barrier.hpp"
+#include "interleave/counter.hpp"
+#include "interleave/queue.hpp"
+#include "interleave/interleavings.hpp"
+#include "interleave/thread.hpp"
+#include "testkit.hpp"
+
+namespace interleave {
+namespace {
+
+using dpor::Mode;
+using dpor::Options;
+using dpor::Result;
+using dpor::Verdict;
+using S = dpor_sync;
+
+std::uint64_t binomial(unsigned n, unsigned k) {
+  std::uint64_t r = 1;
+  for (unsigned i = 1; i <= k; ++i) r = r * (n - k + i) / i;
+  return r;
+}
+std::uint64_t factorial(unsigned n) { return n <= 1 ? 1 : n * factorial(n - 1); }
+
+Options mode(Mode m) {
+  Options o;
+  o.mode = m;
+  return o;
+}
+
+// `threads` threads, each `n` increments of Counter, joined, then checked.
+template <template <class> class Counter>
+Result counter_run(unsigned threads, unsigned n, const Options& o, bool check_exact = true) {
+  return dpor::explore(
+      [=] {
+        Counter<S> c;
+        std::vector<S::thread> ts;
+        for (unsigned t = 0; t < threads; ++t)
+          ts.emplace_back([&c, n] {
+            for (unsigned i = 0; i < n; ++i) c.increment();
+          });
+        for (auto& t : ts) t.join();
+        if (check_exact) S::model_check(c.value() == static_cast<long>(threads * n), "no increment is lost");
+      },
+      o);
+}
+
+TEST(DporCounts, two_threads_times_n_locked_increments_explore_binomial_2n_n) {
+  for (unsigned n = 1; n <= 5; ++n) {
+    const Result r = counter_run<LockedCounter>(2, n, {});
+    EXPECT_EQ(r.verdict, Verdict::holds) << r.detail;
+    EXPECT_TRUE(r.exhaustive);
+    EXPECT_EQ(r.executions, binomial(2 * n, n)) << "n=" << n << ": " << r.summary();
+    std::printf("locked counter 2x%u: %s\n", n, r.summary().c_str());
+    Options hi;
+    hi.prefer_highest = true;
+    EXPECT_EQ(counter_run<LockedCounter>(2, n, hi).executions, binomial(2 * n, n)) << "highest-first, n=" << n;
+  }
+}
+
+TEST(DporCounts, n_threads_one_locked_increment_each_explore_n_factorial) {
+  for (unsigned n = 2; n <= 5; ++n) {
+    const Result r = counter_run<LockedCounter>(n, 1, {});
+    EXPECT_EQ(r.verdict, Verdict::holds) << r.detail;
+    EXPECT_EQ(r.executions, factorial(n)) << "n=" << n << ": " << r.summary();
+    Options hi;
+    hi.prefer_highest = true;
+    EXPECT_EQ(counter_run<LockedCounter>(n, 1, hi).executions, factorial(n)) << "highest-first, n=" << n;
+    std::printf("locked counter %ux1: %s\n", n, r.summary().c_str());
+  }
+}
+
+TEST(DporCounts, independent_threads_explore_one_execution) {
+  const Result r = dpor::explore([] {
+    LockedCounter<S> a, b, c;
+    S::atomic<int> x{0};
+    S::thread t1([&] { a.increment(); a.increment(); });
+    S::thread t2([&] { b.increment(); });
+    S::thread t3([&] { c.increment(); x.store(1); });
+    t1.join();
+    t2.join();
+    t3.join();
+  });
+  EXPECT_EQ(r.verdict, Verdict::holds) << r.detail;
+  EXPECT_EQ(r.executions, 1u) << r.summary();
+  EXPECT_EQ(r.blocked, 0u);
+}
+
+TEST(DporCounts, naive_enumeration_agrees_on_small_counters) {
+  // 2x2 locked: naive enumerates every interleaving of the lock/unlock steps
+  // and start/join steps; DPOR one per order of critical sections.
+  const Result naive = counter_run<LockedCounter>(2, 2, mode(Mode::naive));
+  const Result dp = counter_run<LockedCounter>(2, 2, {});
+  EXPECT_EQ(naive.verdict, Verdict::holds);
+  EXPECT_GT(naive.executions, dp.executions);
+  EXPECT_EQ(dp.executions, 6u);
+  std::printf("locked counter 2x2: naive %llu executions, DPOR %llu\n",
+              static_cast<unsigned long long>(naive.executions), static_cast<unsigned long long>(dp.executions));
+}
+
+// The seed's Obi-Wan/Anakin stream: 4 + 3 lines printed on one locked log.
+TEST(DporCounts, obi_wan_and_anakin_lines_explore_exactly_the_35_merges) {
+  std::set<long> masks;
+  unsigned not_merge = 0;
+  long last = -2;
+  Options o;
+  o.on_execution = [&](Verdict) { if (last == -1) ++not_merge; else masks.insert(last); };
+  const Result r = dpor::explore(
+      [&] {
+        LineLog<S> out;
+        S::thread obi([&] { for (int i = 0; i < 4; ++i) { out.print(hello_line("Obi-Wan", i)); S::sleep_for(std::chrono::milliseconds(1)); } });
+        S::thread ani([&] { for (int i = 0; i < 3; ++i) { out.print(hello_line("Anakin", i)); S::sleep_for(std::chrono::milliseconds(1)); } });
+        obi.join();
+        ani.join();
+        last = merge_mask(out.lines());
+      },
+      o);
+  EXPECT_EQ(r.verdict, Verdict::holds) << r.detail;
+  EXPECT_EQ(r.executions, 35u) << r.summary();
+  EXPECT_EQ(not_merge, 0u);
+  EXPECT_EQ(masks.size(), 35u);
+  std::printf("Obi-Wan/Anakin on LineLog: %s, %zu distinct merges\n", r.summary().c_str(), masks.size());
+}
+
+// The same program through the seed's ThreadRegistry (starwars()): the
+// registry's own mutex adds critical sections (start, current_thread, the
+// state changes, join) whose orders are further traces.
+TEST(DporCounts, starwars_through_the_thread_registry_sees_every_merge) {
+  std::set<long> masks;
+  unsigned not_merge = 0;
+  long last = -2;
+  Options o;
+  o.on_execution = [&](Verdict) { if (last == -1) ++not_merge; else masks.insert(last); };
+  auto body = [&] {
+    ThreadRegistry<S> reg;
+    LineLog<S> out;
+    starwars(reg, out, [] { S::sleep_for(std::chrono::milliseconds(1)); });
+    last = merge_mask(out.lines());
+  };
+  const Result r = dpor::explore(body, o);
+  EXPECT_EQ(r.verdict, Verdict::holds) << r.detail;
+  EXPECT_TRUE(r.exhaustive);
+  EXPECT_EQ(not_merge, 0u);
+  EXPECT_EQ(masks.size(), 35u);
+  std::printf("starwars() with ThreadRegistry: %s, %zu distinct merges\n", r.summary().c_str(), masks.size());
+  // The same traces whichever thread each new node tries first.
+  o.prefer_highest = true;
+  const Result other = dpor::explore(body, o);
+  EXPECT_EQ(other.executions, r.executions) << other.summary();
+}
+
+// The impl's own blocking primitives, exact condition-variable semantics
+// with spurious wake-ups off (their bare waits sit in predicate loops): the
+// counts of the enumeration in the project's explorer brief.
+TEST(DporCounts, unbounded_queue_one_producer_one_consumer_n_items_explore_binomial_2n_n) {
+  Options o;
+  o.spurious_wakeups = false;
+  for (int n = 1; n <= 5; ++n) {
+    const Result r = dpor::explore(
+        [n] {
+          Queue<int, S> q;
+          std::vector<int> got;
+          S::thread p([&] { for (int i = 1; i <= n; ++i) q.put(i); });
+          S::thread c([&] { for (int i = 0; i < n; ++i) got.push_back(q.get()); });
+          p.join();
+          c.join();
+          for (int i = 0; i < n; ++i) S::model_check(got[static_cast<std::size_t>(i)] == i + 1, "FIFO");
+        },
+        o);
+    EXPECT_EQ(r.verdict, Verdict::holds) << r.summary();
+    EXPECT_EQ(r.executions, binomial(2 * static_cast<unsigned>(n), static_cast<unsigned>(n))) << "n=" << n << ": " << r.summary();
+  }
+}
+
+TEST(DporCounts, three_party_barrier_explores_12_per_round_and_360_reused_twice) {
+  Options o;
+  o.spurious_wakeups = false;
+  const std::uint64_t expected[] = {12, 360};
+  for (int rounds = 1; rounds <= 2; ++rounds) {
+    const Result r = dpor::explore(
+        [rounds] {
+          Barrier<S> b{3};
+          auto party = [&] { for (int g = 0; g < rounds; ++g) b.wait(); };
+          S::thread t1(party), t2(party), t3(party);
+          t1.join();
+          t2.join();
+          t3.join();
+        },
+        o);
+    EXPECT_EQ(r.verdict, Verdict::holds) << r.summary();
+    EXPECT_EQ(r.executions, expected[rounds - 1]) << "rounds=" << rounds << ": " << r.summary();
+    std::printf("barrier 3 parties x %d: %s\n", rounds, r.summary().c_str());
+  }
+}
+
+TEST(DporCounts, relaxed_atomic_counter_two_by_five) {
+  // Each fetch_add is one RMW on one atomic: every pair is dependent, so the
+  // traces are the orders of the ten RMWs: C(10,5) = 252.
+  const Result r = counter_run<AtomicCounter>(2, 5, {});
+  EXPECT_EQ(r.verdict, Verdict::holds) << r.detail;
+  EXPECT_EQ(r.executions, 252u) << r.summary();
+  std::printf("atomic (relaxed fetch_add) counter 2x5: %s\n", r.summary().c_str());
+}
+
+TEST(DporCounts, relaxed_racy_counter_loses_updates_and_dpor_agrees_with_naive) {
+  // load + store per increment, 2 threads x 2: DPOR and naive reach the same
+  // final values; the lost update is among them.
+  auto outcomes = [](Mode m, Result& r) {
+    std::set<long> finals;
+    long last = -1;
+    Options o = mode(m);
+    o.on_execution = [&](Verdict) { finals.insert(last); };
+    r = dpor::explore(
+        [&] {
+          RelaxedRacyCounter<S> c;
+          S::thread a([&] { c.increment(); c.increment(); });
+          S::thread b([&] { c.increment(); c.increment(); });
+          a.join();
+          b.join();
+          last = c.value();
+        },
+        o);
+    return finals;
+  };
+  Result rd, rn;
+  const auto d = outcomes(Mode::dpor, rd), n = outcomes(Mode::naive, rn);
+  EXPECT_EQ(d, n);
+  EXPECT_TRUE(d.count(2) == 1 && d.count(4) == 1);
+  std::printf("relaxed racy counter 2x2: DPOR %llu executions (+%llu blocked), naive %llu, finals %zu\n",
+              static_cast<unsigned long long>(rd.executions), static_cast<unsigned long long>(rd.blocked),
+              static_cast<unsigned long long>(rn.executions), d.size());
+  const Result r5 = counter_run<RelaxedRacyCounter>(2, 5, {}, false);
+  std::printf("relaxed racy counter 2x5: %s\n", r5.summary().c_str());
+  EXPECT_TRUE(r5.exhaustive);
+}
+
+// ---------------------------------------------------------------- verdicts
+
+TEST(DporVerdicts, plain_var_counter_is_a_data_race_naming_both_lines) {
+  const Result r = counter_run<RacyCounter>(2, 1, {});
+  ASSERT_EQ(r.verdict, Verdict::data_race) << r.summary();
+  EXPECT_NE(r.detail.find("counter.hpp"), std::string::npos) << r.detail;
+  EXPECT_NE(r.detail.find("T1"), std::string::npos) << r.detail;
+  EXPECT_NE(r.detail.find("T2"), std::string::npos) << r.detail;
+  std::printf("%s\n", r.summary().c_str());
+}
+
+TEST(DporVerdicts, relaxed_publication_of_a_var_is_a_data_race) {
+  auto publish = [](std::memory_order store_order, std::memory_order load_order) {
+    return dpor::explore([=] {
+      S::var<int> data{0};
+      S::atomic<bool> ready{false};
+      S::thread w([&] {
+        data.store(42);
+        ready.store(true, store_order);
+      });
+      S::thread r([&] {
+        if (ready.load(load_order)) S::model_check(data.load() == 42, "published data is seen");
+      });
+      w.join();
+      r.join();
+    });
+  };
+  const Result relaxed = publish(std::memory_order_relaxed, std::memory_order_relaxed);
+  EXPECT_EQ(relaxed.verdict, Verdict::data_race) << relaxed.summary();
+  const Result ok = publish(std::memory_order_release, std::memory_order_acquire);
+  EXPECT_EQ(ok.verdict, Verdict::holds) << ok.summary();
+}
+
+TEST(DporVerdicts, lock_order_inversion_is_a_deadlock_naming_each_thread_and_its_locks) {
+  const Result r = dpor::explore([] {
+    S::mutex a, b;
+    S::thread t1([&] { std::unique_lock<S::mutex> x(a); std::unique_lock<S::mutex> y(b); });
+    S::thread t2([&] { std::unique_lock<S::mutex> y(b); std::unique_lock<S::mutex> x(a); });
+    t1.join();
+    t2.join();
+  });
+  ASSERT_EQ(r.verdict, Verdict::deadlock) << r.summary();
+  EXPECT_NE(r.detail.find("T1 blocked in lock mutex#1"), std::string::npos) << r.detail;
+  EXPECT_NE(r.detail.find("T2 blocked in lock mutex#0"), std::string::npos) << r.detail;
+  EXPECT_NE(r.detail.find("holding mutex#0"), std::string::npos) << r.detail;
+  EXPECT_NE(r.detail.find("T0 blocked in join of T1"), std::string::npos) << r.detail;
+  std::printf("%s\n%s", r.summary().c_str(), r.listing.c_str());
+}
+
+TEST(DporVerdicts, wait_without_a_predicate_loses_an_early_notify) {
+  Options o;
+  o.spurious_wakeups = false;
+  const Result r = dpor::explore(
+      [] {
+        S::mutex m;
+        S::condition_variable cv;
+        S::thread waiter([&] {
+          std::unique_lock<S::mutex> lk(m);
+          cv.wait(lk);
+        });
+        S::thread notifier([&] {
+          std::unique_lock<S::mutex> lk(m);
+          cv.notify_one();
+        });
+        waiter.join();
+        notifier.join();
+      },
+      o);
+  ASSERT_EQ(r.verdict, Verdict::lost_wakeup) << r.summary();
+  EXPECT_NE(r.detail.find("while no thread waited"), std::string::npos) << r.detail;
+}
+
+TEST(DporVerdicts, the_fixed_wait_with_a_predicate_holds) {
+  const Result r = dpor::explore([] {
+    S::mutex m;
+    S::condition_variable cv;
+    S::var<bool> ready{false};
+    S::thread waiter([&] {
+      std::unique_lock<S::mutex> lk(m);
+      cv.wait(lk, [&] { return ready.load(); });
+    });
+    S::thread notifier([&] {
+      std::unique_lock<S::mutex> lk(m);
+      ready.store(true);
+      cv.notify_one();
+    });
+    waiter.join();
+    notifier.join();
+  });
+  EXPECT_EQ(r.verdict, Verdict::holds) << r.summary();
+  EXPECT_TRUE(r.exhaustive);
+  std::printf("predicate wait: %s\n", r.summary().c_str());
+}
+
+TEST(DporVerdicts, notify_one_may_wake_either_waiter) {
+  std::set<std::pair<int, int>> seen;  // (first to register, woken by the token)
+  int first = -1, woken = -1;
+  Options o;
+  o.on_execution = [&](Verdict v) { if (v == Verdict::holds) seen.insert({first, woken}); };
+  const Result r = dpor::explore(
+      [&] {
+        S::mutex m;
+        S::condition_variable cv, registered;
+        int waiting = 0, tokens = 0;
+        bool done = false;
+        first = woken = -1;
+        auto waiter = [&](int me) {
+          std::unique_lock<S::mutex> lk(m);
+          if (first < 0) first = me;
+          ++waiting;
+          registered.notify_one();
+          cv.wait(lk, [&] { return tokens > 0 || done; });
+          if (tokens > 0) {
+            woken = me;
+            --tokens;
+          }
+        };
+        S::thread a([&] { waiter(1); });
+        S::thread b([&] { waiter(2); });
+        {
+          std::unique_lock<S::mutex> lk(m);
+          registered.wait(lk, [&] { return waiting == 2; });
+          tokens = 1;
+          cv.notify_one();
+        }
+        {
+          std::unique_lock<S::mutex> lk(m);
+          done = true;
+          cv.notify_all();
+        }
+        a.join();
+        b.join();
+      },
+      o);
+  EXPECT_EQ(r.verdict, Verdict::holds) << r.summary();
+  // The later registrant can be the one woken: notify_one is not FIFO here.
+  EXPECT_EQ(seen.count({1, 2}), 1u);
+  EXPECT_EQ(seen.count({2, 1}), 1u);
+  EXPECT_EQ(seen.count({1, 1}), 1u);
+  EXPECT_EQ(seen.count({2, 2}), 1u);
+  std::printf("notify_one with two waiters: %s, %zu (first, woken) pairs\n", r.summary().c_str(), seen.size());
+}
+
+TEST(DporVerdicts, a_timed_wait_explores_both_timeout_and_notify) {
+  std::set<bool> results;
+  bool last = false;
+  Options o;
+  o.on_execution = [&](Verdict) { results.insert(last); };
+  const Result r = dpor::explore(
+      [&] {
+        S::mutex m;
+        S::condition_variable cv;
+        bool ready = false;
+        S::thread notifier([&] {
+          std::unique_lock<S::mutex> lk(m);
+          ready = true;
+          cv.notify_one();
+        });
+        {
+          std::unique_lock<S::mutex> lk(m);
+          last = cv.wait_for(lk, std::chrono::seconds(10), [&] { return ready; });
+        }
+        notifier.join();
+      },
+      o);
+  EXPECT_EQ(r.verdict, Verdict::holds) << r.summary();
+  EXPECT_EQ(results, (std::set<bool>{false, true}));
+  std::printf("timed wait: %s\n", r.summary().c_str());
+}
+
+// The timeout before the notifier takes the mutex must be found also when
+// the notifier is tried first (the race reversed is then the notifier's
+// lock, not its notify, at which the waiter cannot relock).
+TEST(DporVerdicts, a_timed_wait_explores_the_timeout_whichever_thread_goes_first) {
+  std::set<bool> results;
+  bool last = false;
+  Options o;
+  o.prefer_highest = true;
+  o.on_execution = [&](Verdict) { results.insert(last); };
+  const Result r = dpor::explore(
+      [&] {
+        S::mutex m;
+        S::condition_variable cv;
+        bool ready = false;
+        S::thread notifier([&] {
+          std::unique_lock<S::mutex> lk(m);
+          ready = true;
+          cv.notify_one();
+        });
+        {
+          std::unique_lock<S::mutex> lk(m);
+          last = cv.wait_for(lk, std::chrono::seconds(10), [&] { return ready; });
+        }
+        notifier.join();
+      },
+      o);
+  EXPECT_EQ(r.verdict, Verdict::holds) << r.summary();
+  EXPECT_EQ(results, (std::set<bool>{false, true}));
+}
+
+TEST(DporVerdicts, a_spin_without_yield_hits_the_step_cap_as_a_possible_livelock) {
+  Options o;
+  o.step_cap = 500;
+  const Result r = dpor::explore(
+      [] {
+        S::atomic<bool> flag{false};
+        S::thread spinner([&] {
+          while (!flag.load()) {
+          }
+        });
+        spinner.join();  // nobody ever sets the flag
+      },
+      o);
+  ASSERT_EQ(r.verdict, Verdict::livelock) << r.summary();
+  EXPECT_NE(r.detail.find("possible livelock: 500 steps"), std::string::npos) << r.detail;
+}
+
+TEST(DporVerdicts, a_yielding_spin_that_nobody_ends_is_a_livelock) {
+  Options o;
+  o.spin_reduction = true;
+  const Result r = dpor::explore([] {
+    S::atomic<bool> flag{false};
+    S::thread spinner([&] {
+      while (!flag.load()) S::yield();
+    });
+    spinner.join();
+  }, o);
+  ASSERT_EQ(r.verdict, Verdict::livelock) << r.summary();
+  EXPECT_NE(r.detail.find("T1 spins on atomic#0"), std::string::npos) << r.detail;
+}
+
+TEST(DporVerdicts, a_yielding_spin_wait_has_finitely_many_traces_and_holds) {
+  Options o;
+  o.spin_reduction = true;
+  const Result r = dpor::explore([] {
+    S::atomic<bool> flag{false};
+    S::var<int> data{0};
+    S::thread spinner([&] {
+      while (!flag.load(std::memory_order_acquire)) S::yield();
+      S::model_check(data.load() == 1, "the flag publishes the data");
+    });
+    S::thread setter([&] {
+      data.store(1);
+      flag.store(true, std::memory_order_release);
+    });
+    spinner.join();
+    setter.join();
+  }, o);
+  EXPECT_EQ(r.verdict, Verdict::holds) << r.summary();
+  EXPECT_TRUE(r.exhaustive);
+  EXPECT_EQ(r.executions, 2u) << r.summary();  // the spinner reads false once, or not at all
+  std::printf("yielding spin-wait: %s\n", r.summary().c_str());
+}
+
+TEST(DporVerdicts, a_deadlock_unwinds_every_fiber) {
+  static int alive = 0;
+  struct Guard {
+    Guard() { ++alive; }
+    ~Guard() { --alive; }
+  };
+  const Result r = dpor::explore([] {
+    Guard g0;
+    S::mutex a, b;
+    S::thread t1([&] {
+      Guard g;
+      std::unique_lock<S::mutex> x(a);
+      std::unique_lock<S::mutex> y(b);
+    });
+    S::thread t2([&] {
+      Guard g;
+      std::unique_lock<S::mutex> y(b);
+      std::unique_lock<S::mutex> x(a);
+    });
+    t1.join();
+    t2.join();
+  });
+  EXPECT_EQ(r.verdict, Verdict::deadlock);
+  EXPECT_EQ(alive, 0) << "a fiber was left suspended with live objects";
+  EXPECT_EQ(r.abandoned, 0u);
+}
+
+// A destructor that joins (Thread's does) cannot finish while its execution
+// is unwound: the fiber is given up, not spun on, and the search goes on.
+TEST(DporVerdicts, a_deadlock_under_a_joining_destructor_still_ends_the_execution) {
+  const Result r = dpor::explore([] {
+    ThreadRegistry<S> reg;
+    S::mutex m;
+    std::unique_lock<S::mutex> held(m);
+    Thread<S> t(reg, [&] { std::unique_lock<S::mutex> lk(m); }, "locker");
+    t.start();
+    t.join();  // holds m: the target can never take it
+  });
+  ASSERT_EQ(r.verdict, Verdict::deadlock) << r.summary();
+  EXPECT_NE(r.detail.find("T1 blocked in lock"), std::string::npos) << r.detail;
+  std::printf("%s; %llu fiber(s) given up while unwinding\n", r.summary().c_str(),
+              static_cast<unsigned long long>(r.abandoned));
+}
+
+TEST(DporVerdicts, request_stop_happens_before_the_stop_it_is_seen_by) {
+  Options o;
+  o.spin_reduction = true;  // the worker polls its token with yield()
+  const Result r = dpor::explore(
+      [] {
+        S::var<int> data{0};
+        {
+          S::jthread worker([&](S::stop_token tok) {
+            while (!tok.stop_requested()) S::yield();
+            S::model_check(data.load() == 7, "written before request_stop, read after seeing it");
+          });
+          data.store(7);
+        }  // ~jthread: request_stop, join
+        S::model_check(data.load() == 7, "joined");
+      },
+      o);
+  EXPECT_EQ(r.verdict, Verdict::holds) << r.summary();
+  EXPECT_TRUE(r.exhaustive);
+  std::printf("jthread stop: %s\n", r.summary().c_str());
+
+  // The broken twin: data written after request_stop races with the worker.
+  const Result twin = dpor::explore(
+      [] {
+        S::var<int> data{0};
+        S::jthread worker([&](S::stop_token tok) {
+          while (!tok.stop_requested()) S::yield();
+          (void)data.load();
+        });
+        worker.request_stop();
+        data.store(7);
+      },
+      o);
+  EXPECT_EQ(twin.verdict, Verdict::data_race) << twin.summary();
+}
+
+TEST(DporVerdicts, thread_index_is_per_fiber) {
+  std::set<std::size_t> ids;
+  const Result r = dpor::explore([&] {
+    ids.insert(S::thread_index());
+    S::thread a([&] { ids.insert(S::thread_index()); });
+    S::thread b([&] { S::yield(); ids.insert(S::thread_index()); });
+    a.join();
+    b.join();
+  });
+  EXPECT_EQ(r.verdict, Verdict::holds);
+  EXPECT_EQ(ids, (std::set<std::size_t>{0, 1, 2}));
+}
+
+// ------------------------------------------- bounds, replay, budgets
+
+void racy_pair() {
+  RelaxedRacyCounter<S> c;
+  S::thread a([&] { c.increment(); });
+  S::thread b([&] { c.increment(); });
+  a.join();
+  b.join();
+  S::model_check(c.value() == 2, "no increment is lost");
+}
+
+TEST(DporReplay, lost_update_is_found_with_the_fewest_preemptions_and_replays) {
+  const Result r = dpor::find_failure(racy_pair);
+  ASSERT_EQ(r.verdict, Verdict::assertion) << r.summary();
+  EXPECT_EQ(r.preemptions, 1u) << r.listing;  // a read, a switch, the other's read
+  EXPECT_EQ(r.preemption_bound, 1);
+  EXPECT_NE(r.listing.find("counter.hpp"), std::string::npos) << r.listing;
+  std::printf("%s\n%s  token %s\n", r.summary().c_str(), r.listing.c_str(), r.token.c_str());
+
+  const Result again = dpor::replay(racy_pair, r.token);
+  EXPECT_EQ(again.verdict, Verdict::assertion) << again.summary();
+  EXPECT_EQ(again.listing, r.listing);
+
+  // A token that does not match the program says where it diverged.
+  std::string bad = r.token;
+  const std::size_t t = bad.find('t', 6);
+  ASSERT_NE(t, std::string::npos);
+  bad[t + 1] = bad[t + 1] == '1' ? '2' : '1';
+  const Result diverged = dpor::replay(racy_pair, bad);
+  EXPECT_EQ(diverged.verdict, Verdict::nondeterminism) << diverged.summary();
+  EXPECT_NE(diverged.detail.find("diverged at decision"), std::string::npos) << diverged.detail;
+  EXPECT_THROW(dpor::replay(racy_pair, "relacy:1:2"), std::invalid_argument);
+}
+
+TEST(DporReplay, a_budget_says_bounded_never_proved) {
+  Options o;
+  o.max_executions = 10;
+  const Result r = counter_run<LockedCounter>(2, 5, o);
+  EXPECT_TRUE(r.bounded_by_budget);
+  EXPECT_FALSE(r.exhaustive);
+  EXPECT_EQ(r.executions, 10u);
+  EXPECT_EQ(r.summary().rfind("bounded by budget, 10 executions", 0), 0u) << r.summary();
+}
+
+TEST(DporReplay, objects_outside_an_execution_are_refused_by_name) {
+  EXPECT_THROW({ S::mutex m; }, std::logic_error);
+}
+
+// ------------------------------------------------ differential test
+
+// A random program: 2-3 threads of a few operations on 2 mutexes, 2
+// atomics and 2 vars; the outcome of an execution is every value read plus
+// the final state, or the verdict's name.
+struct Instr {
+  enum Kind { lock, unlock, try_cs, load, store, fetch_add, vread, vwrite, yield, cv_wait, cv_notify } kind;
+  int obj;
+  int val;
+};
+using Program = std::vector<std::vector<Instr>>;
+
+// with_cv: thread 1 starts with a timed wait, thread 2 with a notify.
+Program generate(std::mt19937& rng, bool with_cv) {
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  const int threads = with_cv ? 2 : 2 + pick(2);
+  const int budget = threads == 2 ? 5 : 2;  // visible operations per thread
+  Program p(static_cast<std::size_t>(threads));
+  if (with_cv) {
+    p[0].push_back({Instr::cv_wait, 0, 0});
+    p[1].push_back({Instr::cv_notify, 0, pick(2)});
+  }
+  for (auto& th : p) {
+    int used = th.empty() ? 0 : th[0].kind == Instr::cv_wait ? 4 : 3;
+    while (used < budget) {
+      const int c = pick(10);
+      auto simple = [&](std::vector<Instr>& out) {
+        const int k = pick(5);
+        if (k == 0) out.push_back({Instr::load, pick(2), 0});
+        else if (k == 1) out.push_back({Instr::store, pick(2), 1 + pick(3)});
+        else if (k == 2) out.push_back({Instr::fetch_add, pick(2), 1});
+        else if (k == 3) out.push_back({Instr::vread, pick(2), 0});
+        else out.push_back({Instr::vwrite, pick(2), 1 + pick(3)});
+        return k <= 2 ? 1 : 0;
+      };
+      if (c < 4 && used + 2 <= budget) {  // a critical section
+        const int m = pick(2);
+        th.push_back({Instr::lock, m, 0});
+        used += 2;
+        used += simple(th);
+        if (pick(4) == 0 && used + 2 <= budget) {  // nested: may invert the order
+          th.push_back({Instr::lock, 1 - m, 0});
+          used += 2;
+          th.push_back({Instr::unlock, 1 - m, 0});
+        }
+        th.push_back({Instr::unlock, m, 0});
+      } else if (c == 4 && used + 2 <= budget) {
+        th.push_back({Instr::try_cs, pick(2), 0});
+        used += 2;
+      } else if (c == 5) {
+        th.push_back({Instr::yield, 0, 0});
+        used += 1;
+      } else if (c == 6 && used + 4 <= budget + 1) {  // a timed wait for the flag, under mutex 0
+        th.push_back({Instr::cv_wait, 0, 0});
+        used += 4;
+      } else if (c == 7 && used + 3 <= budget + 1) {  // set the flag and notify one (0) or all (1)
+        th.push_back({Instr::cv_notify, 0, pick(2)});
+        used += 3;
+      } else {
+        used += simple(th);
+        if (used == 0) used = 0;
+      }
+      if (th.size() > 8) break;
+    }
+  }
+  return p;
+}
+
+std::string show(const Program& p) {
+  static const char* names[] = {"lock",  "unlock", "try_cs", "load",    "store",    "fetch_add",
+                                "vread", "vwrite", "yield",  "cv_wait", "cv_notify"};
+  std::string s;
+  for (std::size_t t = 0; t < p.size(); ++t) {
+    s += "T" + std::to_string(t + 1) + ":";
+    for (const Instr& in : p[t]) s += std::string(" ") + names[in.kind] + "(" + std::to_string(in.obj) + "," + std::to_string(in.val) + ")";
+    s += "; ";
+  }
+  return s;
+}
+
+std::set<std::string> outcomes(const Program& p, Mode m, Result& r, bool prefer_highest = false,
+                               std::set<std::string>* traces = nullptr) {
+  std::set<std::string> out;
+  std::string last;
+  Options o = mode(m);
+  o.prefer_highest = prefer_highest;
+  if (traces != nullptr) o.on_trace = [traces](const std::string& t) { traces->insert(t); };
+  o.stop_at_failure = false;
+  o.max_executions = 20000;  // the oracle skips programs larger than this
+  o.on_execution = [&](Verdict v) { out.insert(v == Verdict::holds ? last : dpor::to_string(v)); };
+  r = dpor::explore(
+      [&] {
+        S::mutex mu[2];
+        S::atomic<int> at[2] = {0, 0};
+        S::var<int> va[2];
+        S::condition_variable cv;
+        int flag = 0;  // guarded by mu[0]
+        std::vector<std::vector<int>> reads(p.size());
+        std::vector<S::thread> ts;
+        for (std::size_t t = 0; t < p.size(); ++t)
+          ts.emplace_back([&, t] {
+            for (const Instr& in : p[t]) {
+              switch (in.kind) {
+                case Instr::lock: mu[in.obj].lock(); break;
+                case Instr::unlock: mu[in.obj].unlock(); break;
+                case Instr::try_cs:
+                  if (mu[in.obj].try_lock()) {
+                    reads[t].push_back(1);
+                    mu[in.obj].unlock();
+                  } else {
+                    reads[t].push_back(0);
+                  }
+                  break;
+                case Instr::load: reads[t].push_back(at[in.obj].load()); break;
+                case Instr::store: at[in.obj].store(in.val); break;
+                case Instr::fetch_add: reads[t].push_back(at[in.obj].fetch_add(in.val)); break;
+                case Instr::vread: reads[t].push_back(va[in.obj].load()); break;
+                case Instr::vwrite: va[in.obj].store(in.val); break;
+                case Instr::yield: S::yield(); break;
+                case Instr::cv_wait: {
+                  std::unique_lock<S::mutex> lk(mu[0]);
+                  reads[t].push_back(cv.wait_for(lk, std::chrono::seconds(1), [&] { return flag > 0; }) ? 1 : 0);
+                  break;
+                }
+                case Instr::cv_notify: {
+                  std::unique_lock<S::mutex> lk(mu[0]);
+                  flag = 1;
+                  if (in.val) cv.notify_all(); else cv.notify_one();
+                  break;
+                }
+              }
+            }
+          });
+        for (auto& t : ts) t.join();
+        std::string s;
+        for (auto& rs : reads) {
+          for (int v : rs) s += std::to_string(v) + ",";
+          s += "|";
+        }
+        s += std::to_string(at[0].load()) + "," + std::to_string(at[1].load()) + "," +
+             std::to_string(va[0].load()) + "," + std::to_string(va[1].load());
+        last = s;
+      },
+      o);
+  return out;
+}
+
+TEST(DporDifferential, random_programs_reach_the_same_outcomes_and_traces_as_naive_enumeration) {
+  std::mt19937 rng(20261126);
+  unsigned programs = 0, skipped = 0, with_cv = 0;
+  std::uint64_t naive_total = 0, dpor_total = 0, blocked_total = 0;
+  for (int k = 0; k < 120; ++k) {
+    const Program p = generate(rng, k % 3 == 2);
+    Result rn, rd;
+    std::set<std::string> naive_traces, dpor_traces;
+    const auto n = outcomes(p, Mode::naive, rn, false, &naive_traces);
+    if (!rn.exhaustive) {  // too big for the oracle
+      ++skipped;
+      continue;
+    }
+    const auto d = outcomes(p, Mode::dpor, rd, k % 2 == 1, &dpor_traces);  // both first-choice orders
+    ASSERT_TRUE(rd.exhaustive);
+    ASSERT_EQ(d, n) << "program " << k << " " << show(p) << ": DPOR " << rd.summary() << " vs naive " << rn.summary();
+    // Stronger: the same Mazurkiewicz traces, and each explored once.
+    ASSERT_EQ(dpor_traces, naive_traces) << "program " << k << " " << show(p);
+    ASSERT_EQ(rd.executions, dpor_traces.size()) << "program " << k << " " << show(p);
+    EXPECT_LE(rd.executions, rn.executions);
+    ++programs;
+    bool waits = false, notifies = false;
+    for (const auto& th : p)
+      for (const Instr& in : th) {
+        waits |= in.kind == Instr::cv_wait;
+        notifies |= in.kind == Instr::cv_notify;
+      }
+    with_cv += waits && notifies;
+    naive_total += rn.executions;
+    dpor_total += rd.executions;
+    blocked_total += rd.blocked;
+  }
+  EXPECT_GE(programs, 100u);
+  EXPECT_GE(with_cv, 30u);
+  std::printf("differential: %u random programs (%u with a timed wait and a notify; %u over the oracle budget skipped), same outcome and trace sets; naive %llu executions, DPOR %llu (+%llu blocked)\n",
+              programs, with_cv, skipped, static_cast<unsigned long long>(naive_total), static_cast<unsigned long long>(dpor_total),
+              static_cast<unsigned long long>(blocked_total));
+}
+
+TEST(DporThroughput, locked_counter_two_by_five_executions_per_second) {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::uint64_t executions = 0;
+  int rounds = 0;
+  while (std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(500)) {
+    executions += counter_run<LockedCounter>(2, 5, {}).executions;
+    ++rounds;
+  }
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(executions, 252u * static_cast<unsigned>(rounds));
+  std::printf("throughput: locked counter 2x5, %d full searches, %.0f executions/s\n", rounds, executions / secs);
+}
+
+}  // namespace
+}  // namespace interleave
+
+INTERLEAVE_TEST_MAIN("unit")

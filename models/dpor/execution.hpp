@@ -1,0 +1,243 @@
+// models/dpor/execution.hpp — one execution of a model: its fibers, its
+// objects, its events, and the scheduler that runs them.
+//
+// Execution (loom's `rt::Execution`): the body runs as thread 0 on a fiber;
+// threads it starts are more fibers; all of them run on the calling OS
+// thread, one at a time. A thread runs until its next visible operation,
+// announces it (`announce`) and switches to the scheduler, which picks the
+// next thread from the Path (replay) or extends the Path (a new decision).
+// The chosen thread's operation takes effect when it resumes and is
+// committed as an Event (`commit`): its dependence clock is computed, and,
+// under DPOR, every reversible race it closes is turned into a backtrack
+// point (Source-DPOR, Abdulla et al. POPL'14, Algorithm 1, lines "for all
+// e ∈ dom(E) such that e ⋖ next(p) ... add some q' ∈ I_[E'](v) to
+// backtrack(E')"), the race detection done per event as the execution grows.
+//
+// Aborting (a failure, a sleep-set-blocked run, a deadlock) sets `aborting`
+// and resumes every unfinished fiber, newest first: its pending operation
+// throws Abort, which unwinds its stack (destructors run; operations called
+// while unwinding do nothing), so the stacks are free for the next run.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <source_location>
+#include <string>
+#include <vector>
+
+#include "event.hpp"
+#include "fiber.hpp"
+#include "path.hpp"
+#include "vector_clock.hpp"
+
+namespace interleave::dpor {
+
+// Thrown into a fiber to unwind it; never escapes the checker.
+struct Abort {};
+
+enum class Verdict {
+  holds,
+  assertion,
+  data_race,
+  deadlock,
+  lost_wakeup,
+  livelock,
+  uncaught_exception,
+  nondeterminism,
+};
+const char* to_string(Verdict v) noexcept;
+
+enum class Mode {
+  dpor,   // source-set DPOR with sleep sets
+  naive,  // every interleaving of visible operations (optionally preemption-bounded)
+};
+
+enum class WaitKind { plain, spurious, timed };
+enum class ObjKind : std::uint8_t { mutex, cv, atomic, var };
+
+struct ObjState {
+  ObjKind kind = ObjKind::mutex;
+  std::source_location created{};
+  std::vector<std::uint32_t> events;  // committed events touching it
+  // mutex
+  int owner = -1;
+  std::source_location locked_at{};
+  // mutex (last unlock) and atomic (release sequence): the causality to acquire
+  VectorClock rel;
+  // cv: a notify that found no waiter
+  bool lost_notify = false;
+  std::uint32_t notifies = 0;  // notify calls so far
+  std::uint32_t stores = 0;    // atomic: stores and RMWs so far
+  std::source_location lost_notify_at{};
+  // var, FastTrack: last write epoch and read epochs
+  int w_tid = -1;
+  std::uint32_t w_clock = 0;
+  std::source_location w_loc{};
+  std::uint32_t r_clock[kMaxThreads] = {};
+  std::source_location r_loc[kMaxThreads] = {};
+};
+
+// The C++ runtime's per-OS-thread exception state (Itanium C++ ABI
+// __cxa_eh_globals), kept per fiber: a fiber may switch inside a catch block
+// or while unwinding, and another fiber must not see its exceptions.
+struct EhGlobals {
+  void* caught = nullptr;
+  unsigned int uncaught = 0;
+};
+
+struct ThreadRec {
+  boost::context::fiber fiber;  // resumed by the scheduler
+  EhGlobals eh;                 // its exception state while switched out
+  bool abandoned = false;       // stuck while unwinding: never resumed again
+  unsigned unwind_ops = 0;      // operations attempted while unwinding
+  boost::context::fiber sched;  // resumed by the fiber to yield
+  std::function<void()> fn;
+  Pending pending;
+  bool finished = false;
+  bool last_was_yield = false;
+  std::uint32_t seq = 0;
+  int last_event = -1;
+  VectorClock po;         // dependence clock of its last event (or of its start)
+  VectorClock causality;  // memory-model clock
+  // condition variable wait
+  int waiting_cv = -1;
+  bool notified = false;
+  bool may_timeout = false;
+  // spin reduction: the atomic this thread last loaded, its store count
+  // then, and whether the thread has yielded since
+  int spin_obj = -1;
+  std::uint32_t spin_stores = 0;
+  std::source_location spin_loc{};
+  bool yielded_since_load = false;
+  int spurious_cv = -1;          // the cv of this thread's last spurious wake-up
+  std::uint32_t spurious_at = 0; // that cv's notify count then
+  VectorClock notify_causality;
+  std::vector<std::uint32_t> held;  // mutexes held, in locking order
+};
+
+struct RunOptions {
+  Mode mode = Mode::dpor;
+  int preemption_bound = -1;  // naive mode only; -1: none
+  unsigned step_cap = 20000;
+  bool spurious_wakeups = true;  // a bare wait(lk) may wake once without a notify
+  bool spin_reduction = false;   // a yielded re-load at the same line waits for a store
+  bool prefer_highest = false;   // new nodes try the highest-numbered thread first
+  const std::string* replay = nullptr;
+};
+
+class Execution {
+ public:
+  explicit Execution(StackPool& pool, Path& path) : pool_(pool), path_(path) {}
+
+  // The execution running on this OS thread (inside a model), or nullptr.
+  static Execution* current() noexcept;
+  static Execution& require(const char* what);
+
+  // Runs the body once as thread 0, following and extending the path.
+  void run(const std::function<void()>& body, const RunOptions& opt);
+
+  // --- results of the last run
+  [[nodiscard]] Verdict verdict() const noexcept { return verdict_; }
+  [[nodiscard]] const std::string& detail() const noexcept { return detail_; }
+  [[nodiscard]] bool blocked() const noexcept { return blocked_; }
+  [[nodiscard]] std::uint32_t preemptions() const noexcept { return preemptions_; }
+  [[nodiscard]] std::uint64_t hash() const noexcept { return hash_; }
+  [[nodiscard]] std::uint64_t races_without_initial() const noexcept { return no_initial_; }
+  [[nodiscard]] const std::vector<Event>& events() const noexcept { return events_; }
+  std::string listing() const;
+  std::string token() const;
+  // The Mazurkiewicz trace of the last run, as text: every event (thread,
+  // index, operation, access) with its dependence clock, sorted. Two runs
+  // have the same signature exactly when they are equivalent.
+  std::string trace_signature() const;
+
+  // --- called by the objects, from inside a fiber
+  [[nodiscard]] unsigned tid() const noexcept { return running_; }
+  [[nodiscard]] bool aborting() const noexcept { return aborting_; }
+  std::uint32_t new_object(ObjKind k, std::source_location where);
+  // Announce the next operation and wait to be scheduled. False: the
+  // execution is being unwound and the operation must do nothing.
+  bool announce(Op op, std::uint32_t obj, std::uint32_t obj2, std::source_location where);
+  std::uint32_t commit(Access a0, std::uint32_t o0, Access a1 = Access::none, std::uint32_t o1 = kNone);
+  unsigned choose(unsigned n);
+  [[noreturn]] void fail(Verdict v, std::string detail);
+  // A failure that does not cut the execution (a failed check, a race): the
+  // run continues, so its later events still take part in race detection.
+  void record_failure(Verdict v, std::string detail);
+  [[nodiscard]] std::uint64_t abandoned() const noexcept { return abandoned_; }
+
+  unsigned spawn(std::function<void()> fn);
+  void join(unsigned target, std::source_location where);
+  void yield(std::source_location where);
+
+  void mutex_lock(std::uint32_t m, std::source_location where);
+  bool mutex_try_lock(std::uint32_t m, std::source_location where);
+  void mutex_unlock(std::uint32_t m, std::source_location where);
+
+  std::cv_status cv_wait(std::uint32_t cv, std::uint32_t m, WaitKind kind, std::source_location where);
+  void cv_notify(std::uint32_t cv, bool all, std::source_location where);
+
+  // After announce: the causality effect of an atomic access, then commit.
+  void atomic_access(std::uint32_t a, bool store, bool rmw, bool acquire, bool release);
+
+  void var_read(std::uint32_t v, std::source_location where);
+  void var_write(std::uint32_t v, std::source_location where);
+
+  [[nodiscard]] bool spurious_wakeups() const noexcept { return opt_.spurious_wakeups; }
+
+ private:
+  void reset();
+  bool enabled(unsigned t) const;
+  bool spinning(unsigned t) const;
+  unsigned preferred(std::uint64_t cand) const;
+  int schedule(std::uint64_t enabled);
+  void resume(unsigned t);
+  void unwind_all();
+  void add_race(std::uint32_t j, std::uint32_t i);
+  void deadlock();
+  void set_failure(Verdict v, std::string detail);
+  void tick() { ThreadRec& th = threads_[running_]; ++th.causality.c[running_]; }
+  std::string describe_pending(unsigned t) const;
+  std::string obj_name(std::uint32_t id) const;
+  void race(const ObjState& v, std::uint32_t id, const char* first, int ftid,
+                         std::source_location floc, const char* second, std::source_location sloc);
+
+  StackPool& pool_;
+  Path& path_;
+  RunOptions opt_;
+  std::vector<ThreadRec> threads_;
+  unsigned nthreads_ = 0;
+  std::vector<ObjState> objs_;
+  std::vector<Event> events_;
+  unsigned running_ = 0;
+  bool aborting_ = false;
+  bool blocked_ = false;
+  bool draining_ = false;  // sleep-set blocked: run to the end, record nothing
+  std::uint64_t abandoned_ = 0;
+  Verdict verdict_ = Verdict::holds;
+  std::string detail_;
+  std::size_t pos_ = 0;            // next path node
+  std::uint32_t event_node_ = 0;   // path node of the event being committed
+  std::uint64_t sleep_ = 0;        // Sleep for the next new node
+  std::uint32_t preemptions_ = 0;
+  int prev_ = -1;                  // thread of the last event
+  std::uint64_t hash_ = 0;
+  std::vector<std::uint32_t> cands_;  // scratch of commit(): race candidates
+  std::vector<std::uint32_t> vlist_;  // scratch of add_race(): the events of v
+  std::uint64_t no_initial_ = 0;
+  // replay token: the decisions taken (value, hash at that point)
+  struct Decision {
+    char kind;  // 't' thread, 'c' choice
+    unsigned value;
+    std::uint16_t check;
+  };
+  std::vector<Decision> decisions_;
+  std::vector<Decision> replay_;
+  std::size_t replay_pos_ = 0;
+  bool replay_diverged_ = false;
+};
+
+}  // namespace interleave::dpor

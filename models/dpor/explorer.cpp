@@ -1,0 +1,124 @@
+// models/dpor/explorer.cpp — the outer loops of the search.
+#include "explorer.hpp"
+
+#include <chrono>
+#include <sstream>
+
+namespace interleave::dpor {
+
+std::string Result::summary() const {
+  std::ostringstream s;
+  const char* how = mode == Mode::dpor ? "DPOR" : "naive";
+  if (verdict != Verdict::holds) {
+    s << to_string(verdict) << " found by " << how;
+    if (preemption_bound >= 0) s << " bound " << preemption_bound;
+    s << " after " << executions << " executions, " << preemptions << " preemptions: " << detail;
+  } else if (bounded_by_budget) {
+    s << "bounded by budget, " << executions << " executions (" << how << ")";
+  } else if (exhaustive) {
+    s << "holds: " << how;
+    if (preemption_bound >= 0)
+      s << " bound " << preemption_bound;
+    else
+      s << " exhaustive";
+    s << ", " << executions << " executions";
+    if (mode == Mode::dpor) s << " (+" << blocked << " sleep-set-blocked)";
+  }
+  return s.str();
+}
+
+Result explore(const std::function<void()>& body, const Options& opts) {
+  StackPool pool;
+  Path path;
+  Execution x(pool, path);
+  RunOptions ro;
+  ro.mode = opts.mode;
+  ro.preemption_bound = opts.mode == Mode::naive ? opts.preemption_bound : -1;
+  ro.step_cap = opts.step_cap;
+  ro.spurious_wakeups = opts.spurious_wakeups;
+  ro.spin_reduction = opts.spin_reduction;
+  ro.prefer_highest = opts.prefer_highest;
+  Result r;
+  r.mode = opts.mode;
+  r.preemption_bound = ro.preemption_bound;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (;;) {
+    x.run(body, ro);
+    r.max_depth = std::max(r.max_depth, x.events().size());
+    r.abandoned += x.abandoned();
+    if (x.blocked()) {
+      ++r.blocked;
+    } else {
+      ++r.executions;
+      if (opts.on_execution) opts.on_execution(x.verdict());
+      if (opts.on_trace) opts.on_trace(x.trace_signature());
+      if (x.verdict() != Verdict::holds) {
+        ++r.failures;
+        if (r.verdict == Verdict::holds) {
+          r.verdict = x.verdict();
+          r.detail = x.detail();
+          r.listing = x.listing();
+          r.token = x.token();
+          r.preemptions = x.preemptions();
+        }
+        if (opts.stop_at_failure || x.verdict() == Verdict::nondeterminism) break;
+      }
+    }
+    if (!path.step(opts.mode == Mode::dpor)) {
+      r.exhaustive = true;
+      break;
+    }
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if ((opts.max_executions != 0 && r.executions + r.blocked >= opts.max_executions) ||
+        (opts.max_seconds > 0 && secs >= opts.max_seconds)) {
+      r.bounded_by_budget = true;
+      break;
+    }
+  }
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (r.verdict != Verdict::holds && opts.stop_at_failure) r.exhaustive = false;
+  return r;
+}
+
+Result find_failure(const std::function<void()>& body, Options opts, int max_bound) {
+  Result total;
+  for (int k = 0; k <= max_bound; ++k) {
+    Options o = opts;
+    o.mode = Mode::naive;
+    o.preemption_bound = k;
+    Result r = explore(body, o);
+    total.executions += r.executions;
+    if (r.verdict != Verdict::holds || r.bounded_by_budget) {
+      r.executions = total.executions;
+      return r;
+    }
+  }
+  Options o = opts;
+  o.mode = Mode::dpor;
+  Result r = explore(body, o);
+  r.executions += total.executions;
+  return r;
+}
+
+Result replay(const std::function<void()>& body, const std::string& token, const Options& opts) {
+  StackPool pool;
+  Path path;
+  Execution x(pool, path);
+  RunOptions ro;
+  ro.mode = Mode::dpor;
+  ro.step_cap = opts.step_cap;
+  ro.spurious_wakeups = opts.spurious_wakeups;
+  ro.spin_reduction = opts.spin_reduction;
+  ro.replay = &token;
+  x.run(body, ro);
+  Result r;
+  r.executions = 1;
+  r.verdict = x.verdict();
+  r.detail = x.detail();
+  r.listing = x.listing();
+  r.token = x.token();
+  r.preemptions = x.preemptions();
+  return r;
+}
+
+}  // namespace interleave::dpor
