@@ -11,29 +11,25 @@
 //   value in one ThreadLocal, meets the others, reads its own value back.
 //   Prints "reads=<n> mismatches=<n>".
 // broken_no_generation: the twin under the same load. It strands a thread
-//   (and so all of them) when a fast thread re-enters first; a watchdog that
-//   sees no generation complete for 2 s reports it and ends the process:
-//   "stranded_at=<generation> of <generations>". (The watchdog is detection
-//   only: nothing waits on it to be correct.)
+//   (and so all of them) when a fast thread re-enters first; the watchdog
+//   sees no wait() return for 2 s and ends the process as a hang (exit 3):
+//   "hang: stranded_at=<generation> of <generations>". A run that completes
+//   prints "stranded_at=-1".
 #include <interleave/barrier.hpp>
 #include <interleave/thread_local.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <random>
-#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "stress_args.hpp"
+#include "stress_main.hpp"
 
 namespace {
-
-using interleave::stress::parse;
 
 int run_fixed(int parties, long gens) {
   std::vector<std::atomic<unsigned>> masks(static_cast<size_t>(gens));
@@ -98,20 +94,12 @@ int run_broken(int parties, long gens) {
         passed.fetch_add(1, std::memory_order_relaxed);
       }
     });
-  // Watchdog: progress is measured, never waited for.
-  long last = -1;
-  for (;;) {
-    std::this_thread::sleep_for(std::chrono::seconds(2));
-    const long now = passed.load();
-    if (now == parties * gens) break;
-    if (now == last) {
-      std::printf("stranded_at=%ld of %ld\n", now / parties, gens);
-      std::fflush(stdout);
-      std::_Exit(0);  // the stranded threads cannot be joined
-    }
-    last = now;
+  {
+    interleave::stress::Watchdog watchdog(
+        std::chrono::seconds(2), [&] { return passed.load(); },
+        [&] { return "stranded_at=" + std::to_string(passed.load() / parties) + " of " + std::to_string(gens); });
+    for (auto& th : pool) th.join();
   }
-  for (auto& th : pool) th.join();
   std::printf("stranded_at=-1 of %ld\n", gens);
   return 0;
 }
@@ -119,20 +107,14 @@ int run_broken(int parties, long gens) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    if (argc != 4)
-      throw std::invalid_argument(
-          "usage: barrier_stress <fixed|thread_local|broken_no_generation> <parties> <generations>");
-    const std::string variant = argv[1];
-    const int parties = static_cast<int>(parse(argv[2], "parties", 1, 32));
-    const long gens = parse(argv[3], "generations", 0, 10'000'000);
-    if (variant == "fixed") return run_fixed(parties, gens);
-    if (variant == "thread_local") return run_thread_local(parties, gens);
-    if (variant == "broken_no_generation") return run_broken(parties, gens);
-    throw std::invalid_argument("variant must be fixed, thread_local or broken_no_generation, not '" + variant +
-                                "'");
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "barrier_stress: %s\n", e.what());
-    return 2;
-  }
+  using interleave::stress::Args;
+  const auto variant = [](const char* name, int (*run)(int, long)) {
+    return interleave::stress::Variant{name, "<parties> <generations>", [run](Args& a) {
+                                         const int parties = a.count("parties", 1, 32);
+                                         return run(parties, a.integer("generations", 0, 10'000'000));
+                                       }};
+  };
+  return interleave::stress::dispatch("barrier_stress", argc, argv,
+                                      {variant("fixed", run_fixed), variant("thread_local", run_thread_local),
+                                       variant("broken_no_generation", run_broken)});
 }

@@ -8,7 +8,8 @@
 //       per round, on one queue under load (8 producers, 8 consumers, maxsize
 //       4) plus 4 getters blocked on an empty queue and 4 putters blocked on a
 //       full one: shutdown (immediate on odd rounds) must release everyone;
-//       prints released=, stranded=, put_ok=, got=, dropped=
+//       prints released=, stranded=, put_ok=, got=, dropped=; threads still
+//       in the queue 60 s after shutdown are a hang (watchdog, exit 3)
 //   queue_stress broken_notify_one <getters>
 //       the twin: getters block on an empty queue, shutdown() wakes one;
 //       prints stranded= (those still blocked 2 s later), then frees them
@@ -27,22 +28,19 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
-#include <cstdlib>
 #include <mutex>
-#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "stress_args.hpp"
+#include "stress_main.hpp"
+#include "workloads.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 using interleave::Queue;
 using interleave::queue_shut_down;
-
-using interleave::stress::parse;
 
 int mpmc(int producers, int consumers, long per, long maxsize) {
   Queue<long> q(maxsize);
@@ -164,21 +162,22 @@ int shutdown_load(int rounds) {
     q.shutdown(immediate);
     empty_q.shutdown(immediate);
     full_q.shutdown(immediate);
-    const int exited = exits.wait_for(threads, 60s);
-    if (exited < threads) {
-      std::printf("released=%d stranded=%d round=%d\n", exited, threads - exited, r);
-      std::fflush(stdout);
-      std::_Exit(3);  // threads are stuck in the queue: cannot join them
+    {
+      interleave::stress::Watchdog watchdog(60s, [&] { return exits.wait_for(threads, 0s); }, [&] {
+        const int exited = exits.wait_for(threads, 0s);
+        return "released=" + std::to_string(exited) + " stranded=" + std::to_string(threads - exited) +
+               " round=" + std::to_string(r);
+      });
+      for (auto& t : pool) t.join();
     }
-    for (auto& t : pool) t.join();
     q.join();  // every item got was task_done, the dropped ones were settled
     const long dropped = put_ok.load() - got.load();
     if (dropped < 0 || (!immediate && dropped != 0) || q.unfinished_tasks() != 0 || !q.empty()) {
       std::printf("accounting broken: round=%d immediate=%d put_ok=%ld got=%ld unfinished=%ld\n", r, immediate,
                   put_ok.load(), got.load(), q.unfinished_tasks());
-      return 4;
+      return interleave::stress::kExitInconsistent;
     }
-    released_total += exited;
+    released_total += threads;
     put_ok_total += put_ok.load();
     got_total += got.load();
     dropped_total += dropped;
@@ -246,7 +245,8 @@ int broken_join_unlocked(int rounds) {
 
 int programs(int runs) {
   namespace pc = interleave::producer_consumer;
-  const long per = pc::fibonacci_count(35);
+  const std::vector<long> expected = interleave::checks::fibonacci_upto(35);
+  const long per = static_cast<long>(expected.size());
   int fixed_ok = 0, two_ok = 0, seed_early = 0, seed_delivered = 0;
   for (int r = 0; r < runs; ++r) {
     struct Sink {
@@ -262,9 +262,9 @@ int programs(int runs) {
     long at_join = -1;
     pc::seed_program(35, seed, [&] { at_join = seed.processed.load(); });
     seed_early += at_join < per;
-    seed_delivered += seed.values == pc::fibonacci_upto(35);
+    seed_delivered += seed.values == expected;
     pc::fixed_program(35, s1, [&] { at_join = s1.processed.load(); });
-    fixed_ok += at_join == per && s1.values == pc::fibonacci_upto(35);
+    fixed_ok += at_join == per && s1.values == expected;
     pc::program_2x2(35, s2, [&] { at_join = s2.processed.load(); });
     two_ok += at_join == 2 * per;
   }
@@ -276,26 +276,19 @@ int programs(int runs) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    const std::string usage =
-        "usage: queue_stress mpmc <producers> <consumers> <items-per-producer> <maxsize> | shutdown_load <rounds> "
-        "| broken_notify_one <getters> | broken_join_unlocked <rounds> | programs <runs>";
-    if (argc < 3) throw std::invalid_argument(usage);
-    const std::string mode = argv[1];
-    if (mode == "mpmc" && argc == 6)
-      return mpmc(static_cast<int>(parse(argv[2], "producers", 1, 1000)),
-                  static_cast<int>(parse(argv[3], "consumers", 1, 1000)),
-                  parse(argv[4], "items-per-producer", 0, 10'000'000), parse(argv[5], "maxsize", -1, 1'000'000));
-    if (mode == "shutdown_load" && argc == 3)
-      return shutdown_load(static_cast<int>(parse(argv[2], "rounds", 1, 10'000)));
-    if (mode == "broken_notify_one" && argc == 3)
-      return broken_notify_one(static_cast<int>(parse(argv[2], "getters", 2, 1000)));
-    if (mode == "broken_join_unlocked" && argc == 3)
-      return broken_join_unlocked(static_cast<int>(parse(argv[2], "rounds", 1, 1'000'000)));
-    if (mode == "programs" && argc == 3) return programs(static_cast<int>(parse(argv[2], "runs", 1, 100'000)));
-    throw std::invalid_argument(usage);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "queue_stress: %s\n", e.what());
-    return 2;
-  }
+  using interleave::stress::Args;
+  return interleave::stress::dispatch(
+      "queue_stress", argc, argv,
+      {{"mpmc", "<producers> <consumers> <items-per-producer> <maxsize>",
+        [](Args& a) {
+          const int producers = a.count("producers", 1, 1000);
+          const int consumers = a.count("consumers", 1, 1000);
+          const long per = a.integer("items-per-producer", 0, 10'000'000);
+          return mpmc(producers, consumers, per, a.integer("maxsize", -1, 1'000'000));
+        }},
+       {"shutdown_load", "<rounds>", [](Args& a) { return shutdown_load(a.count("rounds", 1, 10'000)); }},
+       {"broken_notify_one", "<getters>", [](Args& a) { return broken_notify_one(a.count("getters", 2, 1000)); }},
+       {"broken_join_unlocked", "<rounds>",
+        [](Args& a) { return broken_join_unlocked(a.count("rounds", 1, 1'000'000)); }},
+       {"programs", "<runs>", [](Args& a) { return programs(a.count("runs", 1, 100'000)); }}});
 }

@@ -120,7 +120,7 @@ void seed_program(long n, Sink& sink, AfterJoin&& after_join) {
   Queue<Item, Sync, Bug> q;
   typename Sync::thread cns([&] { seed_consumer(q, sink); });
   typename Sync::thread prd([&] { producer(q, n, 0); });
-  q.join();  // interleave:join-race producer_consumer.join_race
+  q.join();  // interleave:bug producer_consumer.join_race
   after_join();
   prd.join();
   cns.join();
