@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "testkit.hpp"
+#include "workloads.hpp"
 
 namespace interleave {
 namespace {
@@ -568,7 +569,7 @@ struct RecordingSink {
 INTERLEAVE_PROP(ProducerConsumerProps, seed_sentinel_protocol_delivers_every_number_once_in_order,
                 "producer_consumer.sentinel", ()) {
   const long n = *rc::gen::inRange<long>(0, 1'000'000'000);
-  const auto fib = producer_consumer::fibonacci_upto(n);
+  const auto fib = checks::fibonacci_upto(n);
   RecordingSink sink;
   producer_consumer::seed_program(n, sink, [] {});
   RC_ASSERT(sink.items.size() == fib.size());
@@ -582,7 +583,7 @@ INTERLEAVE_PROP(ProducerConsumerProps, seed_sentinel_protocol_delivers_every_num
 INTERLEAVE_PROP(ProducerConsumerProps, seed_program_never_overcounts_and_delivers_after_thread_join,
                 "producer_consumer.join_race", ()) {
   const long n = *rc::gen::inRange<long>(0, 100);
-  const auto fib = producer_consumer::fibonacci_upto(n);
+  const auto fib = checks::fibonacci_upto(n);
   RecordingSink sink;
   int at_join = -1;
   producer_consumer::seed_program(n, sink, [&] { at_join = sink.processed.load(); });
@@ -593,7 +594,7 @@ INTERLEAVE_PROP(ProducerConsumerProps, seed_program_never_overcounts_and_deliver
 INTERLEAVE_PROP(ProducerConsumerProps, fixed_program_has_processed_everything_when_join_returns,
                 "producer_consumer.fixed", ()) {
   const long n = *rc::gen::inRange<long>(0, 1'000'000'000);
-  const auto fib = producer_consumer::fibonacci_upto(n);
+  const auto fib = checks::fibonacci_upto(n);
   RecordingSink sink;
   int at_join = -1;
   producer_consumer::fixed_program(n, sink, [&] { at_join = sink.processed.load(); });
@@ -604,7 +605,7 @@ INTERLEAVE_PROP(ProducerConsumerProps, fixed_program_has_processed_everything_wh
 INTERLEAVE_PROP(ProducerConsumerProps, two_by_two_consumes_every_item_exactly_once_before_join_returns,
                 "producer_consumer.2x2", ()) {
   const long n = *rc::gen::inRange<long>(0, 1'000'000'000);
-  const auto fib = producer_consumer::fibonacci_upto(n);
+  const auto fib = checks::fibonacci_upto(n);
   RecordingSink sink;
   int at_join = -1;
   producer_consumer::program_2x2(n, sink, [&] { at_join = sink.processed.load(); });
@@ -657,7 +658,7 @@ TEST(QueueErrors, huge_timeouts_do_not_overflow) {
 }
 
 TEST(QueueErrors, negative_fibonacci_bound_is_refused) {
-  EXPECT_THROW(producer_consumer::fibonacci_upto(-1), std::invalid_argument);
+  EXPECT_THROW(checks::fibonacci_upto(-1), std::invalid_argument);
 }
 
 }  // namespace

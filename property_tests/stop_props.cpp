@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "testkit.hpp"
+#include "workloads.hpp"
 
 namespace interleave {
 namespace {
@@ -29,7 +30,7 @@ void stop_then_join_property() {
   worker.join();
   const auto v = worker.values();
   RC_ASSERT(v.size() <= limit);
-  RC_ASSERT(is_fibonacci_prefix(v));
+  RC_ASSERT(checks::is_fibonacci_prefix(v));
   if (worker.stopped_by_request())
     RC_ASSERT(worker.reason_seen() == reason);
   else
@@ -54,7 +55,7 @@ INTERLEAVE_PROP(StopProps, plain_flag_without_concurrent_stop_behaves, "stop.pla
   worker.start();
   worker.join();
   const auto v = worker.values();
-  RC_ASSERT(is_fibonacci_prefix(v));
+  RC_ASSERT(checks::is_fibonacci_prefix(v));
   if (stop_first) {
     RC_ASSERT(v.empty());
     RC_ASSERT(worker.stopped_by_request() && worker.reason_seen() == 3);

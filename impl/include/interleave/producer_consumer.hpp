@@ -52,18 +52,6 @@ struct Item {
   long value = 0;
 };
 
-inline std::vector<long> fibonacci_upto(long n) {
-  if (n < 0) throw std::invalid_argument("fibonacci_upto: n must be non-negative");
-  std::vector<long> out;
-  for (long a = 0, b = 1; a <= n;) {
-    out.push_back(a);
-    const long next = a + b;
-    a = b;
-    b = next;
-  }
-  return out;
-}
-
 // The number of Fibonacci numbers <= n (0, 1, 1, 2, ...: 10 for n = 35).
 constexpr long fibonacci_count(long n) {
   long count = 0;
