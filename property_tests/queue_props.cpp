@@ -451,24 +451,9 @@ INTERLEAVE_PROP(QueueProps, shutdown_releases_every_blocked_putter_and_getter, "
   full_q.put(0);
   std::atomic<int> started{0}, shut_seen{0};
   std::vector<std::thread> pool;
-  for (int g = 0; g < getters; ++g)
-    pool.emplace_back([&] {
-      started.fetch_add(1);
-      try {
-        (void)empty_q.get();
-      } catch (const queue_shut_down&) {
-        shut_seen.fetch_add(1);
-      }
-    });
-  for (int p = 0; p < putters; ++p)
-    pool.emplace_back([&, p] {
-      started.fetch_add(1);
-      try {
-        full_q.put(p);
-      } catch (const queue_shut_down&) {
-        shut_seen.fetch_add(1);
-      }
-    });
+  const auto count_shut = [&shut_seen](bool shut) { shut_seen.fetch_add(shut ? 1 : 0); };
+  checks::start_blocked_callers<queue_shut_down>(pool, getters, started, [&](int) { (void)empty_q.get(); }, count_shut);
+  checks::start_blocked_callers<queue_shut_down>(pool, putters, started, [&](int p) { full_q.put(p); }, count_shut);
   while (started.load() < getters + putters) std::this_thread::yield();
   empty_q.shutdown(immediate);
   full_q.shutdown(immediate);

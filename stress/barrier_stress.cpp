@@ -31,7 +31,7 @@
 
 namespace {
 
-int run_fixed(int parties, long gens) {
+int run_fixed(long parties, long gens) {
   std::vector<std::atomic<unsigned>> masks(static_cast<size_t>(gens));
   std::atomic<long> completions{0};
   std::atomic<long> early{0};  // a party saw fewer completions than its generation
@@ -59,7 +59,7 @@ int run_fixed(int parties, long gens) {
   return 0;
 }
 
-int run_thread_local(int parties, long gens) {
+int run_thread_local(long parties, long gens) {
   auto owned_local = std::make_unique<interleave::ThreadLocal<long>>();
   auto owned_barrier = std::make_unique<interleave::Barrier<>>(parties);
   auto& local = *owned_local;
@@ -82,7 +82,7 @@ int run_thread_local(int parties, long gens) {
   return 0;
 }
 
-int run_broken(int parties, long gens) {
+int run_broken(long parties, long gens) {
   auto owned = std::make_unique<interleave::BrokenNoGenerationBarrier<>>(parties);
   auto& barrier = *owned;
   std::atomic<long> passed{0};  // wait() returns, all parties
@@ -107,14 +107,10 @@ int run_broken(int parties, long gens) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  using interleave::stress::Args;
-  const auto variant = [](const char* name, int (*run)(int, long)) {
-    return interleave::stress::Variant{name, "<parties> <generations>", [run](Args& a) {
-                                         const int parties = a.count("parties", 1, 32);
-                                         return run(parties, a.integer("generations", 0, 10'000'000));
-                                       }};
-  };
+  using interleave::stress::variant;
+  const interleave::stress::Param parties{"parties", 1, 32}, gens{"generations", 0, 10'000'000};
   return interleave::stress::dispatch("barrier_stress", argc, argv,
-                                      {variant("fixed", run_fixed), variant("thread_local", run_thread_local),
-                                       variant("broken_no_generation", run_broken)});
+                                      {variant("fixed", parties, gens, run_fixed),
+                                       variant("thread_local", parties, gens, run_thread_local),
+                                       variant("broken_no_generation", parties, gens, run_broken)});
 }

@@ -16,17 +16,11 @@
 
 namespace {
 
-using interleave::stress::Args;
-
 template <class Counter, class Pause>
-interleave::stress::Variant variant(const char* name, Pause pause) {
-  return {name, "<threads> <increments>", [pause](Args& a) {
-            const int threads = a.count("threads", 1, 1024);
-            const long incs = a.integer("increments", 0, 100'000'000);
-            const long counted = interleave::checks::run_counter<Counter>(threads, incs, pause);
-            std::printf("counted=%ld expected=%ld\n", counted, threads * incs);
-            return interleave::stress::kExitOk;
-          }};
+int count(long threads, long incs, Pause pause) {
+  const long counted = interleave::checks::run_counter<Counter>(static_cast<int>(threads), incs, pause);
+  std::printf("counted=%ld expected=%ld\n", counted, threads * incs);
+  return interleave::stress::kExitOk;
 }
 
 const auto yield = [] { std::this_thread::yield(); };
@@ -35,9 +29,12 @@ const auto yield = [] { std::this_thread::yield(); };
 
 int main(int argc, char** argv) {
   using namespace interleave;
-  return stress::dispatch("counter_stress", argc, argv,
-                          {variant<RacyCounter<>>("racy_plain", yield),
-                           variant<RelaxedRacyCounter<>>("racy_relaxed", yield),
-                           variant<LockedCounter<>>("locked", no_pause{}),
-                           variant<AtomicCounter<>>("atomic", no_pause{})});
+  using stress::variant;
+  const stress::Param threads{"threads", 1, 1024}, incs{"increments", 0, 100'000'000};
+  return stress::dispatch(
+      "counter_stress", argc, argv,
+      {variant("racy_plain", threads, incs, [](long t, long n) { return count<RacyCounter<>>(t, n, yield); }),
+       variant("racy_relaxed", threads, incs, [](long t, long n) { return count<RelaxedRacyCounter<>>(t, n, yield); }),
+       variant("locked", threads, incs, [](long t, long n) { return count<LockedCounter<>>(t, n, no_pause{}); }),
+       variant("atomic", threads, incs, [](long t, long n) { return count<AtomicCounter<>>(t, n, no_pause{}); })});
 }

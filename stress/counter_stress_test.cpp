@@ -21,12 +21,13 @@ TEST(CounterStress, racy_plain_counter_is_reported_by_tsan_at_the_impl_line) {
 // and the write-back, a run without a lost update is rare; up to 5 runs.
 TEST(CounterStress, racy_relaxed_counter_loses_updates_that_tsan_cannot_see) {
   const std::string defect = marked_line("interleave:bug counter.racy_relaxed");
-  StressRun lost;
-  const int attempt = until(5, [&] {
-    lost = stress.clean({"racy_relaxed", "8", "20000"});
-    if (lost.figure("counted") > lost.figure("expected")) lost.fail("a racy counter invented increments");
-    return lost.figure("counted") < lost.figure("expected");
-  }, "no lost update in runs of 8x20,000");
+  const auto [lost, attempt] = stress.clean_until(
+      {"racy_relaxed", "8", "20000"}, 5,
+      [](const StressRun& run) {
+        if (run.figure("counted") > run.figure("expected")) run.fail("a racy counter invented increments");
+        return run.figure("counted") < run.figure("expected");
+      },
+      "no lost update in runs of 8x20,000");
   testkit::cell("counter.racy_relaxed", "lost update shown: " + lost.count("counted") + " of " +
                                             lost.count("expected") +
                                             " counted, 0 TSan reports (not a data race; read and write-back at " + defect + "), run " +

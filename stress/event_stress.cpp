@@ -43,19 +43,18 @@ long run(int waiters, long rounds) {
 }
 
 template <class Ev>
-interleave::stress::Variant variant(const char* name) {
-  return {name, "<waiters> <rounds>", [](interleave::stress::Args& a) {
-            const int waiters = a.count("waiters", 1, 256);
-            const long rounds = a.integer("rounds", 0, 10'000'000);
-            std::printf("woken=%ld expected=%ld\n", run<Ev>(waiters, rounds), waiters * rounds);
-            return interleave::stress::kExitOk;
-          }};
+int wake(long waiters, long rounds) {
+  std::printf("woken=%ld expected=%ld\n", run<Ev>(static_cast<int>(waiters), rounds), waiters * rounds);
+  return interleave::stress::kExitOk;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace interleave;
+  using stress::variant;
+  const stress::Param waiters{"waiters", 1, 256}, rounds{"rounds", 0, 10'000'000};
   return stress::dispatch("event_stress", argc, argv,
-                          {variant<Event<>>("fixed"), variant<BrokenUnlockedCheckEvent<>>("broken_unlocked_check")});
+                          {variant("fixed", waiters, rounds, wake<Event<>>),
+                           variant("broken_unlocked_check", waiters, rounds, wake<BrokenUnlockedCheckEvent<>>)});
 }

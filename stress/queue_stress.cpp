@@ -41,6 +41,7 @@ namespace {
 using namespace std::chrono_literals;
 using interleave::Queue;
 using interleave::queue_shut_down;
+using interleave::checks::start_blocked_callers;
 
 int mpmc(int producers, int consumers, long per, long maxsize) {
   Queue<long> q(maxsize);
@@ -104,7 +105,7 @@ struct ExitCounter {
   }
 };
 
-int shutdown_load(int rounds) {
+int shutdown_load(long rounds) {
   long released_total = 0, put_ok_total = 0, got_total = 0, dropped_total = 0;
   for (int r = 0; r < rounds; ++r) {
     const bool immediate = r % 2 == 1;
@@ -139,24 +140,9 @@ int shutdown_load(int rounds) {
         }
         exits.exit_one();
       });
-    for (int i = 0; i < 4; ++i) {
-      pool.emplace_back([&] {
-        started.fetch_add(1);
-        try {
-          (void)empty_q.get();
-        } catch (const queue_shut_down&) {
-        }
-        exits.exit_one();
-      });
-      pool.emplace_back([&, i] {
-        started.fetch_add(1);
-        try {
-          full_q.put(i);
-        } catch (const queue_shut_down&) {
-        }
-        exits.exit_one();
-      });
-    }
+    const auto exit_one = [&exits](bool) { exits.exit_one(); };
+    start_blocked_callers<queue_shut_down>(pool, 4, started, [&](int) { (void)empty_q.get(); }, exit_one);
+    start_blocked_callers<queue_shut_down>(pool, 4, started, [&](int i) { full_q.put(i); }, exit_one);
     const int threads = static_cast<int>(pool.size());
     while (started.load() < threads || got.load() < 2000) std::this_thread::yield();
     q.shutdown(immediate);
@@ -182,25 +168,18 @@ int shutdown_load(int rounds) {
     got_total += got.load();
     dropped_total += dropped;
   }
-  std::printf("released=%ld stranded=0 put_ok=%ld got=%ld dropped=%ld rounds=%d\n", released_total, put_ok_total,
+  std::printf("released=%ld stranded=0 put_ok=%ld got=%ld dropped=%ld rounds=%ld\n", released_total, put_ok_total,
               got_total, dropped_total, rounds);
   return 0;
 }
 
-int broken_notify_one(int getters) {
+int broken_notify_one(long getters) {
   interleave::BrokenNotifyOneQueue<int> q;
   std::atomic<int> started{0};
   ExitCounter exits;
   std::vector<std::thread> pool;
-  for (int g = 0; g < getters; ++g)
-    pool.emplace_back([&] {
-      started.fetch_add(1);
-      try {
-        (void)q.get();
-      } catch (const queue_shut_down&) {
-      }
-      exits.exit_one();
-    });
+  start_blocked_callers<queue_shut_down>(pool, getters, started, [&](int) { (void)q.get(); },
+                                         [&exits](bool) { exits.exit_one(); });
   while (started.load() < getters) std::this_thread::yield();
   // Give the getters time to reach their wait (not synchronisation: a getter
   // that arrives after shutdown() just sees the flag; the figure counts
@@ -208,7 +187,7 @@ int broken_notify_one(int getters) {
   for (int i = 0; i < 1000; ++i) std::this_thread::yield();
   q.shutdown();
   const int exited = exits.wait_for(getters, 2s);
-  std::printf("stranded=%d getters=%d\n", getters - exited, getters);
+  std::printf("stranded=%ld getters=%ld\n", getters - exited, getters);
   std::fflush(stdout);
   // Free the stranded: each further shutdown() wakes one more.
   while (exits.wait_for(getters, 0s) < getters) {
@@ -222,7 +201,7 @@ int broken_notify_one(int getters) {
 // A joiner thread that has never taken the queue's lock reads the count
 // while the producer and consumer write it under the lock: with the fixed
 // join() the read is under the lock; with the twin's it is a data race.
-int broken_join_unlocked(int rounds) {
+int broken_join_unlocked(long rounds) {
   for (int r = 0; r < rounds; ++r) {
     interleave::BrokenJoinUnlockedQueue<int> q;
     std::thread consumer([&] {
@@ -239,11 +218,11 @@ int broken_join_unlocked(int rounds) {
     consumer.join();
     joiner.join();
   }
-  std::printf("rounds=%d\n", rounds);
+  std::printf("rounds=%ld\n", rounds);
   return 0;
 }
 
-int programs(int runs) {
+int programs(long runs) {
   namespace pc = interleave::producer_consumer;
   const std::vector<long> expected = interleave::checks::fibonacci_upto(35);
   const long per = static_cast<long>(expected.size());
@@ -268,7 +247,7 @@ int programs(int runs) {
     pc::program_2x2(35, s2, [&] { at_join = s2.processed.load(); });
     two_ok += at_join == 2 * per;
   }
-  std::printf("seed_early=%d seed_delivered=%d fixed_ok=%d two_by_two_ok=%d runs=%d\n", seed_early,
+  std::printf("seed_early=%d seed_delivered=%d fixed_ok=%d two_by_two_ok=%d runs=%ld\n", seed_early,
               seed_delivered, fixed_ok, two_ok, runs);
   return 0;
 }
@@ -277,6 +256,7 @@ int programs(int runs) {
 
 int main(int argc, char** argv) {
   using interleave::stress::Args;
+  using interleave::stress::variant;
   return interleave::stress::dispatch(
       "queue_stress", argc, argv,
       {{"mpmc", "<producers> <consumers> <items-per-producer> <maxsize>",
@@ -286,9 +266,8 @@ int main(int argc, char** argv) {
           const long per = a.integer("items-per-producer", 0, 10'000'000);
           return mpmc(producers, consumers, per, a.integer("maxsize", -1, 1'000'000));
         }},
-       {"shutdown_load", "<rounds>", [](Args& a) { return shutdown_load(a.count("rounds", 1, 10'000)); }},
-       {"broken_notify_one", "<getters>", [](Args& a) { return broken_notify_one(a.count("getters", 2, 1000)); }},
-       {"broken_join_unlocked", "<rounds>",
-        [](Args& a) { return broken_join_unlocked(a.count("rounds", 1, 1'000'000)); }},
-       {"programs", "<runs>", [](Args& a) { return programs(a.count("runs", 1, 100'000)); }}});
+       variant("shutdown_load", {"rounds", 1, 10'000}, shutdown_load),
+       variant("broken_notify_one", {"getters", 2, 1000}, broken_notify_one),
+       variant("broken_join_unlocked", {"rounds", 1, 1'000'000}, broken_join_unlocked),
+       variant("programs", {"runs", 1, 100'000}, programs)});
 }

@@ -30,9 +30,9 @@ TEST(QueueStress, shutdown_under_load_releases_every_putter_and_getter) {
 // so a run strands (getters blocked at shutdown - 1); up to 5 runs.
 TEST(QueueStress, broken_notify_one_twin_strands_blocked_getters) {
   const std::string defect = marked_line("interleave:bug queue.broken_notify_one");
-  StressRun r;
-  const int attempt = until(5, [&] { return (r = stress.clean({"broken_notify_one", "8"})).figure("stranded") > 0; },
-                            "shutdown() with notify_one stranded nobody");
+  const auto [r, attempt] = stress.clean_until({"broken_notify_one", "8"}, 5,
+                                              [](const StressRun& run) { return run.figure("stranded") > 0; },
+                                              "shutdown() with notify_one stranded nobody");
   testkit::cell("queue.broken_notify_one", "lost wake-up shown: " + r.count("stranded") +
                                                " of 8 blocked getters still blocked 2 s after shutdown(), "
                                                "0 TSan reports (not a data race; defect at " +
@@ -70,9 +70,9 @@ TEST(QueueStress, seed_sentinel_protocol_delivers_every_number_in_order) {
 // q.join() before the producer has put anything.
 TEST(QueueStress, seed_join_race_returns_early_without_a_data_race) {
   const std::string defect = marked_line("interleave:bug producer_consumer.join_race");
-  StressRun r;
-  const int attempt = until(5, [&] { return (r = stress.clean({"programs", "300"})).figure("seed_early") > 0; },
-                            "the seed's q.join() never returned early in 300 runs");
+  const auto [r, attempt] = stress.clean_until({"programs", "300"}, 5,
+                                              [](const StressRun& run) { return run.figure("seed_early") > 0; },
+                                              "the seed's q.join() never returned early in 300 runs");
   testkit::cell("producer_consumer.join_race",
                 "join race shown: q.join() returned before all 10 were processed in " + r.count("seed_early") +
                     " of 300 runs, 0 TSan reports (not a data race; at " + defect + "), attempt " +

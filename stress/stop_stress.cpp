@@ -21,7 +21,7 @@
 namespace {
 
 template <class Worker>
-int run(int controllers, long cycles) {
+int run(long controllers, long cycles) {
   std::atomic<long> done{0}, bad{0}, by_request{0};
   std::vector<std::thread> pool;
   for (int c = 0; c < controllers; ++c)
@@ -49,20 +49,14 @@ int run(int controllers, long cycles) {
   return interleave::stress::kExitOk;
 }
 
-template <class Worker>
-interleave::stress::Variant variant(const char* name) {
-  return {name, "<controllers> <cycles>", [](interleave::stress::Args& a) {
-            const int controllers = a.count("controllers", 1, 256);
-            return run<Worker>(controllers, a.integer("cycles", 0, 1'000'000));
-          }};
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace interleave;
+  using stress::variant;
+  const stress::Param controllers{"controllers", 1, 256}, cycles{"cycles", 0, 1'000'000};
   return stress::dispatch("stop_stress", argc, argv,
-                          {variant<StoppableFibonacci<PlainStopFlag<>>>("plain"),
-                           variant<StoppableFibonacci<AtomicStopFlag<>>>("atomic"),
-                           variant<JthreadFibonacci<>>("stop_token")});
+                          {variant("plain", controllers, cycles, run<StoppableFibonacci<PlainStopFlag<>>>),
+                           variant("atomic", controllers, cycles, run<StoppableFibonacci<AtomicStopFlag<>>>),
+                           variant("stop_token", controllers, cycles, run<JthreadFibonacci<>>)});
 }

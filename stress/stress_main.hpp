@@ -4,8 +4,9 @@
 // what differs, its variants:
 //
 //   int main(int argc, char** argv) {
-//     return interleave::stress::dispatch("counter_stress", argc, argv, {
-//         {"locked", "<threads> <increments>", [](Args& a) { ... return 0; }},
+//     const Param threads{"threads", 1, 1024}, increments{"increments", 0, 100'000'000};
+//     return dispatch("counter_stress", argc, argv, {
+//         variant("locked", threads, increments, [](long t, long n) { ...; return kExitOk; }),
 //         ...});
 //   }
 //
@@ -80,6 +81,25 @@ struct Variant {
     return n;
   }
 };
+
+// An integer argument: its name and range.
+struct Param {
+  std::string name;
+  long lo, hi;
+};
+
+// A variant of one or two integer arguments, run as run(a) or run(a, b).
+template <class Run>
+Variant variant(const std::string& name, const Param& p, Run run) {
+  return {name, "<" + p.name + ">", [=](Args& a) { return run(a.integer(p.name, p.lo, p.hi)); }};
+}
+template <class Run>
+Variant variant(const std::string& name, const Param& p, const Param& q, Run run) {
+  return {name, "<" + p.name + "> <" + q.name + ">", [=](Args& a) {
+            const long first = a.integer(p.name, p.lo, p.hi);
+            return run(first, a.integer(q.name, q.lo, q.hi));
+          }};
+}
 
 inline std::string usage(const std::string& program, const std::vector<Variant>& variants) {
   std::string out = "usage: " + program + " VARIANT ARGUMENTS..., one of:\n";

@@ -11,7 +11,8 @@
 //   hang(args)                           0 TSan reports; hung() says whether the
 //                                        binary's watchdog saw a hang (exit 3)
 //   refuses(args, "threads must be")     bad arguments: exit 2, with a message
-//   until(attempts, once, why)           a bug that shows only in some runs
+//   clean_until(args, attempts, shows)   a bug that is no data race and shows
+//                                        only in some runs
 //
 // A check that does not hold throws check_failed; gtest reports its message
 // (the command, what fell short and the tail of the output) as the failure.
@@ -183,6 +184,17 @@ class StressBinary {
     if (r.process.exit_code != kExitOk) r.fail("exit code " + std::to_string(r.process.exit_code) + ", not 0");
     r.require(figures);
     return r;
+  }
+
+  // A bug that is no data race and shows only in some runs: clean runs (0
+  // TSan reports, exit 0), up to `attempts`, until `shows(run)`. Returns the
+  // run that showed it and its number; fails with `why` if none did.
+  std::pair<StressRun, int> clean_until(const std::vector<std::string>& args, int attempts,
+                                        const std::function<bool(const StressRun&)>& shows,
+                                        const std::string& why) const {
+    StressRun r;
+    const int attempt = until(attempts, [&] { return shows(r = clean(args)); }, why);
+    return {r, attempt};
   }
 
   // A run whose bug is a hang: 0 TSan reports (a hang is not a race), and

@@ -130,7 +130,7 @@ int reuse(int submitters, int workers, long rounds) {
 
 // All workers busy, then all asleep, then shutdown(wait) under a watchdog.
 template <class Pool>
-int notify_one(int workers) {
+int notify_one(long workers) {
   auto* pool = new Pool(workers, "idle");  // leaked if it hangs: the process exits
   {
     std::atomic<int> in{0};
@@ -156,13 +156,13 @@ int notify_one(int workers) {
     });
     shut.join();  // a shutdown that never returns: the watchdog ends the process
   }
-  std::printf("workers=%d shutdown_returned=1 live=%d\n", workers, pool->live_workers());
+  std::printf("workers=%ld shutdown_returned=1 live=%d\n", workers, pool->live_workers());
   delete pool;
   return 0;
 }
 
 // Promises set on some threads, futures waited on by others, callbacks.
-int futures(int promises, int getters) {
+int futures(long promises, long getters) {
   std::vector<Promise<int>> ps(static_cast<std::size_t>(promises));
   std::vector<Future<int>> fs;
   for (auto& p : ps) fs.push_back(p.get_future());
@@ -182,7 +182,7 @@ int futures(int promises, int getters) {
   });
   setter.join();
   for (auto& t : ts) t.join();
-  std::printf("promises=%d gets=%ld wrong=%ld callbacks=%ld\n", promises, seen.load(), wrong.load(), callbacks.load());
+  std::printf("promises=%ld gets=%ld wrong=%ld callbacks=%ld\n", promises, seen.load(), wrong.load(), callbacks.load());
   return 0;
 }
 
@@ -207,7 +207,7 @@ int as_completed_load(int submitters, int workers, long per) {
   return 0;
 }
 
-int wait_load(int workers, long tasks) {
+int wait_load(long workers, long tasks) {
   ThreadPool<> pool(workers, "wait");
   std::vector<Future<long>> fs;
   for (long i = 0; i < tasks; ++i)
@@ -249,7 +249,8 @@ stress::Variant pool_load(const char* name, const char* last, long last_lo, Run 
 }  // namespace
 
 int main(int argc, char** argv) {
-  using stress::Args;
+  using stress::variant;
+  const stress::Param workers{"workers", 1, 64};
   return stress::dispatch(
       "thread_pool_stress", argc, argv,
       {pool_load("load", "tasks", 0, load<ThreadPool<>>),
@@ -258,19 +259,9 @@ int main(int argc, char** argv) {
        pool_load("cancel_shutdown", "tasks", 2, cancel_shutdown),
        pool_load("reuse", "rounds", 0, reuse),
        pool_load("as_completed", "tasks", 0, as_completed_load),
-       {"idle_shutdown", "<workers>", [](Args& a) { return notify_one<ThreadPool<>>(a.count("workers", 1, 64)); }},
-       {"idle_shutdown_broken_notify_one", "<workers>",
-        [](Args& a) {
-          return notify_one<BasicThreadPool<std_sync, PoolFlavor::broken_shutdown_notify_one>>(
-              a.count("workers", 1, 64));
-        }},
-       {"futures", "<promises> <getters>",
-        [](Args& a) {
-          const int promises = a.count("promises", 1, 10'000'000);
-          return futures(promises, a.count("getters", 1, 64));
-        }},
-       {"wait", "<workers> <tasks>", [](Args& a) {
-          const int workers = a.count("workers", 1, 64);
-          return wait_load(workers, a.integer("tasks", 0, 10'000'000));
-        }}});
+       variant("idle_shutdown", workers, notify_one<ThreadPool<>>),
+       variant("idle_shutdown_broken_notify_one", workers,
+               notify_one<BasicThreadPool<std_sync, PoolFlavor::broken_shutdown_notify_one>>),
+       variant("futures", {"promises", 1, 10'000'000}, {"getters", 1, 64}, futures),
+       variant("wait", workers, {"tasks", 0, 10'000'000}, wait_load)});
 }

@@ -26,7 +26,7 @@
 
 namespace {
 
-int lifecycle(int n, long rounds) {
+int lifecycle(long n, long rounds) {
   using namespace interleave;
   auto reg = std::make_unique<ThreadRegistry<>>();
   std::atomic<bool> done{false};
@@ -85,13 +85,9 @@ int starwars_runs(long runs) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  using interleave::stress::Args;
+  using interleave::stress::variant;
   return interleave::stress::dispatch(
       "thread_stress", argc, argv,
-      {{"lifecycle", "<threads> <rounds>",
-        [](Args& a) {
-          const int threads = a.count("threads", 1, 1024);
-          return lifecycle(threads, a.integer("rounds", 0, 100000));
-        }},
-       {"starwars", "<runs>", [](Args& a) { return starwars_runs(a.integer("runs", 0, 1000000)); }}});
+      {variant("lifecycle", {"threads", 1, 1024}, {"rounds", 0, 100000}, lifecycle),
+       variant("starwars", {"runs", 0, 1000000}, starwars_runs)});
 }

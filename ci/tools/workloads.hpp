@@ -4,6 +4,7 @@
 // (no test framework), so a stress binary can include it as well as a test.
 #pragma once
 
+#include <atomic>
 #include <barrier>
 #include <cstddef>
 #include <stdexcept>
@@ -67,6 +68,27 @@ long run_counter(int threads, long increments, Pause pause) {
     });
   for (auto& th : pool) th.join();
   return counter.value();
+}
+
+// --- blocked callers -------------------------------------------------------------
+
+// Adds `n` threads to `pool` that each count themselves in `started`, make
+// one call expected to block, `op(i)` (a get() on an empty queue, a put() on a
+// full one), and then run `after(shut_down)`: whether the call ended with
+// the exception `ShutDown`.
+template <class ShutDown, class Op, class After>
+void start_blocked_callers(std::vector<std::thread>& pool, int n, std::atomic<int>& started, Op op, After after) {
+  for (int i = 0; i < n; ++i)
+    pool.emplace_back([&started, op, after, i] {
+      started.fetch_add(1);
+      bool shut_down = false;
+      try {
+        op(i);
+      } catch (const ShutDown&) {
+        shut_down = true;
+      }
+      after(shut_down);
+    });
 }
 
 }  // namespace interleave::checks
