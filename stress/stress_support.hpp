@@ -158,7 +158,7 @@ class StressBinary {
   explicit StressBinary(std::string path) : path_(std::move(path)) {}
 
   StressRun run(const std::vector<std::string>& args, Reports reports = Reports::halt,
-          std::chrono::seconds timeout = 300s) const {
+                std::chrono::seconds timeout = 300s) const {
     std::vector<std::string> argv{path_};
     argv.insert(argv.end(), args.begin(), args.end());
     const std::string options = std::string("halt_on_error=") + (reports == Reports::halt ? "1" : "0") +
@@ -176,8 +176,9 @@ class StressBinary {
   }
 
   // halt_on_error, no timeout, 0 TSan reports, exit 0, and `figures` exact.
-  StressRun clean(const std::vector<std::string>& args, const std::vector<std::pair<std::string, long>>& figures = {},
-            std::chrono::seconds timeout = 300s) const {
+  StressRun clean(const std::vector<std::string>& args,
+                  const std::vector<std::pair<std::string, long>>& figures = {},
+                  std::chrono::seconds timeout = 300s) const {
     StressRun r = run(args, Reports::halt, timeout);
     if (r.process.timed_out) r.fail("timed out after " + std::to_string(timeout.count()) + " s");
     if (r.reports != 0) r.fail(std::to_string(r.reports) + " TSan report(s) in a run that must be clean");
