@@ -6,32 +6,17 @@
 // machine exhibits. A property here asserts only what must hold in every run.
 #include <interleave/counter.hpp>
 
-#include <barrier>
 #include <random>
 #include <thread>
 #include <vector>
 
 #include "testkit.hpp"
+#include "workloads.hpp"
 
 namespace interleave {
 namespace {
 
-// Runs `threads` threads of `incs` increments each, released together, and
-// returns the final value.
-template <class Counter, class Pause = no_pause>
-long run_counter(int threads, int incs, Pause pause = {}) {
-  Counter counter;
-  std::barrier start(threads);
-  std::vector<std::thread> pool;
-  pool.reserve(static_cast<size_t>(threads));
-  for (int t = 0; t < threads; ++t)
-    pool.emplace_back([&] {
-      start.arrive_and_wait();
-      for (int i = 0; i < incs; ++i) counter.increment(pause);
-    });
-  for (auto& th : pool) th.join();
-  return counter.value();
-}
+using checks::run_counter;
 
 // Between its read and its write-back, an increment either runs straight on
 // or yields the processor (the seed's randsleep(), shortened): a yield there

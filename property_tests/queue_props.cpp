@@ -36,6 +36,7 @@
 #include "testkit.hpp"
 // after gtest (testkit.hpp includes it)
 #include <rapidcheck/gtest.h>
+#include "workloads.hpp"
 
 namespace interleave {
 namespace {
@@ -496,24 +497,9 @@ INTERLEAVE_PROP(QueueProps, shutdown_releases_every_blocked_putter_and_getter, "
   full_q.put(0);
   std::atomic<int> started{0}, shut_seen{0};
   std::vector<std::thread> pool;
-  for (int g = 0; g < getters; ++g)
-    pool.emplace_back([&] {
-      started.fetch_add(1);
-      try {
-        (void)empty_q.get();
-      } catch (const queue_shut_down&) {
-        shut_seen.fetch_add(1);
-      }
-    });
-  for (int p = 0; p < putters; ++p)
-    pool.emplace_back([&, p] {
-      started.fetch_add(1);
-      try {
-        full_q.put(p);
-      } catch (const queue_shut_down&) {
-        shut_seen.fetch_add(1);
-      }
-    });
+  const auto count_shut = [&shut_seen](bool shut) { shut_seen.fetch_add(shut ? 1 : 0); };
+  checks::start_blocked_callers<queue_shut_down>(pool, getters, started, [&](int) { (void)empty_q.get(); }, count_shut);
+  checks::start_blocked_callers<queue_shut_down>(pool, putters, started, [&](int p) { full_q.put(p); }, count_shut);
   while (started.load() < getters + putters) std::this_thread::yield();
   empty_q.shutdown(immediate);
   full_q.shutdown(immediate);
@@ -614,7 +600,7 @@ struct RecordingSink {
 INTERLEAVE_PROP(ProducerConsumerProps, seed_sentinel_protocol_delivers_every_number_once_in_order,
                 "producer_consumer.sentinel", ()) {
   const long n = *rc::gen::inRange<long>(0, 1'000'000'000);
-  const auto fib = producer_consumer::fibonacci_upto(n);
+  const auto fib = checks::fibonacci_upto(n);
   RecordingSink sink;
   producer_consumer::seed_program(n, sink, [] {});
   RC_ASSERT(sink.items.size() == fib.size());
@@ -628,7 +614,7 @@ INTERLEAVE_PROP(ProducerConsumerProps, seed_sentinel_protocol_delivers_every_num
 INTERLEAVE_PROP(ProducerConsumerProps, seed_program_never_overcounts_and_delivers_after_thread_join,
                 "producer_consumer.join_race", ()) {
   const long n = *rc::gen::inRange<long>(0, 100);
-  const auto fib = producer_consumer::fibonacci_upto(n);
+  const auto fib = checks::fibonacci_upto(n);
   RecordingSink sink;
   int at_join = -1;
   producer_consumer::seed_program(n, sink, [&] { at_join = sink.processed.load(); });
@@ -639,7 +625,7 @@ INTERLEAVE_PROP(ProducerConsumerProps, seed_program_never_overcounts_and_deliver
 INTERLEAVE_PROP(ProducerConsumerProps, fixed_program_has_processed_everything_when_join_returns,
                 "producer_consumer.fixed", ()) {
   const long n = *rc::gen::inRange<long>(0, 1'000'000'000);
-  const auto fib = producer_consumer::fibonacci_upto(n);
+  const auto fib = checks::fibonacci_upto(n);
   RecordingSink sink;
   int at_join = -1;
   producer_consumer::fixed_program(n, sink, [&] { at_join = sink.processed.load(); });
@@ -650,7 +636,7 @@ INTERLEAVE_PROP(ProducerConsumerProps, fixed_program_has_processed_everything_wh
 INTERLEAVE_PROP(ProducerConsumerProps, two_by_two_consumes_every_item_exactly_once_before_join_returns,
                 "producer_consumer.2x2", ()) {
   const long n = *rc::gen::inRange<long>(0, 1'000'000'000);
-  const auto fib = producer_consumer::fibonacci_upto(n);
+  const auto fib = checks::fibonacci_upto(n);
   RecordingSink sink;
   int at_join = -1;
   producer_consumer::program_2x2(n, sink, [&] { at_join = sink.processed.load(); });
@@ -703,7 +689,7 @@ TEST(QueueErrors, huge_timeouts_do_not_overflow) {
 }
 
 TEST(QueueErrors, negative_fibonacci_bound_is_refused) {
-  EXPECT_THROW(producer_consumer::fibonacci_upto(-1), std::invalid_argument);
+  EXPECT_THROW(checks::fibonacci_upto(-1), std::invalid_argument);
 }
 
 }  // namespace

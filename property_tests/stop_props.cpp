@@ -15,6 +15,7 @@
 #include "testkit.hpp"
 // after gtest (testkit.hpp includes it)
 #include <rapidcheck/gtest.h>
+#include "workloads.hpp"
 
 namespace interleave {
 namespace {
@@ -33,7 +34,7 @@ void stop_then_join_property() {
   worker.join();
   const auto v = worker.values();
   RC_ASSERT(v.size() <= limit);
-  RC_ASSERT(is_fibonacci_prefix(v));
+  RC_ASSERT(checks::is_fibonacci_prefix(v));
   if (worker.stopped_by_request())
     RC_ASSERT(worker.reason_seen() == reason);
   else
@@ -60,7 +61,7 @@ RC_GTEST_PROP(StopProps, plain_flag_without_concurrent_stop_behaves, ()) {
   worker.start();
   worker.join();
   const auto v = worker.values();
-  RC_ASSERT(is_fibonacci_prefix(v));
+  RC_ASSERT(checks::is_fibonacci_prefix(v));
   if (stop_first) {
     RC_ASSERT(v.empty());
     RC_ASSERT(worker.stopped_by_request() && worker.reason_seen() == 3);

@@ -11,31 +11,27 @@
 //   value in one ThreadLocal, meets the others, reads its own value back.
 //   Prints "reads=<n> mismatches=<n>".
 // broken_no_generation: the twin under the same load. It strands a thread
-//   (and so all of them) when a fast thread re-enters first; a watchdog that
-//   sees no generation complete for 2 s reports it and ends the process:
-//   "stranded_at=<generation> of <generations>". (The watchdog is detection
-//   only: nothing waits on it to be correct.)
+//   (and so all of them) when a fast thread re-enters first; the watchdog
+//   sees no wait() return for 2 s and ends the process as a hang (exit 3):
+//   "hang: stranded_at=<generation> of <generations>". A run that completes
+//   prints "stranded_at=-1".
 #include <interleave/barrier.hpp>
 #include <interleave/thread_local.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <random>
-#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "stress_args.hpp"
+#include "stress_main.hpp"
 
 namespace {
 
-using interleave::stress::parse;
-
-int run_fixed(int parties, long gens) {
+int run_fixed(long parties, long gens) {
   std::vector<std::atomic<unsigned>> masks(static_cast<size_t>(gens));
   std::atomic<long> completions{0};
   std::atomic<long> early{0};  // a party saw fewer completions than its generation
@@ -63,7 +59,7 @@ int run_fixed(int parties, long gens) {
   return 0;
 }
 
-int run_thread_local(int parties, long gens) {
+int run_thread_local(long parties, long gens) {
   auto owned_local = std::make_unique<interleave::ThreadLocal<long>>();
   auto owned_barrier = std::make_unique<interleave::Barrier<>>(parties);
   auto& local = *owned_local;
@@ -86,7 +82,7 @@ int run_thread_local(int parties, long gens) {
   return 0;
 }
 
-int run_broken(int parties, long gens) {
+int run_broken(long parties, long gens) {
   auto owned = std::make_unique<interleave::BrokenNoGenerationBarrier<>>(parties);
   auto& barrier = *owned;
   std::atomic<long> passed{0};  // wait() returns, all parties
@@ -98,20 +94,12 @@ int run_broken(int parties, long gens) {
         passed.fetch_add(1, std::memory_order_relaxed);
       }
     });
-  // Watchdog: progress is measured, never waited for.
-  long last = -1;
-  for (;;) {
-    std::this_thread::sleep_for(std::chrono::seconds(2));
-    const long now = passed.load();
-    if (now == parties * gens) break;
-    if (now == last) {
-      std::printf("stranded_at=%ld of %ld\n", now / parties, gens);
-      std::fflush(stdout);
-      std::_Exit(0);  // the stranded threads cannot be joined
-    }
-    last = now;
+  {
+    interleave::stress::Watchdog watchdog(
+        std::chrono::seconds(2), [&] { return passed.load(); },
+        [&] { return "stranded_at=" + std::to_string(passed.load() / parties) + " of " + std::to_string(gens); });
+    for (auto& th : pool) th.join();
   }
-  for (auto& th : pool) th.join();
   std::printf("stranded_at=-1 of %ld\n", gens);
   return 0;
 }
@@ -119,20 +107,10 @@ int run_broken(int parties, long gens) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    if (argc != 4)
-      throw std::invalid_argument(
-          "usage: barrier_stress <fixed|thread_local|broken_no_generation> <parties> <generations>");
-    const std::string variant = argv[1];
-    const int parties = static_cast<int>(parse(argv[2], "parties", 1, 32));
-    const long gens = parse(argv[3], "generations", 0, 10'000'000);
-    if (variant == "fixed") return run_fixed(parties, gens);
-    if (variant == "thread_local") return run_thread_local(parties, gens);
-    if (variant == "broken_no_generation") return run_broken(parties, gens);
-    throw std::invalid_argument("variant must be fixed, thread_local or broken_no_generation, not '" + variant +
-                                "'");
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "barrier_stress: %s\n", e.what());
-    return 2;
-  }
+  using interleave::stress::variant;
+  const interleave::stress::Param parties{"parties", 1, 32}, gens{"generations", 0, 10'000'000};
+  return interleave::stress::dispatch("barrier_stress", argc, argv,
+                                      {variant("fixed", parties, gens, run_fixed),
+                                       variant("thread_local", parties, gens, run_thread_local),
+                                       variant("broken_no_generation", parties, gens, run_broken)});
 }

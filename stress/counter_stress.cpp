@@ -8,61 +8,33 @@
 // shortened), so the lost update shows up under load instead of by luck.
 #include <interleave/counter.hpp>
 
-#include <barrier>
 #include <cstdio>
-#include <cstdlib>
-#include <stdexcept>
-#include <string>
 #include <thread>
-#include <vector>
 
-#include "stress_args.hpp"
+#include "stress_main.hpp"
+#include "workloads.hpp"
 
 namespace {
 
 template <class Counter, class Pause>
-long run(int threads, long incs, Pause pause) {
-  Counter counter;
-  std::barrier start(threads);
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t)
-    pool.emplace_back([&] {
-      start.arrive_and_wait();
-      for (long i = 0; i < incs; ++i) counter.increment(pause);
-    });
-  for (auto& th : pool) th.join();
-  return counter.value();
+int count(long threads, long incs, Pause pause) {
+  const long counted = interleave::checks::run_counter<Counter>(static_cast<int>(threads), incs, pause);
+  std::printf("counted=%ld expected=%ld\n", counted, threads * incs);
+  return interleave::stress::kExitOk;
 }
 
-using interleave::stress::parse;
+const auto yield = [] { std::this_thread::yield(); };
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    if (argc != 4)
-      throw std::invalid_argument("usage: counter_stress <racy_plain|racy_relaxed|locked|atomic> "
-                                  "<threads> <increments>");
-    const std::string variant = argv[1];
-    const int threads = static_cast<int>(parse(argv[2], "threads", 1, 1024));
-    const long incs = parse(argv[3], "increments", 0, 100'000'000);
-    const auto yield = [] { std::this_thread::yield(); };
-    long counted;
-    if (variant == "racy_plain")
-      counted = run<interleave::RacyCounter<>>(threads, incs, yield);
-    else if (variant == "racy_relaxed")
-      counted = run<interleave::RelaxedRacyCounter<>>(threads, incs, yield);
-    else if (variant == "locked")
-      counted = run<interleave::LockedCounter<>>(threads, incs, interleave::no_pause{});
-    else if (variant == "atomic")
-      counted = run<interleave::AtomicCounter<>>(threads, incs, interleave::no_pause{});
-    else
-      throw std::invalid_argument("variant must be racy_plain, racy_relaxed, locked or atomic, not '" +
-                                  variant + "'");
-    std::printf("counted=%ld expected=%ld\n", counted, threads * incs);
-    return 0;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "counter_stress: %s\n", e.what());
-    return 2;
-  }
+  using namespace interleave;
+  using stress::variant;
+  const stress::Param threads{"threads", 1, 1024}, incs{"increments", 0, 100'000'000};
+  return stress::dispatch(
+      "counter_stress", argc, argv,
+      {variant("racy_plain", threads, incs, [](long t, long n) { return count<RacyCounter<>>(t, n, yield); }),
+       variant("racy_relaxed", threads, incs, [](long t, long n) { return count<RelaxedRacyCounter<>>(t, n, yield); }),
+       variant("locked", threads, incs, [](long t, long n) { return count<LockedCounter<>>(t, n, no_pause{}); }),
+       variant("atomic", threads, incs, [](long t, long n) { return count<AtomicCounter<>>(t, n, no_pause{}); })});
 }

@@ -6,54 +6,37 @@
 namespace interleave::stress {
 namespace {
 
-const std::string kBinary = INTERLEAVE_COUNTER_STRESS;
-const std::string kHeader = "impl/include/interleave/counter.hpp";
+const StressBinary stress(INTERLEAVE_COUNTER_STRESS);
 
 INTERLEAVE_TEST(CounterStress, racy_plain_counter_is_reported_by_tsan_at_the_impl_line, "counter.racy_plain") {
-  std::vector<int> lines = testkit::marker_lines(kHeader, "interleave:race-read counter.racy_plain");
-  for (int l : testkit::marker_lines(kHeader, "interleave:race-write counter.racy_plain")) lines.push_back(l);
-  const TsanRun run = tsan_run(kBinary, {"racy_plain", "4", "10000"}, /*halt_on_error=*/false);
-  ASSERT_FALSE(run.process.timed_out);
-  EXPECT_EQ(run.process.exit_code, kTsanExitCode) << tail(run.process.output);
-  ASSERT_GE(run.reports, 1) << "TSan found no race in the racy counter:\n" << tail(run.process.output);
-  EXPECT_TRUE(race_names_line(run.process.output, kHeader, lines))
-      << "no data-race report names " << kHeader << " at its race lines:\n" << tail(run.process.output);
-  testkit::cell("counter.racy_plain", "data race reported by TSan at counter.hpp:" +
-                                          std::to_string(lines.front()) + "/" + std::to_string(lines.back()) +
-                                          " (" + std::to_string(run.reports) + " report(s), 4x10,000)");
+  const Race race = stress.race_at_markers(
+      {"racy_plain", "4", "10000"},
+      {"interleave:race-read counter.racy_plain", "interleave:race-write counter.racy_plain"}, Reports::keep);
+  testkit::cell("counter.racy_plain", "data race reported by TSan at " + race.where + " (" +
+                                          std::to_string(race.run.reports) + " report(s), 4x10,000)");
 }
 
 // Relaxed atomics are not a data race, so TSan is silent; the race is a lost
 // update, and the count shows it. Under load with a yield between the read
 // and the write-back, a run without a lost update is rare; up to 5 runs.
 INTERLEAVE_TEST(CounterStress, racy_relaxed_counter_loses_updates_that_tsan_cannot_see, "counter.racy_relaxed") {
-  long counted = -1, expected = -1;
-  int attempts = 0;
-  for (; attempts < 5; ++attempts) {
-    const TsanRun run = tsan_run(kBinary, {"racy_relaxed", "8", "20000"}, /*halt_on_error=*/true);
-    ASSERT_EQ(run.process.exit_code, 0) << tail(run.process.output);
-    ASSERT_EQ(run.reports, 0) << "relaxed atomics are not a data race:\n" << tail(run.process.output);
-    counted = read_figure(run.process.output, "counted");
-    expected = read_figure(run.process.output, "expected");
-    ASSERT_GE(counted, 0) << run.process.output;
-    ASSERT_LE(counted, expected) << "a racy counter invented increments";
-    if (counted < expected) break;
-  }
-  ASSERT_LT(counted, expected) << "no lost update in " << attempts << " runs of 8x20,000";
-  testkit::cell("counter.racy_relaxed", "lost update shown: " + testkit::thousands(static_cast<unsigned long long>(counted)) +
-                                            " of " + testkit::thousands(static_cast<unsigned long long>(expected)) +
-                                            " counted, 0 TSan reports (not a data race), run " +
-                                            std::to_string(attempts + 1));
+  const std::string defect = marked_line("interleave:bug counter.racy_relaxed");
+  const auto [lost, attempt] = stress.clean_until(
+      {"racy_relaxed", "8", "20000"}, 5,
+      [](const StressRun& run) {
+        if (run.figure("counted") > run.figure("expected")) run.fail("a racy counter invented increments");
+        return run.figure("counted") < run.figure("expected");
+      },
+      "no lost update in runs of 8x20,000");
+  testkit::cell("counter.racy_relaxed", "lost update shown: " + lost.count("counted") + " of " +
+                                            lost.count("expected") +
+                                            " counted, 0 TSan reports (not a data race; read and write-back at " + defect + "), run " +
+                                            std::to_string(attempt));
 }
 
 void expect_clean_and_exact(const std::string& variant, const std::string& row) {
   testkit::row(row);
-  const TsanRun run = tsan_run(kBinary, {variant, "8", "100000"}, /*halt_on_error=*/true);
-  ASSERT_FALSE(run.process.timed_out);
-  EXPECT_EQ(run.reports, 0) << tail(run.process.output);
-  ASSERT_EQ(run.process.exit_code, 0) << tail(run.process.output);
-  const long counted = read_figure(run.process.output, "counted");
-  ASSERT_EQ(counted, 800000) << run.process.output;
+  stress.clean({variant, "8", "100000"}, {{"counted", 800000}});
   testkit::cell(row, "0 TSan reports, 800,000 increments exact (8x100,000)");
 }
 
@@ -61,9 +44,7 @@ TEST(CounterStress, locked_counter_is_clean_and_exact_under_load) { expect_clean
 TEST(CounterStress, atomic_counter_is_clean_and_exact_under_load) { expect_clean_and_exact("atomic", "counter.atomic"); }
 
 TEST(CounterStress, bad_arguments_are_refused_with_a_message) {
-  const TsanRun run = tsan_run(kBinary, {"locked", "-3", "10"}, true);
-  EXPECT_EQ(run.process.exit_code, 2);
-  EXPECT_NE(run.process.output.find("threads must be"), std::string::npos) << run.process.output;
+  stress.refuses({"locked", "-3", "10"}, "threads must be");
 }
 
 }  // namespace

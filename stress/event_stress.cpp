@@ -12,14 +12,12 @@
 
 #include <atomic>
 #include <cstdio>
-#include <cstdlib>
 #include <memory>
-#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "stress_args.hpp"
+#include "stress_main.hpp"
 
 namespace {
 
@@ -44,28 +42,19 @@ long run(int waiters, long rounds) {
   return woken.load();
 }
 
-using interleave::stress::parse;
+template <class Ev>
+int wake(long waiters, long rounds) {
+  std::printf("woken=%ld expected=%ld\n", run<Ev>(static_cast<int>(waiters), rounds), waiters * rounds);
+  return interleave::stress::kExitOk;
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    if (argc != 4)
-      throw std::invalid_argument("usage: event_stress <fixed|broken_unlocked_check> <waiters> <rounds>");
-    const std::string variant = argv[1];
-    const int waiters = static_cast<int>(parse(argv[2], "waiters", 1, 256));
-    const long rounds = parse(argv[3], "rounds", 0, 10'000'000);
-    long woken;
-    if (variant == "fixed")
-      woken = run<interleave::Event<>>(waiters, rounds);
-    else if (variant == "broken_unlocked_check")
-      woken = run<interleave::BrokenUnlockedCheckEvent<>>(waiters, rounds);
-    else
-      throw std::invalid_argument("variant must be fixed or broken_unlocked_check, not '" + variant + "'");
-    std::printf("woken=%ld expected=%ld\n", woken, waiters * rounds);
-    return 0;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "event_stress: %s\n", e.what());
-    return 2;
-  }
+  using namespace interleave;
+  using stress::variant;
+  const stress::Param waiters{"waiters", 1, 256}, rounds{"rounds", 0, 10'000'000};
+  return stress::dispatch("event_stress", argc, argv,
+                          {variant("fixed", waiters, rounds, wake<Event<>>),
+                           variant("broken_unlocked_check", waiters, rounds, wake<BrokenUnlockedCheckEvent<>>)});
 }

@@ -8,7 +8,8 @@
 //       per round, on one queue under load (8 producers, 8 consumers, maxsize
 //       4) plus 4 getters blocked on an empty queue and 4 putters blocked on a
 //       full one: shutdown (immediate on odd rounds) must release everyone;
-//       prints released=, stranded=, put_ok=, got=, dropped=
+//       prints released=, stranded=, put_ok=, got=, dropped=; threads still
+//       in the queue 60 s after shutdown are a hang (watchdog, exit 3)
 //   queue_stress broken_notify_one <getters>
 //       the twin: getters block on an empty queue, shutdown() wakes one;
 //       prints stranded= (those still blocked 2 s later), then frees them
@@ -27,22 +28,20 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
-#include <cstdlib>
 #include <mutex>
-#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "stress_args.hpp"
+#include "stress_main.hpp"
+#include "workloads.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 using interleave::Queue;
 using interleave::queue_shut_down;
-
-using interleave::stress::parse;
+using interleave::checks::start_blocked_callers;
 
 int mpmc(int producers, int consumers, long per, long maxsize) {
   Queue<long> q(maxsize);
@@ -106,7 +105,7 @@ struct ExitCounter {
   }
 };
 
-int shutdown_load(int rounds) {
+int shutdown_load(long rounds) {
   long released_total = 0, put_ok_total = 0, got_total = 0, dropped_total = 0;
   for (int r = 0; r < rounds; ++r) {
     const bool immediate = r % 2 == 1;
@@ -141,67 +140,46 @@ int shutdown_load(int rounds) {
         }
         exits.exit_one();
       });
-    for (int i = 0; i < 4; ++i) {
-      pool.emplace_back([&] {
-        started.fetch_add(1);
-        try {
-          (void)empty_q.get();
-        } catch (const queue_shut_down&) {
-        }
-        exits.exit_one();
-      });
-      pool.emplace_back([&, i] {
-        started.fetch_add(1);
-        try {
-          full_q.put(i);
-        } catch (const queue_shut_down&) {
-        }
-        exits.exit_one();
-      });
-    }
+    const auto exit_one = [&exits](bool) { exits.exit_one(); };
+    start_blocked_callers<queue_shut_down>(pool, 4, started, [&](int) { (void)empty_q.get(); }, exit_one);
+    start_blocked_callers<queue_shut_down>(pool, 4, started, [&](int i) { full_q.put(i); }, exit_one);
     const int threads = static_cast<int>(pool.size());
     while (started.load() < threads || got.load() < 2000) std::this_thread::yield();
     q.shutdown(immediate);
     empty_q.shutdown(immediate);
     full_q.shutdown(immediate);
-    const int exited = exits.wait_for(threads, 60s);
-    if (exited < threads) {
-      std::printf("released=%d stranded=%d round=%d\n", exited, threads - exited, r);
-      std::fflush(stdout);
-      std::_Exit(3);  // threads are stuck in the queue: cannot join them
+    {
+      interleave::stress::Watchdog watchdog(60s, [&] { return exits.wait_for(threads, 0s); }, [&] {
+        const int exited = exits.wait_for(threads, 0s);
+        return "released=" + std::to_string(exited) + " stranded=" + std::to_string(threads - exited) +
+               " round=" + std::to_string(r);
+      });
+      for (auto& t : pool) t.join();
     }
-    for (auto& t : pool) t.join();
     q.join();  // every item got was task_done, the dropped ones were settled
     const long dropped = put_ok.load() - got.load();
     if (dropped < 0 || (!immediate && dropped != 0) || q.unfinished_tasks() != 0 || !q.empty()) {
       std::printf("accounting broken: round=%d immediate=%d put_ok=%ld got=%ld unfinished=%ld\n", r, immediate,
                   put_ok.load(), got.load(), q.unfinished_tasks());
-      return 4;
+      return interleave::stress::kExitInconsistent;
     }
-    released_total += exited;
+    released_total += threads;
     put_ok_total += put_ok.load();
     got_total += got.load();
     dropped_total += dropped;
   }
-  std::printf("released=%ld stranded=0 put_ok=%ld got=%ld dropped=%ld rounds=%d\n", released_total, put_ok_total,
+  std::printf("released=%ld stranded=0 put_ok=%ld got=%ld dropped=%ld rounds=%ld\n", released_total, put_ok_total,
               got_total, dropped_total, rounds);
   return 0;
 }
 
-int broken_notify_one(int getters) {
+int broken_notify_one(long getters) {
   interleave::BrokenNotifyOneQueue<int> q;
   std::atomic<int> started{0};
   ExitCounter exits;
   std::vector<std::thread> pool;
-  for (int g = 0; g < getters; ++g)
-    pool.emplace_back([&] {
-      started.fetch_add(1);
-      try {
-        (void)q.get();
-      } catch (const queue_shut_down&) {
-      }
-      exits.exit_one();
-    });
+  start_blocked_callers<queue_shut_down>(pool, getters, started, [&](int) { (void)q.get(); },
+                                         [&exits](bool) { exits.exit_one(); });
   while (started.load() < getters) std::this_thread::yield();
   // Give the getters time to reach their wait (not synchronisation: a getter
   // that arrives after shutdown() just sees the flag; the figure counts
@@ -209,7 +187,7 @@ int broken_notify_one(int getters) {
   for (int i = 0; i < 1000; ++i) std::this_thread::yield();
   q.shutdown();
   const int exited = exits.wait_for(getters, 2s);
-  std::printf("stranded=%d getters=%d\n", getters - exited, getters);
+  std::printf("stranded=%ld getters=%ld\n", getters - exited, getters);
   std::fflush(stdout);
   // Free the stranded: each further shutdown() wakes one more.
   while (exits.wait_for(getters, 0s) < getters) {
@@ -223,7 +201,7 @@ int broken_notify_one(int getters) {
 // A joiner thread that has never taken the queue's lock reads the count
 // while the producer and consumer write it under the lock: with the fixed
 // join() the read is under the lock; with the twin's it is a data race.
-int broken_join_unlocked(int rounds) {
+int broken_join_unlocked(long rounds) {
   for (int r = 0; r < rounds; ++r) {
     interleave::BrokenJoinUnlockedQueue<int> q;
     std::thread consumer([&] {
@@ -240,13 +218,14 @@ int broken_join_unlocked(int rounds) {
     consumer.join();
     joiner.join();
   }
-  std::printf("rounds=%d\n", rounds);
+  std::printf("rounds=%ld\n", rounds);
   return 0;
 }
 
-int programs(int runs) {
+int programs(long runs) {
   namespace pc = interleave::producer_consumer;
-  const long per = pc::fibonacci_count(35);
+  const std::vector<long> expected = interleave::checks::fibonacci_upto(35);
+  const long per = static_cast<long>(expected.size());
   int fixed_ok = 0, two_ok = 0, seed_early = 0, seed_delivered = 0;
   for (int r = 0; r < runs; ++r) {
     struct Sink {
@@ -262,13 +241,13 @@ int programs(int runs) {
     long at_join = -1;
     pc::seed_program(35, seed, [&] { at_join = seed.processed.load(); });
     seed_early += at_join < per;
-    seed_delivered += seed.values == pc::fibonacci_upto(35);
+    seed_delivered += seed.values == expected;
     pc::fixed_program(35, s1, [&] { at_join = s1.processed.load(); });
-    fixed_ok += at_join == per && s1.values == pc::fibonacci_upto(35);
+    fixed_ok += at_join == per && s1.values == expected;
     pc::program_2x2(35, s2, [&] { at_join = s2.processed.load(); });
     two_ok += at_join == 2 * per;
   }
-  std::printf("seed_early=%d seed_delivered=%d fixed_ok=%d two_by_two_ok=%d runs=%d\n", seed_early,
+  std::printf("seed_early=%d seed_delivered=%d fixed_ok=%d two_by_two_ok=%d runs=%ld\n", seed_early,
               seed_delivered, fixed_ok, two_ok, runs);
   return 0;
 }
@@ -276,26 +255,19 @@ int programs(int runs) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    const std::string usage =
-        "usage: queue_stress mpmc <producers> <consumers> <items-per-producer> <maxsize> | shutdown_load <rounds> "
-        "| broken_notify_one <getters> | broken_join_unlocked <rounds> | programs <runs>";
-    if (argc < 3) throw std::invalid_argument(usage);
-    const std::string mode = argv[1];
-    if (mode == "mpmc" && argc == 6)
-      return mpmc(static_cast<int>(parse(argv[2], "producers", 1, 1000)),
-                  static_cast<int>(parse(argv[3], "consumers", 1, 1000)),
-                  parse(argv[4], "items-per-producer", 0, 10'000'000), parse(argv[5], "maxsize", -1, 1'000'000));
-    if (mode == "shutdown_load" && argc == 3)
-      return shutdown_load(static_cast<int>(parse(argv[2], "rounds", 1, 10'000)));
-    if (mode == "broken_notify_one" && argc == 3)
-      return broken_notify_one(static_cast<int>(parse(argv[2], "getters", 2, 1000)));
-    if (mode == "broken_join_unlocked" && argc == 3)
-      return broken_join_unlocked(static_cast<int>(parse(argv[2], "rounds", 1, 1'000'000)));
-    if (mode == "programs" && argc == 3) return programs(static_cast<int>(parse(argv[2], "runs", 1, 100'000)));
-    throw std::invalid_argument(usage);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "queue_stress: %s\n", e.what());
-    return 2;
-  }
+  using interleave::stress::Args;
+  using interleave::stress::variant;
+  return interleave::stress::dispatch(
+      "queue_stress", argc, argv,
+      {{"mpmc", "<producers> <consumers> <items-per-producer> <maxsize>",
+        [](Args& a) {
+          const int producers = a.count("producers", 1, 1000);
+          const int consumers = a.count("consumers", 1, 1000);
+          const long per = a.integer("items-per-producer", 0, 10'000'000);
+          return mpmc(producers, consumers, per, a.integer("maxsize", -1, 1'000'000));
+        }},
+       variant("shutdown_load", {"rounds", 1, 10'000}, shutdown_load),
+       variant("broken_notify_one", {"getters", 2, 1000}, broken_notify_one),
+       variant("broken_join_unlocked", {"rounds", 1, 1'000'000}, broken_join_unlocked),
+       variant("programs", {"runs", 1, 100'000}, programs)});
 }

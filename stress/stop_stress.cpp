@@ -11,20 +11,17 @@
 
 #include <atomic>
 #include <cstdio>
-#include <cstdlib>
 #include <memory>
-#include <stdexcept>
-#include <string>
 #include <thread>
 #include <vector>
 
-#include "stress_args.hpp"
+#include "stress_main.hpp"
+#include "workloads.hpp"
 
 namespace {
 
-
 template <class Worker>
-void run(int controllers, long cycles) {
+int run(long controllers, long cycles) {
   std::atomic<long> done{0}, bad{0}, by_request{0};
   std::vector<std::thread> pool;
   for (int c = 0; c < controllers; ++c)
@@ -40,7 +37,8 @@ void run(int controllers, long cycles) {
         w.stop(reason);
         w.join();
         const auto v = w.values();
-        const bool ok = interleave::is_fibonacci_prefix(v) && (w.stopped_by_request() ? w.reason_seen() == reason : v.size() == 92);
+        const bool ok = interleave::checks::is_fibonacci_prefix(v) &&
+                        (w.stopped_by_request() ? w.reason_seen() == reason : v.size() == 92);
         if (!ok) bad.fetch_add(1);
         if (w.stopped_by_request()) by_request.fetch_add(1);
         done.fetch_add(1);
@@ -48,29 +46,17 @@ void run(int controllers, long cycles) {
     });
   for (auto& t : pool) t.join();
   std::printf("cycles=%ld bad=%ld stopped_by_request=%ld\n", done.load(), bad.load(), by_request.load());
+  return interleave::stress::kExitOk;
 }
-
-using interleave::stress::parse;
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    if (argc != 4) throw std::invalid_argument("usage: stop_stress <plain|atomic|stop_token> <controllers> <cycles>");
-    const std::string variant = argv[1];
-    const int controllers = static_cast<int>(parse(argv[2], "controllers", 1, 256));
-    const long cycles = parse(argv[3], "cycles", 0, 1'000'000);
-    if (variant == "plain")
-      run<interleave::StoppableFibonacci<interleave::PlainStopFlag<>>>(controllers, cycles);
-    else if (variant == "atomic")
-      run<interleave::StoppableFibonacci<interleave::AtomicStopFlag<>>>(controllers, cycles);
-    else if (variant == "stop_token")
-      run<interleave::JthreadFibonacci<>>(controllers, cycles);
-    else
-      throw std::invalid_argument("variant must be plain, atomic or stop_token, not '" + variant + "'");
-    return 0;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "stop_stress: %s\n", e.what());
-    return 2;
-  }
+  using namespace interleave;
+  using stress::variant;
+  const stress::Param controllers{"controllers", 1, 256}, cycles{"cycles", 0, 1'000'000};
+  return stress::dispatch("stop_stress", argc, argv,
+                          {variant("plain", controllers, cycles, run<StoppableFibonacci<PlainStopFlag<>>>),
+                           variant("atomic", controllers, cycles, run<StoppableFibonacci<AtomicStopFlag<>>>),
+                           variant("stop_token", controllers, cycles, run<JthreadFibonacci<>>)});
 }

@@ -2,37 +2,34 @@
 // and wait under load, built with ThreadSanitizer. Run by
 // thread_pool_stress_test.cpp, which reads its output ("key=value" figures).
 //
-//   thread_pool_stress load <fixed|broken_unlocked_check> <submitters> <workers> <tasks per submitter>
+//   thread_pool_stress load <submitters> <workers> <tasks per submitter>
+//   thread_pool_stress load_broken_unlocked_check <submitters> <workers> <tasks per submitter>
 //   thread_pool_stress cancel_shutdown <submitters> <workers> <tasks per submitter>
 //   thread_pool_stress reuse <submitters> <workers> <rounds per submitter>
-//   thread_pool_stress notify_one <fixed|broken_shutdown_notify_one> <workers>
+//   thread_pool_stress idle_shutdown <workers>
+//   thread_pool_stress idle_shutdown_broken_notify_one <workers>
 //   thread_pool_stress futures <promises> <getters>
 //   thread_pool_stress as_completed <submitters> <workers> <tasks per submitter>
 //   thread_pool_stress wait <workers> <tasks>
+//
+// `thread_pool_stress --help` lists them with the exit codes.
 #include <interleave/future.hpp>
 #include <interleave/thread_pool.hpp>
-
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <barrier>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <set>
-#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "stress_args.hpp"
+#include "stress_main.hpp"
 
 namespace {
 
 using namespace interleave;
-
-using interleave::stress::parse;
 
 // Submitters each submit `per` tiny tasks, then get every future.
 template <class Pool>
@@ -133,7 +130,7 @@ int reuse(int submitters, int workers, long rounds) {
 
 // All workers busy, then all asleep, then shutdown(wait) under a watchdog.
 template <class Pool>
-int notify_one(int workers) {
+int notify_one(long workers) {
   auto* pool = new Pool(workers, "idle");  // leaked if it hangs: the process exits
   {
     std::atomic<int> in{0};
@@ -152,24 +149,20 @@ int notify_one(int workers) {
     pool->shutdown(true);
     returned.store(true);
   });
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (!returned.load() && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // a watchdog, not synchronisation
-  if (!returned.load()) {
-    std::printf("workers=%d shutdown_returned=0 asleep_after_shutdown=%d\n", workers, pool->idle_workers());
-    std::fflush(stdout);
-    // Leave at once, past TSan's exit-time checks: the sleeping workers can
-    // never be joined, and a "thread leak" report would only restate the hang.
-    syscall(SYS_exit_group, 3);
+  {
+    stress::Watchdog watchdog(std::chrono::seconds(5), [&] { return returned.load() ? 1L : 0L; }, [&] {
+      return "workers=" + std::to_string(workers) +
+             " shutdown_returned=0 asleep_after_shutdown=" + std::to_string(pool->idle_workers());
+    });
+    shut.join();  // a shutdown that never returns: the watchdog ends the process
   }
-  shut.join();
-  std::printf("workers=%d shutdown_returned=1 live=%d\n", workers, pool->live_workers());
+  std::printf("workers=%ld shutdown_returned=1 live=%d\n", workers, pool->live_workers());
   delete pool;
   return 0;
 }
 
 // Promises set on some threads, futures waited on by others, callbacks.
-int futures(int promises, int getters) {
+int futures(long promises, long getters) {
   std::vector<Promise<int>> ps(static_cast<std::size_t>(promises));
   std::vector<Future<int>> fs;
   for (auto& p : ps) fs.push_back(p.get_future());
@@ -189,7 +182,7 @@ int futures(int promises, int getters) {
   });
   setter.join();
   for (auto& t : ts) t.join();
-  std::printf("promises=%d gets=%ld wrong=%ld callbacks=%ld\n", promises, seen.load(), wrong.load(), callbacks.load());
+  std::printf("promises=%ld gets=%ld wrong=%ld callbacks=%ld\n", promises, seen.load(), wrong.load(), callbacks.load());
   return 0;
 }
 
@@ -214,7 +207,7 @@ int as_completed_load(int submitters, int workers, long per) {
   return 0;
 }
 
-int wait_load(int workers, long tasks) {
+int wait_load(long workers, long tasks) {
   ThreadPool<> pool(workers, "wait");
   std::vector<Future<long>> fs;
   for (long i = 0; i < tasks; ++i)
@@ -231,7 +224,7 @@ int wait_load(int workers, long tasks) {
   long seen_done = 0;
   while (!rest.empty()) {
     auto r = wait(rest, FIRST_COMPLETED);
-    if (r.done.empty()) return 4;
+    if (r.done.empty()) return stress::kExitInconsistent;
     seen_done += static_cast<long>(r.done.size());
     rest = std::move(r.not_done);
     ++rounds;
@@ -243,50 +236,32 @@ int wait_load(int workers, long tasks) {
   return 0;
 }
 
+// "<submitters> <workers> <tasks>" variants share their argument ranges.
+template <class Run>
+stress::Variant pool_load(const char* name, const char* last, long last_lo, Run run) {
+  return {name, std::string("<submitters> <workers> <") + last + ">", [=](stress::Args& a) {
+            const int submitters = a.count("submitters", 1, 64);
+            const int workers = a.count("workers", 1, 64);
+            return run(submitters, workers, a.integer(last, last_lo, 10'000'000));
+          }};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    if (argc < 2) throw std::invalid_argument("usage: see the header of thread_pool_stress.cpp");
-    const std::string mode = argv[1];
-    auto arg = [&](int i, const char* what, long lo, long hi) {
-      if (argc <= i) throw std::invalid_argument(std::string("missing argument: ") + what);
-      return parse(argv[i], what, lo, hi);
-    };
-    if (mode == "load") {
-      const std::string flavor = argc > 2 ? argv[2] : "";
-      const int s = static_cast<int>(arg(3, "submitters", 1, 64));
-      const int w = static_cast<int>(arg(4, "workers", 1, 64));
-      const long n = arg(5, "tasks", 0, 10'000'000);
-      if (flavor == "fixed") return load<ThreadPool<>>(s, w, n);
-      if (flavor == "broken_unlocked_check")
-        return load<BasicThreadPool<std_sync, PoolFlavor::broken_unlocked_check>>(s, w, n);
-      throw std::invalid_argument("flavor must be fixed or broken_unlocked_check, not '" + flavor + "'");
-    }
-    if (mode == "cancel_shutdown")
-      return cancel_shutdown(static_cast<int>(arg(2, "submitters", 1, 64)), static_cast<int>(arg(3, "workers", 1, 64)),
-                             arg(4, "tasks", 2, 10'000'000));
-    if (mode == "reuse")
-      return reuse(static_cast<int>(arg(2, "submitters", 1, 64)), static_cast<int>(arg(3, "workers", 1, 64)),
-                   arg(4, "rounds", 0, 10'000'000));
-    if (mode == "notify_one") {
-      const std::string flavor = argc > 2 ? argv[2] : "";
-      const int w = static_cast<int>(arg(3, "workers", 1, 64));
-      if (flavor == "fixed") return notify_one<ThreadPool<>>(w);
-      if (flavor == "broken_shutdown_notify_one")
-        return notify_one<BasicThreadPool<std_sync, PoolFlavor::broken_shutdown_notify_one>>(w);
-      throw std::invalid_argument("flavor must be fixed or broken_shutdown_notify_one, not '" + flavor + "'");
-    }
-    if (mode == "futures")
-      return futures(static_cast<int>(arg(2, "promises", 1, 10'000'000)), static_cast<int>(arg(3, "getters", 1, 64)));
-    if (mode == "as_completed")
-      return as_completed_load(static_cast<int>(arg(2, "submitters", 1, 64)), static_cast<int>(arg(3, "workers", 1, 64)),
-                               arg(4, "tasks", 0, 10'000'000));
-    if (mode == "wait")
-      return wait_load(static_cast<int>(arg(2, "workers", 1, 64)), arg(3, "tasks", 0, 10'000'000));
-    throw std::invalid_argument("unknown mode '" + mode + "'");
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "thread_pool_stress: %s\n", e.what());
-    return 2;
-  }
+  using stress::variant;
+  const stress::Param workers{"workers", 1, 64};
+  return stress::dispatch(
+      "thread_pool_stress", argc, argv,
+      {pool_load("load", "tasks", 0, load<ThreadPool<>>),
+       pool_load("load_broken_unlocked_check", "tasks", 0,
+                 load<BasicThreadPool<std_sync, PoolFlavor::broken_unlocked_check>>),
+       pool_load("cancel_shutdown", "tasks", 2, cancel_shutdown),
+       pool_load("reuse", "rounds", 0, reuse),
+       pool_load("as_completed", "tasks", 0, as_completed_load),
+       variant("idle_shutdown", workers, notify_one<ThreadPool<>>),
+       variant("idle_shutdown_broken_notify_one", workers,
+               notify_one<BasicThreadPool<std_sync, PoolFlavor::broken_shutdown_notify_one>>),
+       variant("futures", {"promises", 1, 10'000'000}, {"getters", 1, 64}, futures),
+       variant("wait", workers, {"tasks", 0, 10'000'000}, wait_load)});
 }

@@ -16,22 +16,17 @@
 
 #include <atomic>
 #include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <random>
 #include <set>
-#include <stdexcept>
-#include <string>
 #include <thread>
 #include <vector>
 
-#include "stress_args.hpp"
+#include "stress_main.hpp"
 
 namespace {
 
-using interleave::stress::parse;
-
-int lifecycle(int n, long rounds) {
+int lifecycle(long n, long rounds) {
   using namespace interleave;
   auto reg = std::make_unique<ThreadRegistry<>>();
   std::atomic<bool> done{false};
@@ -90,16 +85,9 @@ int starwars_runs(long runs) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    const std::string usage = "usage: thread_stress lifecycle <threads> <rounds> | thread_stress starwars <runs>";
-    if (argc < 2) throw std::invalid_argument(usage);
-    const std::string variant = argv[1];
-    if (variant == "lifecycle" && argc == 4)
-      return lifecycle(static_cast<int>(parse(argv[2], "threads", 1, 1024)), parse(argv[3], "rounds", 0, 100000));
-    if (variant == "starwars" && argc == 3) return starwars_runs(parse(argv[2], "runs", 0, 1000000));
-    throw std::invalid_argument(usage);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "thread_stress: %s\n", e.what());
-    return 2;
-  }
+  using interleave::stress::variant;
+  return interleave::stress::dispatch(
+      "thread_stress", argc, argv,
+      {variant("lifecycle", {"threads", 1, 1024}, {"rounds", 0, 100000}, lifecycle),
+       variant("starwars", {"runs", 0, 1000000}, starwars_runs)});
 }

@@ -162,7 +162,7 @@ class BasicBarrier {
     } else {
       // BUG (the broken twin): "the count went back to 0" stands in for "my
       // generation completed"; a fast re-entry makes it non-zero again.
-      return count_.load() == 0;  // interleave:no-generation barrier.broken_no_generation
+      return count_.load() == 0;  // interleave:bug barrier.broken_no_generation
     }
   }
 

@@ -86,9 +86,9 @@ class RelaxedRacyCounter {
 
   template <class Pause = no_pause>
   void increment(Pause&& pause = {}) {
-    const long current = value_.load(std::memory_order_relaxed);  // interleave:race-read counter.racy_relaxed
+    const long current = value_.load(std::memory_order_relaxed);  // interleave:bug counter.racy_relaxed
     detail::pause_after_read(pause, current);
-    value_.store(current + 1, std::memory_order_relaxed);  // interleave:race-write counter.racy_relaxed
+    value_.store(current + 1, std::memory_order_relaxed);  // interleave:bug counter.racy_relaxed
   }
   long value() const { return value_.load(std::memory_order_relaxed); }
 

@@ -52,18 +52,6 @@ struct Item {
   long value = 0;
 };
 
-inline std::vector<long> fibonacci_upto(long n) {
-  if (n < 0) throw std::invalid_argument("fibonacci_upto: n must be non-negative");
-  std::vector<long> out;
-  for (long a = 0, b = 1; a <= n;) {
-    out.push_back(a);
-    const long next = a + b;
-    a = b;
-    b = next;
-  }
-  return out;
-}
-
 // The number of Fibonacci numbers <= n (0, 1, 1, 2, ...: 10 for n = 35).
 constexpr long fibonacci_count(long n) {
   long count = 0;
@@ -120,7 +108,7 @@ void seed_program(long n, Sink& sink, AfterJoin&& after_join) {
   Queue<Item, Sync, Bug> q;
   typename Sync::thread cns([&] { seed_consumer(q, sink); });
   typename Sync::thread prd([&] { producer(q, n, 0); });
-  q.join();  // interleave:join-race producer_consumer.join_race
+  q.join();  // interleave:bug producer_consumer.join_race
   after_join();
   prd.join();
   cns.join();

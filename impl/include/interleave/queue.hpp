@@ -215,7 +215,7 @@ class Queue {
     if constexpr (Bug == queue_bug::notify_one_on_shutdown) {
       // BROKEN: one blocked getter and one blocked putter wake; the rest stay
       // blocked although the queue will never change again.
-      not_empty_.notify_one();  // interleave:lost-wakeup queue.broken_notify_one
+      not_empty_.notify_one();  // interleave:bug queue.broken_notify_one
       not_full_.notify_one();
     } else {
       not_empty_.notify_all();

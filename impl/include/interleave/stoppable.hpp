@@ -67,19 +67,6 @@
 
 namespace interleave {
 
-// Whether `v` is 0, 1, 1, 2, 3, 5, ... up to its length: what a worker
-// guarantees to have produced, whenever it was stopped.
-inline bool is_fibonacci_prefix(const std::vector<long>& v) {
-  long a = 0, b = 1;
-  for (long x : v) {
-    if (x != a) return false;
-    const long next = a + b;
-    a = b;
-    b = next;
-  }
-  return true;
-}
-
 // --- stop flags ------------------------------------------------------------
 
 template <class Sync = std_sync>
