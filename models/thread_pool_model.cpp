@@ -123,7 +123,7 @@ INTERLEAVE_MODEL((FutureCancelRace), "future.cancel_vs_run.full", "future",
 // shutdown(wait) returns only after all ran, at most Workers threads start.
 // With GetFirst=false the submitter shuts down without get(): no task is
 // lost and no worker sleeps through the shutdown.
-template <PoolFlavor Flavor, int Workers, int Tasks, bool GetFirst,
+template <pool_bug Flavor, int Workers, int Tasks, bool GetFirst,
           rl::test_result_e Expected = rl::test_result_success>
 struct PoolRun : UntrackedAlloc, rl::test_suite<PoolRun<Flavor, Workers, Tasks, GetFirst, Expected>, 1, Expected> {
   static const rl::thread_id_t dynamic_thread_count = Workers;
@@ -178,7 +178,7 @@ struct PoolTwoSubmitters : UntrackedAlloc, rl::test_suite<PoolTwoSubmitters, 2> 
   }
 };
 
-constexpr auto fixed = PoolFlavor::fixed;
+constexpr auto fixed = pool_bug::none;
 INTERLEAVE_MODEL((PoolRun<fixed, 2, 2, true>), "thread_pool.2w2t.bound3", "thread_pool",
                  "2 workers x 2 tasks: each runs once, get() returns its value, <= 2 at once, <= 2 threads",
                  Search::bounded(3));
@@ -198,11 +198,11 @@ INTERLEAVE_MODEL((PoolTwoSubmitters), "thread_pool.2submitters.bound1", "thread_
                  Search::bounded(1));
 
 // --- the broken twins --------------------------------------------------------
-INTERLEAVE_MODEL((PoolRun<PoolFlavor::broken_unlocked_check, 2, 2, true, rl::test_result_data_race>),
+INTERLEAVE_MODEL((PoolRun<pool_bug::unlocked_check, 2, 2, true, rl::test_result_data_race>),
                  "thread_pool.broken_unlocked_check.2w2t", "thread_pool.broken_unlocked_check",
                  "a worker that checks the queue count without the lock races with submit() (DATA RACE)",
                  Search::deepen(3));
-INTERLEAVE_MODEL((PoolRun<PoolFlavor::broken_shutdown_notify_one, 2, 2, true, rl::test_result_deadlock>),
+INTERLEAVE_MODEL((PoolRun<pool_bug::shutdown_notify_one, 2, 2, true, rl::test_result_deadlock>),
                  "thread_pool.broken_shutdown_notify_one.2w2t", "thread_pool.broken_shutdown_notify_one",
                  "shutdown() that wakes one idle worker leaves the other asleep: shutdown(wait) never returns",
                  Search::deepen(3));

@@ -345,7 +345,7 @@ TEST(PoolUnit, map_keeps_order_and_times_out_from_the_call) {
 INTERLEAVE_PROP(PoolProps, unlocked_check_twin_is_correct_when_only_its_worker_submits,
                 "thread_pool.broken_unlocked_check", ()) {
   const int n = *rc::gen::inRange(0, 40);
-  BasicThreadPool<std_sync, PoolFlavor::broken_unlocked_check> pool(1, "twin");
+  BrokenUnlockedCheckThreadPool<> pool(1, "twin");
   std::vector<Future<int>> inner;
   auto first = pool.submit([&] {
     for (int i = 0; i < n; ++i) inner.push_back(pool.submit([i] { return i; }));
@@ -362,7 +362,7 @@ INTERLEAVE_PROP(PoolProps, notify_one_twin_shuts_down_with_a_single_worker, "thr
   const int n = *rc::gen::inRange(0, 40);
   std::vector<Future<int>> fs;
   {
-    BasicThreadPool<std_sync, PoolFlavor::broken_shutdown_notify_one> pool(1, "twin");
+    BrokenShutdownNotifyOneThreadPool<> pool(1, "twin");
     for (int i = 0; i < n; ++i) fs.push_back(pool.submit([i] { return i; }));
     if (*rc::gen::arbitrary<bool>() && n > 0) (void)fs.back().get();  // sometimes let the worker sleep first
   }

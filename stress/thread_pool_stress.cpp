@@ -260,7 +260,7 @@ int main(int argc, char** argv) {
       const long n = arg(5, "tasks", 0, 10'000'000);
       if (flavor == "fixed") return load<ThreadPool<>>(s, w, n);
       if (flavor == "broken_unlocked_check")
-        return load<BasicThreadPool<std_sync, PoolFlavor::broken_unlocked_check>>(s, w, n);
+        return load<BrokenUnlockedCheckThreadPool<>>(s, w, n);
       throw std::invalid_argument("flavor must be fixed or broken_unlocked_check, not '" + flavor + "'");
     }
     if (mode == "cancel_shutdown")
@@ -274,7 +274,7 @@ int main(int argc, char** argv) {
       const int w = static_cast<int>(arg(3, "workers", 1, 64));
       if (flavor == "fixed") return notify_one<ThreadPool<>>(w);
       if (flavor == "broken_shutdown_notify_one")
-        return notify_one<BasicThreadPool<std_sync, PoolFlavor::broken_shutdown_notify_one>>(w);
+        return notify_one<BrokenShutdownNotifyOneThreadPool<>>(w);
       throw std::invalid_argument("flavor must be fixed or broken_shutdown_notify_one, not '" + flavor + "'");
     }
     if (mode == "futures")

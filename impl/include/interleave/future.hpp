@@ -32,7 +32,8 @@
 // wait(futures, FIRST_COMPLETED | FIRST_EXCEPTION | ALL_COMPLETED[, timeout])
 //                   returns {done, not_done}, each future once.
 //
-// Requires: a negative timeout is an std::invalid_argument naming `timeout`.
+// Requires: a negative timeout is an std::invalid_argument naming `timeout`;
+//   a huge one (hours::max()) saturates (interleave/deadline.hpp).
 //   Callbacks must not call get()/wait() on a future the completing thread
 //   itself must complete.
 // Guarantees: one transition to a done state per future; every waiter, every
@@ -93,20 +94,12 @@ inline constexpr ReturnWhen FIRST_COMPLETED = ReturnWhen::first_completed;
 inline constexpr ReturnWhen FIRST_EXCEPTION = ReturnWhen::first_exception;
 inline constexpr ReturnWhen ALL_COMPLETED = ReturnWhen::all_completed;
 
-template <class T, class Sync>
+template <class T, SyncBackend Sync>
 class Future;
-template <class T, class Sync>
+template <class T, SyncBackend Sync>
 class Promise;
 
 namespace detail {
-
-template <class Rep, class Period>
-void check_timeout(const std::chrono::duration<Rep, Period>& d, const char* who) {
-  if (d < std::chrono::duration<Rep, Period>::zero())
-    throw std::invalid_argument(std::string(who) + ": timeout must be >= 0, got " +
-                                std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(d).count()) +
-                                " us");
-}
 
 // Told, under the future's lock, that the future with `tag` is done.
 struct CompletionWatcher {
@@ -141,7 +134,7 @@ inline std::string describe(const std::exception_ptr& e) {
   }
 }
 
-template <class T, class Sync>
+template <class T, SyncBackend Sync>
 class FutureState {
  public:
   using Handle = Future<T, Sync>;
@@ -167,8 +160,7 @@ class FutureState {
     if (counted) owner_->leave_wait_on_own_future();
   }
 
-  template <class Clock, class Dur>
-  bool wait_done_until(const std::chrono::time_point<Clock, Dur>& deadline) INTERLEAVE_EXCLUDES(mu_) {
+  bool wait_done_until(typename Sync::clock::time_point deadline) INTERLEAVE_EXCLUDES(mu_) {
     std::unique_lock<typename Sync::mutex> lk(mu_);
     blocked_.store(blocked_.load() + 1);
     bool timed_out = false;
@@ -301,7 +293,7 @@ class FutureState {
 
 }  // namespace detail
 
-template <class T, class Sync = std_sync>
+template <class T, SyncBackend Sync = std_sync>
 class Future {
   using State = detail::FutureState<T, Sync>;
 
@@ -333,12 +325,11 @@ class Future {
   }
   template <class Rep, class Period>
   bool wait_for(const std::chrono::duration<Rep, Period>& timeout) const {
-    detail::check_timeout(timeout, "Future::wait_for");
-    return st().wait_done_until(Sync::clock::now() + timeout);
+    return st().wait_done_until(detail::deadline_after<typename Sync::clock>(timeout, "Future::wait_for"));
   }
   template <class Clock, class Dur>
   bool wait_until(const std::chrono::time_point<Clock, Dur>& deadline) const {
-    return st().wait_done_until(deadline);
+    return st().wait_done_until(detail::to_clock<typename Sync::clock>(deadline));
   }
 
   [[nodiscard]] bool done() const { return st().done(); }
@@ -374,7 +365,7 @@ class Future {
   std::shared_ptr<State> state_;
 };
 
-template <class T, class Sync = std_sync>
+template <class T, SyncBackend Sync = std_sync>
 class Promise {
   using State = detail::FutureState<T, Sync>;
 
@@ -442,7 +433,7 @@ class Promise {
 namespace detail {
 
 // Collects completions for as_completed() and wait().
-template <class Sync>
+template <SyncBackend Sync>
 class Watcher final : public CompletionWatcher {
  public:
   void future_done(std::size_t tag, bool failed) override INTERLEAVE_EXCLUDES(mu_) {
@@ -460,7 +451,7 @@ class Watcher final : public CompletionWatcher {
   typename Sync::template var<int> failed_ INTERLEAVE_GUARDED_BY(mu_){0};
 };
 
-template <class T, class Sync>
+template <class T, SyncBackend Sync>
 std::vector<Future<T, Sync>> distinct(const std::vector<Future<T, Sync>>& fs, const char* who) {
   std::vector<Future<T, Sync>> out;
   std::unordered_set<const void*> seen;
@@ -475,7 +466,7 @@ std::vector<Future<T, Sync>> distinct(const std::vector<Future<T, Sync>>& fs, co
 }  // namespace detail
 
 // The range as_completed() returns: iterate it once (input range).
-template <class T, class Sync = std_sync>
+template <class T, SyncBackend Sync = std_sync>
 class AsCompleted {
  public:
   using time_point = typename Sync::clock::time_point;
@@ -557,19 +548,17 @@ class AsCompleted {
   std::size_t yielded_ = 0;
 };
 
-template <class T, class Sync>
+template <class T, SyncBackend Sync>
 AsCompleted<T, Sync> as_completed(const std::vector<Future<T, Sync>>& futures) {
   return AsCompleted<T, Sync>(futures, std::nullopt);
 }
-template <class T, class Sync, class Rep, class Period>
+template <class T, SyncBackend Sync, class Rep, class Period>
 AsCompleted<T, Sync> as_completed(const std::vector<Future<T, Sync>>& futures,
                                   const std::chrono::duration<Rep, Period>& timeout) {
-  detail::check_timeout(timeout, "as_completed");
-  const auto deadline = Sync::clock::now() + std::chrono::duration_cast<typename Sync::clock::duration>(timeout);
-  return AsCompleted<T, Sync>(futures, deadline);
+  return AsCompleted<T, Sync>(futures, detail::deadline_after<typename Sync::clock>(timeout, "as_completed"));
 }
 
-template <class T, class Sync = std_sync>
+template <class T, SyncBackend Sync = std_sync>
 struct DoneAndNotDone {
   std::vector<Future<T, Sync>> done;
   std::vector<Future<T, Sync>> not_done;
@@ -577,7 +566,7 @@ struct DoneAndNotDone {
 
 namespace detail {
 
-template <class T, class Sync>
+template <class T, SyncBackend Sync>
 DoneAndNotDone<T, Sync> wait_impl(const std::vector<Future<T, Sync>>& futures, ReturnWhen when,
                                   std::optional<typename Sync::clock::time_point> deadline) {
   const std::vector<Future<T, Sync>> fs = distinct(futures, "wait");
@@ -623,16 +612,14 @@ DoneAndNotDone<T, Sync> wait_impl(const std::vector<Future<T, Sync>>& futures, R
 
 // Waits until `when` holds (or the timeout, counted from the call, passes);
 // returns the distinct futures split into done and not done.
-template <class T, class Sync>
+template <class T, SyncBackend Sync>
 DoneAndNotDone<T, Sync> wait(const std::vector<Future<T, Sync>>& futures, ReturnWhen when = ALL_COMPLETED) {
   return detail::wait_impl(futures, when, std::nullopt);
 }
-template <class T, class Sync, class Rep, class Period>
+template <class T, SyncBackend Sync, class Rep, class Period>
 DoneAndNotDone<T, Sync> wait(const std::vector<Future<T, Sync>>& futures, ReturnWhen when,
                              const std::chrono::duration<Rep, Period>& timeout) {
-  detail::check_timeout(timeout, "wait");
-  return detail::wait_impl(futures, when,
-                           Sync::clock::now() + std::chrono::duration_cast<typename Sync::clock::duration>(timeout));
+  return detail::wait_impl(futures, when, detail::deadline_after<typename Sync::clock>(timeout, "wait"));
 }
 
 }  // namespace interleave

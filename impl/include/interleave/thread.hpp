@@ -26,7 +26,8 @@
 //   callable. start() at most once (std::logic_error "already started");
 //   join()/join_for() only after start() (std::logic_error "not started") and
 //   never from the thread itself (std::logic_error "cannot join itself");
-//   timeouts >= 0 (std::invalid_argument naming "timeout").
+//   timeouts >= 0 (std::invalid_argument naming "timeout"); a huge
+//   join_for timeout saturates (interleave/deadline.hpp).
 // Guarantees:
 //   - Every state change follows the graph above (an illegal one throws
 //     std::logic_error — it would be a bug in this file).
@@ -79,7 +80,7 @@ inline bool allowed_transition(ThreadState from, ThreadState to) {
          (from == S::Running && to == S::Dead);
 }
 
-template <class Sync>
+template <SyncBackend Sync>
 class Thread;
 
 struct ThreadInfo {
@@ -87,7 +88,7 @@ struct ThreadInfo {
   ThreadState state;
 };
 
-template <class Sync = std_sync>
+template <SyncBackend Sync = std_sync>
 class ThreadRegistry {
  public:
   ThreadRegistry() = default;
@@ -113,8 +114,7 @@ class ThreadRegistry {
   // Sleeps; the calling Thread (if any) is NotRunning meanwhile.
   template <class Rep, class Period>
   void sleep_for(const std::chrono::duration<Rep, Period>& d) INTERLEAVE_EXCLUDES(mu_) {
-    if (d < std::chrono::duration<Rep, Period>::zero())
-      throw std::invalid_argument("ThreadRegistry::sleep_for: timeout must be >= 0");
+    detail::require_non_negative(d, "ThreadRegistry::sleep_for");
     Thread<Sync>* me = block_current();
     Sync::sleep_for(d);
     unblock(me);
@@ -145,7 +145,7 @@ class ThreadRegistry {
   typename Sync::template var<unsigned long> created_ INTERLEAVE_GUARDED_BY(mu_){0ul};
 };
 
-template <class Sync = std_sync>
+template <SyncBackend Sync = std_sync>
 class Thread {
  public:
   Thread(ThreadRegistry<Sync>& registry, std::function<void()> target, std::string name = {})
@@ -191,9 +191,7 @@ class Thread {
   // Whether the thread finished within `timeout`.
   template <class Rep, class Period>
   bool join_for(const std::chrono::duration<Rep, Period>& timeout) INTERLEAVE_EXCLUDES(reg_.mu_) {
-    if (timeout < std::chrono::duration<Rep, Period>::zero())
-      throw std::invalid_argument("Thread::join_for: timeout must be >= 0");
-    const auto deadline = Sync::clock::now() + timeout;
+    const auto deadline = detail::deadline_after<typename Sync::clock>(timeout, "Thread::join_for");
     std::unique_lock<typename Sync::mutex> lk(reg_.mu_);
     check_joinable_locked("join_for");
     Thread* me = reg_.current_locked();

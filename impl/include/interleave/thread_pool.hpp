@@ -47,12 +47,15 @@
 // Lock order: future -> pool (get() asks the pool whether a wait can end);
 //   the pool never takes a future's lock while holding its own.
 //
-// Broken twins (PoolFlavor), kept so the checkers prove they can see the bug:
-//   broken_unlocked_check      a worker reads the queue count without the lock
+// Broken twins (BasicThreadPool<Sync, pool_bug::X>, with an alias each),
+// kept so the checkers prove they can see the bug:
+//   BrokenUnlockedCheckThreadPool<Sync>       (pool_bug::unlocked_check) a
+//                              worker reads the queue count without the lock
 //                              before deciding to sleep: a data race, and a
 //                              lost wake-up (a task queued between the check
 //                              and the wait is never taken).
-//   broken_shutdown_notify_one shutdown wakes one idle worker, not all: the
+//   BrokenShutdownNotifyOneThreadPool<Sync>   (pool_bug::shutdown_notify_one)
+//                              shutdown wakes one idle worker, not all: the
 //                              others sleep forever and shutdown(wait) hangs.
 #pragma once
 
@@ -84,7 +87,8 @@ class BrokenThreadPool : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-enum class PoolFlavor { fixed, broken_unlocked_check, broken_shutdown_notify_one };
+// Which pool: the fixed one, or a broken twin (see the header comment).
+enum class pool_bug { none, unlocked_check, shutdown_notify_one };
 
 namespace detail {
 
@@ -98,7 +102,7 @@ struct PoolTask {
   virtual void fail(std::exception_ptr e) noexcept = 0; // broken pool
 };
 
-template <class R, class Fn, class Sync>
+template <class R, class Fn, SyncBackend Sync>
 class PoolTaskImpl final : public PoolTask {
  public:
   PoolTaskImpl(Fn fn, FutureOwner* owner) : fn_(std::move(fn)), promise_(owner) {}
@@ -159,7 +163,7 @@ inline int next_pool_number() {
 
 }  // namespace detail
 
-template <class Sync = std_sync, PoolFlavor Flavor = PoolFlavor::fixed>
+template <SyncBackend Sync = std_sync, pool_bug Bug = pool_bug::none>
 class BasicThreadPool final : private detail::FutureOwner {
   using Lock = std::unique_lock<typename Sync::mutex>;
   using TaskPtr = std::unique_ptr<detail::PoolTask>;
@@ -226,8 +230,7 @@ class BasicThreadPool final : private detail::FutureOwner {
   }
   template <class F, class Range, class Rep, class Period>
   auto map(F f, const Range& range, const std::chrono::duration<Rep, Period>& timeout) {
-    detail::check_timeout(timeout, "ThreadPool::map");
-    return map_impl(f, range, Sync::clock::now() + std::chrono::duration_cast<typename Sync::clock::duration>(timeout));
+    return map_impl(f, range, detail::deadline_after<typename Sync::clock>(timeout, "ThreadPool::map"));
   }
 
   // Stops accepting tasks. cancel_futures: cancel the queued ones. wait:
@@ -245,7 +248,7 @@ class BasicThreadPool final : private detail::FutureOwner {
         cancelled.swap(queue_);
         queued_.store(0);
       }
-      if constexpr (Flavor == PoolFlavor::broken_shutdown_notify_one)
+      if constexpr (Bug == pool_bug::shutdown_notify_one)
         work_cv_.notify_one();  // interleave:bug thread_pool.broken_shutdown_notify_one
       else
         work_cv_.notify_all();
@@ -370,7 +373,7 @@ class BasicThreadPool final : private detail::FutureOwner {
     Lock lk(mu_);
     for (;;) {
       std::size_t queued = 0;
-      if constexpr (Flavor == PoolFlavor::broken_unlocked_check) {
+      if constexpr (Bug == pool_bug::unlocked_check) {
         // BROKEN: the check for work is made without the lock, so the
         // decision to sleep is stale by the time the worker waits.
         lk.unlock();
@@ -473,7 +476,13 @@ class BasicThreadPool final : private detail::FutureOwner {
   typename Sync::template atomic<int> registered_{0};  // slots written
 };
 
-template <class Sync = std_sync>
-using ThreadPool = BasicThreadPool<Sync, PoolFlavor::fixed>;
+template <SyncBackend Sync = std_sync>
+using ThreadPool = BasicThreadPool<Sync, pool_bug::none>;
+// The broken twins (see the header comment). Kept on purpose: their checks
+// must fail.
+template <SyncBackend Sync = std_sync>
+using BrokenUnlockedCheckThreadPool = BasicThreadPool<Sync, pool_bug::unlocked_check>;
+template <SyncBackend Sync = std_sync>
+using BrokenShutdownNotifyOneThreadPool = BasicThreadPool<Sync, pool_bug::shutdown_notify_one>;
 
 }  // namespace interleave
