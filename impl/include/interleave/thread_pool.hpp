@@ -1,5 +1,6 @@
 // interleave/thread_pool.hpp — a thread pool whose submit() returns a
-// Future (interleave/future.hpp), after Python's ThreadPoolExecutor.
+// Future (interleave/promise.hpp; map's timeout and as_completed are
+// interleave/as_completed.hpp), after Python's ThreadPoolExecutor.
 //
 // Seed scenario: "Thread pools". A pool of 3 runs T0..T4; the output shows
 // T3 and T4 on the threads that ran T0 and T1: workers start lazily, never
@@ -77,7 +78,8 @@
 #include <utility>
 #include <vector>
 
-#include "interleave/future.hpp"
+#include "interleave/as_completed.hpp"
+#include "interleave/promise.hpp"
 #include "interleave/sync.hpp"
 #include "interleave/thread_annotations.hpp"
 
@@ -85,6 +87,11 @@ namespace interleave {
 
 class BrokenThreadPool : public std::runtime_error {
   using std::runtime_error::runtime_error;
+};
+// Future::get()/wait() from a worker of a saturated pool on the pool's own
+// future (see "Guarantees").
+class PoolDeadlockError : public std::logic_error {
+  using std::logic_error::logic_error;
 };
 
 // Which pool: the fixed one, or a broken twin (see the header comment).
@@ -105,7 +112,8 @@ struct PoolTask {
 template <class R, class Fn, SyncBackend Sync>
 class PoolTaskImpl final : public PoolTask {
  public:
-  PoolTaskImpl(Fn fn, FutureOwner* owner) : fn_(std::move(fn)), promise_(owner) {}
+  PoolTaskImpl(Fn fn, FutureOwner* owner)
+      : fn_(std::move(fn)), promise_(FutureAccess::owned_promise<R, Sync>(owner)) {}
   Future<R, Sync> future() const { return promise_.get_future(); }
 
   void run() noexcept override {
@@ -137,7 +145,7 @@ class PoolTaskImpl final : public PoolTask {
   }
   void cancel() noexcept override {
     try {
-      promise_.cancel();
+      promise_.get_future().cancel();
     } catch (...) {
     }
   }
