@@ -41,6 +41,15 @@
 //   join_for() that returns true (the registry's mutex, then the OS join).
 // Destruction: a started Thread that was not joined is joined by its
 //   destructor (never detached: its target may use the Thread object).
+//   Destroyed from its own target (the target deletes or drops the last
+//   owner of its Thread), the destructor cannot join the thread it runs on,
+//   and std::thread's rule (std::terminate) would punish an ordinary
+//   ownership pattern; so it lets the thread go: the Thread leaves the
+//   registry at once (for the rest of the target, current_thread() is
+//   nullptr and enumerate() omits it, since the object they would name is
+//   gone), the OS thread is detached and finishes the target, and nothing
+//   touches the destroyed object again. An exception escaping the target
+//   after that has no Thread to be kept in and is dropped.
 #pragma once
 
 #include <algorithm>
@@ -154,8 +163,10 @@ class Thread {
   }
   Thread(const Thread&) = delete;
   Thread& operator=(const Thread&) = delete;
+  // Joins a started thread; from the thread's own target, lets it go
+  // instead (see "Destruction" in the header comment).
   ~Thread() {
-    if (started_) join();
+    if (started_ && !release_if_own_target()) join();
   }
 
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
@@ -258,20 +269,56 @@ class Thread {
     return static_cast<ThreadState>(t->state_.load());
   }
 
+  // Called by the destructor. If the caller is this Thread's own target, the
+  // Thread leaves the registry now, its OS thread is detached, and run()
+  // will not touch the object again; returns true. Otherwise false.
+  bool release_if_own_target() INTERLEAVE_EXCLUDES(reg_.mu_) {
+    std::unique_lock<typename Sync::mutex> lk(reg_.mu_);
+    if (reg_.current_locked() != this) return false;
+    reg_.running_[Sync::thread_index()] = nullptr;  // run() reads this as "the Thread is gone"
+    reg_.alive_.erase(std::find(reg_.alive_.begin(), reg_.alive_.end(), this));
+    if constexpr (requires { os_thread_.detach(); }) {
+      os_thread_.detach();
+    } else {
+      // A backend whose threads cannot be detached: keep the handle (leaked)
+      // rather than destroy a joinable thread (std::terminate).
+      new typename Sync::thread(std::move(os_thread_));  // NOLINT: deliberately never freed
+    }
+    return true;
+  }
+
+  // Everything run() needs after the target returns is on its own stack or
+  // in the registry (which outlives its Threads), so the target may destroy
+  // this Thread.
   void run() INTERLEAVE_EXCLUDES(reg_.mu_) {
+    ThreadRegistry<Sync>& reg = reg_;
+    const std::size_t me = Sync::thread_index();
+    std::function<void()> target;
     {
       std::unique_lock<typename Sync::mutex> lk(reg_.mu_);
-      reg_.running_[Sync::thread_index()] = this;
+      reg_.running_[me] = this;
       transition(ThreadState::Running);
+      target = std::move(target_);
     }
     std::exception_ptr error;
     try {
-      target_();
+      target();
     } catch (...) {
       error = std::current_exception();
     }
-    std::unique_lock<typename Sync::mutex> lk(reg_.mu_);
-    error_ = error;
+    std::unique_lock<typename Sync::mutex> lk(reg.mu_);
+    if (const auto it = reg.running_.find(me); it != reg.running_.end() && it->second == nullptr) {
+      reg.running_.erase(it);  // destroyed by its own target: nothing left to update
+      return;
+    }
+    finish_locked(error);
+  }
+
+  // The target returned and the Thread still exists. Called with the
+  // registry's mutex held (through run()'s alias of reg_, which the analysis
+  // cannot tie to reg_.mu_).
+  void finish_locked(std::exception_ptr error) INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS {
+    error_ = std::move(error);
     transition(ThreadState::Dead);
     reg_.running_.erase(Sync::thread_index());
     reg_.alive_.erase(std::find(reg_.alive_.begin(), reg_.alive_.end(), this));
@@ -279,7 +326,7 @@ class Thread {
   }
 
   ThreadRegistry<Sync>& reg_;
-  const std::function<void()> target_;
+  std::function<void()> target_;  // moved out by run(), on the new thread, under the registry lock
   const std::string name_;
   typename Sync::template var<int> state_ INTERLEAVE_GUARDED_BY(reg_.mu_){static_cast<int>(ThreadState::New)};
   std::exception_ptr error_ INTERLEAVE_GUARDED_BY(reg_.mu_);

@@ -14,9 +14,11 @@
 //
 // Requires: max_workers > 0 (else std::invalid_argument naming max_workers);
 //   no submit after shutdown (std::runtime_error) or after the pool broke
-//   (BrokenThreadPool); shutdown(wait=true) and the destructor are not called
-//   from one of the pool's own workers (std::logic_error: it would wait for
-//   itself). Tasks may submit to the pool.
+//   (BrokenThreadPool); shutdown(wait=true) is not called from one of the
+//   pool's own workers (std::logic_error: it would wait for itself; the
+//   destructor may be, see "Destruction"). map's timeout >= 0
+//   (std::invalid_argument naming "timeout"; a huge one saturates,
+//   interleave/deadline.hpp). Tasks may submit to the pool.
 // Guarantees:
 //   - every submitted task runs exactly once or is cancelled (its future
 //     cancelled) — never both, never neither — including when Future::cancel()
@@ -45,6 +47,17 @@
 // Destruction: the destructor is shutdown(wait=true, cancel_futures=false):
 //   it runs what is queued and joins every worker. Futures outlive the pool;
 //   when the pool is gone every one of its futures is done.
+//   Destroyed from one of its own workers (a task drops the last owner of
+//   the pool, e.g. a shared_ptr it captured), the destructor cannot join the
+//   thread it runs on; it does what a user would expect of letting go of the
+//   pool there, and never std::terminate: shutdown(wait=false) — no new
+//   tasks, the queued ones still run — and the workers are detached. The
+//   pool's state is shared with its workers and lives until the last one has
+//   exited, so the worker that ran the destructor returns to a live pool.
+//   Every future still completes (when its task runs); the caller has no
+//   thread to join, so "every future is done" holds only once they ran.
+//   (shutdown(wait=true) called explicitly from a worker is still an error,
+//   std::logic_error, as above: a call can throw, a destructor cannot.)
 // Lock order: future -> pool (get() asks the pool whether a wait can end);
 //   the pool never takes a future's lock while holding its own.
 //
@@ -171,8 +184,13 @@ inline int next_pool_number() {
 
 }  // namespace detail
 
-template <SyncBackend Sync = std_sync, pool_bug Bug = pool_bug::none>
-class BasicThreadPool final : private detail::FutureOwner {
+namespace detail {
+
+// The pool's state and workers. BasicThreadPool is a handle on it; each
+// worker holds it too (shared), so a pool destroyed from one of its own
+// workers leaves that worker a live pool to return to.
+template <SyncBackend Sync, pool_bug Bug>
+class PoolCore final : private FutureOwner, public std::enable_shared_from_this<PoolCore<Sync, Bug>> {
   using Lock = std::unique_lock<typename Sync::mutex>;
   using TaskPtr = std::unique_ptr<detail::PoolTask>;
 
@@ -182,18 +200,34 @@ class BasicThreadPool final : private detail::FutureOwner {
     return static_cast<int>(std::min(32u, hw + 4u));
   }
 
-  explicit BasicThreadPool(int max_workers = default_max_workers(), std::string name_prefix = "",
-                           std::function<void()> initializer = {})
+  PoolCore(int max_workers, std::string name_prefix, std::function<void()> initializer)
       : max_workers_(check_max_workers(max_workers)),
         prefix_(name_prefix.empty() ? "ThreadPool-" + std::to_string(detail::next_pool_number())
                                     : std::move(name_prefix)),
         initializer_(std::move(initializer)),
         worker_ids_(new typename Sync::template atomic<std::size_t>[static_cast<std::size_t>(max_workers_)]) {}
 
-  BasicThreadPool(const BasicThreadPool&) = delete;
-  BasicThreadPool& operator=(const BasicThreadPool&) = delete;
+  PoolCore(const PoolCore&) = delete;
+  PoolCore& operator=(const PoolCore&) = delete;
+  ~PoolCore() = default;
 
-  ~BasicThreadPool() { shutdown(/*wait=*/true, /*cancel_futures=*/false); }
+  // The handle's destructor. From a thread outside the pool:
+  // shutdown(wait=true). From one of the pool's own workers (which cannot
+  // join itself): shutdown(wait=false), and the workers are detached; each
+  // holds the core, which lives until the last of them exits.
+  void close() INTERLEAVE_EXCLUDES(mu_) {
+    if (worker_slot() < 0) {
+      shutdown(/*wait=*/true, /*cancel_futures=*/false);
+      return;
+    }
+    shutdown(/*wait=*/false, /*cancel_futures=*/false);
+    std::vector<typename Sync::thread> threads;
+    {
+      Lock lk(mu_);
+      threads.swap(threads_);
+    }
+    for (auto& t : threads) detach_or_keep(std::move(t));
+  }
 
   // Queues f(args...) and returns its future; may start a worker.
   template <class F, class... Args>
@@ -202,7 +236,7 @@ class BasicThreadPool final : private detail::FutureOwner {
     auto fn = [f = std::forward<F>(f), ... args = std::forward<Args>(args)]() mutable -> R {
       return std::invoke(f, args...);
     };
-    auto task = std::make_unique<detail::PoolTaskImpl<R, decltype(fn), Sync>>(std::move(fn), static_cast<detail::FutureOwner*>(this));
+    auto task = std::make_unique<PoolTaskImpl<R, decltype(fn), Sync>>(std::move(fn), static_cast<FutureOwner*>(this));
     Future<R, Sync> future = task->future();
     Lock lk(mu_);
     const int stop = stop_.load();
@@ -341,7 +375,7 @@ class BasicThreadPool final : private detail::FutureOwner {
   bool is_worker_locked() const INTERLEAVE_REQUIRES(mu_) { return worker_slot() >= 0; }
 
   void start_worker(int started) INTERLEAVE_REQUIRES(mu_) {
-    threads_.emplace_back([this] { worker_main(); });
+    threads_.emplace_back([self = this->shared_from_this()] { self->worker_main(); });
     started_.store(started + 1);
     live_.store(live_.load() + 1);
   }
@@ -432,7 +466,7 @@ class BasicThreadPool final : private detail::FutureOwner {
       Lock lk(mu_);
       if (stop_.load() != kBroken) {
         stop_.store(kBroken);
-        broken_reason_ = "ThreadPool " + prefix_ + " is broken: a worker initializer failed: " + detail::describe(cause);
+        broken_reason_ = "ThreadPool " + prefix_ + " is broken: a worker initializer failed: " + describe(cause);
       }
       reason = broken_reason_;
       failed.swap(queue_);
@@ -461,6 +495,17 @@ class BasicThreadPool final : private detail::FutureOwner {
     self_waiting_.store(self_waiting_.load() - 1);
   }
 
+  // A worker's thread object that nobody will join: detached if the backend
+  // can; a backend whose threads cannot be detached keeps it (leaked) rather
+  // than destroying a joinable thread (std::terminate).
+  static void detach_or_keep(typename Sync::thread&& t) {
+    if constexpr (requires { t.detach(); }) {
+      if (t.joinable()) t.detach();
+    } else {
+      new typename Sync::thread(std::move(t));  // NOLINT: deliberately never freed
+    }
+  }
+
   const int max_workers_;
   const std::string prefix_;
   const std::function<void()> initializer_;
@@ -482,6 +527,51 @@ class BasicThreadPool final : private detail::FutureOwner {
   // Sync::thread_index() of each worker, by slot (written once, under mu_).
   const std::unique_ptr<typename Sync::template atomic<std::size_t>[]> worker_ids_;
   typename Sync::template atomic<int> registered_{0};  // slots written
+};
+
+}  // namespace detail
+
+// The pool users hold: a handle on its core (see the header comment).
+template <SyncBackend Sync = std_sync, pool_bug Bug = pool_bug::none>
+class BasicThreadPool {
+  using Core = detail::PoolCore<Sync, Bug>;
+
+ public:
+  static int default_max_workers() { return Core::default_max_workers(); }
+
+  explicit BasicThreadPool(int max_workers = default_max_workers(), std::string name_prefix = "",
+                           std::function<void()> initializer = {})
+      : core_(std::make_shared<Core>(max_workers, std::move(name_prefix), std::move(initializer))) {}
+  BasicThreadPool(const BasicThreadPool&) = delete;
+  BasicThreadPool& operator=(const BasicThreadPool&) = delete;
+  // shutdown(wait=true); from one of the pool's own workers, shutdown(wait=
+  // false) instead (see "Destruction" in the header comment).
+  ~BasicThreadPool() { core_->close(); }
+
+  template <class F, class... Args>
+  [[nodiscard]] auto submit(F&& f, Args&&... args) {
+    return core_->submit(std::forward<F>(f), std::forward<Args>(args)...);
+  }
+  template <class F, class Range>
+  auto map(F f, const Range& range) {
+    return core_->map(std::move(f), range);
+  }
+  template <class F, class Range, class Rep, class Period>
+  auto map(F f, const Range& range, const std::chrono::duration<Rep, Period>& timeout) {
+    return core_->map(std::move(f), range, timeout);
+  }
+  void shutdown(bool wait = true, bool cancel_futures = false) { core_->shutdown(wait, cancel_futures); }
+
+  [[nodiscard]] int max_workers() const noexcept { return core_->max_workers(); }
+  [[nodiscard]] int worker_count() const { return core_->worker_count(); }
+  [[nodiscard]] std::size_t pending() const { return core_->pending(); }
+  [[nodiscard]] int idle_workers() const { return core_->idle_workers(); }
+  [[nodiscard]] int live_workers() const { return core_->live_workers(); }
+  [[nodiscard]] std::string current_worker_name() const { return core_->current_worker_name(); }
+  [[nodiscard]] const std::string& name_prefix() const noexcept { return core_->name_prefix(); }
+
+ private:
+  const std::shared_ptr<Core> core_;
 };
 
 template <SyncBackend Sync = std_sync>
