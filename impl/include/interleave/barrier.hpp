@@ -108,8 +108,10 @@ class BasicBarrier {
   }
   // Completed generations. (The broken twin has no generation counter, so it
   // has no such member.)
-  [[nodiscard]] unsigned long generation() const INTERLEAVE_EXCLUDES(mu_)
-    requires kGenerations
+  // (The thread-safety attribute leads: clang does not take one between the
+  // declarator and a requires-clause.)
+  [[nodiscard]] INTERLEAVE_EXCLUDES(mu_) unsigned long generation() const
+    requires(kGenerations)
   {
     std::unique_lock<typename Sync::mutex> lk(mu_);
     return generation_.load();
