@@ -245,6 +245,7 @@ thread_local ExitSignal exit_signal;
 
 TEST(OwnWorker, pool_destroyed_from_its_own_task_does_not_terminate) {
   static Event<> exited;  // static: set() may still be leaving when wait() returns
+  exited.clear();         // (a repeated run reuses it)
   Event<> released;
   auto pool = std::make_shared<ThreadPool<>>(2, "self");
   auto f = pool->submit([&released, p = pool]() mutable {
@@ -261,6 +262,7 @@ TEST(OwnWorker, pool_destroyed_from_its_own_task_does_not_terminate) {
 
 TEST(OwnWorker, pool_dropped_by_a_task_capture_runs_the_queued_tasks) {
   static Event<> exited;
+  exited.clear();
   std::vector<Future<int>> fs;
   {
     auto pool = std::make_shared<ThreadPool<>>(1, "drop");
@@ -283,6 +285,7 @@ TEST(OwnWorker, pool_dropped_by_a_task_capture_runs_the_queued_tasks) {
 TEST(OwnWorker, thread_destroyed_from_its_own_target_does_not_terminate) {
   ThreadRegistry<> reg;
   static Event<> exited;
+  exited.clear();
   Event<> started;
   Thread<>* self = nullptr;
   Thread<>* seen_after = reinterpret_cast<Thread<>*>(1);
