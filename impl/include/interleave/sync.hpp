@@ -169,7 +169,6 @@ template <class Token>
 struct backend_probe_stop_task {
   void operator()(Token) const;
 };
-inline bool backend_probe_pred() { return true; }
 
 }  // namespace detail
 
