@@ -6,11 +6,10 @@
 // point, whatever its duration). The bookkeeping arrays below are plain
 // members: model threads are fibers on one OS thread, so they are exact
 // records of the schedule, not shared data under test.
-#include "relacy_sync.hpp"
+#include "model.hpp"
 //
 #include "interleave/barrier.hpp"
 #include "interleave/thread_local.hpp"
-#include "runner.hpp"
 
 namespace interleave::models {
 namespace {
@@ -18,36 +17,39 @@ namespace {
 // N parties x G generations. Nobody leaves generation g before all N have
 // arrived in g; each generation hands out indices 0..N-1 exactly once; the
 // completion action runs once per generation, before anyone of it leaves.
-template <unsigned N, unsigned G>
-struct CyclicBarrier : rl::test_suite<CyclicBarrier<N, G>, N> {
+template <class Sync, unsigned N, unsigned G>
+struct CyclicBarrier {
+  static constexpr unsigned threads = N;
   int arrived[G] = {};
   unsigned index_mask[G] = {};
   int completions = 0;
-  Barrier<relacy_sync> barrier{static_cast<int>(N), [this] { ++completions; }};
+  Barrier<Sync> barrier{static_cast<int>(N), [this] { ++completions; }};
 
   void thread(unsigned) {
     for (unsigned g = 0; g < G; ++g) {
       ++arrived[g];
       const std::size_t idx = barrier.wait();
-      RL_ASSERT(arrived[g] == static_cast<int>(N));        // all of g arrived
-      RL_ASSERT(completions == static_cast<int>(g + 1));  // g's action ran, g+1's not yet
-      RL_ASSERT(idx < N);
-      RL_ASSERT((index_mask[g] & (1u << idx)) == 0);  // distinct in g
+      INTERLEAVE_MODEL_CHECK(arrived[g] == static_cast<int>(N));        // all of g arrived
+      INTERLEAVE_MODEL_CHECK(completions == static_cast<int>(g + 1));  // g's action ran, g+1's not yet
+      INTERLEAVE_MODEL_CHECK(idx < N);
+      INTERLEAVE_MODEL_CHECK((index_mask[g] & (1u << idx)) == 0);  // distinct in g
       index_mask[g] |= 1u << idx;
     }
   }
   void after() {
-    for (unsigned g = 0; g < G; ++g) RL_ASSERT(index_mask[g] == (1u << N) - 1);
-    RL_ASSERT(completions == static_cast<int>(G));
-    RL_ASSERT(barrier.generation() == G);
-    RL_ASSERT(!barrier.broken());
+    for (unsigned g = 0; g < G; ++g) INTERLEAVE_MODEL_CHECK(index_mask[g] == (1u << N) - 1);
+    INTERLEAVE_MODEL_CHECK(completions == static_cast<int>(G));
+    INTERLEAVE_MODEL_CHECK(barrier.generation() == G);
+    INTERLEAVE_MODEL_CHECK(!barrier.broken());
   }
 };
 
 // The broken twin: 2 parties x 2 generations deadlock once a fast thread
 // re-enters before the slow one wakes.
-struct NoGenerationDeadlocks : rl::test_suite<NoGenerationDeadlocks, 2, rl::test_result_deadlock> {
-  BrokenNoGenerationBarrier<relacy_sync> barrier{2};
+template <class Sync>
+struct NoGenerationDeadlocks {
+  static constexpr unsigned threads = 2;
+  BrokenNoGenerationBarrier<Sync> barrier{2};
   void thread(unsigned) {
     barrier.wait();
     barrier.wait();
@@ -57,8 +59,10 @@ struct NoGenerationDeadlocks : rl::test_suite<NoGenerationDeadlocks, 2, rl::test
 // abort() wakes every waiter: 2 waiters of a 3-party barrier (which can never
 // fill) and an aborter. Both waiters throw BrokenBarrierError; nobody hangs
 // (a hang would be a deadlock); a later wait() fails at once.
-struct AbortWakesEveryWaiter : rl::test_suite<AbortWakesEveryWaiter, 3> {
-  Barrier<relacy_sync> barrier{3};
+template <class Sync>
+struct AbortWakesEveryWaiter {
+  static constexpr unsigned threads = 3;
+  Barrier<Sync> barrier{3};
   bool threw[3] = {};
   void thread(unsigned t) {
     if (t == 2) {
@@ -72,21 +76,23 @@ struct AbortWakesEveryWaiter : rl::test_suite<AbortWakesEveryWaiter, 3> {
     }
   }
   void after() {
-    RL_ASSERT(threw[0] && threw[1]);
+    INTERLEAVE_MODEL_CHECK(threw[0] && threw[1]);
     bool later = false;
     try {
       barrier.wait();
     } catch (const BrokenBarrierError&) {
       later = true;
     }
-    RL_ASSERT(later);
+    INTERLEAVE_MODEL_CHECK(later);
   }
 };
 
 // reset() of a barrier with a waiter: the waiter throws, and the barrier is
 // not broken afterwards.
-struct ResetBreaksCurrentWaitersOnly : rl::test_suite<ResetBreaksCurrentWaitersOnly, 2> {
-  Barrier<relacy_sync> barrier{2};
+template <class Sync>
+struct ResetBreaksCurrentWaitersOnly {
+  static constexpr unsigned threads = 2;
+  Barrier<Sync> barrier{2};
   bool threw = false;
   void thread(unsigned t) {
     if (t == 0) {
@@ -96,21 +102,23 @@ struct ResetBreaksCurrentWaitersOnly : rl::test_suite<ResetBreaksCurrentWaitersO
         threw = true;
       }
     } else {
-      while (barrier.n_waiting() < 1) relacy_sync::yield();  // the waiter has arrived
+      while (barrier.n_waiting() < 1) Sync::yield();  // the waiter has arrived
       barrier.reset();
     }
   }
   void after() {
-    RL_ASSERT(threw);
-    RL_ASSERT(!barrier.broken());
+    INTERLEAVE_MODEL_CHECK(threw);
+    INTERLEAVE_MODEL_CHECK(!barrier.broken());
   }
 };
 
 // wait_for against wait, 2 parties: either the generation completes for both
 // (distinct indices) or the timeout breaks it for both. Never one released
 // and the other broken, and never a hang.
-struct WaitForBreaksForEveryone : rl::test_suite<WaitForBreaksForEveryone, 2> {
-  Barrier<relacy_sync> barrier{2};
+template <class Sync>
+struct WaitForBreaksForEveryone {
+  static constexpr unsigned threads = 2;
+  Barrier<Sync> barrier{2};
   int index[2] = {-1, -1};
   bool broke[2] = {};
   void thread(unsigned t) {
@@ -121,9 +129,9 @@ struct WaitForBreaksForEveryone : rl::test_suite<WaitForBreaksForEveryone, 2> {
     }
   }
   void after() {
-    RL_ASSERT(broke[0] == broke[1]);
-    if (!broke[0]) RL_ASSERT(index[0] + index[1] == 1);
-    RL_ASSERT(barrier.broken() == broke[0]);
+    INTERLEAVE_MODEL_CHECK(broke[0] == broke[1]);
+    if (!broke[0]) INTERLEAVE_MODEL_CHECK(index[0] + index[1] == 1);
+    INTERLEAVE_MODEL_CHECK(barrier.broken() == broke[0]);
   }
 };
 
@@ -131,43 +139,50 @@ struct WaitForBreaksForEveryone : rl::test_suite<WaitForBreaksForEveryone, 2> {
 // ThreadLocal, meet at a Barrier(N) for G rounds, and read back their own
 // value each time (a slot shared by two threads would also be a data race
 // on the slot's var).
-template <unsigned N, unsigned G>
-struct ThreadLocalSurvivesBarrier : rl::test_suite<ThreadLocalSurvivesBarrier<N, G>, N> {
-  ThreadLocal<int, relacy_sync> local;
-  Barrier<relacy_sync> barrier{static_cast<int>(N)};
+template <class Sync, unsigned N, unsigned G>
+struct ThreadLocalSurvivesBarrier {
+  static constexpr unsigned threads = N;
+  ThreadLocal<int, Sync> local;
+  Barrier<Sync> barrier{static_cast<int>(N)};
   void thread(unsigned t) {
     for (unsigned g = 0; g < G; ++g) {
       const int mine = static_cast<int>(100 * (g + 1) + t);  // distinct per thread and round
       local.set(mine);
       barrier.wait();
-      RL_ASSERT(local.get() == mine);
+      INTERLEAVE_MODEL_CHECK(local.get() == mine);
     }
   }
-  void after() { RL_ASSERT(local.size() == N); }
+  void after() { INTERLEAVE_MODEL_CHECK(local.size() == N); }
 };
 
-INTERLEAVE_MODEL((CyclicBarrier<2, 2>), "barrier.2x2gen.full", "barrier",
+template <class Sync> using Cyclic2x2 = CyclicBarrier<Sync, 2, 2>;
+template <class Sync> using Cyclic3x2 = CyclicBarrier<Sync, 3, 2>;
+template <class Sync> using ThreadLocal2x1 = ThreadLocalSurvivesBarrier<Sync, 2, 1>;
+template <class Sync> using ThreadLocal3x1 = ThreadLocalSurvivesBarrier<Sync, 3, 1>;
+template <class Sync> using ThreadLocal3x2 = ThreadLocalSurvivesBarrier<Sync, 3, 2>;
+
+INTERLEAVE_MODEL(Cyclic2x2, "barrier.2x2gen.full", "barrier",
                  "2 parties x 2 generations: nobody leaves g early, indices distinct, action once per g",
-                 Search::full());
-INTERLEAVE_MODEL((CyclicBarrier<3, 2>), "barrier.3x2gen.bound2", "barrier",
-                 "3 parties x 2 generations: the same, to 2 preemptions", Search::bounded(2));
-INTERLEAVE_MODEL((AbortWakesEveryWaiter), "barrier.abort.full", "barrier",
+                 Expect::holds, Search::full());
+INTERLEAVE_MODEL(Cyclic3x2, "barrier.3x2gen.bound2", "barrier",
+                 "3 parties x 2 generations: the same, to 2 preemptions", Expect::holds, Search::bounded(2));
+INTERLEAVE_MODEL(AbortWakesEveryWaiter, "barrier.abort.full", "barrier",
                  "abort() wakes both waiters with BrokenBarrierError; later waits fail at once",
-                 Search::full());
-INTERLEAVE_MODEL((ResetBreaksCurrentWaitersOnly), "barrier.reset.full", "barrier",
+                 Expect::holds, Search::full());
+INTERLEAVE_MODEL(ResetBreaksCurrentWaitersOnly, "barrier.reset.full", "barrier",
                  "reset() cuts short the generation in progress and leaves the barrier unbroken",
-                 Search::full());
-INTERLEAVE_MODEL((WaitForBreaksForEveryone), "barrier.wait_for.full", "barrier",
-                 "a wait_for timeout breaks the barrier for both parties, or both pass", Search::full());
-INTERLEAVE_MODEL((NoGenerationDeadlocks), "barrier.broken_no_generation.2x2gen", "barrier.broken_no_generation",
+                 Expect::holds, Search::full());
+INTERLEAVE_MODEL(WaitForBreaksForEveryone, "barrier.wait_for.full", "barrier",
+                 "a wait_for timeout breaks the barrier for both parties, or both pass", Expect::holds, Search::full());
+INTERLEAVE_MODEL(NoGenerationDeadlocks, "barrier.broken_no_generation.2x2gen", "barrier.broken_no_generation",
                  "without a generation counter, a fast re-entering thread strands the slow one",
-                 Search::deepen(3));
-INTERLEAVE_MODEL((ThreadLocalSurvivesBarrier<2, 1>), "barrier.thread_local.2x1.full", "barrier.thread_local",
-                 "2 threads store, meet, and each reads back its own value", Search::full());
-INTERLEAVE_MODEL((ThreadLocalSurvivesBarrier<3, 1>), "barrier.thread_local.3x1.bound3", "barrier.thread_local",
-                 "the seed: 3 threads store, meet, and each reads back its own value", Search::bounded(3));
-INTERLEAVE_MODEL((ThreadLocalSurvivesBarrier<3, 2>), "barrier.thread_local.3x2gen.bound2", "barrier.thread_local",
-                 "the same over 2 generations of the barrier", Search::bounded(2));
+                 Expect::deadlock, Search::deepen(3));
+INTERLEAVE_MODEL(ThreadLocal2x1, "barrier.thread_local.2x1.full", "barrier.thread_local",
+                 "2 threads store, meet, and each reads back its own value", Expect::holds, Search::full());
+INTERLEAVE_MODEL(ThreadLocal3x1, "barrier.thread_local.3x1.bound3", "barrier.thread_local",
+                 "the seed: 3 threads store, meet, and each reads back its own value", Expect::holds, Search::bounded(3));
+INTERLEAVE_MODEL(ThreadLocal3x2, "barrier.thread_local.3x2gen.bound2", "barrier.thread_local",
+                 "the same over 2 generations of the barrier", Expect::holds, Search::bounded(2));
 
 }  // namespace
 }  // namespace interleave::models

@@ -3,20 +3,20 @@
 //
 // What this cannot see: real time (a wait_for may time out at any scheduling
 // point, whatever its duration), and events not built from the backend.
-#include "relacy_sync.hpp"
+#include "model.hpp"
 //
 #include "interleave/event.hpp"
-#include "runner.hpp"
 
 namespace interleave::models {
 namespace {
 
 // 1 setter, W waiters that call wait(): every waiter returns true. A lost
-// wake-up would leave a waiter blocked forever, which Relacy reports as a
+// wake-up would leave a waiter blocked forever, which the checker reports as a
 // deadlock (all threads blocked) — so a passing search means none is lost.
-template <unsigned Waiters>
-struct SetWakesEveryWaiter : rl::test_suite<SetWakesEveryWaiter<Waiters>, 1 + Waiters> {
-  Event<relacy_sync> ev;
+template <class Sync, unsigned Waiters>
+struct SetWakesEveryWaiter {
+  static constexpr unsigned threads = 1 + Waiters;
+  Event<Sync> ev;
   bool returned[1 + Waiters] = {};  // each thread writes only its own slot
 
   void thread(unsigned t) {
@@ -27,8 +27,8 @@ struct SetWakesEveryWaiter : rl::test_suite<SetWakesEveryWaiter<Waiters>, 1 + Wa
     }
   }
   void after() {
-    for (unsigned t = 1; t <= Waiters; ++t) RL_ASSERT(returned[t]);
-    RL_ASSERT(ev.is_set());
+    for (unsigned t = 1; t <= Waiters; ++t) INTERLEAVE_MODEL_CHECK(returned[t]);
+    INTERLEAVE_MODEL_CHECK(ev.is_set());
   }
 };
 
@@ -36,13 +36,15 @@ struct SetWakesEveryWaiter : rl::test_suite<SetWakesEveryWaiter<Waiters>, 1 + Wa
 // only once both waiters are blocked (it polls n_waiting(), a scheduling
 // point each time): set() must wake both even though clear() follows before
 // either is scheduled (the documented rule), and the event ends clear.
-struct SetThenClearWakesWaitersAlreadyWaiting : rl::test_suite<SetThenClearWakesWaitersAlreadyWaiting, 3> {
-  Event<relacy_sync> ev;
+template <class Sync>
+struct SetThenClearWakesWaitersAlreadyWaiting {
+  static constexpr unsigned threads = 3;
+  Event<Sync> ev;
   bool returned[3] = {};
 
   void thread(unsigned t) {
     if (t == 0) {
-      while (ev.n_waiting() < 2) relacy_sync::yield();
+      while (ev.n_waiting() < 2) Sync::yield();
       ev.set();
       ev.clear();
     } else {
@@ -50,16 +52,18 @@ struct SetThenClearWakesWaitersAlreadyWaiting : rl::test_suite<SetThenClearWakes
     }
   }
   void after() {
-    RL_ASSERT(returned[1] && returned[2]);
-    RL_ASSERT(!ev.is_set());
+    INTERLEAVE_MODEL_CHECK(returned[1] && returned[2]);
+    INTERLEAVE_MODEL_CHECK(!ev.is_set());
   }
 };
 
 // A clear() racing with set() and the waiters, from its own thread; the
 // setter sets again at the end so the event ends set. Whatever the order,
 // every waiter returns (none sleeps through the final set()).
-struct RacingClearLosesNoWakeup : rl::test_suite<RacingClearLosesNoWakeup, 4> {
-  Event<relacy_sync> ev;
+template <class Sync>
+struct RacingClearLosesNoWakeup {
+  static constexpr unsigned threads = 4;
+  Event<Sync> ev;
   bool returned[4] = {};
 
   void thread(unsigned t) {
@@ -73,17 +77,19 @@ struct RacingClearLosesNoWakeup : rl::test_suite<RacingClearLosesNoWakeup, 4> {
     }
   }
   void after() {
-    RL_ASSERT(returned[2] && returned[3]);
-    RL_ASSERT(ev.is_set());
+    INTERLEAVE_MODEL_CHECK(returned[2] && returned[3]);
+    INTERLEAVE_MODEL_CHECK(ev.is_set());
   }
 };
 
-// wait_for with a timeout (which Relacy may fire at any scheduling point):
+// wait_for with a timeout (which the checker may fire at any scheduling point):
 // if set() had returned before wait_for began, wait_for returns true; if it
 // returns true, the event is set; it never leaves itself counted as waiting.
-struct WaitForTimesOutOnlyBeforeSet : rl::test_suite<WaitForTimesOutOnlyBeforeSet, 2> {
-  Event<relacy_sync> ev;
-  relacy_sync::atomic<int> set_done{0};
+template <class Sync>
+struct WaitForTimesOutOnlyBeforeSet {
+  static constexpr unsigned threads = 2;
+  Event<Sync> ev;
+  typename Sync::template atomic<int> set_done{0};
   bool got = false;
   int set_before_wait = 0;
 
@@ -97,15 +103,17 @@ struct WaitForTimesOutOnlyBeforeSet : rl::test_suite<WaitForTimesOutOnlyBeforeSe
     }
   }
   void after() {
-    if (set_before_wait) RL_ASSERT(got);
-    if (got) RL_ASSERT(ev.is_set());
-    RL_ASSERT(ev.n_waiting() == 0);
+    if (set_before_wait) INTERLEAVE_MODEL_CHECK(got);
+    if (got) INTERLEAVE_MODEL_CHECK(ev.is_set());
+    INTERLEAVE_MODEL_CHECK(ev.n_waiting() == 0);
   }
 };
 
 // The broken twin: the unlocked read of the flag is a data race.
-struct BrokenUnlockedCheck : rl::test_suite<BrokenUnlockedCheck, 3, rl::test_result_data_race> {
-  BrokenUnlockedCheckEvent<relacy_sync> ev;
+template <class Sync>
+struct BrokenUnlockedCheck {
+  static constexpr unsigned threads = 3;
+  BrokenUnlockedCheckEvent<Sync> ev;
   void thread(unsigned t) {
     if (t == 0)
       ev.set();
@@ -114,20 +122,23 @@ struct BrokenUnlockedCheck : rl::test_suite<BrokenUnlockedCheck, 3, rl::test_res
   }
 };
 
-INTERLEAVE_MODEL((SetWakesEveryWaiter<2>), "event.set_wakes_2_waiters.full", "event",
-                 "1 setter, 2 waiters: set() wakes every waiter, no lost wake-up", Search::full());
-INTERLEAVE_MODEL((SetWakesEveryWaiter<3>), "event.set_wakes_3_waiters.bound3", "event",
-                 "1 setter, 3 waiters: set() wakes every waiter", Search::bounded(3));
-INTERLEAVE_MODEL((RacingClearLosesNoWakeup), "event.racing_clear.bound2", "event",
-                 "set(), a racing clear()+set(), 2 waiters: every waiter returns", Search::bounded(2));
-INTERLEAVE_MODEL((SetThenClearWakesWaitersAlreadyWaiting), "event.set_then_clear.bound3", "event",
+template <class Sync> using SetWakes2Waiters = SetWakesEveryWaiter<Sync, 2>;
+template <class Sync> using SetWakes3Waiters = SetWakesEveryWaiter<Sync, 3>;
+
+INTERLEAVE_MODEL(SetWakes2Waiters, "event.set_wakes_2_waiters.full", "event",
+                 "1 setter, 2 waiters: set() wakes every waiter, no lost wake-up", Expect::holds, Search::full());
+INTERLEAVE_MODEL(SetWakes3Waiters, "event.set_wakes_3_waiters.bound3", "event",
+                 "1 setter, 3 waiters: set() wakes every waiter", Expect::holds, Search::bounded(3));
+INTERLEAVE_MODEL(RacingClearLosesNoWakeup, "event.racing_clear.bound2", "event",
+                 "set(), a racing clear()+set(), 2 waiters: every waiter returns", Expect::holds, Search::bounded(2));
+INTERLEAVE_MODEL(SetThenClearWakesWaitersAlreadyWaiting, "event.set_then_clear.bound3", "event",
                  "set() then clear() at once still wakes both waiters already waiting (Python's rule)",
-                 Search::bounded(3));
-INTERLEAVE_MODEL((WaitForTimesOutOnlyBeforeSet), "event.wait_for.full", "event",
+                 Expect::holds, Search::bounded(3));
+INTERLEAVE_MODEL(WaitForTimesOutOnlyBeforeSet, "event.wait_for.full", "event",
                  "wait_for returns true only with the event set, and never leaves a waiter counted",
-                 Search::full());
-INTERLEAVE_MODEL((BrokenUnlockedCheck), "event.broken_unlocked_check.1x2", "event.broken_unlocked_check",
-                 "checking the flag outside the lock is a data race on the flag", Search::deepen(2));
+                 Expect::holds, Search::full());
+INTERLEAVE_MODEL(BrokenUnlockedCheck, "event.broken_unlocked_check.1x2", "event.broken_unlocked_check",
+                 "checking the flag outside the lock is a data race on the flag", Expect::data_race, Search::deepen(2));
 
 }  // namespace
 }  // namespace interleave::models

@@ -12,9 +12,15 @@
 // duration), processes, and anything outside the objects built from it
 // (plain members that are not `var<T>` are not checked for races).
 //
-// Include this header first in a model translation unit: it includes the
-// standard headers impl code needs, then Relacy, then undoes the macros
-// Relacy defines (DESIGN.md, "Relacy on this toolchain", facts 1–3).
+// Included first in a model translation unit (model.hpp -> relacy/adapter.hpp
+// -> here): it includes the standard headers impl code needs, then Relacy,
+// then undoes the macros Relacy defines. Checked with relacy-dev
+// 0.0+git20191025, g++ 12 and clang 19: relacy_std.hpp's `using rl::atomic`
+// collides with libstdc++ 12, so only <relacy/relacy.hpp> is included; a
+// standard header included after Relacy without the #undefs below fails to
+// compile (`= delete`, std::memory_order_relaxed); and because Relacy
+// replaces the global operator new/delete, model executables are compiled
+// with -fno-sized-deallocation (models/CMakeLists.txt).
 #pragma once
 
 // 1. Every standard header impl code may need, before Relacy.
@@ -407,6 +413,14 @@ struct basic_relacy_sync {
   // apart, Relacy's own index can.
   static std::size_t thread_index() { return rl::thread_index(); }
   static void yield(loc l = loc::current()) { rl::yield(1, info(l)); }
+  // INTERLEAVE_MODEL_CHECK (models/model.hpp): a false condition fails the
+  // execution as a Relacy assertion, named by its text and source line.
+  static void model_check(bool ok, const char* text, loc l) {
+    if (ok) return;
+    static char desc[512];  // Relacy copies it; no model-heap allocation here
+    std::snprintf(desc, sizeof desc, "assertion: %s", text);
+    rl::ctx().fail_test(desc, rl::test_result_user_assert_failed, info(l));
+  }
   template <class Rep, class Period>
   static void sleep_for(const std::chrono::duration<Rep, Period>&, loc l = loc::current()) {
     rl::yield(1, info(l));

@@ -1,20 +1,87 @@
 // models/runner.cpp — the command-line runner linked into every model
-// executable. See runner.hpp for what a model is; `--help` for the flags.
+// executable, for every checker. Checker-neutral: it sees models only through
+// the registry (registry.hpp) and each model's driver, which the checker's
+// adapter supplies. `--help` lists the flags.
+//
+// What it does with a model: runs its search (or, for an expected failure,
+// context bounds 0..k, smallest first), judges the checker's Verdict against
+// the model's Expect, prints the verdict with its search mode, bound and
+// executions, prints a failure's interleaving with raw addresses named by
+// first use (so a history is byte-identical run to run), and makes a replay
+// token that names the checker:
+//   CHECKER:MODEL:MODE:BOUND:STATE:CHECKSUM
+// (STATE is the checker's own; CHECKSUM is FNV-1a of everything before it, so
+// a mistyped or hand-made token is refused instead of handed to the checker).
+//
+// Limits, settable by flag or environment (a flag wins):
+//   --bound K / INTERLEAVE_MODEL_BOUND=K        context bound of every model run
+//   --budget S / INTERLEAVE_MODEL_BUDGET_S=S    seconds per model; a model that
+//       reaches it stops and says "bounded by budget, N executions": never
+//       "proved". An expected failure not found within it is NOT FOUND.
+// Progress: a long search prints a line to stderr at most every 5 s (model,
+// executions so far, rate).
+//
+// JSON records (--report FILE, one object a line): when a model starts, a
+// record with verdict "started" and passed=false; when it ends, that line is
+// removed and the final record appended. A run that crashes or is killed thus
+// leaves "started" in its matrix cell, not a missing cell.
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <regex>
-// (before Relacy: see relacy_sync.hpp)
-#include "runner.hpp"
+#include <sstream>
+#include <stdexcept>
+
+#include "registry.hpp"
 
 namespace interleave::models {
 
-std::vector<Model>& registry() {
-  static std::vector<Model> models;
+std::vector<ModelEntry>& registry() {
+  static std::vector<ModelEntry> models;
   return models;
 }
 
-namespace {
+const char* expect_name(Expect e) {
+  switch (e) {
+    case Expect::holds: return "holds";
+    case Expect::data_race: return "data_race";
+    case Expect::deadlock: return "deadlock";
+    case Expect::assertion: return "assertion";
+    case Expect::livelock: return "livelock";
+  }
+  return "?";
+}
+
+const char* found_name(Found f) {
+  switch (f) {
+    case Found::nothing: return "nothing";
+    case Found::data_race: return "data race";
+    case Found::deadlock: return "deadlock";
+    case Found::assertion: return "assertion failure";
+    case Found::livelock: return "livelock";
+    case Found::other: return "other failure";
+  }
+  return "?";
+}
+
+Found expected_found(Expect e) {
+  switch (e) {
+    case Expect::holds: return Found::nothing;
+    case Expect::data_race: return Found::data_race;
+    case Expect::deadlock: return Found::deadlock;
+    case Expect::assertion: return Found::assertion;
+    case Expect::livelock: return Found::livelock;
+  }
+  return Found::other;
+}
 
 const char* mode_name(Mode m) {
   switch (m) {
@@ -29,16 +96,15 @@ Mode parse_mode(const std::string& s) {
   if (s == "full") return Mode::full;
   if (s == "bound") return Mode::bound;
   if (s == "random") return Mode::random;
-  throw std::invalid_argument("--mode must be full, bound or random, not '" + s + "'");
+  throw std::invalid_argument("mode must be full, bound or random, not '" + s + "'");
 }
 
-rl::scheduler_type_e scheduler(Mode m) {
-  switch (m) {
-    case Mode::full: return rl::sched_full;
-    case Mode::bound: return rl::sched_bound;
-    case Mode::random: return rl::sched_random;
-  }
-  return rl::sched_full;
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+double seconds_since(clock::time_point t) {
+  return std::chrono::duration<double>(clock::now() - t).count();
 }
 
 std::string thousands(unsigned long long n) {
@@ -47,8 +113,15 @@ std::string thousands(unsigned long long n) {
   return s;
 }
 
-// Relacy prints raw object addresses, which move with ASLR. Name each address
-// by its order of first appearance so a history is identical run to run.
+std::string fixed1(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", x);
+  return buf;
+}
+
+// Checkers print raw object addresses, which move with ASLR. Name each
+// address by its order of first appearance so a history is identical run to
+// run.
 std::string normalise(const std::string& text) {
   static const std::regex addr("0x[0-9a-fA-F]+");
   std::map<std::string, int> names;
@@ -65,8 +138,7 @@ std::string normalise(const std::string& text) {
   return out;
 }
 
-// FNV-1a, to reject a mistyped or hand-made token instead of handing Relacy a
-// scheduler state it would crash on.
+// FNV-1a, to reject a mistyped or hand-made token.
 std::string checksum(const std::string& s) {
   std::uint32_t h = 2166136261u;
   for (unsigned char c : s) h = (h ^ c) * 16777619u;
@@ -75,242 +147,309 @@ std::string checksum(const std::string& s) {
   return buf;
 }
 
-// A replay token: model, mode, bound and Relacy's final state, one word,
-// followed by a checksum of all four.
-std::string make_token(const Model& m, Mode mode, unsigned bound, const std::string& state) {
-  std::string s = state;
-  while (!s.empty() && s.back() == ' ') s.pop_back();
-  std::replace(s.begin(), s.end(), ' ', ',');
-  std::string body = m.name + ":" + mode_name(mode) + ":" + std::to_string(bound) + ":" + s;
+std::string make_token(const ModelEntry& m, Mode mode, unsigned bound, const std::string& state) {
+  if (state.empty() ||
+      state.find_first_not_of("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ,._-") !=
+          std::string::npos)
+    throw std::logic_error("checker " + std::string(m.checker) + " returned a replay state '" + state +
+                           "' that cannot go into a token");
+  const std::string body = std::string(m.checker) + ":" + m.name + ":" + mode_name(mode) + ":" +
+                           std::to_string(bound) + ":" + state;
   return body + ":" + checksum(body);
 }
 
 struct Token {
-  std::string model;
-  Mode mode;
-  unsigned bound;
-  std::string state;  // with spaces, as Relacy reads it
-  unsigned long iteration;
+  std::string checker, model;
+  Mode mode = Mode::full;
+  unsigned bound = 0;
+  std::string state;
 };
 
 Token parse_token(const std::string& token) {
+  const std::string want = "want CHECKER:MODEL:MODE:BOUND:STATE:CHECKSUM, e.g. as printed after "
+                           "\"replay token:\"";
+  if (std::count(token.begin(), token.end(), ':') < 5)
+    throw std::invalid_argument("--replay: '" + token + "' is not a replay token (" + want + ")");
   const size_t last = token.rfind(':');
-  if (last == std::string::npos || token.substr(last + 1) != checksum(token.substr(0, last)))
+  const std::string body = token.substr(0, last);
+  if (token.substr(last + 1) != checksum(body))
     throw std::invalid_argument("--replay: token is damaged (checksum mismatch): " + token);
-  const std::string t = token.substr(0, last);
+  Token t;
   std::vector<std::string> parts;
   size_t start = 0;
-  for (int i = 0; i < 3; ++i) {
-    const size_t colon = t.find(':', start);
-    if (colon == std::string::npos)
-      throw std::invalid_argument("--replay: malformed token (want MODEL:MODE:BOUND:STATE): " + t);
-    parts.push_back(t.substr(start, colon - start));
+  for (int i = 0; i < 4; ++i) {
+    const size_t colon = body.find(':', start);
+    parts.push_back(body.substr(start, colon - start));
     start = colon + 1;
   }
-  std::string state = t.substr(start);
-  if (state.empty() || state.find_first_not_of("0123456789,") != std::string::npos)
-    throw std::invalid_argument("--replay: malformed state in token: " + t);
-  std::replace(state.begin(), state.end(), ',', ' ');
-  Token tok{parts[0], parse_mode(parts[1]), static_cast<unsigned>(std::stoul(parts[2])), state, 0};
-  tok.iteration = std::stoul(state.substr(0, state.find(' ')));
-  return tok;
+  t.checker = parts[0];
+  t.model = parts[1];
+  if (t.checker.empty() || t.checker.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") != std::string::npos)
+    throw std::invalid_argument("--replay: token names no checker (first field '" + t.checker + "'; " +
+                                want + ")");
+  try {
+    t.mode = parse_mode(parts[2]);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("--replay: token's ") + e.what());
+  }
+  if (parts[3].empty() || parts[3].find_first_not_of("0123456789") != std::string::npos)
+    throw std::invalid_argument("--replay: token's bound '" + parts[3] + "' is not a number");
+  t.bound = static_cast<unsigned>(std::stoul(parts[3]));
+  t.state = body.substr(start);
+  if (t.state.empty()) throw std::invalid_argument("--replay: token has an empty state: " + token);
+  return t;
 }
 
+// What the runner concluded about one model.
 struct Outcome {
   bool passed = false;
-  std::string verdict;          // "proved", "race found", ...
+  std::string verdict;          // "proved", "race found", "bounded by budget", "FAILED", ...
   std::string detail;           // mode, bound, executions
-  rl::test_result_e result = rl::test_result_success;
   unsigned long long executions = 0;
   unsigned bound_used = 0;
-  std::string history;          // normalised, empty on success
-  std::string token;            // empty on success
+  bool budget_hit = false;
+  std::string history;          // normalised, empty when nothing was found
+  std::string token;            // empty when nothing was found
+  double duration_s = 0;
 };
 
-// Relacy replaces the global operator new/delete and, during a simulation,
-// accounts every allocation to the model: a std::ostringstream that grows
-// while Relacy writes into it would free memory Relacy did not hand out.
-// This stream buffer grows with the C allocator, which Relacy leaves alone.
-class CaptureBuf : public std::streambuf {
- public:
-  CaptureBuf() = default;
-  CaptureBuf(const CaptureBuf&) = delete;
-  CaptureBuf& operator=(const CaptureBuf&) = delete;
-  ~CaptureBuf() override { std::free(data_); }
-  std::string str() const { return std::string(data_ ? data_ : "", size_); }
+bool expects_failure(const ModelEntry& m) { return m.expect != Expect::holds; }
 
- protected:
-  int_type overflow(int_type c) override {
-    if (c == traits_type::eof()) return traits_type::not_eof(c);
-    const char ch = static_cast<char>(c);
-    append(&ch, 1);
-    return c;
+std::string how_searched(const Search& s, unsigned bound) {
+  switch (s.mode) {
+    case Mode::full: return "full search";
+    case Mode::bound: return "context bound " + std::to_string(bound);
+    case Mode::random: return "random scheduler, seeds 0.." + std::to_string(s.iterations - 1);
   }
-  std::streamsize xsputn(const char* s, std::streamsize n) override {
-    append(s, static_cast<size_t>(n));
-    return n;
-  }
-
- private:
-  void append(const char* s, size_t n) {
-    if (size_ + n > cap_) {
-      size_t cap = std::max<size_t>(cap_ * 2, size_ + n + 256);
-      char* grown = static_cast<char*>(std::realloc(data_, cap));
-      if (!grown) throw std::bad_alloc();
-      data_ = grown;
-      cap_ = cap;
-    }
-    std::memcpy(data_ + size_, s, n);
-    size_ += n;
-  }
-  char* data_ = nullptr;
-  size_t size_ = 0, cap_ = 0;
-};
-
-// One Relacy search. Relacy writes its own report (and, on failure, the
-// re-executed history) to `out`.
-struct Run {
-  rl::test_result_e result;
-  unsigned long long executions;
-  std::string output;
-  std::string final_state;
-};
-
-Run search_once(const Model& m, Mode mode, unsigned bound, unsigned long iterations,
-                const std::string& initial_state = "", bool collect = false) {
-  CaptureBuf out_buf, progress_buf;
-  std::ostream out(&out_buf), progress(&progress_buf);
-  rl::test_params p;
-  p.search_type = scheduler(mode);
-  p.context_bound = bound;
-  p.iteration_count = iterations ? iterations : 1000;
-  p.execution_depth_limit = m.search.depth_limit;
-  p.output_stream = &out;
-  p.progress_stream = &progress;
-  p.initial_state.assign(initial_state.begin(), initial_state.end());
-  p.collect_history = collect;
-  m.simulate(p);
-  // Iterations are numbered from 0 (or from the replayed one): stop_iteration
-  // is the last one run, so this many executions were explored.
-  std::string text = out_buf.str();
-  const std::string name_line(p.test_name.begin(), p.test_name.end());
-  if (text.compare(0, name_line.size(), name_line) == 0)
-    text = "model " + m.name + text.substr(name_line.size());
-  unsigned long long start = 0;
-  if (!initial_state.empty()) start = std::stoull(initial_state.substr(0, initial_state.find(' ')));
-  return Run{p.test_result, p.stop_iteration - start + 1, text,
-             std::string(p.final_state.begin(), p.final_state.end())};
+  return "?";
 }
 
-bool expects_failure(const Model& m) { return m.expected != rl::test_result_success; }
+Run request(const ModelEntry& m, const Search& s, unsigned bound, double budget_s) {
+  Run r;
+  r.mode = s.mode;
+  r.bound = bound;
+  r.iterations = s.iterations;
+  r.depth_limit = s.depth_limit;
+  r.budget_s = budget_s;
+  r.label = m.name;
+  return r;
+}
 
-Outcome run_model(const Model& m, const Search& s) {
+Outcome run_model(const ModelEntry& m, const Search& s, double budget_s) {
+  const auto t0 = clock::now();
   Outcome o;
+  char budget_buf[32];
+  std::snprintf(budget_buf, sizeof budget_buf, "%g s budget", budget_s);
+  const std::string budget_text = budget_buf;
   if (!expects_failure(m)) {
     const unsigned bound = s.mode == Mode::bound ? s.bound : 0;
-    Run r = search_once(m, s.mode, bound, s.iterations);
-    o.result = r.result;
-    o.executions = r.executions;
+    const Verdict v = m.drive(request(m, s, bound, budget_s));
+    o.executions = v.executions;
     o.bound_used = bound;
-    std::string how = s.mode == Mode::full    ? "full search"
-                      : s.mode == Mode::bound ? "context bound " + std::to_string(bound)
-                                              : "random scheduler, seeds 0.." +
-                                                    std::to_string(s.iterations - 1);
-    if (r.result == rl::test_result_success) {
+    o.budget_hit = v.budget_hit;
+    const std::string how = how_searched(s, bound);
+    if (v.found == Found::nothing && v.budget_hit) {
       o.passed = true;
-      o.verdict = s.mode == Mode::full ? "proved" : "no violation";
-      o.detail = how + ", " + thousands(r.executions) + " executions";
+      o.verdict = "bounded by budget";
+      o.detail = thousands(v.executions) + " executions, no violation in them (" + how +
+                 " stopped at the " + budget_text + ": not exhaustive)";
+    } else if (v.found == Found::nothing) {
+      o.passed = true;
+      o.verdict = s.mode == Mode::full && v.exhaustive ? "proved" : "no violation";
+      o.detail = how + ", " + thousands(v.executions) + " executions";
     } else {
       o.verdict = "FAILED";
-      o.detail = std::string(rl::test_result_str(r.result)) + " under " + how + " at execution " +
-                 thousands(r.executions);
-      o.history = normalise(r.output);
-      o.token = make_token(m, s.mode, bound, r.final_state);
+      o.detail = v.detail + " under " + how + " at execution " + thousands(v.executions);
+      o.history = normalise(v.history);
+      if (!v.replay_state.empty()) o.token = make_token(m, s.mode, bound, v.replay_state);
     }
+    o.duration_s = seconds_since(t0);
     return o;
   }
   // Expected failure: the smallest context bound that exposes it.
-  const unsigned max_bound = s.mode == Mode::bound ? s.bound : 0;
   const bool iterative = s.mode == Mode::bound;
+  const unsigned max_bound = iterative ? s.bound : 0;
   unsigned long long total = 0;
+  unsigned reached = 0;  // the last bound searched (in part, if the budget cut it)
   for (unsigned b = 0; b <= max_bound; ++b) {
-    Run r = search_once(m, s.mode, b, s.iterations);
-    total += r.executions;
-    o.result = r.result;
-    if (r.result == m.expected) {
+    reached = b;
+    double left = 0;
+    if (budget_s > 0) {
+      left = budget_s - seconds_since(t0);
+      if (left <= 0) {
+        o.budget_hit = true;
+        break;
+      }
+    }
+    const Verdict v = m.drive(request(m, s, b, left));
+    total += v.executions;
+    o.executions = total;
+    if (v.budget_hit) {
+      o.budget_hit = true;
+      break;
+    }
+    if (v.found == expected_found(m.expect)) {
       o.passed = true;
       o.bound_used = b;
-      o.executions = total;
-      o.verdict = m.expected == rl::test_result_data_race ? "race found"
-                  : m.expected == rl::test_result_deadlock ? "deadlock found"
-                                                           : "bug found";
-      std::string how =
+      o.verdict = m.expect == Expect::data_race  ? "race found"
+                  : m.expect == Expect::deadlock ? "deadlock found"
+                  : m.expect == Expect::livelock ? "livelock found"
+                                                 : "bug found";
+      const std::string how =
           iterative ? std::to_string(b) + (b == 1 ? " preemption" : " preemptions") +
                           " (context-bound search, bounds 0.." + std::to_string(b) + ")"
                     : (s.mode == Mode::full ? "full search" : "random scheduler");
-      o.detail = std::string(rl::test_result_str(r.result)) + ", " + how + ", " +
-                 thousands(total) + " executions, history replayable";
-      o.history = normalise(r.output);
-      o.token = make_token(m, s.mode, b, r.final_state);
+      o.detail = v.detail + ", " + how + ", " + thousands(total) + " executions, history replayable";
+      o.history = normalise(v.history);
+      if (!v.replay_state.empty()) o.token = make_token(m, s.mode, b, v.replay_state);
+      o.duration_s = seconds_since(t0);
       return o;
     }
-    if (r.result != rl::test_result_success) {
+    if (v.found != Found::nothing) {
       o.verdict = "FAILED";
-      o.detail = std::string("expected ") + rl::test_result_str(m.expected) + ", Relacy found " +
-                 rl::test_result_str(r.result);
-      o.history = normalise(r.output);
-      o.token = make_token(m, s.mode, b, r.final_state);
-      o.executions = total;
+      o.detail = std::string("expected ") + expect_name(m.expect) + ", " + m.checker + " found " + v.detail;
+      o.history = normalise(v.history);
+      if (!v.replay_state.empty()) o.token = make_token(m, s.mode, b, v.replay_state);
+      o.duration_s = seconds_since(t0);
       return o;
     }
     if (!iterative) break;
   }
-  o.executions = total;
   o.verdict = "NOT FOUND";
-  o.detail = std::string("expected ") + rl::test_result_str(m.expected) + ", none in " +
-             (iterative ? "context bounds 0.." + std::to_string(max_bound)
+  o.detail = std::string("expected ") + expect_name(m.expect) + ", none in " +
+             (iterative ? "context bounds 0.." + std::to_string(o.budget_hit ? reached : max_bound)
                         : std::string(mode_name(s.mode)) + " search") +
-             ", " + thousands(total) + " executions";
+             ", " + thousands(total) + " executions" +
+             (o.budget_hit ? " (bounded by budget: stopped at the " + budget_text +
+                                 (iterative ? " during bound " + std::to_string(reached) : std::string()) + ")"
+                           : "");
+  o.duration_s = seconds_since(t0);
   return o;
 }
 
-void print_history(std::ostream& os, const Outcome& o) {
+void print_history(std::ostream& os, const ModelEntry& m, const Outcome& o) {
   if (o.history.empty()) return;
-  os << "  --- interleaving (Relacy history, addresses named by first use) ---\n";
+  os << "  --- interleaving (" << m.checker << " history, addresses named by first use) ---\n";
   std::istringstream in(o.history);
   for (std::string line; std::getline(in, line);) os << "  | " << line << "\n";
-  os << "  replay token: " << o.token << "\n";
+  if (!o.token.empty()) os << "  replay token: " << o.token << "\n";
 }
 
-const Model* find_model(const std::string& key, bool prefer_failure) {
-  for (const Model& m : registry())
+const ModelEntry* find_model(const std::string& key, bool prefer_failure) {
+  for (const ModelEntry& m : registry())
     if (m.name == key) return &m;
-  for (const Model& m : registry())
+  for (const ModelEntry& m : registry())
     if (m.row == key && (!prefer_failure || expects_failure(m))) return &m;
-  for (const Model& m : registry())
+  for (const ModelEntry& m : registry())
     if (m.row == key) return &m;
   return nullptr;
+}
+
+std::string checker_of_this_executable() {
+  return registry().empty() ? std::string("?") : std::string(registry().front().checker);
+}
+
+std::string search_text(const Search& s, unsigned bound) {
+  switch (s.mode) {
+    case Mode::full: return "full";
+    case Mode::bound: return "bound " + std::to_string(bound);
+    case Mode::random: return "random " + std::to_string(s.iterations);
+  }
+  return "?";
+}
+
+// A number from the environment, or `fallback` when unset; a malformed value
+// is an error naming the variable.
+double env_number(const char* name, double fallback) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return fallback;
+  char* end = nullptr;
+  const double x = std::strtod(v, &end);
+  if (end == v || *end != '\0' || x < 0)
+    throw std::invalid_argument(std::string(name) + "='" + v + "' is not a non-negative number");
+  return x;
+}
+
+// The report file: a "started" line per model, replaced by its final record.
+class Report {
+ public:
+  explicit Report(std::string path) : path_(std::move(path)) {
+    if (path_.empty()) return;
+    std::ofstream f(path_, std::ios::app);
+    if (!f) throw std::runtime_error("--report: cannot open " + path_);
+  }
+  void started(const nlohmann::json& j) {
+    if (path_.empty()) return;
+    started_ = j.dump();
+    append(started_);
+  }
+  void finished(const nlohmann::json& j) {
+    if (path_.empty()) return;
+    std::vector<std::string> lines;
+    {
+      std::ifstream in(path_);
+      for (std::string line; std::getline(in, line);) lines.push_back(line);
+    }
+    const auto it = std::find(lines.rbegin(), lines.rend(), started_);
+    if (it != lines.rend()) {
+      lines.erase(std::next(it).base());
+      std::ofstream out(path_, std::ios::trunc);
+      for (const std::string& l : lines) out << l << "\n";
+      if (!out) throw std::runtime_error("--report: cannot rewrite " + path_);
+    }
+    append(j.dump());
+  }
+
+ private:
+  void append(const std::string& line) {
+    std::ofstream f(path_, std::ios::app);
+    f << line << "\n";
+    if (!f) throw std::runtime_error("--report: cannot write " + path_);
+  }
+  std::string path_, started_;
+};
+
+nlohmann::json record(const ModelEntry& m, const Search& s, unsigned bound) {
+  return {{"scenario", m.row},
+          {"layer", "model"},
+          {"check", m.name},
+          {"checker", m.checker},
+          {"claim", m.claim},
+          {"expected", expect_name(m.expect)},
+          {"search", search_text(s, bound)},
+          {"mode", mode_name(s.mode)},
+          {"bound", bound}};
 }
 
 }  // namespace
 
 int run_main(int argc, char** argv) {
-  CLI::App app{"interleave Relacy models: exhaustive and context-bounded interleaving search"};
+  const std::string checker = checker_of_this_executable();
+  CLI::App app{"interleave models under the " + checker +
+               " checker: exhaustive and context-bounded interleaving search"};
   bool list = false;
   std::string filter, only, mode_s, reproduce, replay, report;
   int bound = -1;
+  double budget = -1;
   unsigned long iterations = 0;
   bool no_history = false;
-  app.add_flag("--list", list, "list models: name, row, expected result, default search");
+  app.add_flag("--list", list, "list models: name<TAB>row<TAB>expected<TAB>mode/bound<TAB>checker");
   app.add_option("--filter", filter, "run only models whose name or row contains this");
   app.add_option("--model", only, "run only this model (its name)");
   app.add_option("--mode", mode_s, "override the search mode: full, bound or random");
-  app.add_option("--bound", bound, "override the context bound (mode bound)")->check(CLI::NonNegativeNumber);
+  app.add_option("--bound", bound,
+                 "override the context bound (mode bound; env INTERLEAVE_MODEL_BOUND)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--iterations", iterations, "executions for --mode random (seeds 0..N-1)");
+  app.add_option("--budget", budget,
+                 "seconds per model; past it the search stops and says 'bounded by budget' "
+                 "(env INTERLEAVE_MODEL_BUDGET_S; default none)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--reproduce", reproduce,
                  "print the failing interleaving of a model (name or row) and its replay token");
   app.add_option("--replay", replay, "re-run exactly the execution a replay token names");
-  app.add_option("--report", report, "append one JSON line per model verdict to this file");
+  app.add_option("--report", report,
+                 "append one JSON line per model (a 'started' line, replaced by the verdict)");
   app.add_flag("--no-history", no_history, "do not print the interleavings of found failures");
   try {
     app.parse(argc, argv);
@@ -319,23 +458,52 @@ int run_main(int argc, char** argv) {
   }
 
   try {
+    if (bound < 0) {
+      const double b = env_number("INTERLEAVE_MODEL_BOUND", -1);
+      if (b >= 0) {
+        if (b != static_cast<double>(static_cast<unsigned>(b)))
+          throw std::invalid_argument("INTERLEAVE_MODEL_BOUND must be a whole number");
+        bound = static_cast<int>(b);
+      }
+    }
+    if (budget < 0) budget = env_number("INTERLEAVE_MODEL_BUDGET_S", 0);
+
     if (list) {
-      for (const Model& m : registry())
-        std::cout << m.name << "\t" << m.row << "\t" << rl::test_result_str(m.expected) << "\t"
-                  << mode_name(m.search.mode) << "/" << m.search.bound << "\n";
+      for (const ModelEntry& m : registry())
+        std::cout << m.name << "\t" << m.row << "\t" << expect_name(m.expect) << "\t"
+                  << mode_name(m.search.mode) << "/" << m.search.bound << "\t" << m.checker << "\n";
       return 0;
     }
 
+    if (app.count("--replay") != 0 && replay.empty())
+      throw std::invalid_argument("--replay: needs a token (as printed after \"replay token:\")");
+    if (app.count("--reproduce") != 0 && reproduce.empty())
+      throw std::invalid_argument("--reproduce: needs a model name or row");
     if (!replay.empty()) {
       const Token tok = parse_token(replay);
-      const Model* m = find_model(tok.model, false);
-      if (!m) throw std::invalid_argument("--replay: no model named '" + tok.model + "' here");
-      Run r = search_once(*m, tok.mode, tok.bound, 0, tok.state, /*collect=*/true);
-      const bool same = r.result != rl::test_result_success && r.executions == 1;
-      std::cout << "replay of " << m->name << " (" << mode_name(tok.mode) << ", bound "
-                << tok.bound << ", execution " << tok.iteration << "): "
-                << rl::test_result_str(r.result) << "\n"
-                << normalise(r.output);
+      if (tok.checker != checker)
+        throw std::invalid_argument("--replay: the token is for the '" + tok.checker +
+                                    "' checker; this executable runs models under '" + checker +
+                                    "' (use the " + tok.checker + " build of the model)");
+      const ModelEntry* m = find_model(tok.model, false);
+      if (!m || m->name != tok.model)
+        throw std::invalid_argument("--replay: no model named '" + tok.model + "' here");
+      Run r;
+      r.mode = tok.mode;
+      r.bound = tok.bound;
+      r.depth_limit = m->search.depth_limit;
+      r.replay_state = tok.state;
+      r.label = m->name;
+      Verdict v;
+      try {
+        v = m->drive(r);
+      } catch (const std::invalid_argument& e) {
+        throw std::invalid_argument(std::string("--replay: ") + e.what());
+      }
+      const bool same = v.found != Found::nothing && v.executions == 1;
+      std::cout << "replay of " << m->name << " (checker " << checker << ", mode "
+                << mode_name(tok.mode) << ", bound " << tok.bound << "): " << v.detail << "\n"
+                << normalise(v.history);
       if (!same) {
         std::cerr << "replay diverged: the token's execution did not fail as recorded\n";
         return 1;
@@ -344,55 +512,68 @@ int run_main(int argc, char** argv) {
     }
 
     if (!reproduce.empty()) {
-      const Model* m = find_model(reproduce, true);
+      const ModelEntry* m = find_model(reproduce, true);
       if (!m) throw std::invalid_argument("--reproduce: no model or row named '" + reproduce + "' here");
-      Outcome o = run_model(*m, m->search);
+      Outcome o = run_model(*m, m->search, budget);
       std::cout << m->name << " [" << m->row << "]: " << o.verdict << " — " << o.detail << "\n";
       if (o.history.empty()) {
         std::cout << "  (no failing interleaving to show: the model holds)\n";
         return 1;
       }
-      print_history(std::cout, o);
+      print_history(std::cout, *m, o);
       return 0;
     }
 
-    std::ofstream report_file;
-    if (!report.empty()) {
-      report_file.open(report, std::ios::app);
-      if (!report_file) throw std::runtime_error("--report: cannot open " + report);
+    std::optional<Mode> mode_override;
+    if (!mode_s.empty()) {
+      try {
+        mode_override = parse_mode(mode_s);
+      } catch (const std::invalid_argument& e) {
+        throw std::invalid_argument(std::string("--mode: ") + e.what());
+      }
     }
+    Report rep(report);
+    const auto t0 = clock::now();
     int failures = 0, ran = 0;
-    for (const Model& m : registry()) {
+    for (const ModelEntry& m : registry()) {
       if (!only.empty() && m.name != only) continue;
       if (!filter.empty() && m.name.find(filter) == std::string::npos &&
           m.row.find(filter) == std::string::npos)
         continue;
       Search s = m.search;
-      if (!mode_s.empty()) s.mode = parse_mode(mode_s);
+      if (mode_override) s.mode = *mode_override;
       if (bound >= 0) s.bound = static_cast<unsigned>(bound);
       if (iterations) s.iterations = iterations;
       if (s.mode == Mode::random && s.iterations == 0) s.iterations = 100000;
       ++ran;
-      Outcome o = run_model(m, s);
+      nlohmann::json start = record(m, s, s.mode == Mode::bound ? s.bound : 0);
+      start["verdict"] = "started";
+      start["detail"] = "no verdict written: the model run crashed, hung or was killed";
+      start["passed"] = false;
+      rep.started(start);
+
+      Outcome o = run_model(m, s, budget);
       if (m.note) o.detail += ", " + m.note();
       std::cout << (o.passed ? "PASS " : "FAIL ") << m.name << " [" << m.row << "]: " << o.verdict
-                << " — " << o.detail << "\n    claim: " << m.claim << "\n";
-      if (!no_history || !o.passed) print_history(std::cout, o);
+                << " — " << o.detail << " (" << fixed1(o.duration_s) << " s)\n    claim: " << m.claim
+                << "\n";
+      if (!no_history || !o.passed) print_history(std::cout, m, o);
       std::cout.flush();
       if (!o.passed) ++failures;
-      if (report_file) {
-        nlohmann::json j = {{"scenario", m.row},      {"layer", "model"},
-                            {"verdict", o.verdict},   {"detail", o.detail},
-                            {"passed", o.passed},     {"check", m.name},
-                            {"claim", m.claim},       {"mode", mode_name(s.mode)},
-                            {"bound", o.bound_used},  {"executions", o.executions},
-                            {"expected", rl::test_result_str(m.expected)},
-                            {"replay", o.token}};
-        report_file << j.dump() << "\n";
-      }
+      nlohmann::json j = record(m, s, o.bound_used);
+      j["search"] = search_text(s, s.mode == Mode::bound ? s.bound : 0);
+      j["verdict"] = o.verdict;
+      j["detail"] = o.detail;
+      j["passed"] = o.passed;
+      j["executions"] = o.executions;
+      j["budget_hit"] = o.budget_hit;
+      j["replay"] = o.token;
+      j["duration_s"] = o.duration_s;
+      rep.finished(j);
     }
     if (ran == 0) throw std::invalid_argument("no model matched --model/--filter");
-    std::cout << (ran - failures) << " passed, " << failures << " failed\n";
+    std::cout << (ran - failures) << " passed, " << failures << " failed (" << checker << ", "
+              << fixed1(seconds_since(t0)) << " s)\n";
     return failures == 0 ? 0 : 1;
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << "\n";

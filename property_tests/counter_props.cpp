@@ -126,7 +126,7 @@ std::vector<long> seed_runs(int runs, unsigned seed) {
   return results;
 }
 
-TEST(CounterSeed, seed_fix_with_random_pauses_always_counts_ten) {
+INTERLEAVE_TEST(CounterSeed, seed_fix_with_random_pauses_always_counts_ten, "counter.locked") {
   const unsigned seed = std::random_device{}();
   const auto results = seed_runs<LockedCounter<>>(20, seed);
   for (long v : results) EXPECT_EQ(v, 10) << "pause seed " << seed;
@@ -134,7 +134,7 @@ TEST(CounterSeed, seed_fix_with_random_pauses_always_counts_ten) {
                                       std::to_string(seed));
 }
 
-TEST(CounterSeed, seed_race_with_random_pauses_never_counts_above_ten) {
+INTERLEAVE_TEST(CounterSeed, seed_race_with_random_pauses_never_counts_above_ten, "counter.racy_relaxed") {
   const unsigned seed = std::random_device{}();
   const auto results = seed_runs<RelaxedRacyCounter<>>(20, seed);
   long lowest = 10;

@@ -13,7 +13,10 @@
 #include <thread>
 #include <vector>
 
+#include "jitter_sync.hpp"
 #include "testkit.hpp"
+// after gtest (testkit.hpp includes it)
+#include <rapidcheck/gtest.h>
 
 namespace interleave {
 namespace {
@@ -96,9 +99,46 @@ TEST(EventUnit, negative_timeout_is_refused_with_a_message) {
   }
 }
 
-// The broken twin is correct without concurrency: set, then wait, returns at
-// once. (With concurrency it races; the model and TSan layers show that.)
-INTERLEAVE_PROP(EventProps, broken_event_alone_returns_after_set, "event.broken_unlocked_check", ()) {
+// set() racing waiters that are only beginning to wait (not yet blocked):
+// every waiter must return. Run on the jitter backend (a random pause before
+// each lock), which widens the window between a waiter's first look at the
+// flag and its lock, and under the watchdog, since the broken twin's lost
+// wake-up is a waiter that never returns.
+template <class Ev>
+void set_racing_new_waiters_wakes_them_all() {
+  const int waiters = *rc::gen::inRange(1, 5);
+  const int rounds = *rc::gen::inRange(1, 30);
+  testkit::watchdog(std::to_string(waiters) + " waiter(s) starting while set() runs, " + std::to_string(rounds) +
+                        " round(s): a wait()",
+                    [&] {
+                      for (int r = 0; r < rounds; ++r) {
+                        Ev ev;
+                        std::vector<char> returned(static_cast<size_t>(waiters), 0);
+                        std::vector<std::thread> pool;
+                        for (int w = 0; w < waiters; ++w)
+                          pool.emplace_back([&, w] { returned[static_cast<size_t>(w)] = ev.wait(); });
+                        ev.set();
+                        for (auto& t : pool) t.join();
+                        for (char x : returned) RC_ASSERT(x == 1);
+                      }
+                    });
+}
+
+INTERLEAVE_PROP(EventProps, set_wakes_waiters_that_are_just_beginning_to_wait, "event", ()) {
+  set_racing_new_waiters_wakes_them_all<Event<props::jitter_sync>>();
+}
+
+// The broken twin held to the same guarantee: its unlocked check followed by
+// a wait that does not re-check loses the set() that lands in between, and
+// the waiter hangs; the watchdog reports it, RapidCheck shrinks it.
+INTERLEAVE_PROP_FALSIFIED(EventProps, unlocked_check_twin_loses_a_racing_set_and_a_waiter_hangs,
+                          "event.broken_unlocked_check", ()) {
+  set_racing_new_waiters_wakes_them_all<BrokenUnlockedCheckEvent<props::jitter_sync>>();
+}
+
+// Without concurrency the twin behaves (set, then wait, returns at once): a
+// sanity check of the twin, not a cell of the matrix.
+RC_GTEST_PROP(EventProps, broken_event_alone_returns_after_set, ()) {
   const int times = *rc::gen::inRange(1, 50);
   BrokenUnlockedCheckEvent<> ev;
   ev.set();

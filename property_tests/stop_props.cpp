@@ -2,15 +2,19 @@
 // threads (seed: "Stopping a thread").
 //
 // What this cannot see: interleavings the OS does not happen to produce, and
-// the data race of the plain flag (undefined behaviour: the property runs
-// the plain twin only where no race can occur; the model and TSan layers
-// show the race).
+// the data race of the plain flag. That race is undefined behaviour with no
+// observable symptom here: the worker's loop calls into the library (its
+// pause) on every step, so the compiler reloads the flag and a stop is seen;
+// no hang or wrong value follows for a watchdog or an assertion to catch.
+// The model and TSan layers show the race; the matrix says n/a here.
 #include <interleave/stoppable.hpp>
 
 #include <chrono>
 #include <thread>
 
 #include "testkit.hpp"
+// after gtest (testkit.hpp includes it)
+#include <rapidcheck/gtest.h>
 
 namespace interleave {
 namespace {
@@ -45,8 +49,10 @@ INTERLEAVE_PROP(StopProps, stop_token_stop_then_join_leaves_a_fibonacci_prefix_a
 }
 
 // The plain-flag twin where it cannot race: stopped before start (thread
-// creation orders the write before every read), or never stopped.
-INTERLEAVE_PROP(StopProps, plain_flag_without_concurrent_stop_behaves, "stop.plain_flag", ()) {
+// creation orders the write before every read), or never stopped. A sanity
+// check of the twin, not a cell of the matrix: the twin's only bug is the
+// data race, which this layer cannot observe (see the header comment).
+RC_GTEST_PROP(StopProps, plain_flag_without_concurrent_stop_behaves, ()) {
   const auto limit = static_cast<std::size_t>(*rc::gen::inRange(0, 93));
   const bool stop_first = *rc::gen::arbitrary<bool>();
   StoppableFibonacci<PlainStopFlag<>> worker(limit);

@@ -158,7 +158,7 @@ INTERLEAVE_PROP(InterleavingProps, starwars_output_is_always_a_merge_of_both_thr
   RC_ASSERT(reg.enumerate().empty());
 }
 
-TEST(InterleavingProps, starwars_distinct_orders_seen_on_real_threads) {
+INTERLEAVE_TEST(InterleavingProps, starwars_distinct_orders_seen_on_real_threads, "interleavings.obiwan_anakin") {
   const unsigned seed = std::random_device{}();
   std::set<long> seen;
   const int runs = 300;

@@ -10,7 +10,7 @@ namespace {
 
 const std::string kBinary = INTERLEAVE_BARRIER_STRESS;
 
-TEST(BarrierStress, barrier_is_clean_and_every_generation_exact_8_parties_x_10000) {
+INTERLEAVE_TEST(BarrierStress, barrier_is_clean_and_every_generation_exact_8_parties_x_10000, "barrier") {
   const TsanRun run = tsan_run(kBinary, {"fixed", "8", "10000"}, /*halt_on_error=*/true);
   ASSERT_FALSE(run.process.timed_out) << tail(run.process.output);
   EXPECT_EQ(run.reports, 0) << tail(run.process.output);
@@ -27,7 +27,7 @@ TEST(BarrierStress, barrier_is_clean_and_every_generation_exact_8_parties_x_1000
                                testkit::thousands(static_cast<unsigned long long>(completions)) + " actions)");
 }
 
-TEST(BarrierStress, thread_local_values_survive_10000_barrier_generations) {
+INTERLEAVE_TEST(BarrierStress, thread_local_values_survive_10000_barrier_generations, "barrier.thread_local") {
   const TsanRun run = tsan_run(kBinary, {"thread_local", "8", "10000"}, /*halt_on_error=*/true);
   ASSERT_FALSE(run.process.timed_out) << tail(run.process.output);
   EXPECT_EQ(run.reports, 0) << tail(run.process.output);
@@ -43,7 +43,7 @@ TEST(BarrierStress, thread_local_values_survive_10000_barrier_generations) {
 
 // Detection: the twin strands its threads; the stress binary's watchdog sees
 // no progress for 2 s and reports the generation. Up to 3 runs.
-TEST(BarrierStress, barrier_without_generation_strands_a_re_entered_generation) {
+INTERLEAVE_TEST(BarrierStress, barrier_without_generation_strands_a_re_entered_generation, "barrier.broken_no_generation") {
   long stranded = -1;
   int attempt = 0;
   for (; attempt < 3 && stranded < 0; ++attempt) {

@@ -9,7 +9,7 @@ namespace {
 const std::string kBinary = INTERLEAVE_COUNTER_STRESS;
 const std::string kHeader = "impl/include/interleave/counter.hpp";
 
-TEST(CounterStress, racy_plain_counter_is_reported_by_tsan_at_the_impl_line) {
+INTERLEAVE_TEST(CounterStress, racy_plain_counter_is_reported_by_tsan_at_the_impl_line, "counter.racy_plain") {
   std::vector<int> lines = testkit::marker_lines(kHeader, "interleave:race-read counter.racy_plain");
   for (int l : testkit::marker_lines(kHeader, "interleave:race-write counter.racy_plain")) lines.push_back(l);
   const TsanRun run = tsan_run(kBinary, {"racy_plain", "4", "10000"}, /*halt_on_error=*/false);
@@ -26,7 +26,7 @@ TEST(CounterStress, racy_plain_counter_is_reported_by_tsan_at_the_impl_line) {
 // Relaxed atomics are not a data race, so TSan is silent; the race is a lost
 // update, and the count shows it. Under load with a yield between the read
 // and the write-back, a run without a lost update is rare; up to 5 runs.
-TEST(CounterStress, racy_relaxed_counter_loses_updates_that_tsan_cannot_see) {
+INTERLEAVE_TEST(CounterStress, racy_relaxed_counter_loses_updates_that_tsan_cannot_see, "counter.racy_relaxed") {
   long counted = -1, expected = -1;
   int attempts = 0;
   for (; attempts < 5; ++attempts) {
@@ -47,6 +47,7 @@ TEST(CounterStress, racy_relaxed_counter_loses_updates_that_tsan_cannot_see) {
 }
 
 void expect_clean_and_exact(const std::string& variant, const std::string& row) {
+  testkit::row(row);
   const TsanRun run = tsan_run(kBinary, {variant, "8", "100000"}, /*halt_on_error=*/true);
   ASSERT_FALSE(run.process.timed_out);
   EXPECT_EQ(run.reports, 0) << tail(run.process.output);

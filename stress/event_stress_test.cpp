@@ -9,7 +9,7 @@ namespace {
 const std::string kBinary = INTERLEAVE_EVENT_STRESS;
 const std::string kHeader = "impl/include/interleave/event.hpp";
 
-TEST(EventStress, unlocked_flag_check_is_reported_by_tsan_at_the_impl_line) {
+INTERLEAVE_TEST(EventStress, unlocked_flag_check_is_reported_by_tsan_at_the_impl_line, "event.broken_unlocked_check") {
   std::vector<int> lines = testkit::marker_lines(kHeader, "interleave:race-read event.broken_unlocked_check");
   for (int l : testkit::marker_lines(kHeader, "interleave:race-write event.broken_unlocked_check")) lines.push_back(l);
   ASSERT_EQ(lines.size(), 2u);
@@ -28,7 +28,7 @@ TEST(EventStress, unlocked_flag_check_is_reported_by_tsan_at_the_impl_line) {
                                                    " report, halt_on_error, 4 waiters x 2,000 rounds)");
 }
 
-TEST(EventStress, fixed_event_is_clean_and_wakes_every_waiter_under_load) {
+INTERLEAVE_TEST(EventStress, fixed_event_is_clean_and_wakes_every_waiter_under_load, "event") {
   const TsanRun run = tsan_run(kBinary, {"fixed", "8", "5000"}, /*halt_on_error=*/true);
   ASSERT_FALSE(run.process.timed_out) << tail(run.process.output);
   EXPECT_EQ(run.reports, 0) << tail(run.process.output);

@@ -16,7 +16,7 @@ void expect_clean(const TsanRun& run) {
   ASSERT_EQ(run.process.exit_code, 0) << tail(run.process.output);
 }
 
-TEST(QueueStress, fifty_by_fifty_by_ten_thousand_loses_and_duplicates_nothing) {
+INTERLEAVE_TEST(QueueStress, fifty_by_fifty_by_ten_thousand_loses_and_duplicates_nothing, "queue") {
   const TsanRun run = tsan_run(kBinary, {"mpmc", "50", "50", "10000", "1000"}, /*halt_on_error=*/true);
   expect_clean(run);
   const long consumed = read_figure(run.process.output, "consumed");
@@ -32,7 +32,7 @@ TEST(QueueStress, fifty_by_fifty_by_ten_thousand_loses_and_duplicates_nothing) {
                          " consumed, " + fig("lost") + " lost, " + fig("duplicated") + " duplicated");
 }
 
-TEST(QueueStress, shutdown_under_load_releases_every_putter_and_getter) {
+INTERLEAVE_TEST(QueueStress, shutdown_under_load_releases_every_putter_and_getter, "queue.shutdown") {
   const TsanRun run = tsan_run(kBinary, {"shutdown_load", "40"}, /*halt_on_error=*/true);
   expect_clean(run);
   const long released = read_figure(run.process.output, "released");
@@ -52,7 +52,7 @@ TEST(QueueStress, shutdown_under_load_releases_every_putter_and_getter) {
 
 // A getter that reaches its wait after shutdown() sees the flag and leaves,
 // so a run strands (getters blocked at shutdown - 1); up to 5 runs.
-TEST(QueueStress, broken_notify_one_twin_strands_blocked_getters) {
+INTERLEAVE_TEST(QueueStress, broken_notify_one_twin_strands_blocked_getters, "queue.broken_notify_one") {
   long stranded = -1;
   int attempt = 0;
   for (; attempt < 5; ++attempt) {
@@ -69,7 +69,7 @@ TEST(QueueStress, broken_notify_one_twin_strands_blocked_getters) {
                                                std::to_string(attempt + 1));
 }
 
-TEST(QueueStress, broken_join_unlocked_twin_is_reported_by_tsan_at_the_impl_line) {
+INTERLEAVE_TEST(QueueStress, broken_join_unlocked_twin_is_reported_by_tsan_at_the_impl_line, "queue.broken_join_unlocked") {
   const std::vector<int> lines = testkit::marker_lines(kHeader, "interleave:race-read queue.broken_join_unlocked");
   ASSERT_FALSE(lines.empty());
   const TsanRun run = tsan_run(kBinary, {"broken_join_unlocked", "200"}, /*halt_on_error=*/true,
@@ -85,7 +85,7 @@ TEST(QueueStress, broken_join_unlocked_twin_is_reported_by_tsan_at_the_impl_line
                     " (join() reads the count outside the lock; first report halts the run)");
 }
 
-TEST(QueueStress, fixed_program_has_processed_everything_at_join) {
+INTERLEAVE_TEST(QueueStress, fixed_program_has_processed_everything_at_join, "producer_consumer.fixed") {
   const TsanRun run = tsan_run(kBinary, {"programs", "300"}, /*halt_on_error=*/true);
   expect_clean(run);
   ASSERT_EQ(read_figure(run.process.output, "fixed_ok"), 300) << run.process.output;
@@ -93,7 +93,7 @@ TEST(QueueStress, fixed_program_has_processed_everything_at_join) {
                                            "processed, in order, when q.join() returned, every run");
 }
 
-TEST(QueueStress, two_by_two_program_is_clean_and_complete) {
+INTERLEAVE_TEST(QueueStress, two_by_two_program_is_clean_and_complete, "producer_consumer.2x2") {
   const TsanRun run = tsan_run(kBinary, {"programs", "300"}, /*halt_on_error=*/true);
   expect_clean(run);
   ASSERT_EQ(read_figure(run.process.output, "two_by_two_ok"), 300) << run.process.output;
@@ -101,7 +101,7 @@ TEST(QueueStress, two_by_two_program_is_clean_and_complete) {
                                          "consumers: all 20 processed when q.join() returned, every run");
 }
 
-TEST(QueueStress, seed_sentinel_protocol_delivers_every_number_in_order) {
+INTERLEAVE_TEST(QueueStress, seed_sentinel_protocol_delivers_every_number_in_order, "producer_consumer.sentinel") {
   const TsanRun run = tsan_run(kBinary, {"programs", "300"}, /*halt_on_error=*/true);
   expect_clean(run);
   ASSERT_EQ(read_figure(run.process.output, "seed_delivered"), 300) << run.process.output;
@@ -112,7 +112,7 @@ TEST(QueueStress, seed_sentinel_protocol_delivers_every_number_in_order) {
 // The seed's join race is a logic race, not a data race: TSan is silent and
 // the count shows it. On this machine the main thread usually reaches
 // q.join() before the producer has put anything.
-TEST(QueueStress, seed_join_race_returns_early_without_a_data_race) {
+INTERLEAVE_TEST(QueueStress, seed_join_race_returns_early_without_a_data_race, "producer_consumer.join_race") {
   long early = 0;
   int attempt = 0;
   for (; attempt < 5; ++attempt) {

@@ -9,7 +9,7 @@ namespace {
 const std::string kBinary = INTERLEAVE_STOP_STRESS;
 const std::string kHeader = "impl/include/interleave/stoppable.hpp";
 
-TEST(StopStress, plain_bool_flag_is_reported_by_tsan_at_the_impl_line) {
+INTERLEAVE_TEST(StopStress, plain_bool_flag_is_reported_by_tsan_at_the_impl_line, "stop.plain_flag") {
   std::vector<int> lines = testkit::marker_lines(kHeader, "interleave:race-write stop.plain_flag");
   for (int l : testkit::marker_lines(kHeader, "interleave:race-read stop.plain_flag")) lines.push_back(l);
   ASSERT_EQ(lines.size(), 2u);
@@ -25,6 +25,7 @@ TEST(StopStress, plain_bool_flag_is_reported_by_tsan_at_the_impl_line) {
 }
 
 void expect_clean(const std::string& variant, const std::string& row) {
+  testkit::row(row);
   const TsanRun run = tsan_run(kBinary, {variant, "8", "500"}, /*halt_on_error=*/true);
   ASSERT_FALSE(run.process.timed_out) << tail(run.process.output);
   EXPECT_EQ(run.reports, 0) << tail(run.process.output);

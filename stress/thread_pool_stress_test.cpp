@@ -21,7 +21,7 @@ TsanRun clean_run(const std::vector<std::string>& args) {
 long fig(const TsanRun& r, const std::string& key) { return read_figure(r.process.output, key); }
 std::string n(long v) { return testkit::thousands(static_cast<unsigned long long>(v)); }
 
-TEST(ThreadPoolStress, hundred_thousand_tiny_tasks_from_4_submitters_on_8_workers_are_clean_and_exact) {
+INTERLEAVE_TEST(ThreadPoolStress, hundred_thousand_tiny_tasks_from_4_submitters_on_8_workers_are_clean_and_exact, "thread_pool") {
   const TsanRun r = clean_run({"load", "fixed", "4", "8", "25000"});
   ASSERT_EQ(fig(r, "submitted"), 100000) << r.process.output;
   EXPECT_EQ(fig(r, "ran"), 100000) << r.process.output;
@@ -34,7 +34,7 @@ TEST(ThreadPoolStress, hundred_thousand_tiny_tasks_from_4_submitters_on_8_worker
                                    " of 8 workers: 100,000 ran once, 100,000 futures resolved with their values");
 }
 
-TEST(ThreadPoolStress, unlocked_check_twin_is_reported_by_tsan_at_the_impl_line) {
+INTERLEAVE_TEST(ThreadPoolStress, unlocked_check_twin_is_reported_by_tsan_at_the_impl_line, "thread_pool.broken_unlocked_check") {
   const auto lines = testkit::marker_lines(kHeader, "interleave:race-read thread_pool.broken_unlocked_check");
   ASSERT_FALSE(lines.empty());
   const TsanRun run = tsan_run(kBinary, {"load", "broken_unlocked_check", "4", "8", "2000"}, /*halt_on_error=*/true,
@@ -49,7 +49,7 @@ TEST(ThreadPoolStress, unlocked_check_twin_is_reported_by_tsan_at_the_impl_line)
                     std::to_string(run.reports) + " report, halt_on_error, 4 submitters x 2,000 on 8 workers)");
 }
 
-TEST(ThreadPoolStress, notify_one_shutdown_twin_leaves_workers_asleep_and_never_returns) {
+INTERLEAVE_TEST(ThreadPoolStress, notify_one_shutdown_twin_leaves_workers_asleep_and_never_returns, "thread_pool.broken_shutdown_notify_one") {
   const TsanRun run = tsan_run(kBinary, {"notify_one", "broken_shutdown_notify_one", "8"}, /*halt_on_error=*/true,
                                std::chrono::seconds(60));
   ASSERT_FALSE(run.process.timed_out) << tail(run.process.output);
@@ -63,14 +63,14 @@ TEST(ThreadPoolStress, notify_one_shutdown_twin_leaves_workers_asleep_and_never_
                     std::to_string(asleep) + " of 8 workers still asleep, 0 TSan reports");
 }
 
-TEST(ThreadPoolStress, fixed_shutdown_wakes_every_idle_worker) {
+INTERLEAVE_TEST(ThreadPoolStress, fixed_shutdown_wakes_every_idle_worker, "thread_pool") {
   const TsanRun r = clean_run({"notify_one", "fixed", "8"});
   EXPECT_EQ(fig(r, "shutdown_returned"), 1) << r.process.output;
   EXPECT_EQ(fig(r, "live"), 0) << r.process.output;
   testkit::cell("thread_pool", "shutdown(wait) with 8 idle workers returned, 0 live, 0 TSan reports");
 }
 
-TEST(ThreadPoolStress, sequential_submit_get_from_4_threads_starts_at_most_4_of_8_workers) {
+INTERLEAVE_TEST(ThreadPoolStress, sequential_submit_get_from_4_threads_starts_at_most_4_of_8_workers, "thread_pool.reuse") {
   const TsanRun r = clean_run({"reuse", "4", "8", "5000"});
   EXPECT_EQ(fig(r, "ok"), 20000) << r.process.output;
   const long started = fig(r, "workers_started");
@@ -80,7 +80,7 @@ TEST(ThreadPoolStress, sequential_submit_get_from_4_threads_starts_at_most_4_of_
                                          std::to_string(started) + " worker(s) (<= 4 outstanding), 20,000 exact");
 }
 
-TEST(ThreadPoolStress, shutdown_with_cancel_futures_under_load_runs_or_cancels_each_task_once) {
+INTERLEAVE_TEST(ThreadPoolStress, shutdown_with_cancel_futures_under_load_runs_or_cancels_each_task_once, "thread_pool.cancel_race") {
   const TsanRun r = clean_run({"cancel_shutdown", "4", "8", "25000"});
   const long accepted = fig(r, "accepted"), refused = fig(r, "refused"), ran = fig(r, "ran"),
              cancelled = fig(r, "cancelled"), done = fig(r, "done");
@@ -93,7 +93,7 @@ TEST(ThreadPoolStress, shutdown_with_cancel_futures_under_load_runs_or_cancels_e
                                                n(refused) + " refused, none twice");
 }
 
-TEST(ThreadPoolStress, futures_set_and_got_across_threads_are_clean) {
+INTERLEAVE_TEST(ThreadPoolStress, futures_set_and_got_across_threads_are_clean, "future") {
   const TsanRun r = clean_run({"futures", "20000", "4"});
   EXPECT_EQ(fig(r, "gets"), 80000) << r.process.output;
   EXPECT_EQ(fig(r, "wrong"), 0) << r.process.output;
@@ -101,14 +101,14 @@ TEST(ThreadPoolStress, futures_set_and_got_across_threads_are_clean) {
   testkit::cell("future", "0 TSan reports, 20,000 promises set on one thread, 80,000 get()s on 4, 20,000 callbacks once each");
 }
 
-TEST(ThreadPoolStress, as_completed_under_load_yields_each_future_once) {
+INTERLEAVE_TEST(ThreadPoolStress, as_completed_under_load_yields_each_future_once, "as_completed") {
   const TsanRun r = clean_run({"as_completed", "4", "8", "10000"});
   EXPECT_EQ(fig(r, "yielded"), 40000) << r.process.output;
   EXPECT_EQ(fig(r, "duplicates"), 0) << r.process.output;
   testkit::cell("as_completed", "0 TSan reports, 4 threads x 10,000 futures (+3,334 duplicates each): 40,000 yielded, once each");
 }
 
-TEST(ThreadPoolStress, wait_first_completed_loop_drains_every_future) {
+INTERLEAVE_TEST(ThreadPoolStress, wait_first_completed_loop_drains_every_future, "wait") {
   const TsanRun r = clean_run({"wait", "8", "4000"});
   EXPECT_EQ(fig(r, "done_seen"), 4000) << r.process.output;
   EXPECT_EQ(fig(r, "all_done"), 4000) << r.process.output;

@@ -8,7 +8,7 @@ namespace {
 
 const std::string kBinary = INTERLEAVE_THREAD_STRESS;
 
-TEST(ThreadStress, sixty_four_threads_start_and_join_at_once_clean_with_the_registry_exact) {
+INTERLEAVE_TEST(ThreadStress, sixty_four_threads_start_and_join_at_once_clean_with_the_registry_exact, "thread.lifecycle") {
   const TsanRun run = tsan_run(kBinary, {"lifecycle", "64", "50"}, /*halt_on_error=*/true);
   ASSERT_FALSE(run.process.timed_out) << tail(run.process.output);
   EXPECT_EQ(run.reports, 0) << tail(run.process.output);
@@ -26,7 +26,7 @@ TEST(ThreadStress, sixty_four_threads_start_and_join_at_once_clean_with_the_regi
                                         " concurrent enumerate() entries, none New or Dead");
 }
 
-TEST(ThreadStress, starwars_output_is_always_a_merge_under_tsan) {
+INTERLEAVE_TEST(ThreadStress, starwars_output_is_always_a_merge_under_tsan, "interleavings.obiwan_anakin") {
   const TsanRun run = tsan_run(kBinary, {"starwars", "500"}, /*halt_on_error=*/true);
   ASSERT_FALSE(run.process.timed_out) << tail(run.process.output);
   EXPECT_EQ(run.reports, 0) << tail(run.process.output);

@@ -1,21 +1,34 @@
 // ci/tools/matrix.cpp — assembles the verification matrix.
 //
-//   interleave_matrix --rows ci/rows.txt --out build/report DIR...
+//   interleave_matrix --rows build/default/matrix_rows.tsv --out build/report DIR...
 //
-// Reads every *.jsonl record that the three layers wrote into the DIRs (one
-// JSON object a line: scenario, layer, verdict, detail, passed, check), and
-// builds one row per scenario variant with one cell per layer. A cell passes
-// when it has at least one record and every record in it passed; a row named
-// in the rows file, or seen in any record, must fill all three cells. Prints
-// the matrix, writes matrix.md, matrix.json and junit.xml under --out, and
-// exits 1 when any cell falls short.
+// --rows is the file configuring writes from ci/scenarios.cmake: one line per
+// row, "<row>\t<scenario>\t<model>\t<property>\t<stress>", each layer
+// "checked" or "n/a: <reason>". Reads every *.jsonl record the layers wrote
+// into the DIRs (one JSON object a line: scenario (the row), layer, verdict,
+// detail, passed, check; optionally token/replay, seed, executions,
+// duration_s, reproduce). A record whose verdict is "started" marks a check
+// that began; it is replaced by that check's later record, and stands as a
+// failure ("started, never finished") when none follows.
+//
+// A checked cell passes when it has at least one record and every record in
+// it passed. An n/a cell passes with no record and fails with one. A row
+// fails unless at least two of its layers are checked. A record for an
+// undeclared row fails the matrix. Prints the matrix, writes matrix.md,
+// matrix.json (per cell: its state, verdict, detail and every record's check,
+// replay token, seed, executions, duration and reproducing command) and
+// junit.xml (a failure message carries the cell's detail and the command that
+// reproduces it) under --out, and exits 1 when anything falls short, 2 on bad
+// input.
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -27,17 +40,35 @@ namespace {
 const std::vector<std::string> kLayers = {"model", "property", "stress"};
 
 struct Record {
-  std::string verdict, detail, check;
+  std::string verdict, detail, check, token, reproduce, rerun, source;
   bool passed = false;
+  bool started = false;  // a "started" marker with no later record
+  json seed, executions, duration_s;
+  json search;  // the checker and its search (model records): checker, search, mode, bound, expected
 };
 
+// The command that re-runs a record's check.
+std::string reproduce_of(const Record& r, const std::string& layer, const std::string& row) {
+  if (!r.reproduce.empty()) return r.reproduce;
+  if (layer == "model") {
+    if (!r.token.empty()) return "./ci/verify --replay '" + r.token + "'";
+    return "./ci/verify --reproduce " + row;
+  }
+  return "";
+}
+
 struct Cell {
+  bool checked = true;
+  std::string reason;  // for n/a
   std::vector<Record> records;
+
   bool passed() const {
+    if (!checked) return records.empty();
     return !records.empty() &&
            std::all_of(records.begin(), records.end(), [](const Record& r) { return r.passed; });
   }
   std::string verdict() const {
+    if (!checked) return records.empty() ? "n/a" : "FAILED";
     if (records.empty()) return "missing";
     if (!passed()) return "FAILED";
     std::vector<std::string> seen;
@@ -48,16 +79,26 @@ struct Cell {
     return v;
   }
   std::string detail() const {
+    if (!checked && records.empty()) return reason;
+    if (!checked) {
+      std::string d = "declared n/a (" + reason + ") but " + std::to_string(records.size()) +
+                      " record(s) arrived:";
+      for (const auto& r : records) d += " " + r.check + " from " + r.source + ";";
+      return d;
+    }
     if (records.empty()) return "no check reported for this cell";
     std::string d;
     const bool mixed = std::any_of(records.begin(), records.end(),
                                    [&](const Record& r) { return r.verdict != records.front().verdict; });
-    for (const auto& r : records) {
-      if (!d.empty()) d += "; ";
-      if (mixed || !r.passed) d += r.verdict + ": ";
-      d += r.detail;
-      if (!r.check.empty()) d += " [" + r.check + "]";
-    }
+    // failures first: they are what a reader of a failing cell needs
+    for (int pass = 0; pass < 2; ++pass)
+      for (const auto& r : records) {
+        if ((pass == 0) == r.passed) continue;
+        if (!d.empty()) d += "; ";
+        if (mixed || !r.passed) d += r.verdict + ": ";
+        d += r.detail;
+        if (!r.check.empty()) d += " [" + r.check + "]";
+      }
     return d;
   }
 };
@@ -70,6 +111,7 @@ std::string xml_escape(const std::string& s) {
       case '<': o += "&lt;"; break;
       case '>': o += "&gt;"; break;
       case '"': o += "&quot;"; break;
+      case '\n': o += "&#10;"; break;
       default: o += c;
     }
   }
@@ -78,14 +120,38 @@ std::string xml_escape(const std::string& s) {
 
 std::string md_escape(const std::string& s) {
   std::string o;
-  for (char c : s) o += (c == '|') ? std::string("\\|") : std::string(1, c);
+  for (char c : s) {
+    if (c == '|') o += "\\|";
+    else if (c == '\n') o += "<br>";
+    else o += c;
+  }
   return o;
 }
 
 int usage(const std::string& why) {
   std::cerr << "interleave_matrix: " << why
-            << "\nusage: interleave_matrix --rows FILE --out DIR RECORDS_DIR...\n";
+            << "\nusage: interleave_matrix --rows MATRIX_ROWS_TSV --out DIR RECORDS_DIR...\n";
   return 2;
+}
+
+std::vector<std::string> split_tabs(const std::string& line) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : line) {
+    if (c == '\t') {
+      out.push_back(cur);
+      cur.clear();
+    } else if (c != '\r') {
+      cur += c;
+    }
+  }
+  out.push_back(cur);
+  return out;
+}
+
+bool is_started(const json& j) {
+  return j.value("verdict", "") == "started" || j.value("started", false) || j.value("status", "") == "started" ||
+         j.value("event", "") == "started";
 }
 
 }  // namespace
@@ -100,24 +166,46 @@ int main(int argc, char** argv) {
     else if (!a.empty() && a[0] == '-') return usage("unknown option " + a);
     else dirs.push_back(a);
   }
-  if (rows_file.empty() || out_dir.empty() || dirs.empty()) return usage("missing arguments");
+  if (rows_file.empty()) return usage("missing --rows (build/<preset>/matrix_rows.tsv, written by configuring)");
+  if (out_dir.empty()) return usage("missing --out");
+  if (dirs.empty()) return usage("missing RECORDS_DIR");
 
-  std::vector<std::string> order;  // rows in the rows file's order, then new ones
+  std::vector<std::string> order;
+  std::map<std::string, std::string> scenario_of;
   std::map<std::string, std::map<std::string, Cell>> matrix;
   {
     std::ifstream in(rows_file);
-    if (!in) return usage("cannot read rows file " + rows_file);
+    if (!in) return usage("cannot read rows file " + rows_file + " (configure with cmake --preset default)");
+    int lineno = 0;
     for (std::string line; std::getline(in, line);) {
-      line = line.substr(0, line.find('#'));
-      line.erase(0, line.find_first_not_of(" \t"));
-      line.erase(line.find_last_not_of(" \t\r") + 1);
-      if (line.empty() || matrix.count(line)) continue;
-      order.push_back(line);
-      matrix[line];
+      ++lineno;
+      if (line.empty()) continue;
+      const auto f = split_tabs(line);
+      if (f.size() != 2 + kLayers.size())
+        return usage(rows_file + ":" + std::to_string(lineno) + ": expected row, scenario and " +
+                     std::to_string(kLayers.size()) + " layer fields, got " + std::to_string(f.size()));
+      const std::string& row = f[0];
+      if (matrix.count(row)) return usage(rows_file + ":" + std::to_string(lineno) + ": row " + row + " declared twice");
+      order.push_back(row);
+      scenario_of[row] = f[1];
+      for (size_t i = 0; i < kLayers.size(); ++i) {
+        Cell& c = matrix[row][kLayers[i]];
+        const std::string& st = f[2 + i];
+        if (st == "checked") continue;
+        if (st.rfind("n/a: ", 0) != 0 || st.size() <= 5)
+          return usage(rows_file + ":" + std::to_string(lineno) + ": layer " + kLayers[i] + " of " + row +
+                       " is '" + st + "', not 'checked' or 'n/a: <reason>'");
+        c.checked = false;
+        c.reason = st.substr(5);
+      }
     }
   }
+  if (order.empty()) return usage("rows file " + rows_file + " declares no row");
 
+  // Records, by (row, layer); "started" markers wait for their check's result.
   int files = 0, records = 0;
+  std::vector<std::string> undeclared;
+  std::map<std::tuple<std::string, std::string, std::string, std::string>, Record> pending_start;
   for (const auto& d : dirs) {
     if (!fs::is_directory(d)) {
       std::cerr << "interleave_matrix: no records directory " << d << " (was that layer run?)\n";
@@ -137,9 +225,38 @@ int main(int argc, char** argv) {
         try {
           const json j = json::parse(line);
           const std::string row = j.at("scenario"), layer = j.at("layer");
-          if (!matrix.count(row)) order.push_back(row);
-          matrix[row][layer].records.push_back(Record{j.at("verdict"), j.at("detail"),
-                                                      j.value("check", ""), j.at("passed")});
+          if (std::find(kLayers.begin(), kLayers.end(), layer) == kLayers.end())
+            throw std::runtime_error("layer '" + layer + "' is not model, property or stress");
+          Record r;
+          r.check = j.value("check", "");
+          r.source = p.filename().string();
+          const auto key = std::make_tuple(row, layer, r.check, r.source);
+          if (is_started(j)) {
+            r.verdict = "FAILED";
+            r.detail = "started, never finished: the check crashed or was killed before it recorded a result";
+            r.started = true;
+            r.reproduce = j.value("reproduce", "");
+            r.token = j.value("token", j.value("replay", ""));
+            pending_start[key] = r;
+            continue;
+          }
+          pending_start.erase(key);
+          r.verdict = j.at("verdict");
+          r.detail = j.at("detail");
+          r.passed = j.at("passed");
+          r.token = j.value("token", j.value("replay", ""));
+          r.reproduce = j.value("reproduce", "");
+          r.rerun = j.value("rerun", "");
+          for (const char* k : {"checker", "search", "mode", "bound", "expected"})
+            if (j.contains(k)) r.search[k] = j[k];
+          if (j.contains("seed")) r.seed = j["seed"];
+          if (j.contains("executions")) r.executions = j["executions"];
+          if (j.contains("duration_s")) r.duration_s = j["duration_s"];
+          if (!matrix.count(row)) {
+            undeclared.push_back(row + " (" + layer + ", " + r.check + ", " + r.source + ")");
+            continue;
+          }
+          matrix[row][layer].records.push_back(std::move(r));
           ++records;
         } catch (const std::exception& e) {
           std::cerr << "interleave_matrix: " << p << ":" << lineno << ": bad record: " << e.what() << "\n";
@@ -148,12 +265,21 @@ int main(int argc, char** argv) {
       }
     }
   }
+  for (auto& [key, r] : pending_start) {
+    const auto& [row, layer, check, source] = key;
+    if (!matrix.count(row)) {
+      undeclared.push_back(row + " (" + layer + ", " + check + ", " + source + ")");
+      continue;
+    }
+    matrix[row][layer].records.push_back(r);
+    ++records;
+  }
 
   fs::create_directories(out_dir);
   json out = json::array();
-  int failed = 0, cells = 0;
+  int failed = 0, cells = 0, na_cells = 0, rows_failed = 0;
   std::ostringstream md, junit_cases;
-  md << "# Verification matrix\n\n| scenario | " ;
+  md << "# Verification matrix\n\n| scenario | ";
   for (const auto& l : kLayers) md << l << " | ";
   md << "\n|---|";
   for (size_t i = 0; i < kLayers.size(); ++i) md << "---|";
@@ -162,38 +288,104 @@ int main(int argc, char** argv) {
   std::cout << "\nVerification matrix (" << records << " records from " << files << " files)\n";
   std::cout << std::string(78, '=') << "\n";
   for (const auto& row : order) {
-    std::cout << row << "\n";
-    md << "| `" << row << "` | ";
+    int checked_layers = 0;
+    for (const auto& layer : kLayers) checked_layers += matrix[row][layer].checked ? 1 : 0;
+    const bool row_ok = checked_layers >= 2;
+    std::cout << row << (row_ok ? "" : "   FAIL: fewer than two layers check this row") << "\n";
+    if (!row_ok) ++rows_failed;
+    md << "| `" << row << "`" << (row_ok ? "" : " ❌ fewer than two checked layers") << " | ";
     for (const auto& layer : kLayers) {
       const Cell& c = matrix[row][layer];
       const bool ok = c.passed();
       ++cells;
+      if (!c.checked) ++na_cells;
       if (!ok) ++failed;
-      std::cout << "  " << (ok ? "PASS " : "FAIL ") << layer << std::string(9 - layer.size(), ' ')
-                << c.verdict() << " — " << c.detail() << "\n";
-      md << (ok ? "✅ " : "❌ ") << "**" << md_escape(c.verdict()) << "** — " << md_escape(c.detail()) << " | ";
-      out.push_back({{"scenario", row}, {"layer", layer}, {"verdict", c.verdict()},
-                     {"detail", c.detail()}, {"passed", ok}});
+      const std::string mark = !ok ? "FAIL " : (c.checked ? "PASS " : "n/a  ");
+      std::string shown = c.detail();  // continuation lines indented under the cell
+      for (size_t at = shown.find('\n'); at != std::string::npos; at = shown.find('\n', at + 1))
+        shown.insert(at + 1, "         ");
+      std::cout << "  " << mark << layer << std::string(9 - layer.size(), ' ') << c.verdict() << " — " << shown
+                << "\n";
+      std::vector<std::string> repro;  // "reproduce: <command>" / "re-run the check: <command>"
+      for (const auto& r : c.records)
+        if (!r.passed) {
+          for (const std::string& line : {std::string(reproduce_of(r, layer, row).empty() ? "" : "reproduce: ") +
+                                              reproduce_of(r, layer, row),
+                                          r.rerun.empty() ? std::string() : "re-run the check: " + r.rerun})
+            if (!line.empty() && std::find(repro.begin(), repro.end(), line) == repro.end()) repro.push_back(line);
+        }
+      for (const auto& line : repro) std::cout << "         " << line << "\n";
+      md << (!ok ? "❌ " : (c.checked ? "✅ " : "➖ ")) << "**" << md_escape(c.verdict()) << "** — "
+         << md_escape(c.detail()) << " | ";
+
+      json cell = {{"scenario", row},        {"file_scenario", scenario_of[row]},
+                   {"layer", layer},         {"state", c.checked ? "checked" : "n/a"},
+                   {"verdict", c.verdict()}, {"detail", c.detail()},
+                   {"passed", ok}};
+      if (!c.checked) cell["reason"] = c.reason;
+      json recs = json::array();
+      double seconds = 0;
+      for (const auto& r : c.records) {
+        json jr = {{"check", r.check}, {"verdict", r.verdict}, {"passed", r.passed}, {"detail", r.detail},
+                   {"source", r.source}};
+        if (!r.token.empty()) jr["token"] = r.token;
+        if (!r.seed.is_null()) jr["seed"] = r.seed;
+        if (!r.executions.is_null()) jr["executions"] = r.executions;
+        if (!r.duration_s.is_null()) {
+          jr["duration_s"] = r.duration_s;
+          if (r.duration_s.is_number()) seconds += r.duration_s.get<double>();
+        }
+        if (const std::string cmd = reproduce_of(r, layer, row); !cmd.empty()) jr["reproduce"] = cmd;
+        if (!r.rerun.empty()) jr["rerun"] = r.rerun;
+        if (!r.search.is_null()) jr.update(r.search);
+        recs.push_back(jr);
+      }
+      cell["records"] = recs;
+      cell["duration_s"] = seconds;
+      out.push_back(cell);
+
+      std::ostringstream secs;
+      secs << std::fixed << std::setprecision(3) << seconds;
       junit_cases << "  <testcase classname=\"" << xml_escape(layer) << "\" name=\"" << xml_escape(row)
-                  << "\">";
-      if (!ok)
-        junit_cases << "<failure message=\"" << xml_escape(c.verdict()) << "\">" << xml_escape(c.detail())
-                    << "</failure>";
-      else
+                  << "\" time=\"" << secs.str() << "\">";
+      if (!ok) {
+        std::string body = c.detail();
+        for (const auto& line : repro) body += "\n" + line;
+        std::string message = c.detail();
+        if (message.rfind(c.verdict(), 0) != 0) message = c.verdict() + ": " + message;
+        if (!repro.empty()) message += " | " + repro.front();
+        junit_cases << "<failure message=\"" << xml_escape(message) << "\">" << xml_escape(body) << "</failure>";
+      } else if (!c.checked) {
+        junit_cases << "<skipped message=\"" << xml_escape("n/a — " + c.reason) << "\"/>";
+      } else {
         junit_cases << "<system-out>" << xml_escape(c.verdict() + " — " + c.detail()) << "</system-out>";
+      }
       junit_cases << "</testcase>\n";
     }
     md << "\n";
   }
+  for (const auto& u : undeclared) {
+    ++failed;
+    std::cout << "FAIL record for undeclared row " << u << " (declare it in ci/scenarios.cmake)\n";
+    junit_cases << "  <testcase classname=\"matrix\" name=\"" << xml_escape(u) << "\"><failure message=\""
+                << xml_escape("record for a row not declared in ci/scenarios.cmake: " + u) << "\"/></testcase>\n";
+  }
+  failed += rows_failed;
   std::cout << std::string(78, '=') << "\n";
-  std::cout << order.size() << " rows x " << kLayers.size() << " layers\n";
-  std::cout << "matrix: " << (cells - failed) << " passed, " << failed << " failed\n";
+  std::cout << order.size() << " rows x " << kLayers.size() << " layers = " << cells << " cells (" << (cells - na_cells)
+            << " checked, " << na_cells << " n/a)\n";
+  const int cell_failures = failed - rows_failed - static_cast<int>(undeclared.size());
+  std::cout << "matrix: " << (cells - cell_failures) << " cells passed, " << cell_failures << " failed";
+  if (rows_failed) std::cout << ", " << rows_failed << " row(s) with fewer than two checked layers";
+  if (!undeclared.empty()) std::cout << ", " << undeclared.size() << " record(s) for undeclared rows";
+  std::cout << "\n";
 
   std::ofstream(fs::path(out_dir) / "matrix.md") << md.str();
   std::ofstream(fs::path(out_dir) / "matrix.json") << out.dump(2) << "\n";
   std::ofstream(fs::path(out_dir) / "junit.xml")
       << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"interleave.matrix\" tests=\""
-      << cells << "\" failures=\"" << failed << "\">\n"
+      << cells + static_cast<int>(undeclared.size()) << "\" failures=\"" << failed << "\" skipped=\"" << na_cells
+      << "\">\n"
       << junit_cases.str() << "</testsuite>\n";
   std::cout << "written: " << (fs::path(out_dir) / "matrix.md").string() << ", matrix.json, junit.xml\n";
   return failed == 0 ? 0 : 1;

@@ -1,6 +1,7 @@
 // ci/tools/testkit.cpp — see testkit.hpp.
 #include "testkit.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -9,9 +10,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
@@ -20,10 +23,48 @@ extern char** environ;
 namespace interleave::testkit {
 
 namespace {
-constexpr const char* kRowKey = "interleave_row";
-constexpr const char* kDetailKey = "interleave_detail";
 
-// Writes one JSON line per test that declared a cell.
+// The rows declared by INTERLEAVE_TEST / INTERLEAVE_PROP, by "Suite.Name".
+std::map<std::string, std::string>& declared_rows() {
+  static std::map<std::string, std::string> rows;
+  return rows;
+}
+
+std::string g_executable;  // argv[0], relative to the source tree when inside it
+
+std::string relative_to_source(std::string path) {
+  const std::string src = std::string(INTERLEAVE_SOURCE_DIR) + "/";
+  if (path.rfind(src, 0) == 0) path = path.substr(src.size());
+  return path;
+}
+
+std::string shell_quote(const std::string& s) {
+  if (!s.empty() &&
+      s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=:,+") ==
+          std::string::npos)
+    return s;
+  std::string o = "'";
+  for (char c : s) o += (c == '\'') ? std::string("'\\''") : std::string(1, c);
+  return o + "'";
+}
+
+std::string current_check() {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  return info ? std::string(info->test_suite_name()) + "." + info->name() : std::string();
+}
+
+// What the current test has declared and measured so far.
+struct Current {
+  std::string check, row, detail, command;
+  std::string pass_verdict = "passed";
+  bool started_written = false;
+  bool has_executions = false;
+  unsigned long long executions = 0;
+};
+Current g_current;
+std::string g_last_watchdog_failure;
+
+// Writes the records of every test that declared its row.
 class CellListener : public ::testing::EmptyTestEventListener {
  public:
   CellListener(std::string layer, std::string path) : layer_(std::move(layer)) {
@@ -33,42 +74,215 @@ class CellListener : public ::testing::EmptyTestEventListener {
     }
   }
 
+  void OnTestStart(const ::testing::TestInfo& info) override {
+    g_current = Current{};
+    g_last_watchdog_failure.clear();
+    g_current.check = std::string(info.test_suite_name()) + "." + info.name();
+    if (const auto it = declared_rows().find(g_current.check); it != declared_rows().end()) {
+      g_current.row = it->second;
+      write_started();
+    }
+  }
+
+  // The "started" record: a test that never writes its end record (crashed,
+  // killed by ctest's timeout) is FAILED in the matrix, not missing.
+  void write_started() {
+    if (g_current.started_written || g_current.row.empty()) return;
+    g_current.started_written = true;
+    write({{"scenario", g_current.row},
+           {"layer", layer_},
+           {"verdict", "started"},
+           {"detail", "started, but no result was recorded: the test crashed or was killed"},
+           {"passed", false},
+           {"check", g_current.check},
+           {"reproduce", gtest_command(layer_ == "property")}});
+  }
+
   void OnTestEnd(const ::testing::TestInfo& info) override {
     const ::testing::TestResult* r = info.result();
-    std::string row, detail;
-    for (int i = 0; i < r->test_property_count(); ++i) {
-      const auto& p = r->GetTestProperty(i);
-      if (std::strcmp(p.key(), kRowKey) == 0) row = p.value();
-      if (std::strcmp(p.key(), kDetailKey) == 0) detail = p.value();
-    }
-    if (row.empty() || !out_) return;
+    if (g_current.row.empty()) return;
     const bool passed = r->Passed() && !r->Skipped();
     std::string failure;
     for (int i = 0; i < r->total_part_count() && failure.empty(); ++i) {
       const auto& part = r->GetTestPartResult(i);
-      if (part.failed()) failure = part.message();
+      if (part.failed())
+        failure = relative_to_source(part.file_name() ? part.file_name() : "?") + ":" +
+                  std::to_string(part.line_number()) + ": " + part.message();
     }
-    if (const size_t nl = failure.find('\n'); nl != std::string::npos) failure.resize(nl);
-    if (failure.size() > 200) failure = failure.substr(0, 200) + "...";
-    nlohmann::json j = {{"scenario", row},
+    if (failure.size() > 1500) failure = failure.substr(0, 1500) + "...";
+    nlohmann::json j = {{"scenario", g_current.row},
                         {"layer", layer_},
-                        {"verdict", passed ? "passed" : "FAILED"},
-                        {"detail", passed ? detail : (failure.empty() ? "failed" : failure)},
+                        {"verdict", passed ? g_current.pass_verdict : (r->Skipped() ? "skipped" : "FAILED")},
+                        {"detail", passed ? g_current.detail : (failure.empty() ? "failed" : failure)},
                         {"passed", passed},
-                        {"check", std::string(info.test_suite_name()) + "." + info.name()}};
+                        {"check", g_current.check},
+                        {"duration_s", static_cast<double>(r->elapsed_time()) / 1000.0}};
+    if (g_current.has_executions) {
+      j["executions"] = g_current.executions;
+      j["seed"] = rc::detail::configuration().testParams.seed;
+    }
+    if (!g_current.command.empty()) {
+      j["reproduce"] = g_current.command;
+      j["rerun"] = gtest_command(false);
+    } else {
+      j["reproduce"] = gtest_command(g_current.has_executions);
+    }
+    write(j);
+    g_current = Current{};
+  }
+
+  // This test's command line; with the RapidCheck seed for a property.
+  std::string gtest_command(bool with_seed) const {
+    std::string cmd;
+    if (with_seed)
+      cmd = "RC_PARAMS=\"seed=" + std::to_string(rc::detail::configuration().testParams.seed) + "\" ";
+    return cmd + g_executable + " --gtest_filter=" + g_current.check;
+  }
+
+ private:
+  void write(const nlohmann::json& j) {
+    if (!out_) return;
     out_ << j.dump() << "\n";
     out_.flush();
   }
 
- private:
   std::string layer_;
   std::ofstream out_;
 };
+
+CellListener* g_listener = nullptr;
+
+int thread_count() {
+  DIR* d = opendir("/proc/self/task");
+  if (!d) return -1;
+  int n = 0;
+  while (const dirent* e = readdir(d))
+    if (e->d_name[0] != '.') ++n;
+  closedir(d);
+  return n;
+}
+
+void write_all(int fd, const std::string& s) {
+  size_t off = 0;
+  while (off < s.size()) {
+    const ssize_t n = ::write(fd, s.data() + off, s.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    off += static_cast<size_t>(n);
+  }
+}
+
+std::string seconds_text(std::chrono::milliseconds d) {
+  if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + " s";
+  return std::to_string(d.count()) + " ms";
+}
+
 }  // namespace
 
-void cell(const std::string& row, const std::string& detail) {
-  ::testing::Test::RecordProperty(kRowKey, row);
-  ::testing::Test::RecordProperty(kDetailKey, detail);
+namespace detail {
+bool declare_row(const char* suite, const char* name, const char* row) {
+  const std::string check = std::string(suite) + "." + name;
+  if (row == nullptr || *row == '\0')
+    throw std::invalid_argument("INTERLEAVE_TEST(" + check + "): row is empty");
+  declared_rows()[check] = row;
+  return true;
+}
+void set_executions(unsigned long long cases) {
+  g_current.has_executions = true;
+  g_current.executions = cases;
+}
+void set_pass_verdict(const std::string& verdict) { g_current.pass_verdict = verdict; }
+std::string last_watchdog_failure() { return g_last_watchdog_failure; }
+std::string reproduce_property_command() {
+  return g_listener ? g_listener->gtest_command(true) : std::string("(run under INTERLEAVE_TEST_MAIN)");
+}
+}  // namespace detail
+
+void row(const std::string& r) {
+  if (r.empty()) throw std::invalid_argument("testkit::row: row is empty");
+  if (!g_current.row.empty() && g_current.row != r) {
+    ADD_FAILURE() << "testkit: test " << current_check() << " already speaks for row '" << g_current.row
+                  << "', not '" << r << "'";
+    return;
+  }
+  g_current.row = r;
+  if (g_listener) g_listener->write_started();
+}
+
+void cell(const std::string& r, const std::string& detail) {
+  row(r);
+  g_current.detail = detail;
+}
+
+void watchdog(const std::string& what, const std::function<void()>& body, std::chrono::milliseconds bound) {
+  using rc::detail::CaseResult;
+  if (bound.count() <= 0) throw std::invalid_argument("watchdog: bound must be > 0 ms");
+  if (const int threads = thread_count(); threads != 1)
+    throw std::logic_error("watchdog: the property process has " + std::to_string(threads) +
+                           " threads; fork() is only safe with one (join every thread before a case)");
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(nullptr);
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("watchdog: pipe failed");
+  const pid_t pid = fork();
+  if (pid < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    throw std::runtime_error(std::string("watchdog: fork failed: ") + std::strerror(errno));
+  }
+  if (pid == 0) {  // the child: run the case, report "<type char><description>"
+    close(fds[0]);
+    std::string report = "S";
+    try {
+      body();
+    } catch (const CaseResult& r) {
+      report = (r.type == CaseResult::Type::Discard ? "D" : "F") + r.description;
+    } catch (const std::exception& e) {
+      report = std::string("F") + "exception: " + e.what();
+    } catch (...) {
+      report = "Funknown exception";
+    }
+    write_all(fds[1], report);
+    _exit(0);
+  }
+  close(fds[1]);
+  std::string report;
+  bool timed_out = false;
+  const auto deadline = std::chrono::steady_clock::now() + bound;
+  char buf[4096];
+  for (;;) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      timed_out = true;
+      kill(pid, SIGKILL);
+      break;
+    }
+    pollfd pfd{fds[0], POLLIN, 0};
+    const int ready = poll(&pfd, 1, static_cast<int>(left.count()));
+    if (ready <= 0) continue;  // EINTR or time: the loop re-checks the deadline
+    const ssize_t n = read(fds[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // EOF: the child exited (or died)
+    report.append(buf, static_cast<size_t>(n));
+  }
+  close(fds[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  const auto fail = [&](const std::string& why) {
+    g_last_watchdog_failure = why;
+    throw CaseResult(CaseResult::Type::Failure, why);
+  };
+  if (timed_out) fail(what + ": still blocked after " + seconds_text(bound));
+  if (WIFSIGNALED(status))
+    fail(what + ": the case died by signal " + std::to_string(WTERMSIG(status)) + " (" + strsignal(WTERMSIG(status)) +
+         ")");
+  if (report.empty()) fail(what + ": the case exited without reporting");
+  if (report[0] == 'S') return;
+  if (report[0] == 'D') throw CaseResult(CaseResult::Type::Discard, report.substr(1));
+  fail(what + ": " + report.substr(1));
 }
 
 std::string thousands(unsigned long long n) {
@@ -115,6 +329,13 @@ ProcessResult run_process(const std::vector<std::string>& argv,
     throw std::runtime_error("run_process: cannot start " + argv[0] + ": " + std::strerror(rc));
   }
 
+  {  // the command that reproduces this run becomes the test's `reproduce`
+    std::string cmd;
+    for (const auto& [k, v] : env) cmd += k + "=" + shell_quote(v) + " ";
+    cmd += shell_quote(relative_to_source(argv[0]));
+    for (size_t i = 1; i < argv.size(); ++i) cmd += " " + shell_quote(argv[i]);
+    g_current.command = cmd;
+  }
   ProcessResult result;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   char buf[65536];
@@ -171,7 +392,9 @@ int main(int argc, char** argv, const char* layer) {
     exe = exe.substr(exe.find_last_of('/') + 1);
     path = std::string(dir) + "/" + layer + "-" + exe + ".jsonl";
   }
-  ::testing::UnitTest::GetInstance()->listeners().Append(new CellListener(layer, path));
+  g_executable = relative_to_source(argv[0]);
+  g_listener = new CellListener(layer, path);
+  ::testing::UnitTest::GetInstance()->listeners().Append(g_listener);
   return RUN_ALL_TESTS();
 }
 

@@ -1,0 +1,133 @@
+// models/registry.hpp — the checker-neutral side of a model: what is
+// expected, how it is searched, what a checker reports, and the registry the
+// runner reads.
+//
+// Contract between the runner (runner.cpp, shared by every checker) and a
+// checker adapter (models/relacy/adapter.hpp, later others):
+// - An adapter registers each model with a `Driver`: a function that runs one
+//   search of that model (one mode, one bound, from the start or from a
+//   replay state, under a time budget) and returns a `Verdict`. It never
+//   prints; the runner decides what a verdict means against `Expect`, prints
+//   it, writes the JSON record and makes the replay token.
+// - `Verdict::replay_state` is the adapter's own text, opaque to the runner.
+//   It must consist of [0-9A-Za-z,._-] only (it is embedded in a
+//   colon-separated token); handing it back in `Run::replay_state` re-runs
+//   exactly that execution.
+// - `Verdict::history` is the checker's text of the failing execution; the
+//   runner names raw addresses in it by first use (history normalisation), so
+//   an adapter need not.
+// Adding a checker X: models/X/adapter.hpp (included by model.hpp when
+// INTERLEAVE_CHECKER_X is defined) defines, in a namespace it aliases as
+// interleave::models::checker,
+//   template <template <class> class M>
+//   ModelEntry entry(std::string name, std::string row, std::string claim,
+//                    Expect expect, Search search);
+// (checker = "X", drive = a search of M<X's Sync>), and a backend with
+// `static void model_check(bool, const char*, std::source_location)`;
+// models/X/checker.cmake defines the INTERFACE library
+// interleave_checker_X (compile definition INTERLEAVE_CHECKER_X) and
+// appends X to the global property INTERLEAVE_MODEL_CHECKERS. Every model
+// file is then also built as model_<scenario>_X.
+// This header includes only standard headers: it is safe to include from
+// code that must not see any checker.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace interleave::models {
+
+// What a model must end in. `holds`: no execution may fail. The others name
+// the bug a broken twin must exhibit: the model passes only when the checker
+// finds exactly that outcome.
+enum class Expect { holds, data_race, deadlock, assertion, livelock };
+
+// What a checker found in one search.
+enum class Found {
+  nothing,    // no failing execution in what was searched
+  data_race,
+  deadlock,
+  assertion,  // an INTERLEAVE_MODEL_CHECK failed (or a search-level check)
+  livelock,
+  other,      // anything else the checker reports (leak, crash, ...): see detail
+};
+
+const char* expect_name(Expect e);
+const char* found_name(Found f);
+// The outcome a model expecting `e` must end in.
+Found expected_found(Expect e);
+
+// A model trait (model.hpp): the memory model its atomics run under.
+// `as_written`: the orders impl code asks for; `seq_cst`: every atomic access
+// sequentially consistent (interleavings only: a bug is a schedule, not a
+// weak-memory effect).
+enum class Memory { as_written, seq_cst };
+
+enum class Mode { full, bound, random };
+const char* mode_name(Mode m);
+Mode parse_mode(const std::string& s);  // throws std::invalid_argument naming the value
+
+// How a model is searched. Checker-neutral: a checker interprets it (Relacy:
+// full = its full search scheduler, bound = context bound k, random = its
+// random scheduler with seeds 0..n-1).
+struct Search {
+  Mode mode = Mode::full;
+  unsigned bound = 0;             // context bound (Mode::bound); for an expected
+                                  // failure, the largest bound tried
+  unsigned long iterations = 0;   // Mode::random only
+  unsigned depth_limit = 2000;    // scheduling points per execution
+
+  static Search full() { return {Mode::full, 0, 0}; }
+  static Search bounded(unsigned k) { return {Mode::bound, k, 0}; }
+  static Search random(unsigned long n) { return {Mode::random, 0, n}; }
+  // For expected failures: try context bounds 0..k, smallest first, so the
+  // verdict states the fewest preemptions that expose the bug.
+  static Search deepen(unsigned k) { return {Mode::bound, k, 0}; }
+};
+
+// One search request handed to a driver.
+struct Run {
+  Mode mode = Mode::full;
+  unsigned bound = 0;
+  unsigned long iterations = 0;   // Mode::random
+  unsigned depth_limit = 2000;
+  std::string replay_state;       // empty: search from the start
+  double budget_s = 0;            // wall-clock budget of this search; 0 = none
+  std::string label;              // model name, for progress lines
+};
+
+// What one search found. Checker-neutral.
+struct Verdict {
+  Found found = Found::nothing;
+  bool exhaustive = false;        // the whole space of this mode/bound was explored
+  bool budget_hit = false;        // the search stopped at the time budget
+  unsigned long long executions = 0;
+  unsigned preemptions = 0;       // the bound the search ran at
+  std::string history;            // the failing execution, as the checker prints it
+  std::string replay_state;       // re-runs the failing execution (see above)
+  std::string detail;             // the checker's own name of the outcome ("DATA RACE")
+};
+
+// A registered model: the checker-neutral description plus the adapter's
+// driver for it.
+struct ModelEntry {
+  std::string name;     // unique, e.g. "counter.locked.2x3.full"
+  std::string row;      // verification-matrix row, e.g. "counter.locked"
+  std::string claim;    // the invariant checked, or the bug that must be found
+  Expect expect = Expect::holds;
+  Search search;
+  const char* checker = "";                      // e.g. "relacy"
+  std::function<Verdict(const Run&)> drive;      // one search
+  std::function<std::string()> note;             // optional: a figure for the verdict
+};
+
+std::vector<ModelEntry>& registry();
+
+struct Registrar {
+  explicit Registrar(ModelEntry m) { registry().push_back(std::move(m)); }
+};
+
+int run_main(int argc, char** argv);
+
+}  // namespace interleave::models

@@ -1,0 +1,333 @@
+// models/relacy/adapter.hpp — runs a checker-neutral model (models/model.hpp)
+// under Relacy Race Detector.
+//
+// Contract: for a model template M (see model.hpp), `relacy_checker::entry<M>`
+// makes the registry entry whose driver runs M<relacy_sync> (or
+// M<relacy_sc_sync> for a model with `memory = Memory::seq_cst`) as an
+// rl::test_suite with M::threads static threads and M::dynamic_threads
+// dynamic ones, under one Search mode and bound, a replay state, and a time
+// budget, and returns a Verdict. Everything Relacy-specific about a model
+// lives here, chosen by the model's traits, never in the model file:
+// - `heap_under_test = false` → the execution's allocations are untracked
+//   (Relacy's own disable_alloc_ switch): plain malloc/free, no branching on
+//   the reuse of every freed block and no leak check;
+// - `memory = Memory::seq_cst` → every atomic access sequentially consistent;
+// - `dynamic_threads` → the suite's dynamic_thread_count;
+// - INTERLEAVE_MODEL_CHECK → a Relacy assertion failure (relacy_sync::model_check).
+// Budget and progress: each execution starts with a look at the clock; past
+// the budget the search stops (rl_until) and the verdict says so; every 5 s
+// a progress line goes to stderr (model, executions, rate).
+//
+// Include order: this header is included first by model.hpp when the
+// executable is built for Relacy (INTERLEAVE_CHECKER_RELACY): relacy_sync.hpp
+// does the standard-headers / Relacy / #undef dance.
+#pragma once
+
+#include "../relacy_sync.hpp"
+//
+#include "../registry.hpp"
+
+namespace interleave::models {
+
+namespace relacy_checker {
+
+template <class T>
+constexpr unsigned dynamic_threads_of() {
+  if constexpr (requires { T::dynamic_threads; })
+    return T::dynamic_threads;
+  else
+    return 0;
+}
+template <class T>
+constexpr bool heap_under_test() {
+  if constexpr (requires { T::heap_under_test; })
+    return T::heap_under_test;
+  else
+    return true;
+}
+template <template <class> class M>
+constexpr bool seq_cst() {
+  if constexpr (requires { M<relacy_sync>::memory; })
+    return M<relacy_sync>::memory == Memory::seq_cst;
+  else
+    return false;
+}
+// The backend M runs on.
+template <template <class> class M>
+using sync_for = std::conditional_t<seq_cst<M>(), relacy_sc_sync, relacy_sync>;
+
+// Relacy explores, at every free() of model memory, whether to defer the
+// block's reuse: a binary choice per deallocation. A model whose heap blocks
+// are bookkeeping (futures' shared states, tasks, containers) would multiply
+// its search by 2^dozens; for such a model the suite raises Relacy's
+// disable_alloc_ for the whole execution (reached through a derived class):
+// plain malloc/free, no deferred-reuse branching and no leak check.
+struct UntrackedAlloc {
+  struct access : rl::context {
+    static int& counter(rl::context& c) { return c.*(&access::disable_alloc_); }
+  };
+  UntrackedAlloc() { ++access::counter(rl::ctx()); }
+  ~UntrackedAlloc() { --access::counter(rl::ctx()); }
+  UntrackedAlloc(const UntrackedAlloc&) = delete;
+  UntrackedAlloc& operator=(const UntrackedAlloc&) = delete;
+};
+struct TrackedAlloc {};
+
+// The clock of the current search: counts executions, prints progress, and
+// stops the search once the budget is spent. One search runs at a time.
+class Watch {
+ public:
+  static Watch& current() {
+    static Watch w;
+    return w;
+  }
+  void arm(const std::string& label, double budget_s) {
+    label_ = label;
+    budget_s_ = budget_s;
+    start_ = last_ = std::chrono::steady_clock::now();
+    executions_ = 0;
+    hit_ = false;
+    armed_ = true;
+  }
+  // The replay of a failing execution is never cut short.
+  void disarm() { armed_ = false; }
+  bool hit() const { return hit_; }
+
+  // At the start of every execution (in the suite's before()).
+  void tick() {
+    if (!armed_) return;
+    const auto now = std::chrono::steady_clock::now();
+    const double elapsed = std::chrono::duration<double>(now - start_).count();
+    if (budget_s_ > 0 && elapsed >= budget_s_) {
+      hit_ = true;
+      rl::ctx().rl_until("search budget reached", RL_INFO);
+      return;
+    }
+    ++executions_;
+    if (std::chrono::duration<double>(now - last_).count() >= 5.0) {
+      last_ = now;
+      // fprintf into fixed buffers: nothing here may allocate from the model's heap.
+      char n[32], rate[32];
+      std::fprintf(stderr, "  ... %s: %s executions in %.0f s (%s/s)\n", label_.c_str(),
+                   grouped(n, executions_), elapsed,
+                   grouped(rate, static_cast<unsigned long long>(static_cast<double>(executions_) / elapsed)));
+      std::fflush(stderr);
+    }
+  }
+
+ private:
+  // n with thousands separators, into buf (32 bytes).
+  static const char* grouped(char* buf, unsigned long long n) {
+    char digits[24];
+    const int len = std::snprintf(digits, sizeof digits, "%llu", n);
+    int o = 0;
+    for (int i = 0; i < len; ++i) {
+      if (i > 0 && (len - i) % 3 == 0) buf[o++] = ',';
+      buf[o++] = digits[i];
+    }
+    buf[o] = '\0';
+    return buf;
+  }
+  std::string label_;
+  double budget_s_ = 0;
+  std::chrono::steady_clock::time_point start_, last_;
+  unsigned long long executions_ = 0;
+  bool hit_ = false;
+  bool armed_ = false;
+};
+
+// The rl::test_suite that runs one model: the model object is constructed
+// per execution (after the allocation base, so its allocations follow it).
+template <template <class> class M, class Sync>
+struct Suite : std::conditional_t<heap_under_test<M<Sync>>(), TrackedAlloc, UntrackedAlloc>,
+               rl::test_suite<Suite<M, Sync>, M<Sync>::threads> {
+  static const rl::thread_id_t dynamic_thread_count = dynamic_threads_of<M<Sync>>();
+  M<Sync> model;
+
+  void before() {
+    Watch::current().tick();
+    if constexpr (requires { model.before(); }) model.before();
+  }
+  void thread(unsigned i) { model.thread(i); }
+  void after() {
+    if constexpr (requires { model.after(); }) model.after();
+  }
+};
+
+// Relacy replaces the global operator new/delete and, during a simulation,
+// accounts every allocation to the model: a std::ostringstream that grows
+// while Relacy writes into it would free memory Relacy did not hand out.
+// This stream buffer grows with the C allocator, which Relacy leaves alone.
+class CaptureBuf : public std::streambuf {
+ public:
+  CaptureBuf() = default;
+  CaptureBuf(const CaptureBuf&) = delete;
+  CaptureBuf& operator=(const CaptureBuf&) = delete;
+  ~CaptureBuf() override { std::free(data_); }
+  std::string str() const { return std::string(data_ ? data_ : "", size_); }
+
+ protected:
+  int_type overflow(int_type c) override {
+    if (c == traits_type::eof()) return traits_type::not_eof(c);
+    const char ch = static_cast<char>(c);
+    append(&ch, 1);
+    return c;
+  }
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    append(s, static_cast<size_t>(n));
+    return n;
+  }
+
+ private:
+  void append(const char* s, size_t n) {
+    if (size_ + n > cap_) {
+      size_t cap = std::max<size_t>(cap_ * 2, size_ + n + 256);
+      char* grown = static_cast<char*>(std::realloc(data_, cap));
+      if (!grown) throw std::bad_alloc();
+      data_ = grown;
+      cap_ = cap;
+    }
+    std::memcpy(data_ + size_, s, n);
+    size_ += n;
+  }
+  char* data_ = nullptr;
+  size_t size_ = 0, cap_ = 0;
+};
+
+inline rl::scheduler_type_e scheduler(Mode m) {
+  switch (m) {
+    case Mode::full: return rl::sched_full;
+    case Mode::bound: return rl::sched_bound;
+    case Mode::random: return rl::sched_random;
+  }
+  return rl::sched_full;
+}
+
+inline Found found_of(rl::test_result_e r) {
+  switch (r) {
+    case rl::test_result_success: return Found::nothing;
+    case rl::test_result_data_race: return Found::data_race;
+    case rl::test_result_deadlock: return Found::deadlock;
+    case rl::test_result_user_assert_failed:
+    case rl::test_result_user_invariant_failed: return Found::assertion;
+    case rl::test_result_livelock: return Found::livelock;
+    default: return Found::other;
+  }
+}
+
+// A Relacy scheduler state ("iteration s s s ...") as one token word and back.
+inline std::string encode_state(std::string s) {
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  std::replace(s.begin(), s.end(), ' ', ',');
+  return s;
+}
+inline std::string decode_state(std::string s) {
+  if (s.empty() || s.find_first_not_of("0123456789,") != std::string::npos || s.front() == ',')
+    throw std::invalid_argument("replay state '" + s +
+                                "' is not a Relacy scheduler state (digits and commas)");
+  std::replace(s.begin(), s.end(), ',', ' ');
+  return s;
+}
+
+template <class S, class Sched>
+rl::test_result_e run_with(rl::test_params& p, std::ostream& state_out, bool second) {
+  return rl::run_test<S, Sched>(p, state_out, second);
+}
+
+template <class S>
+rl::test_result_e run_suite(rl::test_params& p, std::ostream& state_out, bool second) {
+  constexpr rl::thread_id_t n = S::params::thread_count;
+  switch (p.search_type) {
+    case rl::sched_random: return run_with<S, rl::random_scheduler<n>>(p, state_out, second);
+    case rl::sched_bound: return run_with<S, rl::context_bound_scheduler<n>>(p, state_out, second);
+    default: return run_with<S, rl::full_search_scheduler<n>>(p, state_out, second);
+  }
+}
+
+// One Relacy search of M. rl::simulate's own sequence (search, then re-run
+// the failing execution from its final state to collect its history), with
+// the budget watch armed for the search and disarmed for the re-run.
+template <template <class> class M>
+Verdict drive(const Run& run) {
+  using Sync = sync_for<M>;
+  using S = Suite<M, Sync>;
+  if constexpr (requires { M<Sync>::before_search(); }) M<Sync>::before_search();
+
+  CaptureBuf out_buf, progress_buf;
+  std::ostream out(&out_buf), progress(&progress_buf);
+  rl::test_params p;
+  p.search_type = scheduler(run.mode);
+  p.context_bound = run.bound;
+  p.iteration_count = run.iterations ? run.iterations : 1000;
+  p.execution_depth_limit = run.depth_limit;
+  p.output_stream = &out;
+  p.progress_stream = &progress;
+  const bool replay = !run.replay_state.empty();
+  std::string initial;
+  if (replay) initial = decode_state(run.replay_state);
+  p.initial_state.assign(initial.begin(), initial.end());
+  p.collect_history = replay;
+  out << "model " << run.label << "\n";
+
+  Watch& watch = Watch::current();
+  watch.arm(run.label, replay ? 0.0 : run.budget_s);
+  rl::ostringstream state;
+  rl::test_result_e res = run_suite<S>(p, state, false);
+  watch.disarm();
+  const bool budget_hit = res == rl::test_result_until_condition_hit && watch.hit();
+  if (res != rl::test_result_success && !budget_hit && !replay) {
+    // Re-run the failing execution with its history collected.
+    rl::ostringstream again;
+    p.initial_state = state.str();
+    p.final_state = state.str();
+    p.collect_history = true;
+    run_suite<S>(p, again, true);
+  }
+  if (replay && res != rl::test_result_success) p.final_state = p.initial_state;
+
+  // Iterations are numbered from 0 (or from the replayed one): stop_iteration
+  // is the last one run, so this many executions were explored. A search cut
+  // by the budget stopped before running its last numbered execution.
+  unsigned long long start = 0;
+  if (replay) start = std::stoull(initial.substr(0, initial.find(' ')));
+  Verdict v;
+  v.preemptions = run.bound;
+  v.budget_hit = budget_hit;
+  v.executions = p.stop_iteration - start + (budget_hit ? 0 : 1);
+  if (budget_hit) {
+    v.found = Found::nothing;
+    v.exhaustive = false;
+    v.detail = "search stopped by the budget";
+    return v;
+  }
+  v.found = found_of(res);
+  v.exhaustive = v.found == Found::nothing && run.mode != Mode::random;
+  v.detail = rl::test_result_str(res);
+  if (v.found != Found::nothing) {
+    v.history = out_buf.str();
+    v.replay_state = encode_state(std::string(p.final_state.begin(), p.final_state.end()));
+    return v;
+  }
+  if constexpr (requires { M<Sync>::after_search(); }) {
+    if (!M<Sync>::after_search()) {
+      v.found = Found::assertion;
+      v.detail = "search-level check failed after the search";
+    }
+  }
+  return v;
+}
+
+template <template <class> class M>
+ModelEntry entry(std::string name, std::string row, std::string claim, Expect expect, Search search) {
+  ModelEntry e{std::move(name), std::move(row), std::move(claim), expect, search, "relacy", &drive<M>, {}};
+  using Sync = sync_for<M>;
+  if constexpr (requires { M<Sync>::note(); }) e.note = [] { return M<Sync>::note(); };
+  return e;
+}
+
+}  // namespace relacy_checker
+
+// The checker this executable is built for.
+namespace checker = relacy_checker;
+
+}  // namespace interleave::models

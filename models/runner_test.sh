@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# models/runner_test.sh MODEL_EXE ROW — the runner's contract on one model
+# executable, checked end to end:
+# - `--reproduce ROW` prints a replay token naming the checker, and
+#   `--replay TOKEN` re-runs exactly that failing execution;
+# - a damaged token, a string that is not a token, and a well-formed token
+#   made for another checker are refused (exit 2) with a message saying so;
+# - a holds-model stopped by `--budget` / INTERLEAVE_MODEL_BUDGET_S says
+#   "bounded by budget", never "proved";
+# - `--report` leaves one final record per model (the "started" line replaced).
+set -uo pipefail
+exe=$1
+row=$2
+fail=0
+check() {  # check NAME CONDITION-RESULT
+  if [ "$2" -eq 0 ]; then echo "ok   $1"; else echo "FAIL $1"; fail=1; fi
+}
+fnv() {  # FNV-1a of $1, as the runner computes it
+  local s=$1 h=2166136261 i c
+  for ((i = 0; i < ${#s}; i++)); do
+    printf -v c '%d' "'${s:i:1}"
+    h=$(( ((h ^ c) * 16777619) & 0xffffffff ))
+  done
+  printf '%08x' "$h"
+}
+
+out=$("$exe" --reproduce "$row")
+token=$(printf '%s\n' "$out" | sed -n 's/^  replay token: //p')
+checker=${token%%:*}
+[ -n "$token" ] && [ "$(fnv "${token%:*}")" = "${token##*:}" ]
+check "reproduce prints a token whose checksum the runner's FNV-1a matches" $?
+[ -n "$checker" ] && "$exe" --list | awk -F'\t' -v c="$checker" '$5 == c { f = 1 } END { exit !f }'
+check "the token names this executable's checker ($checker)" $?
+
+out=$("$exe" --replay "$token" 2>&1); rc=$?
+[ $rc -eq 0 ] && [[ $out == "replay of "* ]] && [[ $out != *diverged* ]]
+check "replay of the token re-runs the failing execution" $?
+
+last=${token: -1}
+[ "$last" = 0 ] && swap=1 || swap=0
+err=$("$exe" --replay "${token%?}$swap" 2>&1 >/dev/null); rc=$?
+[ $rc -eq 2 ] && [[ $err == *damaged* ]]
+check "a damaged token is refused: $err" $?
+
+err=$("$exe" --replay "not-a-token" 2>&1 >/dev/null); rc=$?
+[ $rc -eq 2 ] && [[ $err == *"is not a replay token"* ]]
+check "a string that is not a token is refused: $err" $?
+
+other=other${token#"$checker"}
+other="${other%:*}:$(fnv "${other%:*}")"
+err=$("$exe" --replay "$other" 2>&1 >/dev/null); rc=$?
+[ $rc -eq 2 ] && [[ $err == *"for the 'other' checker"* ]]
+check "a well-formed token of another checker is refused: $err" $?
+
+holds=$("$exe" --list | awk -F'\t' '$3 == "holds" && $4 ~ /^full/ { print $1; exit }')
+report=$(mktemp)
+out=$(INTERLEAVE_MODEL_BUDGET_S=0.000001 "$exe" --model "$holds" --report "$report" 2>/dev/null); rc=$?
+[ $rc -eq 0 ] && [[ $out == *"bounded by budget"* ]] && [[ $out != *proved* ]]
+check "a budget-stopped search says 'bounded by budget', not 'proved' ($holds)" $?
+[ "$(wc -l <"$report")" -eq 1 ] && grep -q '"verdict":"bounded by budget"' "$report" && ! grep -q started "$report"
+check "the report holds one final record, the 'started' line replaced" $?
+rm -f "$report"
+
+exit $fail
