@@ -17,6 +17,7 @@
 #include <interleave/mergesort.hpp>
 
 #include <algorithm>
+#include <ostream>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -37,6 +38,8 @@ struct ByKey {
 };
 
 enum class Shape { random, sorted, reversed, all_equal };
+const char* const shape_names[] = {"random", "sorted", "reversed", "all-equal"};
+void showValue(Shape s, std::ostream& os) { os << shape_names[static_cast<int>(s)]; }
 
 struct Input {
   std::vector<Rec> records;
@@ -56,8 +59,7 @@ Input draw_input(int max_size) {
   if (shape == Shape::reversed) std::sort(ks.rbegin(), ks.rend());
   Input in;
   for (int i = 0; i < size; ++i) in.records.push_back({ks[static_cast<std::size_t>(i)], i});
-  static const char* names[] = {"random", "sorted", "reversed", "all-equal"};
-  in.described = std::to_string(size) + " " + names[static_cast<int>(shape)] + " records, " + std::to_string(keys) +
+  in.described = std::to_string(size) + " " + shape_names[static_cast<int>(shape)] + " records, " + std::to_string(keys) +
                  " keys, seed " + std::to_string(seed);
   return in;
 }
