@@ -17,6 +17,7 @@
 #include <interleave/mergesort.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <ostream>
 #include <random>
 #include <stdexcept>
@@ -64,6 +65,14 @@ Input draw_input(int max_size) {
   return in;
 }
 
+// Positions where got and want differ, plus the difference in length: 0
+// when equal (a count, so that a failure prints a number, not two vectors).
+long differing(const std::vector<Rec>& got, const std::vector<Rec>& want) {
+  long d = std::abs(static_cast<long>(got.size()) - static_cast<long>(want.size()));
+  for (std::size_t i = 0; i < std::min(got.size(), want.size()); ++i) d += got[i] != want[i];
+  return d;
+}
+
 std::vector<Rec> stable_sorted(std::vector<Rec> v) {
   std::stable_sort(v.begin(), v.end(), ByKey{});
   return v;
@@ -73,7 +82,7 @@ INTERLEAVE_PROP(MergesortProps, sequential_sort_equals_stable_sort, "mergesort.s
   const Input in = draw_input(100'000);
   const int parts = *rc::gen::inRange(2, 65);
   RC_TAG(parts > static_cast<int>(in.records.size()) ? "parts > size" : "parts <= size");
-  RC_ASSERT(ms::sort(in.records, parts, ByKey{}) == stable_sorted(in.records));
+  RC_ASSERT(differing(ms::sort(in.records, parts, ByKey{}), stable_sorted(in.records)) == 0L);
 }
 
 INTERLEAVE_PROP(MergesortProps, merge_of_two_sorted_runs_is_their_stable_sort, "mergesort.sequential", ()) {
@@ -82,14 +91,14 @@ INTERLEAVE_PROP(MergesortProps, merge_of_two_sorted_runs_is_their_stable_sort, "
   const std::vector<Rec> a = stable_sorted({in.records.begin(), in.records.begin() + static_cast<long>(cut)});
   const std::vector<Rec> b = stable_sorted({in.records.begin() + static_cast<long>(cut), in.records.end()});
   // a's records all precede b's in the input: the stable sort of a ++ b
-  RC_ASSERT(ms::merge(a, b, ByKey{}) == stable_sorted(in.records));
+  RC_ASSERT(differing(ms::merge(a, b, ByKey{}), stable_sorted(in.records)) == 0L);
 }
 
 INTERLEAVE_PROP(MergesortProps, threaded_sort_equals_stable_sort, "mergesort.threads", ()) {
   const Input in = draw_input(100'000);
   const int workers = *rc::gen::inRange(1, 17);
   RC_TAG(workers > static_cast<int>(in.records.size()) ? "workers > size" : "workers <= size");
-  RC_ASSERT(ms::sort_multithreading(in.records, workers, ByKey{}) == stable_sorted(in.records));
+  RC_ASSERT(differing(ms::sort_multithreading(in.records, workers, ByKey{}), stable_sorted(in.records)) == 0L);
 }
 
 // One pool, several sorts in a row (the pool is joined at the end of the
@@ -100,7 +109,7 @@ INTERLEAVE_PROP(MergesortProps, sorts_on_a_reused_pool_equal_stable_sort, "merge
   for (int round = 0; round < 3; ++round) {
     const Input in = draw_input(20'000);
     const int chunks = *rc::gen::inRange(1, 12);
-    RC_ASSERT(ms::sort_on_pool(pool, in.records, chunks, ByKey{}) == stable_sorted(in.records));
+    RC_ASSERT(differing(ms::sort_on_pool(pool, in.records, chunks, ByKey{}), stable_sorted(in.records)) == 0L);
   }
 }
 
@@ -138,7 +147,7 @@ INTERLEAVE_PROP_FALSIFIED(MergesortProps, unlocked_merge_twin_loses_chunks,
   testkit::watchdog(in.described + ", " + std::to_string(workers) + " workers", [&] {
     const auto got = ms::BrokenUnlockedMergeSort<>::sort_multithreading(in.records, workers, ByKey{});
     RC_ASSERT(got.size() == want.size());
-    RC_ASSERT(got == want);
+    RC_ASSERT(differing(got, want) == 0L);
   }, std::chrono::milliseconds(10'000));
 }
 
