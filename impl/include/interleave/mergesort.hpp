@@ -65,6 +65,7 @@
 #include <cstddef>
 #include <functional>
 #include <iterator>
+#include <memory>
 #include <optional>
 #include <ranges>
 #include <stdexcept>
@@ -114,6 +115,22 @@ Out merge_runs(It1 f1, It1 l1, It2 f2, It2 l2, Out out, Compare& comp) {
     if (out == f2) return out + (l2 - f2);  // the tail is already where it belongs
   }
   return std::move(f2, l2, out);
+}
+
+// The mirror of merge_runs for a left run [f1, l1) stored in place just
+// before the output's end `out_end` (out_end - (l1 - f1) - (l2 - f2) == f1)
+// and a right run [f2, l2) elsewhere: fills backwards, taking the right
+// run's element on ties (it came later), so the merge is stable; no unread
+// element of the left run is overwritten.
+template <class T, class Compare>
+void merge_runs_backward(T* f1, T* l1, T* f2, T* l2, T* out_end, Compare& comp) {
+  while (f1 != l1 && f2 != l2) {
+    if (comp(*(l2 - 1), *(l1 - 1)))
+      *--out_end = std::move(*--l1);
+    else
+      *--out_end = std::move(*--l2);
+  }
+  std::move_backward(f2, l2, out_end);  // what is left of the left run is in place
 }
 
 template <class T, class Compare>
@@ -236,15 +253,18 @@ struct BasicMergeSort {
     };
 
     if constexpr (Bug == mergesort_bug::unlocked_merge) {
-      typename Sync::template var<std::vector<T>> shared;  // the result every task merges into
+      // The result every task merges into (a shared_ptr in the var: the model
+      // backend prints every value it tracks, and a pointer prints).
+      using Result = std::shared_ptr<const std::vector<T>>;
+      typename Sync::template var<Result> shared{std::make_shared<const std::vector<T>>()};
       std::vector<Future<int, Sync>> futures;
       for (std::size_t i = 0; i < k; ++i)
         futures.push_back(pool.submit([&, i] {
           sort_chunk(i);
           const std::vector<T> mine(std::make_move_iterator(data + at(i)), std::make_move_iterator(data + at(i + 1)));
           // BROKEN: read-merge-write of the shared result with no lock held.
-          const std::vector<T> current = shared.load();  // interleave:race-read mergesort.threads.broken_unlocked_merge
-          shared.store(mergesort::merge(current, mine, comp));  // interleave:race-write mergesort.threads.broken_unlocked_merge
+          const Result current = shared.load();  // interleave:race-read mergesort.threads.broken_unlocked_merge
+          shared.store(std::make_shared<const std::vector<T>>(mergesort::merge(*current, mine, comp)));  // interleave:race-write mergesort.threads.broken_unlocked_merge
           return 0;
         }));
       try {
@@ -253,7 +273,7 @@ struct BasicMergeSort {
         detail::settle(futures);
         throw;
       }
-      return shared.load();
+      return std::vector<T>(*shared.load());
     } else {
       std::vector<Future<std::size_t, Sync>> futures;
       futures.reserve(k);
@@ -269,11 +289,20 @@ struct BasicMergeSort {
       std::vector<std::size_t> run_begin(k + 1), run_end(k + 1);
       std::vector<char> done(k, 0);
       auto merge_adjacent = [&](std::size_t lo, std::size_t mid, std::size_t hi) {
-        // [at(lo), at(mid)) and [at(mid), at(hi)) are sorted: the left run
-        // goes to the scratch buffer (its chunks' tasks are done with it),
-        // then merges back in place.
-        std::move(data + at(lo), data + at(mid), scratch + at(lo));
-        detail::merge_runs(scratch + at(lo), scratch + at(mid), data + at(mid), data + at(hi), data + at(lo), comp);
+        // [at(lo), at(mid)) and [at(mid), at(hi)) are sorted: the shorter run
+        // goes to the scratch buffer (its chunks' tasks are done with it) and
+        // the two merge back in place, from the front when the left run is
+        // the shorter, else from the back.
+        T* const l = data + at(lo);
+        T* const m = data + at(mid);
+        T* const h = data + at(hi);
+        if (m - l <= h - m) {
+          std::move(l, m, scratch + at(lo));
+          detail::merge_runs(scratch + at(lo), scratch + at(mid), m, h, l, comp);
+        } else {
+          std::move(m, h, scratch + at(mid));
+          detail::merge_runs_backward(l, m, scratch + at(mid), scratch + at(hi), h, comp);
+        }
       };
       try {
       for (const auto& f : as_completed(futures)) {
