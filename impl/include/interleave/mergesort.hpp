@@ -17,9 +17,9 @@
 // Requires: `parts >= 2` (std::invalid_argument naming "parts", where the seed
 //   asserts), `workers >= 1` and `chunks >= 1` (naming "workers" / "chunks");
 //   T is default-constructible and move-assignable (the scratch buffer);
-//   `comp` is a strict weak ordering, and for the threaded sort callable from
-//   several threads at once (it is copied into nothing: every chunk uses the
-//   caller's object, read-only).
+//   `comp` is a strict weak ordering, and for the threaded sort safe to call
+//   from several threads at once (every chunk task calls the one Compare
+//   object the function received).
 // Guarantees:
 //   - every function returns a new vector and leaves its input untouched;
 //   - the result equals std::stable_sort of the input under `comp`: sorted,
@@ -33,12 +33,12 @@
 //   - any size: 0 and 1 return a copy at once (the threaded sort starts no
 //     pool); `parts`/`workers` larger than the input make one-element chunks;
 //   - an exception from `comp` or from T's moves propagates to the caller;
-//     sort_multithreading first waits for every chunk task (the pool's
-//     destructor), so no task touches freed memory.
+//     before it does, sort_on_pool cancels the chunk tasks not yet started
+//     and waits for the others, so no task touches freed memory.
 // Splitting (the seed's): chunk_size = max(1, n / parts), chunks start at
 //   0, chunk_size, 2*chunk_size, ... (so there may be parts + 1 chunks, the
-//   last one short). Below kInsertionCutoff elements sort() uses a stable
-//   insertion sort instead of recursing to single elements (the seed
+//   last one short). Up to kInsertionCutoff (24) elements sort() uses a
+//   stable insertion sort instead of recursing to single elements (the seed
 //   recurses to length 1; the result is the same, the allocations are not).
 //   Merges ping-pong between the range and one scratch buffer of n elements.
 // Memory ordering: everything the caller did before sort_multithreading /
