@@ -136,18 +136,21 @@ INTERLEAVE_TEST(MergesortProps, bad_parts_and_workers_are_refused_by_name, "merg
   testkit::cell("mergesort.sequential", "parts 1, 0, -4 and workers 0, -1 refused naming the argument");
 }
 
-// The fixed sort's property, on the twin: each case runs in a forked child
-// (the twin may crash on its racing vector), so the pool must not be shared
-// with the parent: sort_multithreading starts and joins its own.
+// The fixed sort's property, on the twin, weakened to what a lock would fix:
+// the twin also merges in completion order (as the seed's fold does), which
+// reorders equal keys, so only the multiset of records is compared here: a
+// case fails only when a chunk is lost (or the child crashes on the racing
+// shared_ptr). Each case runs in a forked child, so the pool must not be
+// shared with the parent: sort_multithreading starts and joins its own.
 INTERLEAVE_PROP_FALSIFIED(MergesortProps, unlocked_merge_twin_loses_chunks,
                           "mergesort.threads.broken_unlocked_merge", ()) {
   const Input in = draw_input(100'000);
   const int workers = *rc::gen::inRange(2, 9);
-  const std::vector<Rec> want = stable_sorted(in.records);
   testkit::watchdog(in.described + ", " + std::to_string(workers) + " workers", [&] {
-    const auto got = ms::BrokenUnlockedMergeSort<>::sort_multithreading(in.records, workers, ByKey{});
-    RC_ASSERT(got.size() == want.size());
-    RC_ASSERT(differing(got, want) == 0L);
+    std::vector<Rec> got = ms::BrokenUnlockedMergeSort<>::sort_multithreading(in.records, workers, ByKey{});
+    std::sort(got.begin(), got.end());  // by (key, input position): the multiset
+    RC_ASSERT(got.size() == in.records.size());
+    RC_ASSERT(differing(got, stable_sorted(in.records)) == 0L);
   }, std::chrono::milliseconds(10'000));
 }
 

@@ -57,8 +57,9 @@
 //   old result and the later write drops the other's chunk (a lost update),
 //   and the concurrent copy and assignment of the shared vector are a data
 //   race (the lines marked `interleave:race-read` / `race-write
-//   mergesort.threads.broken_unlocked_merge`). The fixed sort has no shared
-//   result at all: only the caller merges.
+//   mergesort.threads.broken_unlocked_merge`). It also merges in completion
+//   order, as the seed does, so equal keys lose their input order. The fixed
+//   sort has no shared result at all: only the caller merges.
 #pragma once
 
 #include <algorithm>
