@@ -19,7 +19,7 @@ for b in data["benchmarks"]:
     ms = b["real_time"] * {"ms": 1, "us": 1e-3, "ns": 1e-6, "s": 1e3}[b["time_unit"]]
     times.setdefault(name.removeprefix("BM_"), {})[int(n)] = ms
 sizes = sorted({n for t in times.values() for n in t})
-names = list(times)
+names = sorted(times)
 with open(report / "mergesort.dat", "w") as f:
     f.write("# n " + " ".join(names) + "  (median wall ms)\n")
     for n in sizes:
