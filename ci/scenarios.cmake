@@ -145,6 +145,12 @@ interleave_scenario(thread_pool
   ROW as_completed
   ROW wait)
 
+interleave_scenario(mergesort
+  ROW mergesort.sequential
+    NA model "one thread has one interleaving: nothing for a model checker to explore (the property layer checks the result)"
+  ROW mergesort.threads
+  ROW mergesort.threads.broken_unlocked_merge)
+
 get_property(INTERLEAVE_SCENARIOS GLOBAL PROPERTY INTERLEAVE_SCENARIOS)
 foreach(layer IN LISTS INTERLEAVE_LAYERS)
   string(TOUPPER "${layer}" upper)

@@ -1,0 +1,50 @@
+#!/usr/bin/env python3
+"""ci/mergesort_plot.py REPORT_DIR: reads REPORT_DIR/bench_mergesort.json
+(Google Benchmark, aggregates), writes REPORT_DIR/mergesort.dat (median wall
+time in ms per sort and input size), REPORT_DIR/mergesort-ratios.txt
+(sort_multithreading / tbb::parallel_sort at each size) and, with gnuplot,
+REPORT_DIR/mergesort.png: time against input size, log-log."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+report = Path(sys.argv[1])
+data = json.loads((report / "bench_mergesort.json").read_text())
+times = {}  # name -> {n: ms}
+for b in data["benchmarks"]:
+    if b.get("aggregate_name") != "median":
+        continue
+    name, n = b["run_name"].split("/")[:2]
+    ms = b["real_time"] * {"ms": 1, "us": 1e-3, "ns": 1e-6, "s": 1e3}[b["time_unit"]]
+    times.setdefault(name.removeprefix("BM_"), {})[int(n)] = ms
+sizes = sorted({n for t in times.values() for n in t})
+names = sorted(times)
+with open(report / "mergesort.dat", "w") as f:
+    f.write("# n " + " ".join(names) + "  (median wall ms)\n")
+    for n in sizes:
+        f.write(f"{n} " + " ".join(f"{times[k].get(n, float('nan')):.3f}" for k in names) + "\n")
+lines = []
+for w in ("6w", "2w"):
+    mt = times.get(f"interleave_mergesort_sort_multithreading_{w}", {})
+    tbb = times.get("tbb_parallel_sort", {})
+    for n in sizes:
+        if n in mt and n in tbb:
+            lines.append(f"sort_multithreading ({w[0]} workers) / tbb::parallel_sort at {n:,}: "
+                         f"{mt[n]:.1f} ms / {tbb[n]:.1f} ms = {mt[n] / tbb[n]:.2f}x")
+(report / "mergesort-ratios.txt").write_text("\n".join(lines) + "\n")
+print("\n".join(lines))
+plot = ", ".join(
+    f"'{report}/mergesort.dat' using 1:{i + 2} with linespoints title '{k}'" for i, k in enumerate(names))
+script = f"""set terminal pngcairo size 1000,650 noenhanced
+set output '{report}/mergesort.png'
+set title 'mergesort and baselines: median wall time (ms) against input size, {data["context"].get("num_cpus")} CPUs'
+set xlabel 'integers sorted'
+set ylabel 'wall time (ms)'
+set logscale xy
+set key left top
+set grid
+plot {plot}
+"""
+subprocess.run(["gnuplot"], input=script, text=True, check=True)
+print(f"plot: {report}/mergesort.png")

@@ -1,0 +1,361 @@
+// interleave/mergesort.hpp — the seed's mergesort, sequential and on a thread
+// pool: a stable two-way merge, a recursive split into `parts` chunks folded
+// with that merge, and the same chunks sorted on a ThreadPool<Sync> and merged
+// on the caller as their futures complete (as_completed).
+//
+// Seed scenario: "Multithreaded/Multiprocessing mergesort" (the threaded and
+// sequential parts; the process variant is not built).
+//
+//   namespace interleave::mergesort
+//   std::vector<T> merge(a, b, comp = std::less<>{})      stable two-way merge
+//   std::vector<T> sort(range, parts = 6, comp)           recursive, sequential
+//   std::vector<T> sort_multithreading<Sync>(range, workers = 6, comp)
+//   std::vector<T> sort_on_pool(pool, range, chunks, comp)  on an existing pool
+//   MergeSort<Sync>                   the fixed threaded sort (static members)
+//   BrokenUnlockedMergeSort<Sync>     its broken twin (see below)
+//
+// Requires: `parts >= 2` (std::invalid_argument naming "parts", where the seed
+//   asserts), `workers >= 1` and `chunks >= 1` (naming "workers" / "chunks");
+//   T is default-constructible and move-assignable (the scratch buffer);
+//   `comp` is a strict weak ordering, and for the threaded sort safe to call
+//   from several threads at once (every chunk task calls the one Compare
+//   object the function received).
+// Guarantees:
+//   - every function returns a new vector and leaves its input untouched;
+//   - the result equals std::stable_sort of the input under `comp`: sorted,
+//     a permutation of the input, and elements that compare equal keep their
+//     input order. merge() takes from `a` while !comp(b, a) (the seed's
+//     `lt1[i] <= lt2[j]`), so on ties `a`'s element comes first;
+//   - the threaded sort is stable although chunks finish in any order: a
+//     finished chunk is merged only with finished chunks *adjacent* to it
+//     (left run on the left), never folded onto an accumulator in completion
+//     order as the seed does (that loses stability);
+//   - any size: 0 and 1 return a copy at once (the threaded sort starts no
+//     pool); `parts`/`workers` larger than the input make one-element chunks;
+//   - an exception from `comp` or from T's moves propagates to the caller;
+//     before it does, sort_on_pool cancels the chunk tasks not yet started
+//     and waits for the others, so no task touches freed memory.
+// Splitting (the seed's): chunk_size = max(1, n / parts), chunks start at
+//   0, chunk_size, 2*chunk_size, ... (so there may be parts + 1 chunks, the
+//   last one short). Up to kInsertionCutoff (24) elements sort() uses a
+//   stable insertion sort instead of recursing to single elements (the seed
+//   recurses to length 1; the result is the same, the allocations are not).
+//   Merges ping-pong between the range and one scratch buffer of n elements.
+// Memory ordering: everything the caller did before sort_multithreading /
+//   sort_on_pool happens-before each chunk task runs (ThreadPool::submit); each
+//   task's writes to its chunk happen-before the caller merges that chunk
+//   (the future's completion, observed through as_completed and get()).
+//   Tasks touch disjoint slices of the range and of the scratch buffer.
+// Destruction: sort_on_pool leaves `pool` running (the caller owns it);
+//   sort_multithreading's own pool is shut down and joined before it returns.
+//   sort_on_pool must not be called from a worker of `pool` (it waits on the
+//   pool's futures: the pool's own deadlock check applies).
+//
+// Broken twin (mergesort_bug::unlocked_merge, BrokenUnlockedMergeSort): each
+//   task, when its chunk is sorted, merges the chunk into one shared result
+//   itself, with no lock around the read-merge-write: two tasks read the same
+//   old result and the later write drops the other's chunk (a lost update),
+//   and the concurrent copy and assignment of the shared vector are a data
+//   race (the lines marked `interleave:race-read` / `race-write
+//   mergesort.threads.broken_unlocked_merge`). It also merges in completion
+//   order, as the seed does, so equal keys lose their input order. The fixed
+//   sort has no shared result at all: only the caller merges.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <functional>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <ranges>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "interleave/future.hpp"
+#include "interleave/sync.hpp"
+#include "interleave/thread_pool.hpp"
+
+namespace interleave::mergesort {
+
+// Which threaded sort: the fixed one, or the broken twin (see the header comment).
+enum class mergesort_bug { none, unlocked_merge };
+
+inline constexpr int kDefaultParts = 6;
+inline constexpr std::size_t kInsertionCutoff = 24;
+
+namespace detail {
+
+inline void check_at_least(int value, int least, const char* who, const char* name) {
+  if (value < least)
+    throw std::invalid_argument(std::string(who) + ": " + name + " must be >= " + std::to_string(least) + ", got " +
+                                std::to_string(value));
+}
+
+// Stable merge of [f1, l1) and [f2, l2) into out: takes from the first run
+// while !comp(*f2, *f1). `out` may alias the start of the second run's
+// storage as long as out + (l1 - f1) <= f2 (then no unread element of the
+// second run is overwritten; its tail is then already in place).
+template <class It1, class It2, class Out, class Compare>
+Out merge_runs(It1 f1, It1 l1, It2 f2, It2 l2, Out out, Compare& comp) {
+  while (f1 != l1 && f2 != l2) {
+    if (comp(*f2, *f1)) {
+      *out = std::move(*f2);
+      ++f2;
+    } else {
+      *out = std::move(*f1);
+      ++f1;
+    }
+    ++out;
+  }
+  out = std::move(f1, l1, out);
+  if constexpr (std::is_same_v<Out, It2>) {
+    if (out == f2) return out + (l2 - f2);  // the tail is already where it belongs
+  }
+  return std::move(f2, l2, out);
+}
+
+// The mirror of merge_runs for a left run [f1, l1) stored in place just
+// before the output's end `out_end` (out_end - (l1 - f1) - (l2 - f2) == f1)
+// and a right run [f2, l2) elsewhere: fills backwards, taking the right
+// run's element on ties (it came later), so the merge is stable; no unread
+// element of the left run is overwritten.
+template <class T, class Compare>
+void merge_runs_backward(T* f1, T* l1, T* f2, T* l2, T* out_end, Compare& comp) {
+  while (f1 != l1 && f2 != l2) {
+    if (comp(*(l2 - 1), *(l1 - 1)))
+      *--out_end = std::move(*--l1);
+    else
+      *--out_end = std::move(*--l2);
+  }
+  std::move_backward(f2, l2, out_end);  // what is left of the left run is in place
+}
+
+template <class T, class Compare>
+void insertion_sort(T* first, T* last, Compare& comp) {
+  for (T* i = first + (first != last); i < last; ++i) {
+    T x = std::move(*i);
+    T* j = i;
+    for (; j != first && comp(x, *(j - 1)); --j) *j = std::move(*(j - 1));
+    *j = std::move(x);
+  }
+}
+
+// Sorts data[0, n) in place, stably, with scratch buf[0, n): the seed's split
+// into `parts` chunks, each sorted recursively, folded left to right with the
+// merge; the accumulator alternates between data and buf.
+template <class T, class Compare>
+void sort_rec(T* data, T* buf, std::size_t n, int parts, Compare& comp) {
+  if (n <= kInsertionCutoff) {
+    insertion_sort(data, data + n, comp);
+    return;
+  }
+  const std::size_t chunk = std::max<std::size_t>(1, n / static_cast<std::size_t>(parts));
+  for (std::size_t b = 0; b < n; b += chunk) {
+    const std::size_t len = std::min(chunk, n - b);
+    sort_rec(data + b, buf + b, len, parts, comp);
+  }
+  bool acc_in_data = true;
+  for (std::size_t s = chunk; s < n; s += chunk) {  // acc = [0, s), next chunk = [s, e)
+    const std::size_t e = std::min(s + chunk, n);
+    if (acc_in_data)
+      merge_runs(data, data + s, data + s, data + e, buf, comp);
+    else
+      merge_runs(buf, buf + s, data + s, data + e, data, comp);
+    acc_in_data = !acc_in_data;
+  }
+  if (!acc_in_data) std::move(buf, buf + n, data);
+}
+
+template <class R>
+auto to_vector(R&& range) {
+  using T = std::ranges::range_value_t<R>;
+  if constexpr (std::is_same_v<std::remove_cvref_t<R>, std::vector<T>>) {
+    return std::vector<T>(std::forward<R>(range));  // copied, or moved from an rvalue
+  } else {
+    std::vector<T> v;
+  if constexpr (std::ranges::sized_range<R>) v.reserve(std::ranges::size(range));
+    for (auto&& x : range) v.push_back(x);
+    return v;
+  }
+}
+
+// Waits until no task of `futures` can still touch the caller's memory:
+// cancels those not started, waits for the others. For unwinding.
+template <class Futures>
+void settle(Futures& futures) noexcept {
+  for (auto& f : futures) {
+    try {
+      if (!f.cancel()) f.wait();
+    } catch (...) {
+    }
+  }
+}
+
+}  // namespace detail
+
+// The seed's merge: a new vector with a's and b's elements, stable (a's first on ties).
+template <std::ranges::input_range A, std::ranges::input_range B, class Compare = std::less<>>
+auto merge(const A& a, const B& b, Compare comp = {}) {
+  std::vector<std::ranges::range_value_t<A>> out;
+  if constexpr (std::ranges::sized_range<A> && std::ranges::sized_range<B>)
+    out.reserve(std::ranges::size(a) + std::ranges::size(b));
+  auto f1 = std::ranges::begin(a);
+  auto l1 = std::ranges::end(a);
+  auto f2 = std::ranges::begin(b);
+  auto l2 = std::ranges::end(b);
+  while (f1 != l1 && f2 != l2) {
+    if (comp(*f2, *f1))
+      out.push_back(*f2++);
+    else
+      out.push_back(*f1++);
+  }
+  for (; f1 != l1; ++f1) out.push_back(*f1);
+  for (; f2 != l2; ++f2) out.push_back(*f2);
+  return out;
+}
+
+// The seed's sequential sort: a sorted copy of `range` (see the header comment).
+template <std::ranges::input_range R, class Compare = std::less<>>
+auto sort(R&& range, int parts = kDefaultParts, Compare comp = {}) {
+  detail::check_at_least(parts, 2, "mergesort::sort", "parts");
+  auto v = detail::to_vector(std::forward<R>(range));
+  if (v.size() > 1) {
+    std::vector<std::ranges::range_value_t<R>> buf(v.size());
+    detail::sort_rec(v.data(), buf.data(), v.size(), parts, comp);
+  }
+  return v;
+}
+
+// The threaded sort, fixed or broken (Bug), as static members.
+template <class Sync = std_sync, mergesort_bug Bug = mergesort_bug::none>
+struct BasicMergeSort {
+  // Sorts a copy of `range` in `chunks` chunks on `pool` (the caller keeps the
+  // pool), merging each chunk on the caller as it completes.
+  template <PoolFlavor Flavor, std::ranges::input_range R, class Compare = std::less<>>
+  static auto sort_on_pool(BasicThreadPool<Sync, Flavor>& pool, R&& range, int chunks, Compare comp = {}) {
+    detail::check_at_least(chunks, 1, "mergesort::sort_on_pool", "chunks");
+    auto v = detail::to_vector(std::forward<R>(range));
+    if (v.size() <= 1) return v;
+    using T = typename decltype(v)::value_type;
+    const std::size_t n = v.size();
+    const std::size_t chunk = std::max<std::size_t>(1, n / static_cast<std::size_t>(chunks));
+    const std::size_t k = (n + chunk - 1) / chunk;
+    std::vector<T> buf(n);
+    T* const data = v.data();
+    T* const scratch = buf.data();
+    auto at = [&](std::size_t i) { return std::min(i * chunk, n); };  // chunk i's first element
+    auto sort_chunk = [data, scratch, at, &comp](std::size_t i) {
+      const std::size_t b = at(i), e = at(i + 1);
+      detail::sort_rec(data + b, scratch + b, e - b, kDefaultParts, comp);
+    };
+
+    if constexpr (Bug == mergesort_bug::unlocked_merge) {
+      // The result every task merges into (a shared_ptr in the var: the model
+      // backend prints every value it tracks, and a pointer prints).
+      using Result = std::shared_ptr<const std::vector<T>>;
+      typename Sync::template var<Result> shared{std::make_shared<const std::vector<T>>()};
+      std::vector<Future<int, Sync>> futures;
+      for (std::size_t i = 0; i < k; ++i)
+        futures.push_back(pool.submit([&, i] {
+          sort_chunk(i);
+          const std::vector<T> mine(std::make_move_iterator(data + at(i)), std::make_move_iterator(data + at(i + 1)));
+          // BROKEN: read-merge-write of the shared result with no lock held.
+          const Result current = shared.load();  // interleave:race-read mergesort.threads.broken_unlocked_merge
+          shared.store(std::make_shared<const std::vector<T>>(mergesort::merge(*current, mine, comp)));  // interleave:race-write mergesort.threads.broken_unlocked_merge
+          return 0;
+        }));
+      try {
+        for (const auto& f : as_completed(futures)) f.get();
+      } catch (...) {
+        detail::settle(futures);
+        throw;
+      }
+      return std::vector<T>(*shared.load());
+    } else {
+      std::vector<Future<std::size_t, Sync>> futures;
+      futures.reserve(k);
+      for (std::size_t i = 0; i < k; ++i)
+        futures.push_back(pool.submit([sort_chunk, i] {
+          sort_chunk(i);
+          return i;
+        }));
+      // Runs of finished, merged chunks: run_begin[j] is the first chunk of
+      // the run that ends at chunk boundary j, run_end[j] the end of the run
+      // that begins at j; valid at a run's outer boundaries, which are the
+      // only ones a later chunk can touch. Only the caller reads or writes them.
+      std::vector<std::size_t> run_begin(k + 1), run_end(k + 1);
+      std::vector<char> done(k, 0);
+      auto merge_adjacent = [&](std::size_t lo, std::size_t mid, std::size_t hi) {
+        // [at(lo), at(mid)) and [at(mid), at(hi)) are sorted: the shorter run
+        // goes to the scratch buffer (its chunks' tasks are done with it) and
+        // the two merge back in place, from the front when the left run is
+        // the shorter, else from the back.
+        T* const l = data + at(lo);
+        T* const m = data + at(mid);
+        T* const h = data + at(hi);
+        if (m - l <= h - m) {
+          std::move(l, m, scratch + at(lo));
+          detail::merge_runs(scratch + at(lo), scratch + at(mid), m, h, l, comp);
+        } else {
+          std::move(m, h, scratch + at(mid));
+          detail::merge_runs_backward(l, m, scratch + at(mid), scratch + at(hi), h, comp);
+        }
+      };
+      try {
+      for (const auto& f : as_completed(futures)) {
+        const std::size_t i = f.get();
+        std::size_t lo = i, hi = i + 1;
+        if (lo > 0 && done[lo - 1]) {
+          const std::size_t s = run_begin[lo];
+          merge_adjacent(s, lo, hi);
+          lo = s;
+        }
+        if (hi < k && done[hi]) {
+          const std::size_t e = run_end[hi];
+          merge_adjacent(lo, hi, e);
+          hi = e;
+        }
+        done[i] = 1;
+        run_begin[hi] = lo;
+        run_end[lo] = hi;
+      }
+      } catch (...) {
+        detail::settle(futures);  // no task may outlive v and buf
+        throw;
+      }
+      return v;
+    }
+  }
+
+  // The seed's sort_multithreading: `workers` chunks on a pool of `workers`
+  // threads started for this call.
+  template <std::ranges::input_range R, class Compare = std::less<>>
+  static auto sort_multithreading(R&& range, int workers = kDefaultParts, Compare comp = {}) {
+    detail::check_at_least(workers, 1, "mergesort::sort_multithreading", "workers");
+    auto v = detail::to_vector(std::forward<R>(range));
+    if (v.size() <= 1) return v;
+    BasicThreadPool<Sync> pool(workers, "mergesort");
+    return sort_on_pool(pool, std::move(v), workers, std::move(comp));
+  }
+};
+
+template <class Sync = std_sync>
+using MergeSort = BasicMergeSort<Sync, mergesort_bug::none>;
+template <class Sync = std_sync>
+using BrokenUnlockedMergeSort = BasicMergeSort<Sync, mergesort_bug::unlocked_merge>;
+
+template <class Sync = std_sync, std::ranges::input_range R, class Compare = std::less<>>
+auto sort_multithreading(R&& range, int workers = kDefaultParts, Compare comp = {}) {
+  return MergeSort<Sync>::sort_multithreading(std::forward<R>(range), workers, std::move(comp));
+}
+
+template <class Sync, PoolFlavor Flavor, std::ranges::input_range R, class Compare = std::less<>>
+auto sort_on_pool(BasicThreadPool<Sync, Flavor>& pool, R&& range, int chunks, Compare comp = {}) {
+  return MergeSort<Sync>::sort_on_pool(pool, std::forward<R>(range), chunks, std::move(comp));
+}
+
+}  // namespace interleave::mergesort

@@ -1,0 +1,89 @@
+// stress/mergesort_stress.cpp — the mergesort under load, built with
+// ThreadSanitizer. Run by mergesort_stress_test.cpp, which reads its output.
+//
+//   mergesort_stress threads <workers> <elements>
+//   mergesort_stress sequential_reentrant <threads> <elements>
+//   mergesort_stress broken_unlocked_merge <workers> <elements>
+//
+// The input: <elements> keyed records (key, input position), keys drawn from
+// a tenth as many values (many duplicates), fixed seed; compared by key only,
+// so equality with std::stable_sort checks stability too.
+// threads: sort_multithreading with <workers> workers. Prints
+//   "elements=<n> mismatches=<positions differing from std::stable_sort>".
+// sequential_reentrant: <threads> threads each run the sequential sort on the
+//   same shared, read-only input at once (a hidden shared buffer would be a
+//   race). Prints "sorts=<sorts that returned> mismatches=<total>".
+// broken_unlocked_merge: the twin; TSan reports its unlocked read-merge-write.
+#include <interleave/mergesort.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <random>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "stress_main.hpp"
+
+namespace {
+
+using Rec = std::pair<int, int>;
+struct ByKey {
+  bool operator()(const Rec& a, const Rec& b) const { return a.first < b.first; }
+};
+
+std::vector<Rec> input(long n) {
+  std::mt19937 rng(20260611);
+  std::uniform_int_distribution<int> key(0, static_cast<int>(std::max(1L, n / 10)));
+  std::vector<Rec> v;
+  v.reserve(static_cast<std::size_t>(n));
+  for (long i = 0; i < n; ++i) v.push_back({key(rng), static_cast<int>(i)});
+  return v;
+}
+
+long mismatches(const std::vector<Rec>& got, const std::vector<Rec>& want) {
+  long m = static_cast<long>(got.size() > want.size() ? got.size() - want.size() : want.size() - got.size());
+  for (std::size_t i = 0; i < std::min(got.size(), want.size()); ++i) m += got[i] != want[i];
+  return m;
+}
+
+template <class Sorter>
+int threaded(long workers, long n) {
+  const std::vector<Rec> in = input(n);
+  std::vector<Rec> want = in;
+  std::stable_sort(want.begin(), want.end(), ByKey{});
+  const std::vector<Rec> got = Sorter::sort_multithreading(in, static_cast<int>(workers), ByKey{});
+  std::printf("elements=%zu mismatches=%ld\n", got.size(), mismatches(got, want));
+  return interleave::stress::kExitOk;
+}
+
+int sequential_reentrant(long threads, long n) {
+  const std::vector<Rec> in = input(n);
+  std::vector<Rec> want = in;
+  std::stable_sort(want.begin(), want.end(), ByKey{});
+  std::vector<long> bad(static_cast<std::size_t>(threads), -1);
+  std::vector<std::thread> ts;
+  for (long t = 0; t < threads; ++t)
+    ts.emplace_back([&, t] {
+      bad[static_cast<std::size_t>(t)] = mismatches(interleave::mergesort::sort(in, 2 + static_cast<int>(t % 6), ByKey{}), want);
+    });
+  for (auto& t : ts) t.join();
+  long sorts = 0, total = 0;
+  for (long b : bad)
+    if (b >= 0) ++sorts, total += b;
+  std::printf("sorts=%ld mismatches=%ld\n", sorts, total);
+  return interleave::stress::kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace interleave;
+  using stress::variant;
+  const stress::Param workers{"workers", 1, 64}, threads{"threads", 1, 64}, elements{"elements", 0, 50'000'000};
+  return stress::dispatch(
+      "mergesort_stress", argc, argv,
+      {variant("threads", workers, elements, threaded<mergesort::MergeSort<>>),
+       variant("sequential_reentrant", threads, elements, sequential_reentrant),
+       variant("broken_unlocked_merge", workers, elements, threaded<mergesort::BrokenUnlockedMergeSort<>>)});
+}
