@@ -75,7 +75,8 @@
 #include <utility>
 #include <vector>
 
-#include "interleave/future.hpp"
+#include "interleave/as_completed.hpp"
+#include "interleave/promise.hpp"
 #include "interleave/sync.hpp"
 #include "interleave/thread_pool.hpp"
 
@@ -231,11 +232,11 @@ auto sort(R&& range, int parts = kDefaultParts, Compare comp = {}) {
 }
 
 // The threaded sort, fixed or broken (Bug), as static members.
-template <class Sync = std_sync, mergesort_bug Bug = mergesort_bug::none>
+template <SyncBackend Sync = std_sync, mergesort_bug Bug = mergesort_bug::none>
 struct BasicMergeSort {
   // Sorts a copy of `range` in `chunks` chunks on `pool` (the caller keeps the
   // pool), merging each chunk on the caller as it completes.
-  template <PoolFlavor Flavor, std::ranges::input_range R, class Compare = std::less<>>
+  template <pool_bug Flavor, std::ranges::input_range R, class Compare = std::less<>>
   static auto sort_on_pool(BasicThreadPool<Sync, Flavor>& pool, R&& range, int chunks, Compare comp = {}) {
     detail::check_at_least(chunks, 1, "mergesort::sort_on_pool", "chunks");
     auto v = detail::to_vector(std::forward<R>(range));
@@ -343,17 +344,17 @@ struct BasicMergeSort {
   }
 };
 
-template <class Sync = std_sync>
+template <SyncBackend Sync = std_sync>
 using MergeSort = BasicMergeSort<Sync, mergesort_bug::none>;
-template <class Sync = std_sync>
+template <SyncBackend Sync = std_sync>
 using BrokenUnlockedMergeSort = BasicMergeSort<Sync, mergesort_bug::unlocked_merge>;
 
-template <class Sync = std_sync, std::ranges::input_range R, class Compare = std::less<>>
+template <SyncBackend Sync = std_sync, std::ranges::input_range R, class Compare = std::less<>>
 auto sort_multithreading(R&& range, int workers = kDefaultParts, Compare comp = {}) {
   return MergeSort<Sync>::sort_multithreading(std::forward<R>(range), workers, std::move(comp));
 }
 
-template <class Sync, PoolFlavor Flavor, std::ranges::input_range R, class Compare = std::less<>>
+template <SyncBackend Sync, pool_bug Flavor, std::ranges::input_range R, class Compare = std::less<>>
 auto sort_on_pool(BasicThreadPool<Sync, Flavor>& pool, R&& range, int chunks, Compare comp = {}) {
   return MergeSort<Sync>::sort_on_pool(pool, std::forward<R>(range), chunks, std::move(comp));
 }
