@@ -319,9 +319,11 @@ INTERLEAVE_MODEL(Fifo3Bounded1, "queue.fifo.bounded1.1p1c_3.bound3", "queue",
                  Expect::holds, Search::bounded(3));
 INTERLEAVE_MODEL(Mpmc2x2Unbounded, "queue.mpmc.2p2c_2.bound2", "queue",
                  "2 producers x 2 items, 2 consumers x 2 gets: every item exactly once, per-producer order kept",
-                 Expect::holds, Search::bounded(2));
+                 Expect::holds, Search::bounded(2),
+                 DporSearch{}.budget(10));
 INTERLEAVE_MODEL(Mpmc2x2Bounded1, "queue.mpmc.bounded1.2p2c_2.bound1", "queue",
-                 "the same through a queue of maxsize 1 (putters block on full)", Expect::holds, Search::bounded(1));
+                 "the same through a queue of maxsize 1 (putters block on full)", Expect::holds, Search::bounded(1),
+                 DporSearch{}.no_spurious());
 INTERLEAVE_MODEL(JoinWaitsFixed, "queue.join.2items.full", "queue",
                  "join() returns only after both items were processed and task_done()", Expect::holds, Search::full());
 
@@ -357,7 +359,8 @@ INTERLEAVE_MODEL(SeedJoinRace, "producer_consumer.join_race.seed10",
 INTERLEAVE_MODEL(SeedSentinel, "producer_consumer.sentinel.seed10.bound3",
                  "producer_consumer.sentinel",
                  "the seed's 10 Fibonacci numbers reach the one consumer exactly once, in order",
-                 Expect::holds, Search::bounded(3));
+                 Expect::holds, Search::bounded(3),
+                 DporSearch{}.no_spurious());
 INTERLEAVE_MODEL(Fixed1Item, "producer_consumer.fixed.1item.full",
                  "producer_consumer.fixed",
                  "corrected (join the producer, task_done after processing), 1 item: join() returns only "
@@ -366,12 +369,14 @@ INTERLEAVE_MODEL(Fixed1Item, "producer_consumer.fixed.1item.full",
 INTERLEAVE_MODEL(FixedSeed, "producer_consumer.fixed.seed10.bound3",
                  "producer_consumer.fixed",
                  "corrected, the seed's 10 items: when q.join() returns all 10 were processed, in order",
-                 Expect::holds, Search::bounded(3));
+                 Expect::holds, Search::bounded(3),
+                 DporSearch{}.no_spurious());
 INTERLEAVE_MODEL(TwoByTwo, "producer_consumer.2x2.3items.bound2",
                  "producer_consumer.2x2",
                  "2 producers x 3 items (+1 sentinel each), 2 consumers: every item exactly once, all "
                  "processed when q.join() returns",
-                 Expect::holds, Search::bounded(2));
+                 Expect::holds, Search::bounded(2),
+                 DporSearch{}.no_spurious());
 
 }  // namespace
 }  // namespace interleave::models
