@@ -431,5 +431,6 @@ struct basic_relacy_sync {
 using relacy_sync = basic_relacy_sync<false>;
 // Every atomic access sequentially consistent: interleavings only.
 using relacy_sc_sync = basic_relacy_sync<true>;
+static_assert(SyncBackend<relacy_sync> && SyncBackend<relacy_sc_sync>, "the Relacy backends implement sync.hpp's interface");
 
 }  // namespace interleave::models

@@ -117,7 +117,7 @@ INTERLEAVE_MODEL(FutureCancelRace, "future.cancel_vs_run.full", "future",
 // shutdown(wait) returns only after all ran, at most Workers threads start.
 // With GetFirst=false the submitter shuts down without get(): no task is
 // lost and no worker sleeps through the shutdown.
-template <class Sync, PoolFlavor Flavor, int Workers, int Tasks, bool GetFirst>
+template <class Sync, pool_bug Flavor, int Workers, int Tasks, bool GetFirst>
 struct PoolRun {
   static constexpr unsigned threads = 1;
   static constexpr unsigned dynamic_threads = Workers;
@@ -176,13 +176,13 @@ struct PoolTwoSubmitters {
   }
 };
 
-constexpr auto fixed = PoolFlavor::fixed;
+constexpr auto fixed = pool_bug::none;
 template <class Sync> using Pool2w2t = PoolRun<Sync, fixed, 2, 2, true>;
 template <class Sync> using Pool2w3tShutdown = PoolRun<Sync, fixed, 2, 3, false>;
 template <class Sync> using Pool3w5t = PoolRun<Sync, fixed, 3, 5, true>;
 template <class Sync> using Pool3w3t = PoolRun<Sync, fixed, 3, 3, true>;
-template <class Sync> using PoolUnlockedCheck = PoolRun<Sync, PoolFlavor::broken_unlocked_check, 2, 2, true>;
-template <class Sync> using PoolShutdownNotifyOne = PoolRun<Sync, PoolFlavor::broken_shutdown_notify_one, 2, 2, true>;
+template <class Sync> using PoolUnlockedCheck = PoolRun<Sync, pool_bug::unlocked_check, 2, 2, true>;
+template <class Sync> using PoolShutdownNotifyOne = PoolRun<Sync, pool_bug::shutdown_notify_one, 2, 2, true>;
 INTERLEAVE_MODEL(Pool2w2t, "thread_pool.2w2t.bound3", "thread_pool",
                  "2 workers x 2 tasks: each runs once, get() returns its value, <= 2 at once, <= 2 threads",
                  Expect::holds, Search::bounded(3),

@@ -346,7 +346,7 @@ INTERLEAVE_TEST(PoolUnit, map_keeps_order_and_times_out_from_the_call, "thread_p
 // once their results are in, the workers go idle and shutdown() must wake
 // them all. The notify-one twin wakes one: the others sleep for ever and
 // shutdown() hangs, which the watchdog reports.
-template <PoolFlavor Flavor>
+template <pool_bug Flavor>
 void shutdown_returns_with_every_worker_idle() {
   const int workers = *rc::gen::inRange(1, 5);
   testkit::watchdog(std::to_string(workers) + " idle worker(s): shutdown(wait=true)", [&] {
@@ -365,12 +365,12 @@ void shutdown_returns_with_every_worker_idle() {
 }
 
 INTERLEAVE_PROP(PoolProps, shutdown_wakes_every_idle_worker_and_returns, "thread_pool", ()) {
-  shutdown_returns_with_every_worker_idle<PoolFlavor::fixed>();
+  shutdown_returns_with_every_worker_idle<pool_bug::none>();
 }
 
 INTERLEAVE_PROP_FALSIFIED(PoolProps, notify_one_twin_leaves_idle_workers_asleep_and_shutdown_hangs,
                           "thread_pool.broken_shutdown_notify_one", ()) {
-  shutdown_returns_with_every_worker_idle<PoolFlavor::broken_shutdown_notify_one>();
+  shutdown_returns_with_every_worker_idle<pool_bug::shutdown_notify_one>();
 }
 
 // A task submitted right after the previous one's get() runs: the single
@@ -380,7 +380,7 @@ INTERLEAVE_PROP_FALSIFIED(PoolProps, notify_one_twin_leaves_idle_workers_asleep_
 // submit to land in it; its worker then sleeps on a queued task and get()
 // never returns, which the watchdog reports. (The twin's unlocked read is
 // also a data race; this layer does not claim to see that, only the hang.)
-template <PoolFlavor Flavor>
+template <pool_bug Flavor>
 void submit_after_get_is_always_run() {
   const int rounds = *rc::gen::inRange(1, 60);
   testkit::watchdog("1 worker, " + std::to_string(rounds) + " submit-then-get round(s): a get()", [&] {
@@ -391,12 +391,12 @@ void submit_after_get_is_always_run() {
 }
 
 INTERLEAVE_PROP(PoolProps, a_task_submitted_right_after_a_get_runs, "thread_pool", ()) {
-  submit_after_get_is_always_run<PoolFlavor::fixed>();
+  submit_after_get_is_always_run<pool_bug::none>();
 }
 
 INTERLEAVE_PROP_FALSIFIED(PoolProps, unlocked_check_twin_sleeps_on_a_queued_task_and_get_hangs,
                           "thread_pool.broken_unlocked_check", ()) {
-  submit_after_get_is_always_run<PoolFlavor::broken_unlocked_check>();
+  submit_after_get_is_always_run<pool_bug::unlocked_check>();
 }
 
 // Sanity checks of the twins where their bug cannot fire (not cells of the
@@ -404,7 +404,7 @@ INTERLEAVE_PROP_FALSIFIED(PoolProps, unlocked_check_twin_sleeps_on_a_queued_task
 // each twin runs every task once.
 RC_GTEST_PROP(PoolProps, unlocked_check_twin_is_correct_when_only_its_worker_submits, ()) {
   const int n = *rc::gen::inRange(0, 40);
-  BasicThreadPool<std_sync, PoolFlavor::broken_unlocked_check> pool(1, "twin");
+  BrokenUnlockedCheckThreadPool<> pool(1, "twin");
   std::vector<Future<int>> inner;
   auto first = pool.submit([&] {
     for (int i = 0; i < n; ++i) inner.push_back(pool.submit([i] { return i; }));
@@ -420,7 +420,7 @@ RC_GTEST_PROP(PoolProps, notify_one_twin_shuts_down_with_a_single_worker, ()) {
   const bool let_it_sleep = *rc::gen::arbitrary<bool>();
   std::vector<Future<int>> fs;
   {
-    BasicThreadPool<std_sync, PoolFlavor::broken_shutdown_notify_one> pool(1, "twin");
+    BrokenShutdownNotifyOneThreadPool<> pool(1, "twin");
     for (int i = 0; i < n; ++i) fs.push_back(pool.submit([i] { return i; }));
     if (let_it_sleep && n > 0) (void)fs.back().get();  // sometimes let the worker sleep first
   }

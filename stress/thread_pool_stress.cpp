@@ -255,13 +255,13 @@ int main(int argc, char** argv) {
       "thread_pool_stress", argc, argv,
       {pool_load("load", "tasks", 0, load<ThreadPool<>>),
        pool_load("load_broken_unlocked_check", "tasks", 0,
-                 load<BasicThreadPool<std_sync, PoolFlavor::broken_unlocked_check>>),
+                 load<BrokenUnlockedCheckThreadPool<>>),
        pool_load("cancel_shutdown", "tasks", 2, cancel_shutdown),
        pool_load("reuse", "rounds", 0, reuse),
        pool_load("as_completed", "tasks", 0, as_completed_load),
        variant("idle_shutdown", workers, notify_one<ThreadPool<>>),
        variant("idle_shutdown_broken_notify_one", workers,
-               notify_one<BasicThreadPool<std_sync, PoolFlavor::broken_shutdown_notify_one>>),
+               notify_one<BrokenShutdownNotifyOneThreadPool<>>),
        variant("futures", {"promises", 1, 10'000'000}, {"getters", 1, 64}, futures),
        variant("wait", workers, {"tasks", 0, 10'000'000}, wait_load)});
 }

@@ -4,8 +4,11 @@
 // Seed scenario: "A thread's local data" (3 threads store a value, meet at a
 // Barrier(3), read their own value back; see thread_local.hpp).
 //
-//   Barrier<Sync>                      the fixed barrier.
-//   BrokenNoGenerationBarrier<Sync>    the broken twin: a waiter leaves when
+//   Barrier<Sync>                      the fixed barrier
+//                                      (BasicBarrier<Sync>).
+//   BrokenNoGenerationBarrier<Sync>    the broken twin (the same class with
+//                                      barrier_bug::no_generation): a waiter
+//                                      leaves when
 //                                      the arrival count is back to 0 instead
 //                                      of when the generation it arrived in
 //                                      has completed. A fast thread that
@@ -16,7 +19,8 @@
 //                                      and everybody deadlocks.
 //
 // Requires: parties >= 1 (else std::invalid_argument naming "parties");
-//   timeouts >= 0 (else std::invalid_argument naming "timeout"). The
+//   timeouts >= 0 (else std::invalid_argument naming "timeout"; a huge one
+//   saturates, interleave/deadline.hpp). The
 //   completion action must not call this barrier (it runs under its lock).
 // Guarantees:
 //   - wait() returns, in each generation, a distinct index 0..N-1: the order
@@ -58,8 +62,13 @@ class BrokenBarrierError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-template <class Sync = std_sync, bool Generations = true>
+// Which barrier: the fixed one, or the broken twin (see the header comment).
+enum class barrier_bug { none, no_generation };
+
+template <SyncBackend Sync = std_sync, barrier_bug Bug = barrier_bug::none>
 class BasicBarrier {
+  static constexpr bool kGenerations = Bug != barrier_bug::no_generation;
+
  public:
   explicit BasicBarrier(int parties, std::function<void()> completion = {})
       : parties_(check_parties(parties)), completion_(std::move(completion)) {}
@@ -68,13 +77,11 @@ class BasicBarrier {
 
   [[nodiscard]] int parties() const noexcept { return parties_; }
 
-  std::size_t wait() INTERLEAVE_EXCLUDES(mu_) { return wait_impl(false, std::chrono::nanoseconds::zero()); }
+  std::size_t wait() INTERLEAVE_EXCLUDES(mu_) { return wait_impl(false, {}); }
 
   template <class Rep, class Period>
   std::size_t wait_for(const std::chrono::duration<Rep, Period>& timeout) INTERLEAVE_EXCLUDES(mu_) {
-    if (timeout < std::chrono::duration<Rep, Period>::zero())
-      throw std::invalid_argument("Barrier::wait_for: timeout must be >= 0");
-    return wait_impl(true, std::chrono::duration_cast<std::chrono::nanoseconds>(timeout));
+    return wait_impl(true, detail::deadline_after<typename Sync::clock>(timeout, "Barrier::wait_for"));
   }
 
   void abort() INTERLEAVE_EXCLUDES(mu_) {
@@ -99,8 +106,13 @@ class BasicBarrier {
     std::unique_lock<typename Sync::mutex> lk(mu_);
     return broken_.load() ? 0 : count_.load();
   }
-  // Completed generations (0 for the broken twin, which has no counter).
-  [[nodiscard]] unsigned long generation() const INTERLEAVE_EXCLUDES(mu_) {
+  // Completed generations. (The broken twin has no generation counter, so it
+  // has no such member.)
+  // (The thread-safety attribute leads: clang does not take one between the
+  // declarator and a requires-clause.)
+  [[nodiscard]] INTERLEAVE_EXCLUDES(mu_) unsigned long generation() const
+    requires(kGenerations)
+  {
     std::unique_lock<typename Sync::mutex> lk(mu_);
     return generation_.load();
   }
@@ -117,8 +129,7 @@ class BasicBarrier {
     cv_.notify_all();
   }
 
-  std::size_t wait_impl(bool timed, std::chrono::nanoseconds timeout) INTERLEAVE_EXCLUDES(mu_) {
-    const auto deadline = Sync::clock::now() + timeout;
+  std::size_t wait_impl(bool timed, typename Sync::clock::time_point deadline) INTERLEAVE_EXCLUDES(mu_) {
     std::unique_lock<typename Sync::mutex> lk(mu_);
     if (broken_.load()) throw BrokenBarrierError("barrier is broken");
     const int index = count_.load();
@@ -133,7 +144,7 @@ class BasicBarrier {
         }
       }
       count_.store(0);
-      if constexpr (Generations) generation_.store(generation_.load() + 1);
+      if constexpr (kGenerations) generation_.store(generation_.load() + 1);
       cv_.notify_all();
       return static_cast<std::size_t>(index);
     }
@@ -157,7 +168,7 @@ class BasicBarrier {
 
   // Whether the generation this waiter arrived in has completed.
   bool released(unsigned long gen, unsigned long) const INTERLEAVE_REQUIRES(mu_) {
-    if constexpr (Generations) {
+    if constexpr (kGenerations) {
       return generation_.load() != gen;
     } else {
       // BUG (the broken twin): "the count went back to 0" stands in for "my
@@ -176,9 +187,11 @@ class BasicBarrier {
   typename Sync::template var<bool> broken_ INTERLEAVE_GUARDED_BY(mu_){false};
 };
 
-template <class Sync = std_sync>
-using Barrier = BasicBarrier<Sync, true>;
-template <class Sync = std_sync>
-using BrokenNoGenerationBarrier = BasicBarrier<Sync, false>;
+template <SyncBackend Sync = std_sync>
+using Barrier = BasicBarrier<Sync, barrier_bug::none>;
+// The broken twin (see the header comment). Kept on purpose: its checks must
+// fail.
+template <SyncBackend Sync = std_sync>
+using BrokenNoGenerationBarrier = BasicBarrier<Sync, barrier_bug::no_generation>;
 
 }  // namespace interleave

@@ -62,7 +62,7 @@ void pause_after_read(Pause& pause, long read) {
 }
 }  // namespace detail
 
-template <class Sync = std_sync>
+template <SyncBackend Sync = std_sync>
 class RacyCounter {
  public:
   explicit RacyCounter(long initial = 0) : value_(initial) {}
@@ -79,7 +79,7 @@ class RacyCounter {
   typename Sync::template var<long> value_;
 };
 
-template <class Sync = std_sync>
+template <SyncBackend Sync = std_sync>
 class RelaxedRacyCounter {
  public:
   explicit RelaxedRacyCounter(long initial = 0) : value_(initial) {}
@@ -96,7 +96,7 @@ class RelaxedRacyCounter {
   typename Sync::template atomic<long> value_;
 };
 
-template <class Sync = std_sync>
+template <SyncBackend Sync = std_sync>
 class LockedCounter {
  public:
   explicit LockedCounter(long initial = 0) : value_(initial) {}
@@ -118,7 +118,7 @@ class LockedCounter {
   typename Sync::template var<long> value_ INTERLEAVE_GUARDED_BY(mu_);
 };
 
-template <class Sync = std_sync>
+template <SyncBackend Sync = std_sync>
 class AtomicCounter {
  public:
   explicit AtomicCounter(long initial = 0) : value_(initial) {}

@@ -16,7 +16,8 @@
 //                                  and the wait is a lost wake-up.
 //
 // Requires: timeouts are >= 0 (a negative timeout throws
-//   std::invalid_argument naming "timeout").
+//   std::invalid_argument naming "timeout"); a huge one (hours::max())
+//   saturates and waits as long as it takes (interleave/deadline.hpp).
 // Guarantees:
 //   - set() makes the flag true and wakes EVERY thread blocked in wait() or
 //     wait_for() (notify_all; no lost wake-up).
@@ -44,18 +45,10 @@
 
 namespace interleave {
 
-namespace detail {
-template <class Rep, class Period>
-void require_non_negative_timeout(const std::chrono::duration<Rep, Period>& d, const char* who) {
-  if (d < std::chrono::duration<Rep, Period>::zero())
-    throw std::invalid_argument(std::string(who) + ": timeout must be >= 0");
-}
-}  // namespace detail
-
 // Which event: the fixed one, or the broken twin (see the header comment).
 enum class event_bug { none, unlocked_check };
 
-template <class Sync = std_sync, event_bug Bug = event_bug::none>
+template <SyncBackend Sync = std_sync, event_bug Bug = event_bug::none>
 class BasicEvent {
  public:
   BasicEvent() = default;
@@ -96,8 +89,7 @@ class BasicEvent {
   // As wait(), but gives up after `timeout`: false if no set() was seen.
   template <class Rep, class Period>
   bool wait_for(const std::chrono::duration<Rep, Period>& timeout) INTERLEAVE_EXCLUDES(mu_) {
-    detail::require_non_negative_timeout(timeout, "Event::wait_for");
-    const auto deadline = Sync::clock::now() + timeout;
+    const auto deadline = detail::deadline_after<typename Sync::clock>(timeout, "Event::wait_for");
     std::unique_lock<typename Sync::mutex> lk(mu_);
     const unsigned long began = sets_.load();
     waiting_.store(waiting_.load() + 1);
@@ -130,12 +122,12 @@ class BasicEvent {
   typename Sync::template var<int> waiting_ INTERLEAVE_GUARDED_BY(mu_){0};
 };
 
-template <class Sync = std_sync>
+template <SyncBackend Sync = std_sync>
 using Event = BasicEvent<Sync, event_bug::none>;
 
 // The broken twin (see the header comment). Kept on purpose: its checks must
 // fail.
-template <class Sync = std_sync>
+template <SyncBackend Sync = std_sync>
 using BrokenUnlockedCheckEvent = BasicEvent<Sync, event_bug::unlocked_check>;
 
 }  // namespace interleave

@@ -29,7 +29,7 @@ namespace interleave {
 
 // A shared output: whole lines, appended under a lock (Python's print of one
 // line).
-template <class Sync = std_sync>
+template <SyncBackend Sync = std_sync>
 class LineLog {
  public:
   void print(std::string line) INTERLEAVE_EXCLUDES(mu_) {
@@ -53,7 +53,7 @@ inline std::string hello_line(const std::string& name, int count) {
 }
 
 // The seed's program.
-template <class Sync, class Pause>
+template <SyncBackend Sync, class Pause>
 void starwars(ThreadRegistry<Sync>& registry, LineLog<Sync>& out, Pause pause, int obi_lines = 4,
               int ani_lines = 3) {
   auto run = [&registry, &out, &pause](int n) {

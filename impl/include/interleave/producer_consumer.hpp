@@ -102,7 +102,7 @@ void consumer(Q& q, Sink& sink) {
   }
 }
 
-template <class Sync = std_sync, queue_bug Bug = queue_bug::none, class Sink, class AfterJoin>
+template <SyncBackend Sync = std_sync, queue_bug Bug = queue_bug::none, class Sink, class AfterJoin>
 void seed_program(long n, Sink& sink, AfterJoin&& after_join) {
   if (n < 0) throw std::invalid_argument("seed_program: n must be non-negative");
   Queue<Item, Sync, Bug> q;
@@ -114,7 +114,7 @@ void seed_program(long n, Sink& sink, AfterJoin&& after_join) {
   cns.join();
 }
 
-template <class Sync = std_sync, queue_bug Bug = queue_bug::none, class Sink, class AfterJoin>
+template <SyncBackend Sync = std_sync, queue_bug Bug = queue_bug::none, class Sink, class AfterJoin>
 void fixed_program(long n, Sink& sink, AfterJoin&& after_join) {
   if (n < 0) throw std::invalid_argument("fixed_program: n must be non-negative");
   Queue<Item, Sync, Bug> q;
@@ -126,7 +126,7 @@ void fixed_program(long n, Sink& sink, AfterJoin&& after_join) {
   cns.join();
 }
 
-template <class Sync = std_sync, queue_bug Bug = queue_bug::none, class Sink, class AfterJoin>
+template <SyncBackend Sync = std_sync, queue_bug Bug = queue_bug::none, class Sink, class AfterJoin>
 void program_2x2(long n, Sink& sink, AfterJoin&& after_join) {
   if (n < 0) throw std::invalid_argument("program_2x2: n must be non-negative");
   Queue<Item, Sync, Bug> q;

@@ -39,7 +39,8 @@
 // Requires:
 //   - maxsize <= 0 means unbounded; otherwise at most maxsize items are held.
 //   - timeouts are non-negative (std::invalid_argument naming the timeout
-//     otherwise).
+//     otherwise); a huge one (hours::max()) saturates and waits as long as
+//     it takes (interleave/deadline.hpp).
 //   - task_done() is called at most once per item put (std::logic_error
 //     "task_done() called more times than items were put" otherwise).
 // Guarantees:
@@ -107,7 +108,7 @@ class queue_shut_down : public std::exception {
 // Which deliberate bug a queue carries: none for the real thing.
 enum class queue_bug { none, notify_one_on_shutdown, join_unlocked };
 
-template <class T, class Sync = std_sync, queue_bug Bug = queue_bug::none>
+template <class T, SyncBackend Sync = std_sync, queue_bug Bug = queue_bug::none>
 class Queue {
   using lock_t = std::unique_lock<typename Sync::mutex>;
   using clock = typename Sync::clock;
@@ -131,13 +132,13 @@ class Queue {
   template <class Rep, class Period>
   [[nodiscard]] bool put_for(const T& item, const std::chrono::duration<Rep, Period>& timeout)
       INTERLEAVE_EXCLUDES(mu_) {
-    const auto deadline = deadline_after(timeout, "put_for");
+    const auto deadline = deadline_after(timeout, "Queue::put_for");
     return put_until(item, &deadline, kPutForShut);
   }
   template <class Rep, class Period>
   [[nodiscard]] bool put_for(T&& item, const std::chrono::duration<Rep, Period>& timeout)
       INTERLEAVE_EXCLUDES(mu_) {
-    const auto deadline = deadline_after(timeout, "put_for");
+    const auto deadline = deadline_after(timeout, "Queue::put_for");
     return put_until(std::move(item), &deadline, kPutForShut);
   }
 
@@ -165,7 +166,7 @@ class Queue {
   template <class Rep, class Period>
   [[nodiscard]] std::optional<T> get_for(const std::chrono::duration<Rep, Period>& timeout)
       INTERLEAVE_EXCLUDES(mu_) {
-    const auto deadline = deadline_after(timeout, "get_for");
+    const auto deadline = deadline_after(timeout, "Queue::get_for");
     lock_t lk(mu_);
     while (items_.empty()) {
       if (shutdown_.load()) throw queue_shut_down("Queue::get_for: the queue is shut down and empty");
@@ -249,15 +250,10 @@ class Queue {
   static constexpr const char* kPutShut = "Queue::put: the queue is shut down";
   static constexpr const char* kPutForShut = "Queue::put_for: the queue is shut down";
 
+  // interleave/deadline.hpp: negative throws, huge saturates.
   template <class Rep, class Period>
   static time_point deadline_after(const std::chrono::duration<Rep, Period>& timeout, const char* what) {
-    if (timeout < std::chrono::duration<Rep, Period>::zero())
-      throw std::invalid_argument(std::string("Queue::") + what + ": timeout must be non-negative");
-    // Saturate instead of overflowing on durations::max().
-    const auto now = clock::now();
-    if (timeout >= std::chrono::duration_cast<std::chrono::duration<Rep, Period>>(time_point::max() - now))
-      return time_point::max();
-    return now + std::chrono::duration_cast<typename clock::duration>(timeout);
+    return detail::deadline_after<clock>(timeout, what);
   }
 
   bool is_full() const INTERLEAVE_REQUIRES(mu_) {
@@ -347,9 +343,9 @@ class Queue {
   typename Sync::template var<bool> shutdown_ INTERLEAVE_GUARDED_BY(mu_){false};
 };
 
-template <class T, class Sync = std_sync>
+template <class T, SyncBackend Sync = std_sync>
 using BrokenNotifyOneQueue = Queue<T, Sync, queue_bug::notify_one_on_shutdown>;
-template <class T, class Sync = std_sync>
+template <class T, SyncBackend Sync = std_sync>
 using BrokenJoinUnlockedQueue = Queue<T, Sync, queue_bug::join_unlocked>;
 
 }  // namespace interleave

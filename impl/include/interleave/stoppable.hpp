@@ -69,7 +69,7 @@ namespace interleave {
 
 // --- stop flags ------------------------------------------------------------
 
-template <class Sync = std_sync>
+template <SyncBackend Sync = std_sync>
 class PlainStopFlag {
  public:
   void request_stop() { stop_.store(true); }  // interleave:race-write stop.plain_flag
@@ -79,7 +79,7 @@ class PlainStopFlag {
   typename Sync::template var<bool> stop_{false};
 };
 
-template <class Sync = std_sync, std::memory_order Publish = std::memory_order_release,
+template <SyncBackend Sync = std_sync, std::memory_order Publish = std::memory_order_release,
           std::memory_order Observe = std::memory_order_acquire>
 class AtomicStopFlag {
  public:
@@ -91,13 +91,13 @@ class AtomicStopFlag {
 };
 
 // The weaker order, kept so the model can show what it breaks.
-template <class Sync = std_sync>
+template <SyncBackend Sync = std_sync>
 using RelaxedStopFlag = AtomicStopFlag<Sync, std::memory_order_relaxed, std::memory_order_relaxed>;
 
 namespace detail {
 
 // The worker's state and loop, shared by both front ends.
-template <class Sync>
+template <SyncBackend Sync>
 class FiboCore {
  public:
   static constexpr std::size_t kMaxLimit = 92;  // fib(92) is the last that fits in a long
@@ -150,8 +150,7 @@ class FiboCore {
     return limit;
   }
   static std::chrono::nanoseconds check_pause(std::chrono::nanoseconds pause) {
-    if (pause < std::chrono::nanoseconds::zero())
-      throw std::invalid_argument("StoppableFibonacci: pause must be >= 0");
+    detail::require_non_negative(pause, "StoppableFibonacci", "pause");
     return pause;
   }
 
@@ -172,7 +171,7 @@ namespace detail {
 // ends: start once, join once, read the results only after the join. The
 // thread is the last member, so it is destroyed (a jthread: stopped and
 // joined) before the state its worker writes to.
-template <class Sync, class Thread>
+template <SyncBackend Sync, class Thread>
 class FiboHandle {
  public:
   FiboHandle(const FiboHandle&) = delete;
@@ -222,7 +221,7 @@ class FiboHandle {
 }  // namespace detail
 
 // A worker on Sync::thread, stopped through `Flag`.
-template <class Flag, class Sync = std_sync>
+template <class Flag, SyncBackend Sync = std_sync>
 class StoppableFibonacci : public detail::FiboHandle<Sync, typename Sync::thread> {
   using Base = detail::FiboHandle<Sync, typename Sync::thread>;
 
@@ -253,7 +252,7 @@ class StoppableFibonacci : public detail::FiboHandle<Sync, typename Sync::thread
 };
 
 // The std::jthread / std::stop_token worker.
-template <class Sync = std_sync>
+template <SyncBackend Sync = std_sync>
 class JthreadFibonacci : public detail::FiboHandle<Sync, typename Sync::jthread> {
   using Base = detail::FiboHandle<Sync, typename Sync::jthread>;
 

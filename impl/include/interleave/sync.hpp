@@ -2,7 +2,7 @@
 // backend users get.
 //
 // Every primitive in interleave is a template over a *sync backend*
-// (`template <class Sync = std_sync>`), in the manner of folly's
+// (`template <SyncBackend Sync = std_sync>`), in the manner of folly's
 // `template <typename> class Atom = std::atomic`. A backend is a struct that
 // exposes, under the standard names:
 //
@@ -27,15 +27,30 @@
 //                                 threads are fibers can still tell apart
 //   Sync::yield()                 a point where the scheduler may switch
 //   Sync::sleep_for(d)            real sleep here; a scheduling point in models
-//   Sync::clock                   the clock of timed waits (steady)
+//   Sync::clock                   the clock of every timed wait (std_sync:
+//                                 steady_clock); impl code never names a
+//                                 clock of its own, so a checker with
+//                                 virtual time supplies its own here
+//   Sync::name                    the backend's name, for reports
 //
-// Timed waits take std::chrono durations. A backend must not need any change
-// to impl code: the Relacy backend (models/relacy_sync.hpp) is the second
+// The concept `SyncBackend<S>` below states this interface in code, and
+// every impl template is constrained by it (`template <SyncBackend Sync =
+// std_sync>`): a backend that lacks a member is rejected where it is used,
+// with the concept's name and the missing requirement, not with a template
+// error three headers deep. `static_assert(SyncBackend<B>)` next to a
+// backend's definition checks it there too (std_sync below, both Relacy
+// backends in models/relacy_sync.hpp).
+//
+// Timed waits take std::chrono durations and turn them into deadlines on
+// Sync::clock through interleave/deadline.hpp (negative: an error naming the
+// argument; huge: saturated). A backend must not need any change to impl
+// code: the Relacy backend (models/relacy_sync.hpp) is the second
 // implementation of this interface.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <concepts>
 #include <condition_variable>
 #include <cstddef>
 #include <mutex>
@@ -46,6 +61,7 @@
 #include <thread>
 #include <utility>
 
+#include "interleave/deadline.hpp"
 #include "interleave/thread_annotations.hpp"
 
 // ---------------------------------------------------------------------------
@@ -138,6 +154,121 @@ class INTERLEAVE_SCOPED_CAPABILITY unique_lock<Mutex> {
 namespace interleave {
 
 // ---------------------------------------------------------------------------
+// SyncBackend: the interface above, as a concept. Each part is its own named
+// concept, so a compiler's "constraints not satisfied" names the part that
+// is missing (backend_mutex, backend_condition_variable, ...).
+// ---------------------------------------------------------------------------
+namespace detail {
+
+// Callables the concept starts threads with (never defined: only their
+// types are used, in unevaluated checks).
+struct backend_probe_task {
+  void operator()() const;
+};
+template <class Token>
+struct backend_probe_stop_task {
+  void operator()(Token) const;
+};
+
+}  // namespace detail
+
+// A mutex impl code can lock through std::unique_lock (the specialisation
+// above, selected by `interleave_backend_mutex`).
+template <class M>
+concept backend_mutex = requires(M m) {
+  requires bool(M::interleave_backend_mutex);
+  m.lock();
+  { m.try_lock() } -> std::convertible_to<bool>;
+  m.unlock();
+};
+
+// std::condition_variable's waits on std::unique_lock<M>, timed ones on Clock.
+template <class CV, class M, class Clock>
+concept backend_condition_variable =
+    std::default_initializable<CV> &&
+    requires(CV cv, std::unique_lock<M>& lk, typename Clock::duration d, typename Clock::time_point t,
+             bool (*pred)()) {
+      cv.notify_one();
+      cv.notify_all();
+      cv.wait(lk);
+      cv.wait(lk, pred);
+      { cv.wait_for(lk, d) } -> std::same_as<std::cv_status>;
+      { cv.wait_for(lk, d, pred) } -> std::convertible_to<bool>;
+      { cv.wait_until(lk, t) } -> std::same_as<std::cv_status>;
+      { cv.wait_until(lk, t, pred) } -> std::convertible_to<bool>;
+    };
+
+// std::atomic's interface, as far as impl code uses it.
+template <class A, class T>
+concept backend_atomic = std::constructible_from<A, T> && requires(A a, T v, T& expected, std::memory_order o) {
+  { a.load() } -> std::convertible_to<T>;
+  { a.load(o) } -> std::convertible_to<T>;
+  a.store(v);
+  a.store(v, o);
+  { a.exchange(v, o) } -> std::convertible_to<T>;
+  { a.fetch_add(v, o) } -> std::convertible_to<T>;
+  { a.fetch_sub(v, o) } -> std::convertible_to<T>;
+  { a.compare_exchange_strong(expected, v, o) } -> std::convertible_to<bool>;
+};
+
+// Plain shared data a checker may watch for data races.
+template <class V, class T>
+concept backend_var = std::default_initializable<V> && std::constructible_from<V, T> && requires(V v, const V cv, T x) {
+  { cv.load() } -> std::convertible_to<T>;
+  v.store(x);
+};
+
+// A joinable thread running a callable.
+template <class Th>
+concept backend_thread = std::default_initializable<Th> && std::movable<Th> &&
+                         std::constructible_from<Th, detail::backend_probe_task> && requires(Th t) {
+                           { t.joinable() } -> std::convertible_to<bool>;
+                           t.join();
+                         };
+
+// std::jthread, std::stop_source and std::stop_token.
+template <class JT, class Source, class Token>
+concept backend_jthread =
+    std::default_initializable<JT> && std::constructible_from<JT, detail::backend_probe_stop_task<Token>> &&
+    std::constructible_from<JT, detail::backend_probe_task> &&
+    requires(JT t, Source s, const Token tok) {
+      { t.joinable() } -> std::convertible_to<bool>;
+      t.join();
+      t.request_stop();
+      { t.get_stop_token() } -> std::convertible_to<Token>;
+      { s.request_stop() } -> std::convertible_to<bool>;
+      { s.get_token() } -> std::convertible_to<Token>;
+      { tok.stop_requested() } -> std::convertible_to<bool>;
+    };
+
+// The whole backend.
+template <class S>
+concept SyncBackend =
+    requires {
+      { S::name } -> std::convertible_to<const char*>;
+      typename S::mutex;
+      typename S::condition_variable;
+      typename S::template atomic<int>;
+      typename S::template var<int>;
+      typename S::thread;
+      typename S::jthread;
+      typename S::stop_source;
+      typename S::stop_token;
+      typename S::clock;
+    } && std::chrono::is_clock_v<typename S::clock> && backend_mutex<typename S::mutex> &&
+    backend_condition_variable<typename S::condition_variable, typename S::mutex, typename S::clock> &&
+    backend_atomic<typename S::template atomic<int>, int> &&
+    backend_atomic<typename S::template atomic<std::size_t>, std::size_t> &&
+    backend_var<typename S::template var<int>, int> && backend_thread<typename S::thread> &&
+    backend_jthread<typename S::jthread, typename S::stop_source, typename S::stop_token> &&
+    requires(typename S::clock::duration d) {
+      { S::thread_index() } -> std::convertible_to<std::size_t>;
+      S::yield();
+      S::sleep_for(d);
+    };
+
+
+// ---------------------------------------------------------------------------
 // std_sync: the standard library, annotated, at zero cost.
 // ---------------------------------------------------------------------------
 namespace detail {
@@ -163,6 +294,7 @@ class INTERLEAVE_CAPABILITY("mutex") std_mutex {
 // std::condition_variable over std_mutex's native handle: waiting adopts the
 // held std::mutex for the duration of the wait and gives it back, so there is
 // no condition_variable_any overhead.
+template <class Clock>
 class std_condition_variable {
  public:
   using loc = std::source_location;
@@ -179,27 +311,30 @@ class std_condition_variable {
   void wait(lock_type& lk, Pred pred, loc where = loc::current()) {
     while (!pred()) wait(lk, where);
   }
-  // Returns std::cv_status::timeout when the duration elapsed.
+  // Returns std::cv_status::timeout when the duration elapsed. The duration
+  // is counted on Clock (the backend's), saturating (deadline.hpp): a huge
+  // one never overflows into an immediate timeout; a negative one is an
+  // immediate timeout, as in std.
   template <class Rep, class Period>
   std::cv_status wait_for(lock_type& lk, const std::chrono::duration<Rep, Period>& d,
-                          loc = loc::current()) {
-    Adopted a(lk);
-    return cv_.wait_for(a.native, d);
+                          loc where = loc::current()) {
+    return wait_until(lk, saturating_deadline<Clock>(d), where);
   }
   // Returns pred() at the end: false only if the time ran out first.
   template <class Rep, class Period, class Pred>
   bool wait_for(lock_type& lk, const std::chrono::duration<Rep, Period>& d, Pred pred,
                 loc where = loc::current()) {
-    return wait_until(lk, std::chrono::steady_clock::now() + d, std::move(pred), where);
+    return wait_until(lk, saturating_deadline<Clock>(d), std::move(pred), where);
   }
-  template <class Clock, class Dur>
-  std::cv_status wait_until(lock_type& lk, const std::chrono::time_point<Clock, Dur>& t,
+  template <class C, class Dur>
+  std::cv_status wait_until(lock_type& lk, const std::chrono::time_point<C, Dur>& t,
                             loc = loc::current()) {
+    const typename Clock::time_point deadline = to_clock<Clock>(t);
     Adopted a(lk);
-    return cv_.wait_until(a.native, t);
+    return cv_.wait_until(a.native, deadline);
   }
-  template <class Clock, class Dur, class Pred>
-  bool wait_until(lock_type& lk, const std::chrono::time_point<Clock, Dur>& t, Pred pred,
+  template <class C, class Dur, class Pred>
+  bool wait_until(lock_type& lk, const std::chrono::time_point<C, Dur>& t, Pred pred,
                   loc where = loc::current()) {
     while (!pred()) {
       if (wait_until(lk, t, where) == std::cv_status::timeout) return pred();
@@ -241,8 +376,9 @@ inline std::size_t next_thread_index() noexcept {
 
 struct std_sync {
   static constexpr const char* name = "std";
+  using clock = std::chrono::steady_clock;
   using mutex = detail::std_mutex;
-  using condition_variable = detail::std_condition_variable;
+  using condition_variable = detail::std_condition_variable<clock>;
   template <class T>
   using atomic = std::atomic<T>;
   template <class T>
@@ -251,7 +387,6 @@ struct std_sync {
   using jthread = std::jthread;
   using stop_source = std::stop_source;
   using stop_token = std::stop_token;
-  using clock = std::chrono::steady_clock;
 
   // A process-wide index, stable for the calling thread's lifetime and never
   // reused (so thread-local slots of a finished thread are never inherited).
@@ -268,6 +403,8 @@ struct std_sync {
     std::this_thread::sleep_for(d);
   }
 };
+
+static_assert(SyncBackend<std_sync>, "std_sync must implement the sync backend interface");
 
 }  // namespace interleave
 

@@ -26,7 +26,8 @@
 //   callable. start() at most once (std::logic_error "already started");
 //   join()/join_for() only after start() (std::logic_error "not started") and
 //   never from the thread itself (std::logic_error "cannot join itself");
-//   timeouts >= 0 (std::invalid_argument naming "timeout").
+//   timeouts >= 0 (std::invalid_argument naming "timeout"); a huge
+//   join_for timeout saturates (interleave/deadline.hpp).
 // Guarantees:
 //   - Every state change follows the graph above (an illegal one throws
 //     std::logic_error — it would be a bug in this file).
@@ -40,6 +41,15 @@
 //   join_for() that returns true (the registry's mutex, then the OS join).
 // Destruction: a started Thread that was not joined is joined by its
 //   destructor (never detached: its target may use the Thread object).
+//   Destroyed from its own target (the target deletes or drops the last
+//   owner of its Thread), the destructor cannot join the thread it runs on,
+//   and std::thread's rule (std::terminate) would punish an ordinary
+//   ownership pattern; so it lets the thread go: the Thread leaves the
+//   registry at once (for the rest of the target, current_thread() is
+//   nullptr and enumerate() omits it, since the object they would name is
+//   gone), the OS thread is detached and finishes the target, and nothing
+//   touches the destroyed object again. An exception escaping the target
+//   after that has no Thread to be kept in and is dropped.
 #pragma once
 
 #include <algorithm>
@@ -79,7 +89,7 @@ inline bool allowed_transition(ThreadState from, ThreadState to) {
          (from == S::Running && to == S::Dead);
 }
 
-template <class Sync>
+template <SyncBackend Sync>
 class Thread;
 
 struct ThreadInfo {
@@ -87,7 +97,7 @@ struct ThreadInfo {
   ThreadState state;
 };
 
-template <class Sync = std_sync>
+template <SyncBackend Sync = std_sync>
 class ThreadRegistry {
  public:
   ThreadRegistry() = default;
@@ -113,8 +123,7 @@ class ThreadRegistry {
   // Sleeps; the calling Thread (if any) is NotRunning meanwhile.
   template <class Rep, class Period>
   void sleep_for(const std::chrono::duration<Rep, Period>& d) INTERLEAVE_EXCLUDES(mu_) {
-    if (d < std::chrono::duration<Rep, Period>::zero())
-      throw std::invalid_argument("ThreadRegistry::sleep_for: timeout must be >= 0");
+    detail::require_non_negative(d, "ThreadRegistry::sleep_for");
     Thread<Sync>* me = block_current();
     Sync::sleep_for(d);
     unblock(me);
@@ -145,7 +154,7 @@ class ThreadRegistry {
   typename Sync::template var<unsigned long> created_ INTERLEAVE_GUARDED_BY(mu_){0ul};
 };
 
-template <class Sync = std_sync>
+template <SyncBackend Sync = std_sync>
 class Thread {
  public:
   Thread(ThreadRegistry<Sync>& registry, std::function<void()> target, std::string name = {})
@@ -154,8 +163,10 @@ class Thread {
   }
   Thread(const Thread&) = delete;
   Thread& operator=(const Thread&) = delete;
+  // Joins a started thread; from the thread's own target, lets it go
+  // instead (see "Destruction" in the header comment).
   ~Thread() {
-    if (started_) join();
+    if (started_ && !release_if_own_target()) join();
   }
 
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
@@ -191,9 +202,7 @@ class Thread {
   // Whether the thread finished within `timeout`.
   template <class Rep, class Period>
   bool join_for(const std::chrono::duration<Rep, Period>& timeout) INTERLEAVE_EXCLUDES(reg_.mu_) {
-    if (timeout < std::chrono::duration<Rep, Period>::zero())
-      throw std::invalid_argument("Thread::join_for: timeout must be >= 0");
-    const auto deadline = Sync::clock::now() + timeout;
+    const auto deadline = detail::deadline_after<typename Sync::clock>(timeout, "Thread::join_for");
     std::unique_lock<typename Sync::mutex> lk(reg_.mu_);
     check_joinable_locked("join_for");
     Thread* me = reg_.current_locked();
@@ -260,20 +269,56 @@ class Thread {
     return static_cast<ThreadState>(t->state_.load());
   }
 
+  // Called by the destructor. If the caller is this Thread's own target, the
+  // Thread leaves the registry now, its OS thread is detached, and run()
+  // will not touch the object again; returns true. Otherwise false.
+  bool release_if_own_target() INTERLEAVE_EXCLUDES(reg_.mu_) {
+    std::unique_lock<typename Sync::mutex> lk(reg_.mu_);
+    if (reg_.current_locked() != this) return false;
+    reg_.running_[Sync::thread_index()] = nullptr;  // run() reads this as "the Thread is gone"
+    reg_.alive_.erase(std::find(reg_.alive_.begin(), reg_.alive_.end(), this));
+    if constexpr (requires { os_thread_.detach(); }) {
+      os_thread_.detach();
+    } else {
+      // A backend whose threads cannot be detached: keep the handle (leaked)
+      // rather than destroy a joinable thread (std::terminate).
+      new typename Sync::thread(std::move(os_thread_));  // NOLINT: deliberately never freed
+    }
+    return true;
+  }
+
+  // Everything run() needs after the target returns is on its own stack or
+  // in the registry (which outlives its Threads), so the target may destroy
+  // this Thread.
   void run() INTERLEAVE_EXCLUDES(reg_.mu_) {
+    ThreadRegistry<Sync>& reg = reg_;
+    const std::size_t me = Sync::thread_index();
+    std::function<void()> target;
     {
       std::unique_lock<typename Sync::mutex> lk(reg_.mu_);
-      reg_.running_[Sync::thread_index()] = this;
+      reg_.running_[me] = this;
       transition(ThreadState::Running);
+      target = std::move(target_);
     }
     std::exception_ptr error;
     try {
-      target_();
+      target();
     } catch (...) {
       error = std::current_exception();
     }
-    std::unique_lock<typename Sync::mutex> lk(reg_.mu_);
-    error_ = error;
+    std::unique_lock<typename Sync::mutex> lk(reg.mu_);
+    if (const auto it = reg.running_.find(me); it != reg.running_.end() && it->second == nullptr) {
+      reg.running_.erase(it);  // destroyed by its own target: nothing left to update
+      return;
+    }
+    finish_locked(error);
+  }
+
+  // The target returned and the Thread still exists. Called with the
+  // registry's mutex held (through run()'s alias of reg_, which the analysis
+  // cannot tie to reg_.mu_).
+  void finish_locked(std::exception_ptr error) INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS {
+    error_ = std::move(error);
     transition(ThreadState::Dead);
     reg_.running_.erase(Sync::thread_index());
     reg_.alive_.erase(std::find(reg_.alive_.begin(), reg_.alive_.end(), this));
@@ -281,7 +326,7 @@ class Thread {
   }
 
   ThreadRegistry<Sync>& reg_;
-  const std::function<void()> target_;
+  std::function<void()> target_;  // moved out by run(), on the new thread, under the registry lock
   const std::string name_;
   typename Sync::template var<int> state_ INTERLEAVE_GUARDED_BY(reg_.mu_){static_cast<int>(ThreadState::New)};
   std::exception_ptr error_ INTERLEAVE_GUARDED_BY(reg_.mu_);

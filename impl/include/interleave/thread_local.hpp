@@ -35,7 +35,7 @@
 
 namespace interleave {
 
-template <class T, class Sync = std_sync>
+template <class T, SyncBackend Sync = std_sync>
 class ThreadLocal {
  public:
   ThreadLocal() = default;

@@ -1,5 +1,6 @@
 // interleave/thread_pool.hpp — a thread pool whose submit() returns a
-// Future (interleave/future.hpp), after Python's ThreadPoolExecutor.
+// Future (interleave/promise.hpp; map's timeout and as_completed are
+// interleave/as_completed.hpp), after Python's ThreadPoolExecutor.
 //
 // Seed scenario: "Thread pools". A pool of 3 runs T0..T4; the output shows
 // T3 and T4 on the threads that ran T0 and T1: workers start lazily, never
@@ -13,9 +14,11 @@
 //
 // Requires: max_workers > 0 (else std::invalid_argument naming max_workers);
 //   no submit after shutdown (std::runtime_error) or after the pool broke
-//   (BrokenThreadPool); shutdown(wait=true) and the destructor are not called
-//   from one of the pool's own workers (std::logic_error: it would wait for
-//   itself). Tasks may submit to the pool.
+//   (BrokenThreadPool); shutdown(wait=true) is not called from one of the
+//   pool's own workers (std::logic_error: it would wait for itself; the
+//   destructor may be, see "Destruction"). map's timeout >= 0
+//   (std::invalid_argument naming "timeout"; a huge one saturates,
+//   interleave/deadline.hpp). Tasks may submit to the pool.
 // Guarantees:
 //   - every submitted task runs exactly once or is cancelled (its future
 //     cancelled) — never both, never neither — including when Future::cancel()
@@ -44,15 +47,29 @@
 // Destruction: the destructor is shutdown(wait=true, cancel_futures=false):
 //   it runs what is queued and joins every worker. Futures outlive the pool;
 //   when the pool is gone every one of its futures is done.
+//   Destroyed from one of its own workers (a task drops the last owner of
+//   the pool, e.g. a shared_ptr it captured), the destructor cannot join the
+//   thread it runs on; it does what a user would expect of letting go of the
+//   pool there, and never std::terminate: shutdown(wait=false) — no new
+//   tasks, the queued ones still run — and the workers are detached. The
+//   pool's state is shared with its workers and lives until the last one has
+//   exited, so the worker that ran the destructor returns to a live pool.
+//   Every future still completes (when its task runs); the caller has no
+//   thread to join, so "every future is done" holds only once they ran.
+//   (shutdown(wait=true) called explicitly from a worker is still an error,
+//   std::logic_error, as above: a call can throw, a destructor cannot.)
 // Lock order: future -> pool (get() asks the pool whether a wait can end);
 //   the pool never takes a future's lock while holding its own.
 //
-// Broken twins (PoolFlavor), kept so the checkers prove they can see the bug:
-//   broken_unlocked_check      a worker reads the queue count without the lock
+// Broken twins (BasicThreadPool<Sync, pool_bug::X>, with an alias each),
+// kept so the checkers prove they can see the bug:
+//   BrokenUnlockedCheckThreadPool<Sync>       (pool_bug::unlocked_check) a
+//                              worker reads the queue count without the lock
 //                              before deciding to sleep: a data race, and a
 //                              lost wake-up (a task queued between the check
 //                              and the wait is never taken).
-//   broken_shutdown_notify_one shutdown wakes one idle worker, not all: the
+//   BrokenShutdownNotifyOneThreadPool<Sync>   (pool_bug::shutdown_notify_one)
+//                              shutdown wakes one idle worker, not all: the
 //                              others sleep forever and shutdown(wait) hangs.
 #pragma once
 
@@ -74,7 +91,8 @@
 #include <utility>
 #include <vector>
 
-#include "interleave/future.hpp"
+#include "interleave/as_completed.hpp"
+#include "interleave/promise.hpp"
 #include "interleave/sync.hpp"
 #include "interleave/thread_annotations.hpp"
 
@@ -83,8 +101,14 @@ namespace interleave {
 class BrokenThreadPool : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+// Future::get()/wait() from a worker of a saturated pool on the pool's own
+// future (see "Guarantees").
+class PoolDeadlockError : public std::logic_error {
+  using std::logic_error::logic_error;
+};
 
-enum class PoolFlavor { fixed, broken_unlocked_check, broken_shutdown_notify_one };
+// Which pool: the fixed one, or a broken twin (see the header comment).
+enum class pool_bug { none, unlocked_check, shutdown_notify_one };
 
 namespace detail {
 
@@ -98,10 +122,11 @@ struct PoolTask {
   virtual void fail(std::exception_ptr e) noexcept = 0; // broken pool
 };
 
-template <class R, class Fn, class Sync>
+template <class R, class Fn, SyncBackend Sync>
 class PoolTaskImpl final : public PoolTask {
  public:
-  PoolTaskImpl(Fn fn, FutureOwner* owner) : fn_(std::move(fn)), promise_(owner) {}
+  PoolTaskImpl(Fn fn, FutureOwner* owner)
+      : fn_(std::move(fn)), promise_(FutureAccess::owned_promise<R, Sync>(owner)) {}
   Future<R, Sync> future() const { return promise_.get_future(); }
 
   void run() noexcept override {
@@ -133,7 +158,7 @@ class PoolTaskImpl final : public PoolTask {
   }
   void cancel() noexcept override {
     try {
-      promise_.cancel();
+      promise_.get_future().cancel();
     } catch (...) {
     }
   }
@@ -159,8 +184,13 @@ inline int next_pool_number() {
 
 }  // namespace detail
 
-template <class Sync = std_sync, PoolFlavor Flavor = PoolFlavor::fixed>
-class BasicThreadPool final : private detail::FutureOwner {
+namespace detail {
+
+// The pool's state and workers. BasicThreadPool is a handle on it; each
+// worker holds it too (shared), so a pool destroyed from one of its own
+// workers leaves that worker a live pool to return to.
+template <SyncBackend Sync, pool_bug Bug>
+class PoolCore final : private FutureOwner, public std::enable_shared_from_this<PoolCore<Sync, Bug>> {
   using Lock = std::unique_lock<typename Sync::mutex>;
   using TaskPtr = std::unique_ptr<detail::PoolTask>;
 
@@ -170,18 +200,34 @@ class BasicThreadPool final : private detail::FutureOwner {
     return static_cast<int>(std::min(32u, hw + 4u));
   }
 
-  explicit BasicThreadPool(int max_workers = default_max_workers(), std::string name_prefix = "",
-                           std::function<void()> initializer = {})
+  PoolCore(int max_workers, std::string name_prefix, std::function<void()> initializer)
       : max_workers_(check_max_workers(max_workers)),
         prefix_(name_prefix.empty() ? "ThreadPool-" + std::to_string(detail::next_pool_number())
                                     : std::move(name_prefix)),
         initializer_(std::move(initializer)),
         worker_ids_(new typename Sync::template atomic<std::size_t>[static_cast<std::size_t>(max_workers_)]) {}
 
-  BasicThreadPool(const BasicThreadPool&) = delete;
-  BasicThreadPool& operator=(const BasicThreadPool&) = delete;
+  PoolCore(const PoolCore&) = delete;
+  PoolCore& operator=(const PoolCore&) = delete;
+  ~PoolCore() = default;
 
-  ~BasicThreadPool() { shutdown(/*wait=*/true, /*cancel_futures=*/false); }
+  // The handle's destructor. From a thread outside the pool:
+  // shutdown(wait=true). From one of the pool's own workers (which cannot
+  // join itself): shutdown(wait=false), and the workers are detached; each
+  // holds the core, which lives until the last of them exits.
+  void close() INTERLEAVE_EXCLUDES(mu_) {
+    if (worker_slot() < 0) {
+      shutdown(/*wait=*/true, /*cancel_futures=*/false);
+      return;
+    }
+    shutdown(/*wait=*/false, /*cancel_futures=*/false);
+    std::vector<typename Sync::thread> threads;
+    {
+      Lock lk(mu_);
+      threads.swap(threads_);
+    }
+    for (auto& t : threads) detach_or_keep(std::move(t));
+  }
 
   // Queues f(args...) and returns its future; may start a worker.
   template <class F, class... Args>
@@ -190,7 +236,7 @@ class BasicThreadPool final : private detail::FutureOwner {
     auto fn = [f = std::forward<F>(f), ... args = std::forward<Args>(args)]() mutable -> R {
       return std::invoke(f, args...);
     };
-    auto task = std::make_unique<detail::PoolTaskImpl<R, decltype(fn), Sync>>(std::move(fn), static_cast<detail::FutureOwner*>(this));
+    auto task = std::make_unique<PoolTaskImpl<R, decltype(fn), Sync>>(std::move(fn), static_cast<FutureOwner*>(this));
     Future<R, Sync> future = task->future();
     Lock lk(mu_);
     const int stop = stop_.load();
@@ -226,8 +272,7 @@ class BasicThreadPool final : private detail::FutureOwner {
   }
   template <class F, class Range, class Rep, class Period>
   auto map(F f, const Range& range, const std::chrono::duration<Rep, Period>& timeout) {
-    detail::check_timeout(timeout, "ThreadPool::map");
-    return map_impl(f, range, Sync::clock::now() + std::chrono::duration_cast<typename Sync::clock::duration>(timeout));
+    return map_impl(f, range, detail::deadline_after<typename Sync::clock>(timeout, "ThreadPool::map"));
   }
 
   // Stops accepting tasks. cancel_futures: cancel the queued ones. wait:
@@ -245,7 +290,7 @@ class BasicThreadPool final : private detail::FutureOwner {
         cancelled.swap(queue_);
         queued_.store(0);
       }
-      if constexpr (Flavor == PoolFlavor::broken_shutdown_notify_one)
+      if constexpr (Bug == pool_bug::shutdown_notify_one)
         work_cv_.notify_one();  // interleave:bug thread_pool.broken_shutdown_notify_one
       else
         work_cv_.notify_all();
@@ -330,7 +375,7 @@ class BasicThreadPool final : private detail::FutureOwner {
   bool is_worker_locked() const INTERLEAVE_REQUIRES(mu_) { return worker_slot() >= 0; }
 
   void start_worker(int started) INTERLEAVE_REQUIRES(mu_) {
-    threads_.emplace_back([this] { worker_main(); });
+    threads_.emplace_back([self = this->shared_from_this()] { self->worker_main(); });
     started_.store(started + 1);
     live_.store(live_.load() + 1);
   }
@@ -370,7 +415,7 @@ class BasicThreadPool final : private detail::FutureOwner {
     Lock lk(mu_);
     for (;;) {
       std::size_t queued = 0;
-      if constexpr (Flavor == PoolFlavor::broken_unlocked_check) {
+      if constexpr (Bug == pool_bug::unlocked_check) {
         // BROKEN: the check for work is made without the lock, so the
         // decision to sleep is stale by the time the worker waits.
         lk.unlock();
@@ -421,7 +466,7 @@ class BasicThreadPool final : private detail::FutureOwner {
       Lock lk(mu_);
       if (stop_.load() != kBroken) {
         stop_.store(kBroken);
-        broken_reason_ = "ThreadPool " + prefix_ + " is broken: a worker initializer failed: " + detail::describe(cause);
+        broken_reason_ = "ThreadPool " + prefix_ + " is broken: a worker initializer failed: " + describe(cause);
       }
       reason = broken_reason_;
       failed.swap(queue_);
@@ -450,6 +495,17 @@ class BasicThreadPool final : private detail::FutureOwner {
     self_waiting_.store(self_waiting_.load() - 1);
   }
 
+  // A worker's thread object that nobody will join: detached if the backend
+  // can; a backend whose threads cannot be detached keeps it (leaked) rather
+  // than destroying a joinable thread (std::terminate).
+  static void detach_or_keep(typename Sync::thread&& t) {
+    if constexpr (requires { t.detach(); }) {
+      if (t.joinable()) t.detach();
+    } else {
+      new typename Sync::thread(std::move(t));  // NOLINT: deliberately never freed
+    }
+  }
+
   const int max_workers_;
   const std::string prefix_;
   const std::function<void()> initializer_;
@@ -473,7 +529,58 @@ class BasicThreadPool final : private detail::FutureOwner {
   typename Sync::template atomic<int> registered_{0};  // slots written
 };
 
-template <class Sync = std_sync>
-using ThreadPool = BasicThreadPool<Sync, PoolFlavor::fixed>;
+}  // namespace detail
+
+// The pool users hold: a handle on its core (see the header comment).
+template <SyncBackend Sync = std_sync, pool_bug Bug = pool_bug::none>
+class BasicThreadPool {
+  using Core = detail::PoolCore<Sync, Bug>;
+
+ public:
+  static int default_max_workers() { return Core::default_max_workers(); }
+
+  explicit BasicThreadPool(int max_workers = default_max_workers(), std::string name_prefix = "",
+                           std::function<void()> initializer = {})
+      : core_(std::make_shared<Core>(max_workers, std::move(name_prefix), std::move(initializer))) {}
+  BasicThreadPool(const BasicThreadPool&) = delete;
+  BasicThreadPool& operator=(const BasicThreadPool&) = delete;
+  // shutdown(wait=true); from one of the pool's own workers, shutdown(wait=
+  // false) instead (see "Destruction" in the header comment).
+  ~BasicThreadPool() { core_->close(); }
+
+  template <class F, class... Args>
+  [[nodiscard]] auto submit(F&& f, Args&&... args) {
+    return core_->submit(std::forward<F>(f), std::forward<Args>(args)...);
+  }
+  template <class F, class Range>
+  auto map(F f, const Range& range) {
+    return core_->map(std::move(f), range);
+  }
+  template <class F, class Range, class Rep, class Period>
+  auto map(F f, const Range& range, const std::chrono::duration<Rep, Period>& timeout) {
+    return core_->map(std::move(f), range, timeout);
+  }
+  void shutdown(bool wait = true, bool cancel_futures = false) { core_->shutdown(wait, cancel_futures); }
+
+  [[nodiscard]] int max_workers() const noexcept { return core_->max_workers(); }
+  [[nodiscard]] int worker_count() const { return core_->worker_count(); }
+  [[nodiscard]] std::size_t pending() const { return core_->pending(); }
+  [[nodiscard]] int idle_workers() const { return core_->idle_workers(); }
+  [[nodiscard]] int live_workers() const { return core_->live_workers(); }
+  [[nodiscard]] std::string current_worker_name() const { return core_->current_worker_name(); }
+  [[nodiscard]] const std::string& name_prefix() const noexcept { return core_->name_prefix(); }
+
+ private:
+  const std::shared_ptr<Core> core_;
+};
+
+template <SyncBackend Sync = std_sync>
+using ThreadPool = BasicThreadPool<Sync, pool_bug::none>;
+// The broken twins (see the header comment). Kept on purpose: their checks
+// must fail.
+template <SyncBackend Sync = std_sync>
+using BrokenUnlockedCheckThreadPool = BasicThreadPool<Sync, pool_bug::unlocked_check>;
+template <SyncBackend Sync = std_sync>
+using BrokenShutdownNotifyOneThreadPool = BasicThreadPool<Sync, pool_bug::shutdown_notify_one>;
 
 }  // namespace interleave
