@@ -32,6 +32,7 @@ struct CyclicBarrier {
       INTERLEAVE_MODEL_CHECK(arrived[g] == static_cast<int>(N));        // all of g arrived
       INTERLEAVE_MODEL_CHECK(completions == static_cast<int>(g + 1));  // g's action ran, g+1's not yet
       INTERLEAVE_MODEL_CHECK(idx < N);
+      if (idx >= N) continue;  // a failed check does not stop every checker's execution
       INTERLEAVE_MODEL_CHECK((index_mask[g] & (1u << idx)) == 0);  // distinct in g
       index_mask[g] |= 1u << idx;
     }
