@@ -94,6 +94,11 @@ struct Cell {
       else
         it->push_back(&r);
     }
+    // the project's own checker first
+    for (auto& g : groups)
+      std::stable_sort(g.begin(), g.end(), [](const Record* a, const Record* b) {
+        return checker_of(*a) == "dpor" && checker_of(*b) != "dpor";
+      });
     return groups;
   }
   // Checks whose checkers reached different outcomes.
