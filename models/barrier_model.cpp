@@ -172,7 +172,8 @@ INTERLEAVE_MODEL(AbortWakesEveryWaiter, "barrier.abort.full", "barrier",
                  Expect::holds, Search::full());
 INTERLEAVE_MODEL(ResetBreaksCurrentWaitersOnly, "barrier.reset.full", "barrier",
                  "reset() cuts short the generation in progress and leaves the barrier unbroken",
-                 Expect::holds, Search::full());
+                 Expect::holds, Search::full(),
+                 DporSearch{}.spin());  // polls n_waiting() in a yield loop
 INTERLEAVE_MODEL(WaitForBreaksForEveryone, "barrier.wait_for.full", "barrier",
                  "a wait_for timeout breaks the barrier for both parties, or both pass", Expect::holds, Search::full());
 INTERLEAVE_MODEL(NoGenerationDeadlocks, "barrier.broken_no_generation.2x2gen", "barrier.broken_no_generation",

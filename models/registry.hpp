@@ -101,11 +101,13 @@ struct DporSearch {
   // C++'s rule. Off only where the impl's bare waits sit in predicate loops
   // and the extra traces would not fit the budget; the verdict says which.
   bool spurious_wakeups = true;
-  // A yielding poll that would re-read an atomic, or re-enter a critical
-  // section at the same line, with no store / no other lock since is not
-  // explored again (it would see the same state): makes yield loops finite.
-  // Blind to a poll of state its mutex does not guard.
-  bool spin_reduction = true;
+  // Opt-in, for a model that polls in a yield loop: a yielding poll that
+  // would re-read an atomic, or re-enter a critical section at the same line,
+  // having written nothing in between, with no store / no other lock since,
+  // is not explored again (it would see the same state): makes the loop's
+  // traces finite. Blind to a poll of state its mutex does not guard and to
+  // writes to plain members (not var<T>) between the reads.
+  bool spin_reduction = false;
   double budget_s = 0;           // seconds; 0: the checker's default
   static DporSearch with(Search s) {
     DporSearch d;
@@ -116,6 +118,11 @@ struct DporSearch {
   DporSearch no_spurious() const {
     DporSearch d = *this;
     d.spurious_wakeups = false;
+    return d;
+  }
+  DporSearch spin() const {
+    DporSearch d = *this;
+    d.spin_reduction = true;
     return d;
   }
   DporSearch budget(double seconds) const {

@@ -50,6 +50,7 @@ inline constexpr double kDefaultBudgetS = 3.0;
 // The last search of this process, for the verdict's note.
 struct LastSearch {
   bool spurious = true;
+  bool spin = false;
   std::uint64_t blocked = 0;
   double seconds = 0;
   bool dpor = true;
@@ -116,6 +117,7 @@ Verdict drive(const Run& run, const DporSearch& ds) {
   Verdict v;
   LastSearch& l = last();
   l.spurious = opts.spurious_wakeups;
+  l.spin = opts.spin_reduction;
   if (!run.replay_state.empty()) {
     const dpor::Result r = dpor::replay(b, decode_state(run.replay_state), opts);
     v.found = r.verdict == dpor::Verdict::nondeterminism ? Found::nothing : found_of(r.verdict);
@@ -166,8 +168,9 @@ Verdict drive(const Run& run, const DporSearch& ds) {
 inline std::string search_note() {
   const LastSearch& l = last();
   char buf[160];
-  std::snprintf(buf, sizeof buf, "spurious wake-ups %s, %llu sleep-set-blocked, %.2f s",
-                l.spurious ? "on" : "off", static_cast<unsigned long long>(l.blocked), l.seconds);
+  std::snprintf(buf, sizeof buf, "spurious wake-ups %s%s, %llu sleep-set-blocked, %.2f s",
+                l.spurious ? "on" : "off", l.spin ? ", spin reduction" : "",
+                static_cast<unsigned long long>(l.blocked), l.seconds);
   return buf;
 }
 

@@ -233,8 +233,9 @@ bool Execution::enabled(unsigned t) const {
 }
 
 // Spin reduction (loom's "seen before yield", GenMC's spin-assume): a
-// thread that loaded an atomic, yielded, and would load it again with no
-// store since would read the same value and spin on; it is disabled until a
+// thread that loaded an atomic, wrote no var<T> and stored to no atomic,
+// yielded, and would load it again with no store since would read the same
+// value and spin on; it is disabled until a
 // store to that atomic, so a yielding spin loop has finitely many traces.
 // The same for a polling critical section (lock, read, unlock, yield, lock
 // again at the same line, having written no var<T> and stored to no atomic
@@ -662,8 +663,9 @@ void Execution::var_write(std::uint32_t v, std::source_location where) {
   if (aborting_) return;
   ObjState& o = objs_[v];
   ThreadRec& th = threads_[running_];
-  // A critical section that writes is no poll: its repetition is new work.
-  if (th.spin_obj >= 0 && objs_[static_cast<unsigned>(th.spin_obj)].kind == ObjKind::mutex) th.spin_obj = -1;
+  // A loop that writes between its reads is no spin: its repetition is new
+  // work (a worker that checks a stop flag, produces, and sleeps).
+  th.spin_obj = -1;
   if (o.w_tid >= 0 && o.w_tid != static_cast<int>(running_) &&
       o.w_clock > th.causality.c[static_cast<unsigned>(o.w_tid)])
     race(o, v, "writes", o.w_tid, o.w_loc, "writes", where);
