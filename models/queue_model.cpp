@@ -330,7 +330,7 @@ INTERLEAVE_MODEL(Fifo10Unbounded, "queue.fifo.unbounded.1p1c_10", "queue",
 INTERLEAVE_MODEL(Mpmc2x2Unbounded, "queue.mpmc.2p2c_2.bound2", "queue",
                  "2 producers x 2 items, 2 consumers x 2 gets: every item exactly once, per-producer order kept",
                  Expect::holds, Search::bounded(2),
-                 DporSearch{}.budget(10));
+                 DporSearch{}.no_spurious());
 INTERLEAVE_MODEL(Mpmc2x2Bounded1, "queue.mpmc.bounded1.2p2c_2.bound1", "queue",
                  "the same through a queue of maxsize 1 (putters block on full)", Expect::holds, Search::bounded(1),
                  DporSearch{}.no_spurious());
