@@ -4,7 +4,8 @@
 // parameter is named `Sync`. It instantiates impl templates with `Sync`
 // (`Queue<int, Sync>`), and a checker explores the interleavings of its
 // threads. The same model file is compiled into one executable per checker
-// (`model_<scenario>` for Relacy); this header pulls in the adapter of the
+// (`model_<scenario>` for Relacy, `model_<scenario>_dpor` for the project's
+// own DPOR checker); this header pulls in the adapter of the
 // checker the executable is built for (INTERLEAVE_CHECKER_RELACY, ...).
 //
 // Requires of a model M<Sync>:
@@ -50,7 +51,12 @@
 // must show: data_race, deadlock, assertion, livelock); `Search` how it is
 // searched (full, bounded(k), deepen(k) for expected failures: bounds 0..k,
 // smallest first, random(n)). Names are unique; the row is the verification
-// matrix row the verdict fills.
+// matrix row the verdict fills. An optional last argument, `DporSearch`
+// (registry.hpp), states how the project's own DPOR checker searches the
+// model where it differs from its default (exhaustive for a model that must
+// hold, preemption bounds 0..k for an expected failure): a search of its
+// own, spurious wake-ups off, spin reduction, a budget. Other checkers
+// ignore it.
 //
 // Writing a new model: add models/<scenario>_model.cpp that includes
 // "model.hpp" and the impl headers, write each model as above, register it,

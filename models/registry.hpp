@@ -21,7 +21,7 @@
 // interleave::models::checker,
 //   template <template <class> class M>
 //   ModelEntry entry(std::string name, std::string row, std::string claim,
-//                    Expect expect, Search search);
+//                    Expect expect, Search search, DporSearch dpor = {});
 // (checker = "X", drive = a search of M<X's Sync>), and a backend with
 // `static void model_check(bool, const char*, std::source_location)`;
 // models/X/checker.cmake defines the INTERFACE library
@@ -86,6 +86,52 @@ struct Search {
   static Search deepen(unsigned k) { return {Mode::bound, k, 0}; }
 };
 
+// How the project's own DPOR checker searches a model, where it differs
+// from `Search` (an optional last argument of INTERLEAVE_MODEL; other
+// checkers ignore it). Without it the DPOR checker searches a model that
+// must hold exhaustively (full DPOR, whatever context bound or random search
+// `Search` gives Relacy), and an expected failure with preemption bounds
+// 0..k (k = the deepen bound of `Search`, at least 3), smallest first.
+// Either way under a budget: a search that hits it says "bounded by budget,
+// N executions", never "proved".
+struct DporSearch {
+  bool override_search = false;  // use `search` instead of the default above
+  Search search;
+  // A bare wait(lk) may wake spuriously (once per wait between notifies):
+  // C++'s rule. Off only where the impl's bare waits sit in predicate loops
+  // and the extra traces would not fit the budget; the verdict says which.
+  bool spurious_wakeups = true;
+  // Opt-in, for a model that polls in a yield loop: a yielding poll that
+  // would re-read an atomic, or re-enter a critical section at the same line,
+  // having written nothing in between, with no store / no other lock since,
+  // is not explored again (it would see the same state): makes the loop's
+  // traces finite. Blind to a poll of state its mutex does not guard and to
+  // writes to plain members (not var<T>) between the reads.
+  bool spin_reduction = false;
+  double budget_s = 0;           // seconds; 0: the checker's default
+  static DporSearch with(Search s) {
+    DporSearch d;
+    d.override_search = true;
+    d.search = s;
+    return d;
+  }
+  DporSearch no_spurious() const {
+    DporSearch d = *this;
+    d.spurious_wakeups = false;
+    return d;
+  }
+  DporSearch spin() const {
+    DporSearch d = *this;
+    d.spin_reduction = true;
+    return d;
+  }
+  DporSearch budget(double seconds) const {
+    DporSearch d = *this;
+    d.budget_s = seconds;
+    return d;
+  }
+};
+
 // One search request handed to a driver.
 struct Run {
   Mode mode = Mode::full;
@@ -102,6 +148,8 @@ struct Verdict {
   Found found = Found::nothing;
   bool exhaustive = false;        // the whole space of this mode/bound was explored
   bool budget_hit = false;        // the search stopped at the time budget
+  double budget_s = 0;            // the budget the checker applied when it chose
+                                  // its own (Run::budget_s was 0); else 0
   unsigned long long executions = 0;
   unsigned preemptions = 0;       // the bound the search ran at
   std::string history;            // the failing execution, as the checker prints it

@@ -251,8 +251,13 @@ Outcome run_model(const ModelEntry& m, const Search& s, double budget_s) {
     if (v.found == Found::nothing && v.budget_hit) {
       o.passed = true;
       o.verdict = "bounded by budget";
+      std::string used = budget_text;
+      if (budget_s <= 0 && v.budget_s > 0) {
+        std::snprintf(budget_buf, sizeof budget_buf, "%g s", v.budget_s);
+        used = m.checker + std::string(" checker's own ") + budget_buf + " budget";
+      }
       o.detail = thousands(v.executions) + " executions, no violation in them (" + how +
-                 " stopped at the " + budget_text + ": not exhaustive)";
+                 " stopped at the " + used + ": not exhaustive)";
     } else if (v.found == Found::nothing) {
       o.passed = true;
       o.verdict = s.mode == Mode::full && v.exhaustive ? "proved" : "no violation";

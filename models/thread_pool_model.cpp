@@ -185,21 +185,26 @@ template <class Sync> using PoolUnlockedCheck = PoolRun<Sync, pool_bug::unlocked
 template <class Sync> using PoolShutdownNotifyOne = PoolRun<Sync, pool_bug::shutdown_notify_one, 2, 2, true>;
 INTERLEAVE_MODEL(Pool2w2t, "thread_pool.2w2t.bound3", "thread_pool",
                  "2 workers x 2 tasks: each runs once, get() returns its value, <= 2 at once, <= 2 threads",
-                 Expect::holds, Search::bounded(3));
+                 Expect::holds, Search::bounded(3),
+                 DporSearch{}.no_spurious());
 INTERLEAVE_MODEL(Pool2w3tShutdown, "thread_pool.2w3t.shutdown.bound3", "thread_pool",
                  "2 workers x 3 tasks, shutdown(wait) without get(): returns after every task ran once; "
                  "no worker sleeps through shutdown",
-                 Expect::holds, Search::bounded(3));
+                 Expect::holds, Search::bounded(3),
+                 DporSearch{}.no_spurious());
 INTERLEAVE_MODEL(Pool3w5t, "thread_pool.3w5t.bound1", "thread_pool",
                  "the seed's size, 3 workers x 5 tasks: each runs once, values returned, <= 3 at once, <= 3 threads "
                  "(bound 2 did not finish in 150 s)",
-                 Expect::holds, Search::bounded(1));
+                 Expect::holds, Search::bounded(1),
+                 DporSearch{}.no_spurious());
 INTERLEAVE_MODEL(Pool3w3t, "thread_pool.3w3t.bound2", "thread_pool",
                  "the seed's 3 workers x 3 tasks: each runs once, values returned, <= 3 at once, <= 3 threads",
-                 Expect::holds, Search::bounded(2));
+                 Expect::holds, Search::bounded(2),
+                 DporSearch{}.no_spurious());
 INTERLEAVE_MODEL(PoolTwoSubmitters, "thread_pool.2submitters.bound1", "thread_pool",
                  "2 concurrent submitters x 2 tasks on 2 workers: each task runs once, each get() its own value",
-                 Expect::holds, Search::bounded(1));
+                 Expect::holds, Search::bounded(1),
+                 DporSearch{}.no_spurious());
 
 // --- the broken twins --------------------------------------------------------
 INTERLEAVE_MODEL(PoolUnlockedCheck,
@@ -255,9 +260,11 @@ struct PoolReuseAfterBurst {
 template <class Sync> using PoolReuse3 = PoolReuse<Sync, 3>;
 INTERLEAVE_MODEL(PoolReuse3, "thread_pool.reuse.3rounds.full", "thread_pool.reuse",
                  "3 rounds of submit + get on a 3-worker pool run on 1 worker: an idle worker is reused",
-                 Expect::holds, Search::full());
+                 Expect::holds, Search::full(),
+                 DporSearch{}.no_spurious());
 INTERLEAVE_MODEL(PoolReuseAfterBurst, "thread_pool.reuse.burst.bound3", "thread_pool.reuse",
-                 "2 tasks at once start <= 2 workers; a later task starts none", Expect::holds, Search::bounded(3));
+                 "2 tasks at once start <= 2 workers; a later task starts none", Expect::holds, Search::bounded(3),
+                 DporSearch{}.no_spurious());
 
 // ---------------------------------------------------------------------------
 // thread_pool.cancel_race
@@ -307,7 +314,8 @@ INTERLEAVE_MODEL(PoolCancelRace, "thread_pool.cancel_race.1w.full", "thread_pool
                  Expect::holds, Search::full());
 INTERLEAVE_MODEL(PoolShutdownCancel, "thread_pool.cancel_race.shutdown_cancel.bound3", "thread_pool.cancel_race",
                  "shutdown(cancel_futures) racing 2 workers x 3 tasks: each task ran once xor was cancelled",
-                 Expect::holds, Search::bounded(3));
+                 Expect::holds, Search::bounded(3),
+                 DporSearch{}.no_spurious());
 
 // ---------------------------------------------------------------------------
 // as_completed and wait
@@ -363,7 +371,8 @@ INTERLEAVE_MODEL(AsCompletedPromises, "as_completed.promises.bound3", "as_comple
                  "2 producers, consumer iterates as_completed([f0, f1, f0]): each distinct future once",
                  Expect::holds, Search::bounded(3));
 INTERLEAVE_MODEL(AsCompletedPool, "as_completed.pool.2w3t.bound2", "as_completed",
-                 "2 workers x 3 tasks: as_completed yields each future exactly once", Expect::holds, Search::bounded(2));
+                 "2 workers x 3 tasks: as_completed yields each future exactly once", Expect::holds, Search::bounded(2),
+                 DporSearch{}.no_spurious());
 
 // wait(): FIRST_COMPLETED returns with >= 1 done; FIRST_EXCEPTION returns
 // when the failing one is done (or all are); ALL_COMPLETED with all done.

@@ -13,7 +13,10 @@
 //
 // A checked cell passes when it has at least one record and every record in
 // it passed. An n/a cell passes with no record and fails with one. A row
-// fails unless at least two of its layers are checked. A record for an
+// fails unless at least two of its layers are checked. A model check that
+// ran on several checkers (records carry `checker`) shows every checker's
+// verdict side by side; checkers that reach different outcomes on the same
+// model (name) fail the cell with both verdicts shown. A record for an
 // undeclared row fails the matrix. Prints the matrix, writes matrix.md,
 // matrix.json (per cell: its state, verdict, detail and every record's check,
 // replay token, seed, executions, duration and reproducing command) and
@@ -57,19 +60,72 @@ std::string reproduce_of(const Record& r, const std::string& layer, const std::s
   return "";
 }
 
+// The checker a model record came from ("" for other layers).
+std::string checker_of(const Record& r) {
+  return r.search.is_object() && r.search.contains("checker") ? r.search["checker"].get<std::string>() : "";
+}
+std::string checker_title(const std::string& c) {
+  if (c == "dpor") return "DPOR";
+  if (c == "relacy") return "Relacy";
+  return c;
+}
+// What a record says about its model, whatever the search: a model that
+// holds may be proved, bounded or budget-stopped; anything else is itself.
+std::string outcome_of(const Record& r) {
+  if (r.passed && (r.verdict == "proved" || r.verdict == "no violation" || r.verdict == "bounded by budget"))
+    return "holds";
+  return (r.passed ? "" : "FAILED ") + r.verdict;
+}
+
 struct Cell {
   bool checked = true;
   std::string reason;  // for n/a
   std::vector<Record> records;
 
+  // Model checks run on several checkers: the records of one check (model
+  // name) grouped, in order of first appearance.
+  std::vector<std::vector<const Record*>> by_check() const {
+    std::vector<std::vector<const Record*>> groups;
+    for (const auto& r : records) {
+      auto it = std::find_if(groups.begin(), groups.end(),
+                             [&](const auto& g) { return g.front()->check == r.check; });
+      if (it == groups.end())
+        groups.push_back({&r});
+      else
+        it->push_back(&r);
+    }
+    // the project's own checker first
+    for (auto& g : groups)
+      std::stable_sort(g.begin(), g.end(), [](const Record* a, const Record* b) {
+        return checker_of(*a) == "dpor" && checker_of(*b) != "dpor";
+      });
+    return groups;
+  }
+  // Checks whose checkers reached different outcomes.
+  std::vector<std::string> disagreements() const {
+    std::vector<std::string> out;
+    for (const auto& g : by_check()) {
+      bool differ = false;
+      for (const Record* r : g)
+        differ = differ || (checker_of(*r) != checker_of(*g.front()) && outcome_of(*r) != outcome_of(*g.front()));
+      if (differ) out.push_back(g.front()->check);
+    }
+    return out;
+  }
+  bool multi_checker() const {
+    return std::any_of(records.begin(), records.end(),
+                       [&](const Record& r) { return checker_of(r) != checker_of(records.front()); });
+  }
+
   bool passed() const {
     if (!checked) return records.empty();
-    return !records.empty() &&
+    return !records.empty() && disagreements().empty() &&
            std::all_of(records.begin(), records.end(), [](const Record& r) { return r.passed; });
   }
   std::string verdict() const {
     if (!checked) return records.empty() ? "n/a" : "FAILED";
     if (records.empty()) return "missing";
+    if (!disagreements().empty()) return "FAILED: checkers disagree";
     if (!passed()) return "FAILED";
     std::vector<std::string> seen;
     for (const auto& r : records)
@@ -88,6 +144,30 @@ struct Cell {
     }
     if (records.empty()) return "no check reported for this cell";
     std::string d;
+    if (multi_checker()) {
+      // One entry per model: "verdict: DPOR <detail> | Relacy <detail> [check]",
+      // disagreements and failures first.
+      const auto groups = by_check();
+      const auto disagree = disagreements();
+      for (int pass = 0; pass < 3; ++pass)
+        for (const auto& g : groups) {
+          const bool dis = std::find(disagree.begin(), disagree.end(), g.front()->check) != disagree.end();
+          const bool bad = std::any_of(g.begin(), g.end(), [](const Record* r) { return !r->passed; });
+          if ((pass == 0) != dis || (pass == 1) != (!dis && bad)) continue;
+          const bool same = std::all_of(g.begin(), g.end(), [&](const Record* r) { return r->verdict == g.front()->verdict; });
+          if (!d.empty()) d += "; ";
+          if (dis) d += "checkers disagree: ";
+          if (same) d += g.front()->verdict + ": ";
+          for (size_t i = 0; i < g.size(); ++i) {
+            if (i) d += " | ";
+            d += checker_title(checker_of(*g[i])) + " ";
+            if (!same) d += g[i]->verdict + ", ";
+            d += g[i]->detail;
+          }
+          d += " [" + g.front()->check + "]";
+        }
+      return d;
+    }
     const bool mixed = std::any_of(records.begin(), records.end(),
                                    [&](const Record& r) { return r.verdict != records.front().verdict; });
     // failures first: they are what a reader of a failing cell needs

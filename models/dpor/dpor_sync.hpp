@@ -71,4 +71,6 @@ struct dpor_sync {
   }
 };
 
+static_assert(SyncBackend<dpor_sync>, "dpor_sync implements sync.hpp's interface (the SyncBackend concept)");
+
 }  // namespace interleave

@@ -224,7 +224,7 @@ bool Execution::enabled(unsigned t) const {
   const ThreadRec& th = threads_[t];
   if (th.finished) return false;
   switch (th.pending.op) {
-    case Op::lock: return objs_[th.pending.obj].owner < 0;
+    case Op::lock: return objs_[th.pending.obj].owner < 0 && (!opt_.spin_reduction || !spinning(t));
     case Op::join: return threads_[th.pending.obj].finished;
     case Op::cv_resume: return (th.notified || th.may_timeout) && objs_[th.pending.obj2].owner < 0;
     case Op::load: return !opt_.spin_reduction || !spinning(t);
@@ -233,12 +233,19 @@ bool Execution::enabled(unsigned t) const {
 }
 
 // Spin reduction (loom's "seen before yield", GenMC's spin-assume): a
-// thread that loaded an atomic, yielded, and would load it again with no
-// store since would read the same value and spin on; it is disabled until a
+// thread that loaded an atomic, wrote no var<T> and stored to no atomic,
+// yielded, and would load it again with no store since would read the same
+// value and spin on; it is disabled until a
 // store to that atomic, so a yielding spin loop has finitely many traces.
+// The same for a polling critical section (lock, read, unlock, yield, lock
+// again at the same line, having written no var<T> and stored to no atomic
+// in it): with no other lock of that mutex since, the state it guards is
+// unchanged, and the thread is disabled until another thread locks it.
+// Blind to a poll that reads state the mutex does not guard, and to a
+// critical section that writes only plain members (not var<T>).
 bool Execution::spinning(unsigned t) const {
   const ThreadRec& th = threads_[t];
-  return th.yielded_since_load && th.spin_obj >= 0 && th.pending.op == Op::load &&
+  return th.yielded_since_load && th.spin_obj >= 0 && (th.pending.op == Op::load || th.pending.op == Op::lock) &&
          th.pending.obj == static_cast<std::uint32_t>(th.spin_obj) && objs_[th.pending.obj].stores == th.spin_stores &&
          th.pending.loc.line() == th.spin_loc.line() && th.pending.loc.column() == th.spin_loc.column() &&
          std::string_view(th.pending.loc.file_name()) == th.spin_loc.file_name();
@@ -425,16 +432,20 @@ std::uint32_t Execution::commit(Access a0, std::uint32_t o0, Access a1, std::uin
   th.last_was_yield = th.pending.op == Op::yield;
   if (th.pending.op == Op::yield) {
     th.yielded_since_load = true;
-  } else if (th.pending.op == Op::load && a0 == Access::a_load) {
+  } else if ((th.pending.op == Op::load && a0 == Access::a_load) || (th.pending.op == Op::lock && a0 == Access::m_lock)) {
+    if (a0 == Access::m_lock) ++objs_[o0].stores;  // a lock may change what the mutex guards
     th.spin_obj = static_cast<int>(o0);
     th.spin_stores = objs_[o0].stores;
     th.spin_loc = th.pending.loc;
     th.yielded_since_load = false;
+  } else if (th.pending.op == Op::unlock && a0 == Access::m_unlock && th.spin_obj == static_cast<int>(o0)) {
+    // the end of the polling critical section: the poll stays recorded
   } else if (th.pending.op != Op::start) {
     th.spin_obj = -1;
     th.yielded_since_load = false;
   }
   if (a0 == Access::a_store) ++objs_[o0].stores;
+  if (a1 == Access::m_lock || a0 == Access::m_trylock_ok) ++objs_[a1 == Access::m_lock ? o1 : o0].stores;
   events_.push_back(e);
   hash_ = fnv(fnv(fnv(hash_, running_), static_cast<std::uint64_t>(e.op)), o0);
   prev_ = static_cast<int>(running_);
@@ -651,7 +662,10 @@ void Execution::var_read(std::uint32_t v, std::source_location where) {
 void Execution::var_write(std::uint32_t v, std::source_location where) {
   if (aborting_) return;
   ObjState& o = objs_[v];
-  const ThreadRec& th = threads_[running_];
+  ThreadRec& th = threads_[running_];
+  // A loop that writes between its reads is no spin: its repetition is new
+  // work (a worker that checks a stop flag, produces, and sleeps).
+  th.spin_obj = -1;
   if (o.w_tid >= 0 && o.w_tid != static_cast<int>(running_) &&
       o.w_clock > th.causality.c[static_cast<unsigned>(o.w_tid)])
     race(o, v, "writes", o.w_tid, o.w_loc, "writes", where);

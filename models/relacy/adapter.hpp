@@ -318,7 +318,8 @@ Verdict drive(const Run& run) {
 }
 
 template <template <class> class M>
-ModelEntry entry(std::string name, std::string row, std::string claim, Expect expect, Search search) {
+ModelEntry entry(std::string name, std::string row, std::string claim, Expect expect, Search search,
+                 DporSearch = {}) {  // the DPOR checker's search: not Relacy's
   ModelEntry e{std::move(name), std::move(row), std::move(claim), expect, search, "relacy", &drive<M>, {}};
   using Sync = sync_for<M>;
   if constexpr (requires { M<Sync>::note(); }) e.note = [] { return M<Sync>::note(); };
