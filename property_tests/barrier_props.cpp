@@ -15,16 +15,12 @@
 #include <vector>
 
 #include "testkit.hpp"
+#include "workloads.hpp"
 
 namespace interleave {
 namespace {
 
 using namespace std::chrono_literals;
-
-template <class B>
-void until_waiting(const B& b, int n) {
-  while (b.n_waiting() < n) std::this_thread::yield();
-}
 
 INTERLEAVE_PROP(BarrierProps, every_generation_hands_out_each_index_once_after_its_action, "barrier", ()) {
   const int n = *rc::gen::inRange(1, 9);
@@ -72,7 +68,7 @@ INTERLEAVE_PROP(BarrierProps, abort_wakes_every_waiter_and_reset_makes_it_usable
         threw[static_cast<size_t>(w)] = 1;
       }
     });
-  until_waiting(barrier, waiters);
+  checks::until_waiting(barrier, waiters);
   barrier.abort();
   for (auto& th : pool) th.join();
   for (char c : threw) RC_ASSERT(c == 1);

@@ -28,20 +28,22 @@ struct MaybeYield {
   }
 };
 
-INTERLEAVE_PROP(CounterProps, locked_counter_ends_at_threads_times_increments, "counter.locked", ()) {
+// What a fixed counter guarantees: threads x increments, each increment
+// either running straight on or yielding between its read and write-back.
+template <class Counter>
+void ends_at_threads_times_increments() {
   const int threads = *rc::gen::inRange(1, 9);
   const int incs = *rc::gen::inRange(0, 2001);
   const bool yield = *rc::gen::arbitrary<bool>();
-  RC_ASSERT(run_counter<LockedCounter<>>(threads, incs, MaybeYield{yield}) ==
-            static_cast<long>(threads) * incs);
+  RC_ASSERT(run_counter<Counter>(threads, incs, MaybeYield{yield}) == static_cast<long>(threads) * incs);
+}
+
+INTERLEAVE_PROP(CounterProps, locked_counter_ends_at_threads_times_increments, "counter.locked", ()) {
+  ends_at_threads_times_increments<LockedCounter<>>();
 }
 
 INTERLEAVE_PROP(CounterProps, atomic_counter_ends_at_threads_times_increments, "counter.atomic", ()) {
-  const int threads = *rc::gen::inRange(1, 9);
-  const int incs = *rc::gen::inRange(0, 2001);
-  const bool yield = *rc::gen::arbitrary<bool>();
-  RC_ASSERT(run_counter<AtomicCounter<>>(threads, incs, MaybeYield{yield}) ==
-            static_cast<long>(threads) * incs);
+  ends_at_threads_times_increments<AtomicCounter<>>();
 }
 
 // The broken twins, held to the fixed counters' guarantee: RapidCheck must
@@ -51,20 +53,12 @@ INTERLEAVE_PROP(CounterProps, atomic_counter_ends_at_threads_times_increments, "
 // stress layer runs the same code to point at the racing lines.)
 INTERLEAVE_PROP_FALSIFIED(CounterProps, racy_plain_counter_loses_updates_and_rapidcheck_shrinks_it,
                           "counter.racy_plain", ()) {
-  const int threads = *rc::gen::inRange(1, 9);
-  const int incs = *rc::gen::inRange(0, 2001);
-  const bool yield = *rc::gen::arbitrary<bool>();
-  RC_ASSERT(run_counter<RacyCounter<>>(threads, incs, MaybeYield{yield}) ==
-            static_cast<long>(threads) * incs);
+  ends_at_threads_times_increments<RacyCounter<>>();
 }
 
 INTERLEAVE_PROP_FALSIFIED(CounterProps, racy_relaxed_counter_loses_updates_and_rapidcheck_shrinks_it,
                           "counter.racy_relaxed", ()) {
-  const int threads = *rc::gen::inRange(1, 9);
-  const int incs = *rc::gen::inRange(0, 2001);
-  const bool yield = *rc::gen::arbitrary<bool>();
-  RC_ASSERT(run_counter<RelaxedRacyCounter<>>(threads, incs, MaybeYield{yield}) ==
-            static_cast<long>(threads) * incs);
+  ends_at_threads_times_increments<RelaxedRacyCounter<>>();
 }
 
 // What does hold for a racy counter in every run: it loses updates, never

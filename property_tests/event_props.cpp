@@ -15,6 +15,7 @@
 
 #include "jitter_sync.hpp"
 #include "testkit.hpp"
+#include "workloads.hpp"
 // after gtest (testkit.hpp includes it)
 #include <rapidcheck/gtest.h>
 
@@ -22,13 +23,6 @@ namespace interleave {
 namespace {
 
 using namespace std::chrono_literals;
-
-// Polls n_waiting() (yielding) until `n` threads are blocked in the event:
-// an observation of the event's own state, not a sleep.
-template <class Ev>
-void until_waiting(const Ev& ev, int n) {
-  while (ev.n_waiting() < n) std::this_thread::yield();
-}
 
 INTERLEAVE_PROP(EventProps, set_wakes_every_waiter_even_if_cleared_at_once, "event", ()) {
   const int waiters = *rc::gen::inRange(1, 9);
@@ -40,7 +34,7 @@ INTERLEAVE_PROP(EventProps, set_wakes_every_waiter_even_if_cleared_at_once, "eve
   std::vector<std::thread> pool;
   for (int w = 0; w < waiters; ++w) pool.emplace_back([&, w] { returned[static_cast<size_t>(w)] = ev.wait(); });
   if (!(set_early && !clear_after)) {
-    until_waiting(ev, waiters);  // every waiter is blocked: set() must wake them all
+    checks::until_waiting(ev, waiters);  // every waiter is blocked: set() must wake them all
     ev.set();
     if (clear_after) ev.clear();
   }

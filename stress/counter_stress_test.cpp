@@ -12,8 +12,7 @@ INTERLEAVE_TEST(CounterStress, racy_plain_counter_is_reported_by_tsan_at_the_imp
   const Race race = stress.race_at_markers(
       {"racy_plain", "4", "10000"},
       {"interleave:race-read counter.racy_plain", "interleave:race-write counter.racy_plain"}, Reports::keep);
-  testkit::cell("counter.racy_plain", "data race reported by TSan at " + race.where + " (" +
-                                          std::to_string(race.run.reports) + " report(s), 4x10,000)");
+  testkit::cell("counter.racy_plain", race.cell(std::to_string(race.run.reports) + " report(s), 4x10,000"));
 }
 
 // Relaxed atomics are not a data race, so TSan is silent; the race is a lost

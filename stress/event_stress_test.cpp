@@ -15,9 +15,8 @@ INTERLEAVE_TEST(EventStress, unlocked_flag_check_is_reported_by_tsan_at_the_impl
       {"broken_unlocked_check", "4", "2000"},
       {"interleave:race-read event.broken_unlocked_check", "interleave:race-write event.broken_unlocked_check"},
       Reports::halt, 120s);
-  testkit::cell("event.broken_unlocked_check", "data race reported by TSan at " + race.where + " (" +
-                                                   std::to_string(race.run.reports) +
-                                                   " report, halt_on_error, 4 waiters x 2,000 rounds)");
+  testkit::cell("event.broken_unlocked_check",
+                race.cell(std::to_string(race.run.reports) + " report, halt_on_error, 4 waiters x 2,000 rounds"));
 }
 
 INTERLEAVE_TEST(EventStress, fixed_event_is_clean_and_wakes_every_waiter_under_load, "event") {

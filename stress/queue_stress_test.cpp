@@ -42,27 +42,32 @@ INTERLEAVE_TEST(QueueStress, broken_notify_one_twin_strands_blocked_getters, "qu
 INTERLEAVE_TEST(QueueStress, broken_join_unlocked_twin_is_reported_by_tsan_at_the_impl_line, "queue.broken_join_unlocked") {
   const Race race = stress.race_at_markers({"broken_join_unlocked", "200"},
                                            {"interleave:race-read queue.broken_join_unlocked"}, Reports::halt, 120s);
-  testkit::cell("queue.broken_join_unlocked", "data race reported by TSan at " + race.where +
-                                                  " (join() reads the count outside the lock; first report halts "
-                                                  "the run)");
+  testkit::cell("queue.broken_join_unlocked",
+                race.cell("join() reads the count outside the lock; first report halts the run"));
+}
+
+// The programs variant runs the seed, the corrected and the 2x2 program 300
+// times each; `ok` is the figure counting the runs of one that came out right.
+void expect_programs_clean(const std::string& ok, const std::string& row, const std::string& what) {
+  stress.clean({"programs", "300"}, {{ok, 300}});
+  testkit::cell(row, "0 TSan reports, 300 runs of " + what);
 }
 
 INTERLEAVE_TEST(QueueStress, fixed_program_has_processed_everything_at_join, "producer_consumer.fixed") {
-  stress.clean({"programs", "300"}, {{"fixed_ok", 300}});
-  testkit::cell("producer_consumer.fixed", "0 TSan reports, 300 runs of the corrected program (n=35): all 10 "
-                                           "processed, in order, when q.join() returned, every run");
+  expect_programs_clean("fixed_ok", "producer_consumer.fixed",
+                        "the corrected program (n=35): all 10 processed, in order, when q.join() returned, every run");
 }
 
 INTERLEAVE_TEST(QueueStress, two_by_two_program_is_clean_and_complete, "producer_consumer.2x2") {
-  stress.clean({"programs", "300"}, {{"two_by_two_ok", 300}});
-  testkit::cell("producer_consumer.2x2", "0 TSan reports, 300 runs of 2 producers x 10 + 2 sentinels, 2 "
-                                         "consumers: all 20 processed when q.join() returned, every run");
+  expect_programs_clean("two_by_two_ok", "producer_consumer.2x2",
+                        "2 producers x 10 + 2 sentinels, 2 consumers: all 20 processed when q.join() returned, "
+                        "every run");
 }
 
 INTERLEAVE_TEST(QueueStress, seed_sentinel_protocol_delivers_every_number_in_order, "producer_consumer.sentinel") {
-  stress.clean({"programs", "300"}, {{"seed_delivered", 300}});
-  testkit::cell("producer_consumer.sentinel", "0 TSan reports, 300 runs of the seed program (n=35): 0..34 "
-                                              "delivered exactly once, in order, consumer stopped at the sentinel");
+  expect_programs_clean("seed_delivered", "producer_consumer.sentinel",
+                        "the seed program (n=35): 0..34 delivered exactly once, in order, consumer stopped at the "
+                        "sentinel");
 }
 
 // The seed's join race is a logic race, not a data race: TSan is silent and

@@ -140,6 +140,11 @@ struct Race {
   StressRun run;
   std::string where;  // the marked lines: "counter.hpp:72/74"
   int attempt = 1;    // the run that showed it
+
+  // Its cell: "data race reported by TSan at <where> (<how>)".
+  std::string cell(const std::string& how) const {
+    return "data race reported by TSan at " + where + " (" + how + ")";
+  }
 };
 
 // Runs `once` up to `attempts` times, until it returns true; returns the

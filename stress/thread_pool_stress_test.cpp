@@ -25,9 +25,9 @@ INTERLEAVE_TEST(ThreadPoolStress, unlocked_check_twin_is_reported_by_tsan_at_the
       stress.race_at_markers({"load_broken_unlocked_check", "4", "8", "20000"},
                              {"interleave:race-read thread_pool.broken_unlocked_check"}, Reports::halt, 120s, 10);
   testkit::cell("thread_pool.broken_unlocked_check",
-                "data race reported by TSan at " + race.where + " (" + std::to_string(race.run.reports) +
-                    " report, halt_on_error, 4 submitters x 20,000 on 8 workers, run " +
-                    std::to_string(race.attempt) + " of up to 10)");
+                race.cell(std::to_string(race.run.reports) +
+                          " report, halt_on_error, 4 submitters x 20,000 on 8 workers, run " +
+                          std::to_string(race.attempt) + " of up to 10"));
 }
 
 INTERLEAVE_TEST(ThreadPoolStress, notify_one_shutdown_twin_leaves_workers_asleep_and_never_returns, "thread_pool.broken_shutdown_notify_one") {

@@ -105,6 +105,18 @@ rc::detail::TestResult run_property(Testable&& testable) {
   return rc::detail::checkTestable(std::forward<Testable>(testable), metadata);
 }
 
+namespace detail {
+// A falsified property: records its executions (the passing cases and the
+// failing one) and returns its shrunk counterexample as "type value, ...".
+inline std::string falsified_example(const rc::detail::FailureResult& failure) {
+  set_executions(static_cast<unsigned long long>(failure.numSuccess) + 1);
+  std::string example;
+  for (const auto& [type, value] : failure.counterExample)
+    example += (example.empty() ? "" : ", ") + type + " " + value;
+  return example;
+}
+}  // namespace detail
+
 // Runs a RapidCheck property as the body of the current gtest test and, on
 // success, records the cell "<N> cases passed, seed <S>".
 template <class Testable>
@@ -121,10 +133,7 @@ void check_property(const std::string& row, Testable&& testable) {
     printResultMessage(result, ss);
     if (result.template is<FailureResult>()) {
       const auto& failure = result.template get<FailureResult>();
-      detail::set_executions(static_cast<unsigned long long>(failure.numSuccess) + 1);
-      std::string example;
-      for (const auto& [type, value] : failure.counterExample)
-        example += (example.empty() ? "" : ", ") + type + " " + value;
+      const std::string example = detail::falsified_example(failure);
       ADD_FAILURE() << "property falsified: " << failure.description << " (shrunk to " << example
                     << ")\nreproduce: " << detail::reproduce_property_command() << "\n"
                     << ss.str();
@@ -146,10 +155,7 @@ void check_falsified(const std::string& row, Testable&& testable) {
   const auto result = run_property(std::forward<Testable>(testable));
   if (result.template is<FailureResult>()) {
     const auto& failure = result.template get<FailureResult>();
-    detail::set_executions(static_cast<unsigned long long>(failure.numSuccess) + 1);
-    std::string example;
-    for (const auto& [type, value] : failure.counterExample)
-      example += (example.empty() ? "" : ", ") + type + " " + value;
+    const std::string example = detail::falsified_example(failure);
     std::string why = failure.description;
     // RapidCheck runs the shrunk case once more to show it; a timing-dependent
     // hang may not recur then, leaving a success text as the description. The

@@ -72,6 +72,14 @@ long run_counter(int threads, long increments, Pause pause) {
 
 // --- blocked callers -------------------------------------------------------------
 
+// Polls `p.n_waiting()` (yielding) until `n` threads are blocked in the
+// primitive (an event, a barrier): an observation of its own state, not a
+// sleep.
+template <class Primitive>
+void until_waiting(const Primitive& p, int n) {
+  while (p.n_waiting() < n) std::this_thread::yield();
+}
+
 // Adds `n` threads to `pool` that each count themselves in `started`, make
 // one call expected to block, `op(i)` (a get() on an empty queue, a put() on a
 // full one), and then run `after(shut_down)`: whether the call ended with
