@@ -158,10 +158,10 @@ void check_falsified(const std::string& row, Testable&& testable) {
     const std::string example = detail::falsified_example(failure);
     std::string why = failure.description;
     // RapidCheck runs the shrunk case once more to show it; a timing-dependent
-    // hang may not recur then, leaving a success text as the description. The
+    // failure (a hang, a lost update) may not recur then, leaving a success text as the description. The
     // shrunk case's own failure is the last one the watchdog reported.
     if (why == "no exceptions thrown" && !detail::last_watchdog_failure().empty())
-      why = detail::last_watchdog_failure() + " (the re-run that displays it did not hang: timing-dependent)";
+      why = detail::last_watchdog_failure() + " (the re-run that displays it passed: timing-dependent)";
     if (const size_t nl = why.find_last_not_of("\n "); nl != std::string::npos) why.resize(nl + 1);
     for (char& c : why)
       if (c == '\n') c = ' ';
