@@ -10,7 +10,7 @@
 //
 // Each iteration moves 200,000 items from P producer threads to C consumer
 // threads (args P/C: 1/1 and 4/4) and is timed in real time, thread start
-// and join included (the same for every queue). Target (issue 4): at 1/1,
+// and join included (the same for every queue). Target: at 1/1,
 // interleave::Queue reaches at least 0.9x the plain baseline.
 #include <benchmark/benchmark.h>
 #include <concurrentqueue/blockingconcurrentqueue.h>
