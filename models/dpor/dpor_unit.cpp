@@ -393,12 +393,17 @@ TEST(DporVerdicts, notify_one_may_wake_either_waiter) {
   std::printf("notify_one with two waiters: %s, %zu (first, woken) pairs\n", r.summary().c_str(), seen.size());
 }
 
-TEST(DporVerdicts, a_timed_wait_explores_both_timeout_and_notify) {
-  std::set<bool> results;
+// A waiter with a timed wait and a notifier: exploring must reach both the
+// timeout and the notified wake-up. `prefer_highest` tries the notifier first;
+// the timeout before the notifier takes the mutex must be found then too (the
+// race reversed is then the notifier's lock, not its notify, at which the
+// waiter cannot relock).
+Result explore_timed_wait(bool prefer_highest, std::set<bool>& results) {
   bool last = false;
   Options o;
+  o.prefer_highest = prefer_highest;
   o.on_execution = [&](Verdict) { results.insert(last); };
-  const Result r = dpor::explore(
+  return dpor::explore(
       [&] {
         S::mutex m;
         S::condition_variable cv;
@@ -415,37 +420,19 @@ TEST(DporVerdicts, a_timed_wait_explores_both_timeout_and_notify) {
         notifier.join();
       },
       o);
+}
+
+TEST(DporVerdicts, a_timed_wait_explores_both_timeout_and_notify) {
+  std::set<bool> results;
+  const Result r = explore_timed_wait(/*prefer_highest=*/false, results);
   EXPECT_EQ(r.verdict, Verdict::holds) << r.summary();
   EXPECT_EQ(results, (std::set<bool>{false, true}));
   std::printf("timed wait: %s\n", r.summary().c_str());
 }
 
-// The timeout before the notifier takes the mutex must be found also when
-// the notifier is tried first (the race reversed is then the notifier's
-// lock, not its notify, at which the waiter cannot relock).
 TEST(DporVerdicts, a_timed_wait_explores_the_timeout_whichever_thread_goes_first) {
   std::set<bool> results;
-  bool last = false;
-  Options o;
-  o.prefer_highest = true;
-  o.on_execution = [&](Verdict) { results.insert(last); };
-  const Result r = dpor::explore(
-      [&] {
-        S::mutex m;
-        S::condition_variable cv;
-        bool ready = false;
-        S::thread notifier([&] {
-          std::unique_lock<S::mutex> lk(m);
-          ready = true;
-          cv.notify_one();
-        });
-        {
-          std::unique_lock<S::mutex> lk(m);
-          last = cv.wait_for(lk, std::chrono::seconds(10), [&] { return ready; });
-        }
-        notifier.join();
-      },
-      o);
+  const Result r = explore_timed_wait(/*prefer_highest=*/true, results);
   EXPECT_EQ(r.verdict, Verdict::holds) << r.summary();
   EXPECT_EQ(results, (std::set<bool>{false, true}));
 }
