@@ -344,6 +344,128 @@ TEST(DporVerdicts, the_fixed_wait_with_a_predicate_holds) {
   std::printf("predicate wait: %s\n", r.summary().c_str());
 }
 
+// A setter that forgets to notify: the waiter can block for ever with its
+// predicate true (waited before the set). Exact semantics finds it; await
+// mode, by construction, cannot.
+void set_without_notify() {
+  S::mutex m;
+  S::condition_variable cv;
+  S::var<bool> ready{false};
+  S::thread waiter([&] {
+    std::unique_lock<S::mutex> lk(m);
+    cv.wait(lk, [&] { return ready.load(); });
+  });
+  S::thread setter([&] {
+    std::unique_lock<S::mutex> lk(m);
+    ready.store(true);
+  });
+  waiter.join();
+  setter.join();
+}
+
+TEST(DporAwait, exact_mode_finds_the_missing_notify_await_mode_cannot_and_says_which) {
+  const Result exact = dpor::explore(set_without_notify);
+  EXPECT_EQ(exact.verdict, Verdict::deadlock) << exact.summary();
+  EXPECT_NE(exact.summary().find("DPOR exact"), std::string::npos) << exact.summary();
+  Options o;
+  o.await_mode = true;
+  const Result await = dpor::explore(set_without_notify, o);
+  EXPECT_EQ(await.verdict, Verdict::holds) << await.summary();
+  EXPECT_TRUE(await.exhaustive);
+  EXPECT_EQ(await.summary().rfind("holds: DPOR await exhaustive", 0), 0u) << await.summary();
+}
+
+TEST(DporAwait, a_waiter_whose_predicate_never_holds_is_a_deadlock_naming_its_wait) {
+  Options o;
+  o.await_mode = true;
+  const Result r = dpor::explore(
+      [] {
+        S::mutex m;
+        S::condition_variable cv;
+        S::atomic<int> n{0};
+        S::thread waiter([&] {
+          std::unique_lock<S::mutex> lk(m);
+          cv.wait(lk, [&] { return n.load() == 2; });
+        });
+        S::thread adder([&] {
+          std::unique_lock<S::mutex> lk(m);
+          n.store(1);
+          cv.notify_all();
+        });
+        waiter.join();
+        adder.join();
+      },
+      o);
+  ASSERT_EQ(r.verdict, Verdict::deadlock) << r.summary();
+  EXPECT_NE(r.detail.find("blocked in await"), std::string::npos) << r.detail;
+  EXPECT_NE(r.detail.find("its predicate false"), std::string::npos) << r.detail;
+}
+
+TEST(DporAwait, a_predicate_that_writes_is_refused_by_name) {
+  Options o;
+  o.await_mode = true;
+  const Result r = dpor::explore(
+                   [] {
+                     S::mutex m;
+                     S::condition_variable cv;
+                     S::var<int> calls{0};
+                     S::atomic<bool> ready{false};
+                     S::thread waiter([&] {
+                       std::unique_lock<S::mutex> lk(m);
+                       cv.wait(lk, [&] {
+                         calls.store(calls.load() + 1);
+                         return ready.load();
+                       });
+                     });
+                     S::thread setter([&] {
+                       std::unique_lock<S::mutex> lk(m);
+                       ready.store(true);
+                       cv.notify_one();
+                     });
+                     waiter.join();
+                     setter.join();
+                   },
+                   o);
+  ASSERT_EQ(r.verdict, Verdict::uncaught_exception) << r.summary();
+  EXPECT_NE(r.detail.find("a wait predicate writes var#"), std::string::npos) << r.detail;
+}
+
+// The impl's primitives wait with predicates: await mode reaches the same
+// outcomes (each model's checks) with no more traces than exact mode.
+TEST(DporAwait, impl_primitives_hold_under_both_modes_and_await_never_explores_more) {
+  auto queue = [] {
+    Queue<int, S> q{1};
+    int got[3] = {};
+    S::thread p([&] {
+      for (int i = 1; i <= 3; ++i) q.put(i);
+    });
+    S::thread c([&] {
+      for (int& g : got) g = q.get();
+    });
+    p.join();
+    c.join();
+    for (int i = 0; i < 3; ++i) S::model_check(got[i] == i + 1, "fifo");
+  };
+  auto barrier = [] {
+    Barrier<S> b{3};
+    S::thread t1([&] { b.wait(), b.wait(); });
+    S::thread t2([&] { b.wait(), b.wait(); });
+    S::thread t3([&] { b.wait(), b.wait(); });
+    t1.join(), t2.join(), t3.join();
+  };
+  for (const auto& body : {std::function<void()>(queue), std::function<void()>(barrier)}) {
+    Options o;
+    const Result exact = dpor::explore(body, o);
+    o.await_mode = true;
+    const Result await = dpor::explore(body, o);
+    EXPECT_EQ(exact.verdict, Verdict::holds) << exact.summary();
+    EXPECT_EQ(await.verdict, Verdict::holds) << await.summary();
+    EXPECT_TRUE(exact.exhaustive && await.exhaustive);
+    EXPECT_LE(await.executions, exact.executions);
+    std::printf("exact: %s | await: %s\n", exact.summary().c_str(), await.summary().c_str());
+  }
+}
+
 TEST(DporVerdicts, notify_one_may_wake_either_waiter) {
   std::set<std::pair<int, int>> seen;  // (first to register, woken by the token)
   int first = -1, woken = -1;

@@ -18,6 +18,12 @@ namespace interleave::dpor {
 namespace {
 thread_local Execution* g_current = nullptr;
 
+// Thrown out of an await predicate the scheduler is evaluating (it may
+// only read): caught by await_ready, which fails the execution with it.
+struct PeekMisuse {
+  std::string what;
+};
+
 std::string where(const std::source_location& l) {
   if (l.file_name() == nullptr || l.file_name()[0] == '\0') return "?";
   return std::string(l.file_name()) + ":" + std::to_string(l.line());
@@ -43,6 +49,7 @@ const char* op_name(Op op) noexcept {
     case Op::unlock: return "unlock";
     case Op::cv_wait: return "wait";
     case Op::cv_resume: return "wake";
+    case Op::await: return "await";
     case Op::notify_one: return "notify_one";
     case Op::notify_all: return "notify_all";
     case Op::load: return "load";
@@ -113,6 +120,8 @@ void Execution::reset() {
     th.yielded_since_load = false;
     th.notify_causality.clear();
     th.held.clear();
+    th.await_pred = nullptr;
+    th.await_ctx = nullptr;
   }
   nthreads_ = 0;
   objs_.clear();
@@ -120,6 +129,7 @@ void Execution::reset() {
   aborting_ = false;
   blocked_ = false;
   draining_ = false;
+  peeking_ = false;
   verdict_ = Verdict::holds;
   detail_.clear();
   pos_ = 0;
@@ -196,6 +206,9 @@ void Execution::fail(Verdict v, std::string detail) {
 }
 
 bool Execution::announce(Op op, std::uint32_t obj, std::uint32_t obj2, std::source_location where) {
+  if (peeking_)
+    throw PeekMisuse{std::string("dpor await mode: a wait predicate performs ") + op_name(op) + " at " +
+                     ::interleave::dpor::where(where) + "; a predicate may only read state"};
   ThreadRec& th = threads_[running_];
   if (aborting_) {
     if (std::uncaught_exceptions() == 0) throw Abort{};
@@ -220,13 +233,16 @@ bool Execution::announce(Op op, std::uint32_t obj, std::uint32_t obj2, std::sour
   return true;
 }
 
-bool Execution::enabled(unsigned t) const {
+bool Execution::enabled(unsigned t) {
   const ThreadRec& th = threads_[t];
   if (th.finished) return false;
   switch (th.pending.op) {
     case Op::lock: return objs_[th.pending.obj].owner < 0 && (!opt_.spin_reduction || !spinning(t));
     case Op::join: return threads_[th.pending.obj].finished;
     case Op::cv_resume: return (th.notified || th.may_timeout) && objs_[th.pending.obj2].owner < 0;
+    // The predicate is read only while its mutex is free: the state it
+    // guards is then between critical sections.
+    case Op::await: return objs_[th.pending.obj2].owner < 0 && await_ready(t);
     case Op::load: return !opt_.spin_reduction || !spinning(t);
     default: return true;
   }
@@ -391,7 +407,8 @@ unsigned Execution::choose(unsigned n) {
   return c;
 }
 
-std::uint32_t Execution::commit(Access a0, std::uint32_t o0, Access a1, std::uint32_t o1) {
+std::uint32_t Execution::commit(Access a0, std::uint32_t o0, Access a1, std::uint32_t o1,
+                               const std::uint32_t* loads) {
   ThreadRec& th = threads_[running_];
   const auto idx = static_cast<std::uint32_t>(events_.size());
   Event e;
@@ -403,6 +420,12 @@ std::uint32_t Execution::commit(Access a0, std::uint32_t o0, Access a1, std::uin
   e.acc[1] = a1;
   e.obj[0] = o0;
   e.obj[1] = o1;
+  if (loads != nullptr) {
+    for (unsigned k = 0; k < kAwaitAtoms && loads[k] != kNone; ++k) {
+      e.acc[2 + k] = Access::a_load;
+      e.obj[2 + k] = loads[k];
+    }
+  }
   e.loc = th.pending.loc;
   VectorClock vc = th.po;
   if (th.pending.op == Op::join) {
@@ -412,12 +435,14 @@ std::uint32_t Execution::commit(Access a0, std::uint32_t o0, Access a1, std::uin
   }
   std::vector<std::uint32_t>& cands = cands_;
   cands.clear();
-  for (int k = 0; k < 2; ++k) {
+  for (unsigned k = 0; k < kSlots; ++k) {
     if (e.acc[k] == Access::none) continue;
     ObjState& o = objs_[e.obj[k]];
     for (auto it = o.events.rbegin(); it != o.events.rend(); ++it) {
       const Event& ek = events_[*it];
-      const Access ak = ek.obj[0] == e.obj[k] ? ek.acc[0] : ek.acc[1];
+      Access ak = Access::none;
+      for (unsigned q = 0; q < kSlots; ++q)
+        if (ek.obj[q] == e.obj[k] && ek.acc[q] != Access::none) ak = ek.acc[q];
       const int d = depends(ak, e.acc[k]);
       if (d == 0) continue;
       vc.join(ek.vc);
@@ -594,6 +619,90 @@ std::cv_status Execution::cv_wait(std::uint32_t cv, std::uint32_t m, WaitKind ki
   return woken || kind != WaitKind::timed ? std::cv_status::no_timeout : std::cv_status::timeout;
 }
 
+// Await mode (opt-in, RunOptions::await_mode): wait(lk, pred) as "block
+// until pred holds". Two events: the wait releases the mutex (it registers
+// on no cv: notifies and spurious wake-ups are not explored for it); the
+// wake-up relocks the mutex, enabled only while the mutex is free and pred
+// holds, evaluated by the scheduler (await_ready). The wake-up is a lock of
+// the mutex and a load of every atomic pred read, so it depends on each
+// critical section that may change pred. Sound when pred reads only state
+// its mutex guards (or atomics); blind to lost wake-ups by construction:
+// a waiter whose predicate holds always wakes.
+void Execution::cv_await(std::uint32_t cv, std::uint32_t m, bool (*pred)(void*), void* ctx,
+                         std::source_location where) {
+  if (!announce(Op::cv_wait, cv, m, where)) return;
+  {
+    ObjState& mo = objs_[m];
+    ThreadRec& th = threads_[running_];
+    if (mo.owner != static_cast<int>(running_))
+      fail(Verdict::assertion, "T" + std::to_string(running_) + " waits on " + obj_name(cv) + " at " +
+                                   ::interleave::dpor::where(where) + " without holding " + obj_name(m));
+    mo.owner = -1;
+    mo.rel = th.causality;
+    th.held.erase(std::find(th.held.begin(), th.held.end(), m));
+    th.await_pred = pred;
+    th.await_ctx = ctx;
+    commit(Access::none, cv, Access::m_unlock, m);
+    tick();
+  }
+  if (!announce(Op::await, cv, m, where)) return;
+  ThreadRec& th = threads_[running_];
+  ObjState& mo = objs_[m];
+  th.await_pred = nullptr;
+  th.await_ctx = nullptr;
+  mo.owner = static_cast<int>(running_);
+  mo.locked_at = where;
+  th.held.push_back(m);
+  th.causality.join(mo.rel);
+  // The atomics pred read were last written under the mutex (or are read
+  // again by pred on this thread's stack after the wake-up): acquire them.
+  std::uint32_t loads[kAwaitAtoms];
+  for (unsigned k = 0; k < kAwaitAtoms; ++k) loads[k] = th.pending.atoms[k];
+  commit(Access::none, cv, Access::m_lock, m, loads);
+  tick();
+}
+
+bool Execution::await_ready(unsigned t) {
+  ThreadRec& th = threads_[t];
+  if (th.await_pred == nullptr) return true;
+  for (std::uint32_t& a : th.pending.atoms) a = kNone;
+  const unsigned saved = running_;
+  running_ = t;
+  peeking_ = true;
+  bool ok = false;
+  std::string misuse;
+  try {
+    ok = th.await_pred(th.await_ctx);
+  } catch (const PeekMisuse& e) {
+    misuse = e.what;
+  } catch (const std::exception& e) {
+    misuse = std::string("dpor await mode: a wait predicate threw: ") + e.what();
+  } catch (...) {
+    misuse = "dpor await mode: a wait predicate threw";
+  }
+  peeking_ = false;
+  running_ = saved;
+  if (!misuse.empty()) {
+    set_failure(Verdict::uncaught_exception, "T" + std::to_string(t) + " waiting at " + where(th.pending.loc) + ": " +
+                                                 misuse);
+    return false;
+  }
+  return ok;
+}
+
+void Execution::peek_load(std::uint32_t a) {
+  std::uint32_t* atoms = threads_[running_].pending.atoms;
+  for (unsigned k = 0; k < kAwaitAtoms; ++k) {
+    if (atoms[k] == a) return;
+    if (atoms[k] == kNone) {
+      atoms[k] = a;
+      return;
+    }
+  }
+  throw PeekMisuse{"dpor await mode: a wait predicate at " + where(threads_[running_].pending.loc) +
+                   " reads more than " + std::to_string(kAwaitAtoms) + " atomics"};
+}
+
 void Execution::cv_notify(std::uint32_t cv, bool all, std::source_location where) {
   if (!announce(all ? Op::notify_all : Op::notify_one, cv, kNone, where)) return;
   unsigned waiters[kMaxThreads];
@@ -649,7 +758,7 @@ void Execution::race(const ObjState&, std::uint32_t id, const char* first, int f
 }
 
 void Execution::var_read(std::uint32_t v, std::source_location where) {
-  if (aborting_) return;
+  if (aborting_ || peeking_) return;  // a peek is re-read on the thread after its wake-up
   ObjState& o = objs_[v];
   const ThreadRec& th = threads_[running_];
   if (o.w_tid >= 0 && o.w_tid != static_cast<int>(running_) &&
@@ -660,6 +769,9 @@ void Execution::var_read(std::uint32_t v, std::source_location where) {
 }
 
 void Execution::var_write(std::uint32_t v, std::source_location where) {
+  if (peeking_)
+    throw PeekMisuse{"dpor await mode: a wait predicate writes " + obj_name(v) + " at " +
+                     ::interleave::dpor::where(where) + "; a predicate may only read state"};
   if (aborting_) return;
   ObjState& o = objs_[v];
   ThreadRec& th = threads_[running_];
@@ -685,6 +797,9 @@ std::string Execution::describe_pending(unsigned t) const {
     s << " of T" << th.pending.obj;
   else if (th.pending.op == Op::cv_resume)
     s << " on " << obj_name(th.pending.obj) << " (mutex " << obj_name(th.pending.obj2) << ")";
+  else if (th.pending.op == Op::await)
+    s << " on " << obj_name(th.pending.obj) << " (mutex " << obj_name(th.pending.obj2)
+      << ", its predicate false)";
   else
     s << " " << obj_name(th.pending.obj);
   s << " at " << where(th.pending.loc);
@@ -775,6 +890,7 @@ void Execution::run(const std::function<void()>& body, const RunOptions& opt) {
       all_done = false;
       if (enabled(t)) en |= bit(t);
     }
+    if (aborting_) break;  // an await predicate misbehaved
     if (all_done) break;
     if (en == 0) {
       deadlock();
@@ -818,6 +934,7 @@ std::string Execution::listing() const {
       what += " " + obj_name(e.obj[0]);
     if (e.acc[0] == Access::m_trylock_fail) what += " (failed)";
     if (e.acc[0] == Access::cv_timeout) what += " (timeout/spurious)";
+    if (e.op == Op::await) what += " (predicate holds)";
     char line[64];
     std::snprintf(line, sizeof line, "  T%-2u | ", e.tid);
     s << line << what;
@@ -831,8 +948,9 @@ std::string Execution::trace_signature() const {
   std::vector<std::string> items;
   items.reserve(events_.size());
   for (const Event& e : events_) {
-    std::string s = std::to_string(e.tid) + "." + std::to_string(e.seq) + ":" + op_name(e.op) + "/" +
-                    std::to_string(static_cast<int>(e.acc[0])) + "/" + std::to_string(static_cast<int>(e.acc[1])) + "[";
+    std::string s = std::to_string(e.tid) + "." + std::to_string(e.seq) + ":" + op_name(e.op);
+    for (unsigned k = 0; k < kSlots; ++k) s += "/" + std::to_string(static_cast<int>(e.acc[k]));
+    s += "[";
     for (unsigned t = 0; t < nthreads_; ++t) s += std::to_string(e.vc.c[t]) + ",";
     items.push_back(s + "]");
   }

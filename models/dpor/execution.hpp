@@ -116,6 +116,9 @@ struct ThreadRec {
   std::uint32_t spurious_at = 0; // that cv's notify count then
   VectorClock notify_causality;
   std::vector<std::uint32_t> held;  // mutexes held, in locking order
+  // await mode: the predicate of the wait this thread blocks in
+  bool (*await_pred)(void*) = nullptr;
+  void* await_ctx = nullptr;
 };
 
 struct RunOptions {
@@ -125,6 +128,9 @@ struct RunOptions {
   bool spurious_wakeups = true;  // a bare wait(lk) may wake once without a notify
   bool spin_reduction = false;   // a yielded re-load at the same line waits for a store
   bool prefer_highest = false;   // new nodes try the highest-numbered thread first
+  // wait(lk, pred) blocks until pred holds (no notify, no spurious wake-up
+  // explored for it); bare waits keep exact semantics
+  bool await_mode = false;
   const std::string* replay = nullptr;
 };
 
@@ -161,7 +167,8 @@ class Execution {
   // Announce the next operation and wait to be scheduled. False: the
   // execution is being unwound and the operation must do nothing.
   bool announce(Op op, std::uint32_t obj, std::uint32_t obj2, std::source_location where);
-  std::uint32_t commit(Access a0, std::uint32_t o0, Access a1 = Access::none, std::uint32_t o1 = kNone);
+  std::uint32_t commit(Access a0, std::uint32_t o0, Access a1 = Access::none, std::uint32_t o1 = kNone,
+                       const std::uint32_t* loads = nullptr);
   unsigned choose(unsigned n);
   [[noreturn]] void fail(Verdict v, std::string detail);
   // A failure that does not cut the execution (a failed check, a race): the
@@ -179,6 +186,15 @@ class Execution {
 
   std::cv_status cv_wait(std::uint32_t cv, std::uint32_t m, WaitKind kind, std::source_location where);
   void cv_notify(std::uint32_t cv, bool all, std::source_location where);
+  // Await mode: release m and block until the mutex is free and pred(ctx)
+  // holds, then relock m (one event that also reads the atomics pred read).
+  void cv_await(std::uint32_t cv, std::uint32_t m, bool (*pred)(void*), void* ctx, std::source_location where);
+  [[nodiscard]] bool await_mode() const noexcept { return opt_.await_mode; }
+  // While the scheduler evaluates an await predicate: loads return their
+  // value without a scheduling point (peek_load records the atomic), and
+  // any other operation is refused.
+  [[nodiscard]] bool peeking() const noexcept { return peeking_; }
+  void peek_load(std::uint32_t atomic);
 
   // After announce: the causality effect of an atomic access, then commit.
   void atomic_access(std::uint32_t a, bool store, bool rmw, bool acquire, bool release);
@@ -190,7 +206,8 @@ class Execution {
 
  private:
   void reset();
-  bool enabled(unsigned t) const;
+  bool enabled(unsigned t);
+  bool await_ready(unsigned t);
   bool spinning(unsigned t) const;
   unsigned preferred(std::uint64_t cand) const;
   int schedule(std::uint64_t enabled);
@@ -216,6 +233,7 @@ class Execution {
   bool aborting_ = false;
   bool blocked_ = false;
   bool draining_ = false;  // sleep-set blocked: run to the end, record nothing
+  bool peeking_ = false;   // evaluating an await predicate from the scheduler
   std::uint64_t abandoned_ = 0;
   Verdict verdict_ = Verdict::holds;
   std::string detail_;

@@ -6,9 +6,13 @@
 
 namespace interleave::dpor {
 
+std::string Result::how() const {
+  return std::string(mode == Mode::dpor ? "DPOR" : "naive") + (await_mode ? " await" : " exact");
+}
+
 std::string Result::summary() const {
   std::ostringstream s;
-  const char* how = mode == Mode::dpor ? "DPOR" : "naive";
+  const std::string how = this->how();
   if (verdict != Verdict::holds) {
     s << to_string(verdict) << " found by " << how;
     if (preemption_bound >= 0) s << " bound " << preemption_bound;
@@ -38,8 +42,10 @@ Result explore(const std::function<void()>& body, const Options& opts) {
   ro.spurious_wakeups = opts.spurious_wakeups;
   ro.spin_reduction = opts.spin_reduction;
   ro.prefer_highest = opts.prefer_highest;
+  ro.await_mode = opts.await_mode;
   Result r;
   r.mode = opts.mode;
+  r.await_mode = opts.await_mode;
   r.preemption_bound = ro.preemption_bound;
   const auto t0 = std::chrono::steady_clock::now();
   for (;;) {
@@ -109,9 +115,11 @@ Result replay(const std::function<void()>& body, const std::string& token, const
   ro.step_cap = opts.step_cap;
   ro.spurious_wakeups = opts.spurious_wakeups;
   ro.spin_reduction = opts.spin_reduction;
+  ro.await_mode = opts.await_mode;
   ro.replay = &token;
   x.run(body, ro);
   Result r;
+  r.await_mode = opts.await_mode;
   r.executions = 1;
   r.verdict = x.verdict();
   r.detail = x.detail();

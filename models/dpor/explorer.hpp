@@ -47,6 +47,10 @@ struct Options {
   // Self-test hook: at a new node try the highest-numbered thread first
   // instead of the one that ran last. The traces found must not change.
   bool prefer_highest = false;
+  // Await mode (opt-in): wait(lk, pred) blocks until pred holds; no notify
+  // choice and no spurious wake-up is explored for it. A large reduction
+  // that cannot see lost wake-ups: verdicts say "DPOR await", not "DPOR exact".
+  bool await_mode = false;
   bool stop_at_failure = true;
   // Called after every complete execution (not after sleep-set-blocked
   // runs) with its verdict: the hook that collects outcomes.
@@ -61,6 +65,7 @@ struct Result {
   bool exhaustive = false;           // the search space was covered
   bool bounded_by_budget = false;
   Mode mode = Mode::dpor;
+  bool await_mode = false;
   int preemption_bound = -1;         // the bound the search ran under (-1: none)
   std::uint64_t executions = 0;      // complete executions (failing ones included)
   std::uint64_t blocked = 0;         // sleep-set-blocked runs (DPOR)
@@ -73,6 +78,9 @@ struct Result {
   std::string listing;  // the failing interleaving: thread | operation  file:line
   std::string token;    // replay token of the counterexample
   std::string summary() const;
+  // "DPOR exact", "DPOR await", "naive exact", "naive await": the search
+  // and the condition-variable semantics that produced the verdict.
+  std::string how() const;
 };
 
 Result explore(const std::function<void()>& body, const Options& opts = {});
