@@ -749,6 +749,102 @@ TEST(DporReplay, a_budget_says_bounded_never_proved) {
   EXPECT_EQ(r.summary().rfind("bounded by budget, 10 executions", 0), 0u) << r.summary();
 }
 
+// Sharding splits the search tree: the complete executions of the shards,
+// as a multiset of traces, are exactly the unsharded search's, so their
+// counts sum to its count; one shard of one is the unsharded search.
+void expect_shards_partition(const std::function<void()>& body, Options o, std::uint64_t want) {
+  std::multiset<std::string> all;
+  o.on_trace = [&all](const std::string& t) { all.insert(t); };
+  const Result whole = dpor::explore(body, o);
+  ASSERT_EQ(whole.verdict, Verdict::holds) << whole.summary();
+  ASSERT_TRUE(whole.exhaustive);
+  EXPECT_EQ(whole.executions, want);
+  EXPECT_EQ(all.size(), want);
+  for (unsigned n : {1u, 2u, 3u, 7u}) {
+    std::multiset<std::string> seen;
+    std::uint64_t sum = 0;
+    for (unsigned i = 0; i < n; ++i) {
+      Options so = o;
+      so.shard_index = i;
+      so.shard_count = n;
+      std::uint64_t mine = 0;
+      so.on_trace = [&](const std::string& t) {
+        ++mine;
+        seen.insert(t);
+      };
+      const Result r = dpor::explore(body, so);
+      EXPECT_EQ(r.verdict, Verdict::holds) << r.summary();
+      EXPECT_TRUE(r.exhaustive) << r.summary();
+      EXPECT_EQ(r.executions, mine);
+      sum += r.executions;
+      if (n == 1) EXPECT_EQ(r.executions, want) << "shard 1/1 is the unsharded search";
+      std::printf("shard %u/%u: %s, %llu leaves\n", i + 1, n, r.summary().c_str(),
+                  static_cast<unsigned long long>(r.leaves));
+    }
+    EXPECT_EQ(sum, want) << n << " shards";
+    EXPECT_EQ(seen, all) << n << " shards";
+  }
+}
+
+TEST(DporShard, shards_of_the_locked_counter_two_by_five_sum_to_252) {
+  expect_shards_partition([] { (void)0; }, Options{}, 1);
+  const auto body = [] {
+    LockedCounter<S> c;
+    S::thread a([&] {
+      for (int i = 0; i < 5; ++i) c.increment();
+    });
+    S::thread b([&] {
+      for (int i = 0; i < 5; ++i) c.increment();
+    });
+    a.join();
+    b.join();
+    S::model_check(c.value() == 10, "no increment is lost");
+  };
+  expect_shards_partition(body, Options{}, 252);
+  Options naive;
+  naive.mode = Mode::naive;
+  naive.preemption_bound = 2;
+  expect_shards_partition(body, naive, dpor::explore(body, naive).executions);
+}
+
+TEST(DporShard, shards_with_notify_choices_and_await_partition_the_traces) {
+  const auto barrier = [] {
+    Barrier<S> b{3};
+    S::thread t1([&] { b.wait(), b.wait(); });
+    S::thread t2([&] { b.wait(), b.wait(); });
+    S::thread t3([&] { b.wait(), b.wait(); });
+    t1.join(), t2.join(), t3.join();
+  };
+  Options o;
+  expect_shards_partition(barrier, o, 360);
+  o.await_mode = true;
+  expect_shards_partition(barrier, o, 360);
+  // notify_one choices (data-choice nodes) below and above the top nodes
+  const auto two_waiters = [] {
+    S::mutex m;
+    S::condition_variable cv;
+    S::var<int> tokens{0};
+    auto waiter = [&] {
+      std::unique_lock<S::mutex> lk(m);
+      cv.wait(lk, [&] { return tokens.load() > 0; });
+      tokens.store(tokens.load() - 1);
+    };
+    S::thread w1(waiter), w2(waiter);
+    S::thread n([&] {
+      for (int i = 0; i < 2; ++i) {
+        std::unique_lock<S::mutex> lk(m);
+        tokens.store(tokens.load() + 1);
+        cv.notify_one();
+      }
+    });
+    w1.join(), w2.join(), n.join();
+  };
+  Options e;
+  const Result whole = dpor::explore(two_waiters, e);
+  ASSERT_TRUE(whole.exhaustive) << whole.summary();
+  expect_shards_partition(two_waiters, e, whole.executions);
+}
+
 TEST(DporReplay, objects_outside_an_execution_are_refused_by_name) {
   EXPECT_THROW({ S::mutex m; }, std::logic_error);
 }

@@ -130,6 +130,8 @@ void Execution::reset() {
   blocked_ = false;
   draining_ = false;
   peeking_ = false;
+  skipped_ = false;
+  top_seen_ = 0;
   verdict_ = Verdict::holds;
   detail_.clear();
   pos_ = 0;
@@ -330,6 +332,7 @@ int Execution::schedule(std::uint64_t en) {
       return -1;
     }
     chosen = n.chosen;
+    if (n.top) shard_leaf(n);
   } else {
     Node n;
     n.enabled = en;
@@ -339,6 +342,8 @@ int Execution::schedule(std::uint64_t en) {
     if (opt_.preemption_bound >= 0 && !free_switch &&
         preemptions_ >= static_cast<std::uint32_t>(opt_.preemption_bound))
       allowed = bit(static_cast<unsigned>(prev_));
+    const bool top = opt_.shard_count > 0 && top_seen_ < opt_.shard_depth &&
+                     std::popcount(allowed & ~n.sleep) > 1;
     if (opt_.mode == Mode::dpor) {
       const std::uint64_t cand = allowed & ~n.sleep;
       if (cand == 0) {
@@ -350,13 +355,15 @@ int Execution::schedule(std::uint64_t en) {
         return static_cast<int>(preferred(en));
       }
       chosen = preferred(cand);
-      n.backtrack = bit(chosen);
+      n.backtrack = top ? cand : bit(chosen);
     } else {
       chosen = preferred(allowed);
       n.backtrack = allowed;
     }
     n.chosen = static_cast<std::uint8_t>(chosen);
+    n.top = top;
     path_.nodes.push_back(n);
+    if (top) shard_leaf(path_.nodes.back());
   }
   if (!free_switch && static_cast<int>(chosen) != prev_) ++preemptions_;
   if (std::popcount(en) > 1) decisions_.push_back({'t', chosen, static_cast<std::uint16_t>(hash_)});
@@ -373,6 +380,22 @@ int Execution::schedule(std::uint64_t en) {
   event_node_ = static_cast<std::uint32_t>(opt_.replay != nullptr ? 0 : pos_);
   if (opt_.replay == nullptr) ++pos_;
   return static_cast<int>(chosen);
+}
+
+// Sharding: a top node passed; at the last one, the leaf (this node's
+// current choice) is numbered when first reached and dealt to a shard. A
+// leaf of another shard is run to its end without recording (as a
+// sleep-set-blocked run is) and counted nowhere.
+void Execution::shard_leaf(Node& n) {
+  if (++top_seen_ != opt_.shard_depth) return;
+  if (!n.leaf_seen) {
+    n.leaf_seen = true;
+    n.owned = (*opt_.leaf_counter)++ % opt_.shard_count == opt_.shard_index;
+  }
+  if (!n.owned) {
+    skipped_ = true;
+    draining_ = true;
+  }
 }
 
 unsigned Execution::choose(unsigned n) {

@@ -131,6 +131,14 @@ struct RunOptions {
   // wait(lk, pred) blocks until pred holds (no notify, no spurious wake-up
   // explored for it); bare waits keep exact semantics
   bool await_mode = false;
+  // Sharding: the subtrees below the first shard_depth branching nodes
+  // (leaves, numbered in depth-first order by *leaf_counter) are dealt
+  // round-robin; this run explores leaf L only if L % shard_count ==
+  // shard_index. 0: no sharding.
+  unsigned shard_count = 0;
+  unsigned shard_index = 0;
+  unsigned shard_depth = 8;
+  std::uint64_t* leaf_counter = nullptr;
   const std::string* replay = nullptr;
 };
 
@@ -149,6 +157,12 @@ class Execution {
   [[nodiscard]] Verdict verdict() const noexcept { return verdict_; }
   [[nodiscard]] const std::string& detail() const noexcept { return detail_; }
   [[nodiscard]] bool blocked() const noexcept { return blocked_; }
+  // Sharding: the run's leaf belongs to another shard (it was not explored
+  // past its top nodes and counts nowhere).
+  [[nodiscard]] bool skipped() const noexcept { return skipped_; }
+  // Sharding: the run passed shard_depth branching nodes (its leaf was
+  // assigned there); otherwise the whole run is one leaf.
+  [[nodiscard]] bool reached_leaf() const noexcept { return top_seen_ >= opt_.shard_depth; }
   [[nodiscard]] std::uint32_t preemptions() const noexcept { return preemptions_; }
   [[nodiscard]] std::uint64_t hash() const noexcept { return hash_; }
   [[nodiscard]] std::uint64_t races_without_initial() const noexcept { return no_initial_; }
@@ -211,6 +225,7 @@ class Execution {
   bool spinning(unsigned t) const;
   unsigned preferred(std::uint64_t cand) const;
   int schedule(std::uint64_t enabled);
+  void shard_leaf(Node& n);
   void resume(unsigned t);
   void unwind_all();
   void add_race(std::uint32_t j, std::uint32_t i);
@@ -234,6 +249,8 @@ class Execution {
   bool blocked_ = false;
   bool draining_ = false;  // sleep-set blocked: run to the end, record nothing
   bool peeking_ = false;   // evaluating an await predicate from the scheduler
+  bool skipped_ = false;   // sharding: this run's leaf is another shard's
+  unsigned top_seen_ = 0;  // sharding: top nodes passed in this run
   std::uint64_t abandoned_ = 0;
   Verdict verdict_ = Verdict::holds;
   std::string detail_;
