@@ -51,6 +51,8 @@ class condition_variable {
       return;
     }
     check(lk);
+    if (pred()) return;
+    ex.await_failed_check(lk.mutex()->id());
     while (!pred())
       ex.cv_await(id_, lk.mutex()->id(), [](void* p) { return static_cast<bool>((*static_cast<Pred*>(p))()); }, &pred,
                   where);

@@ -466,6 +466,47 @@ TEST(DporAwait, impl_primitives_hold_under_both_modes_and_await_never_explores_m
   }
 }
 
+// Await mode counts only the critical sections that pass their predicate:
+// one producer, one consumer, N items through Queue. Unbounded: each get
+// after its put, the orders of 2N sections with every prefix holding at
+// least as many puts: Catalan(N). Capacity 1: strict alternation, 1.
+// Capacity 2: 2^(N-1) (the explorer brief's 1 / 512 / 16,796 at N = 10).
+TEST(DporAwait, queue_one_producer_one_consumer_explores_catalan_one_and_powers_of_two) {
+  auto run = [](long cap, int n) {
+    Options o;
+    o.await_mode = true;
+    return dpor::explore(
+        [cap, n] {
+          Queue<int, S> q{cap};
+          int got[10] = {};
+          S::thread p([&] {
+            for (int i = 1; i <= n; ++i) q.put(i);
+          });
+          S::thread c([&] {
+            for (int i = 0; i < n; ++i) got[i] = q.get();
+          });
+          p.join();
+          c.join();
+          for (int i = 0; i < n; ++i) S::model_check(got[i] == i + 1, "fifo");
+        },
+        o);
+  };
+  const std::uint64_t catalan[] = {1, 1, 2, 5, 14, 42, 132, 429, 1430, 4862, 16796};
+  for (int n = 1; n <= 7; ++n) {
+    const Result unbounded = run(0, n), cap1 = run(1, n), cap2 = run(2, n);
+    for (const Result* r : {&unbounded, &cap1, &cap2}) {
+      EXPECT_EQ(r->verdict, Verdict::holds) << r->summary();
+      EXPECT_TRUE(r->exhaustive);
+    }
+    EXPECT_EQ(unbounded.executions, catalan[n]) << n << " items";
+    EXPECT_EQ(cap1.executions, 1u) << n << " items";
+    EXPECT_EQ(cap2.executions, std::uint64_t{1} << (n - 1)) << n << " items";
+  }
+  const Result ten = run(2, 10);
+  EXPECT_EQ(ten.executions, 512u) << ten.summary();
+  std::printf("queue 1p1c, 10 items, capacity 2, await: %s\n", ten.summary().c_str());
+}
+
 TEST(DporVerdicts, notify_one_may_wake_either_waiter) {
   std::set<std::pair<int, int>> seen;  // (first to register, woken by the token)
   int first = -1, woken = -1;

@@ -122,6 +122,9 @@ void Execution::reset() {
     th.held.clear();
     th.await_pred = nullptr;
     th.await_ctx = nullptr;
+    th.cs_mutex = kNone;
+    th.cs_node = -1;
+    th.cs_clean = false;
   }
   nthreads_ = 0;
   objs_.clear();
@@ -131,6 +134,7 @@ void Execution::reset() {
   draining_ = false;
   peeking_ = false;
   skipped_ = false;
+  await_cut_ = false;
   top_seen_ = 0;
   verdict_ = Verdict::holds;
   detail_.clear();
@@ -478,6 +482,15 @@ std::uint32_t Execution::commit(Access a0, std::uint32_t o0, Access a1, std::uin
   th.po = vc;
   th.last_event = static_cast<int>(idx);
   th.last_was_yield = th.pending.op == Op::yield;
+  // await mode: a critical section begins at an acquisition and stays
+  // clean while the thread only loads
+  if (a0 == Access::m_lock || a0 == Access::m_trylock_ok || a1 == Access::m_lock) {
+    th.cs_mutex = a0 == Access::m_lock || a0 == Access::m_trylock_ok ? o0 : o1;
+    th.cs_node = opt_.replay == nullptr ? static_cast<int>(event_node_) : -1;
+    th.cs_clean = true;
+  } else if (!(th.pending.op == Op::load && a0 == Access::a_load)) {
+    th.cs_clean = false;
+  }
   if (th.pending.op == Op::yield) {
     th.yielded_since_load = true;
   } else if ((th.pending.op == Op::load && a0 == Access::a_load) || (th.pending.op == Op::lock && a0 == Access::m_lock)) {
@@ -685,6 +698,30 @@ void Execution::cv_await(std::uint32_t cv, std::uint32_t m, bool (*pred)(void*),
   tick();
 }
 
+void Execution::await_failed_check(std::uint32_t m) {
+  if (!opt_.await_mode || opt_.mode != Mode::dpor || opt_.replay != nullptr || draining_ || aborting_) return;
+  ThreadRec& th = threads_[running_];
+  if (th.cs_mutex != m || !th.cs_clean || th.cs_node < 0) return;
+  const auto k = static_cast<std::size_t>(th.cs_node);
+  Node& n = path_.nodes[k];
+  if (n.choice || n.chosen != running_) return;
+  // Another thread enabled there runs first in the run that takes this
+  // acquisition only once the predicate holds: explored from that node
+  // (a sleeping one already was, elsewhere: the sleep set's guarantee).
+  const std::uint64_t alt = n.enabled & ~bit(running_);
+  if (alt == 0) return;  // nothing else could run there: this wait is real
+  n.backtrack |= alt & ~n.sleep;
+  for (std::size_t d = k + 1; d < path_.nodes.size(); ++d) {
+    Node& below = path_.nodes[d];
+    if (below.choice)
+      below.alternatives = static_cast<std::uint8_t>(below.chosen + 1);
+    else
+      below.backtrack &= below.done | bit(below.chosen);
+  }
+  await_cut_ = true;
+  draining_ = true;
+}
+
 bool Execution::await_ready(unsigned t) {
   ThreadRec& th = threads_[t];
   if (th.await_pred == nullptr) return true;
@@ -792,6 +829,7 @@ void Execution::var_read(std::uint32_t v, std::source_location where) {
 }
 
 void Execution::var_write(std::uint32_t v, std::source_location where) {
+  if (!peeking_ && !aborting_) threads_[running_].cs_clean = false;
   if (peeking_)
     throw PeekMisuse{"dpor await mode: a wait predicate writes " + obj_name(v) + " at " +
                      ::interleave::dpor::where(where) + "; a predicate may only read state"};

@@ -119,6 +119,11 @@ struct ThreadRec {
   // await mode: the predicate of the wait this thread blocks in
   bool (*await_pred)(void*) = nullptr;
   void* await_ctx = nullptr;
+  // await mode: the critical section this thread is in (the mutex, the path
+  // node that scheduled its acquisition), and whether it has only read since
+  std::uint32_t cs_mutex = kNone;
+  int cs_node = -1;
+  bool cs_clean = false;
 };
 
 struct RunOptions {
@@ -208,6 +213,13 @@ class Execution {
   // value without a scheduling point (peek_load records the atomic), and
   // any other operation is refused.
   [[nodiscard]] bool peeking() const noexcept { return peeking_; }
+  // Await mode: the running thread found its predicate false at the first
+  // check of wait(lk, pred) on mutex m. If its critical section so far only
+  // read, every run through its acquisition fails this check: the other
+  // threads that could run there are added to that node's backtrack set,
+  // the subtree below it is dropped, and the run is cut (not counted).
+  void await_failed_check(std::uint32_t m);
+  [[nodiscard]] bool await_cut() const noexcept { return await_cut_; }
   void peek_load(std::uint32_t atomic);
 
   // After announce: the causality effect of an atomic access, then commit.
@@ -250,6 +262,7 @@ class Execution {
   bool draining_ = false;  // sleep-set blocked: run to the end, record nothing
   bool peeking_ = false;   // evaluating an await predicate from the scheduler
   bool skipped_ = false;   // sharding: this run's leaf is another shard's
+  bool await_cut_ = false; // await mode: cut at a read-only failed predicate check
   unsigned top_seen_ = 0;  // sharding: top nodes passed in this run
   std::uint64_t abandoned_ = 0;
   Verdict verdict_ = Verdict::holds;

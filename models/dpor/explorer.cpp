@@ -30,6 +30,7 @@ std::string Result::summary() const {
     if (shard_count > 0) s << " in shard " << shard_index + 1 << "/" << shard_count;
     s << ", " << executions << " executions";
     if (mode == Mode::dpor) s << " (+" << blocked << " sleep-set-blocked)";
+    if (await_cut > 0) s << " (+" << await_cut << " cut at a failed predicate check)";
   }
   return s.str();
 }
@@ -73,6 +74,8 @@ Result explore(const std::function<void()>& body, const Options& opts) {
         x.skipped() || (opts.shard_count > 0 && !x.reached_leaf() && leaves++ % opts.shard_count != opts.shard_index);
     if (other_shard) {
       ++r.skipped;
+    } else if (x.await_cut()) {
+      ++r.await_cut;
     } else if (x.blocked()) {
       ++r.blocked;
     } else {

@@ -81,6 +81,7 @@ struct Result {
   std::uint64_t executions = 0;      // complete executions (failing ones included)
   std::uint64_t blocked = 0;         // sleep-set-blocked runs (DPOR)
   std::uint64_t skipped = 0;         // sharding: runs cut at a leaf of another shard
+  std::uint64_t await_cut = 0;       // await mode: runs cut at a read-only failed predicate check
   std::uint64_t leaves = 0;          // sharding: leaves numbered (all shards')
   unsigned shard_index = 0, shard_count = 0;
   std::uint64_t failures = 0;
