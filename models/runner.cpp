@@ -19,8 +19,9 @@
 //       reaches it stops and says "bounded by budget, N executions": never
 //       "proved". An expected failure not found within it is NOT FOUND.
 //   --budget-executions N / INTERLEAVE_MODEL_BUDGET_EXECUTIONS=N   executions
-//       per model (a checker with an execution budget only): the same verdict
-//       on every machine, "bounded by budget, N executions" when reached.
+//       per model (a checker with an execution budget only; the others refuse
+//       the flag and say they ignore the variable): the same verdict on every
+//       machine, "bounded by budget, N executions" when reached.
 // Scale-out: --shard I/N searches part I (1..N) of each model that must
 // hold (a checker that can split its search only; expected failures are
 // left to the unsharded run); --merge FILE... reads the --report records of
@@ -629,9 +630,16 @@ int run_main(int argc, char** argv) {
     for (const ModelEntry& m : registry()) {
       if (limits().shard_count > 0 && !m.can_shard)
         throw std::invalid_argument("--shard: the " + std::string(m.checker) + " checker cannot split its search");
-      if (limits().budget_executions > 0 && !m.execution_budget)
-        throw std::invalid_argument("--budget-executions: the " + std::string(m.checker) +
-                                    " checker has no execution budget (use --budget seconds)");
+      if (limits().budget_executions > 0 && !m.execution_budget) {
+        if (app.count("--budget-executions") != 0)
+          throw std::invalid_argument("--budget-executions: the " + std::string(m.checker) +
+                                      " checker has no execution budget (use --budget seconds)");
+        // From the environment (set for a whole run of several checkers): not applied here.
+        std::cerr << "note: INTERLEAVE_MODEL_BUDGET_EXECUTIONS is not applied: the " << m.checker
+                  << " checker has no execution budget\n";
+        limits().budget_executions = 0;
+        break;
+      }
     }
     if (!merge.empty()) return merge_shards(merge, report);
 
