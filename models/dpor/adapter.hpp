@@ -166,7 +166,8 @@ Verdict drive(const Run& run, const DporSearch& ds, bool holds) {
   const dpor::Result r = dpor::explore(b, opts);
   if (r.bounded_by_budget && opts.max_executions > 0 && r.executions + r.blocked >= opts.max_executions) {
     char buf[64];
-    std::snprintf(buf, sizeof buf, "execution budget of %llu executions", opts.max_executions);
+    std::snprintf(buf, sizeof buf, "execution budget of %llu executions",
+                  static_cast<unsigned long long>(opts.max_executions));
     v.budget_text = buf;
   }
   l.skipped = r.skipped;

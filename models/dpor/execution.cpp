@@ -718,8 +718,10 @@ void Execution::await_failed_check(std::uint32_t m) {
     else
       below.backtrack &= below.done | bit(below.chosen);
   }
+  // Nothing below is needed: the run stops here, every fiber unwound.
   await_cut_ = true;
-  draining_ = true;
+  aborting_ = true;
+  throw Abort{};
 }
 
 bool Execution::await_ready(unsigned t) {
