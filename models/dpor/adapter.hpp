@@ -13,8 +13,13 @@
 // schedule with at most k preemptions (no reduction): the runner tries
 // bounds 0, 1, ... for an expected failure, so the counterexample found has
 // the fewest preemptions; Mode::random does not exist here and runs as full
-// DPOR under the budget. Every search runs under a budget (the runner's
-// --budget, else DporSearch::budget_s, else kDefaultBudgetS).
+// DPOR under the budget. Every search runs under a budget: executions (the
+// runner's --budget-executions, else DporSearch::max_executions; then no
+// time budget unless the runner's --budget) or seconds (the runner's
+// --budget, else DporSearch::budget_s, else kDefaultBudgetS). Await mode
+// (DporSearch::await, INTERLEAVE_DPOR_AWAIT) only for a model that must
+// hold; the note says "DPOR await" or "DPOR exact". --shard I/N reaches
+// the explorer as Options::shard_index/shard_count.
 // Model traits: `memory` needs nothing (the checker executes every atomic
 // access sequentially consistently; memory orders only decide
 // happens-before for var<T>); `heap_under_test` needs nothing (no heap
