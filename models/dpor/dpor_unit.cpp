@@ -880,6 +880,25 @@ TEST(DporShard, shards_with_notify_choices_and_await_partition_the_traces) {
     });
     w1.join(), w2.join(), n.join();
   };
+  // await-mode cuts inside owned subtrees must not change the leaves
+  const auto queue = [] {
+    Queue<int, S> q{2};
+    int got[4] = {};
+    S::thread p([&] {
+      for (int i = 1; i <= 4; ++i) q.put(i);
+    });
+    S::thread c([&] {
+      for (int& g : got) g = q.get();
+    });
+    p.join();
+    c.join();
+    for (int i = 0; i < 4; ++i) S::model_check(got[i] == i + 1, "fifo");
+  };
+  Options a;
+  a.await_mode = true;
+  expect_shards_partition(queue, a, 8);
+  a.shard_depth = 2;
+  expect_shards_partition(queue, a, 8);
   Options e;
   const Result whole = dpor::explore(two_waiters, e);
   ASSERT_TRUE(whole.exhaustive) << whole.summary();

@@ -713,6 +713,9 @@ void Execution::await_failed_check(std::uint32_t m) {
   n.backtrack |= alt & ~n.sleep;
   for (std::size_t d = k + 1; d < path_.nodes.size(); ++d) {
     Node& below = path_.nodes[d];
+    // A sharded search's top nodes keep every alternative: the shards
+    // number the same leaves (those below are cut again when reached).
+    if (below.top) continue;
     if (below.choice)
       below.alternatives = static_cast<std::uint8_t>(below.chosen + 1);
     else
