@@ -11,7 +11,11 @@ in one run on one machine (run by ci/bench). Figures, not a test.
    the bound at which each found the bug (both search bounds 0, 1, 2, ...
    smallest first), listed side by side, with the models where DPOR needs
    more preemptions than Relacy marked.
+3. The seed's sizes on the DPOR checker: each model's verdict (proved or
+   bounded by budget), executions, seconds, executions per second, and the
+   semantics it ran under (DPOR exact or DPOR await), from its record.
 """
+import re
 import json
 import os
 import subprocess
@@ -93,6 +97,35 @@ def main():
                   f"({d['executions']:,} ex){flag}")
             result["preemptions"].append(row)
     print(f"  {len(result['preemptions'])} expected failures; DPOR needs more preemptions than Relacy on {more}")
+
+    print("== the seed's sizes on the DPOR checker (each model's own budget)")
+    result["seed_sizes"] = []
+    for exe_name, model in (("model_queue_dpor", "queue.fifo.unbounded.1p1c_10"),
+                            ("model_queue_dpor", "producer_consumer.fixed.seed10.bound3"),
+                            ("model_queue_dpor", "producer_consumer.sentinel.seed10.bound3"),
+                            ("model_barrier_dpor", "barrier.3x2gen.bound2"),
+                            ("model_barrier_dpor", "barrier.thread_local.3x2gen.bound2"),
+                            ("model_thread_pool_dpor", "thread_pool.3w3t.bound2"),
+                            ("model_thread_pool_dpor", "thread_pool.3w5t.bound1"),
+                            ("model_thread_pool_dpor", "thread_pool.2w3t.shutdown.bound3"),
+                            ("model_thread_dpor", "interleavings.obiwan_anakin.lines"),
+                            ("model_counter_dpor", "counter.locked.2x5.bound3")):
+        exe = os.path.join(models_dir, exe_name)
+        if not os.access(exe, os.X_OK):
+            print(f"  {model}: {exe_name} not built")
+            continue
+        report = os.path.join(tmp, "seed-" + model + ".jsonl")
+        run(exe, model, report)
+        rec = records(report)[-1]
+        m = re.search(r"DPOR (await|exact)", rec.get("detail", ""))
+        how = "DPOR " + m.group(1) if m else "?"
+        secs = rec.get("duration_s", 0.0)
+        rate = rec.get("executions", 0) / secs if secs > 0 else 0.0
+        print(f"  {model:45s} {rec.get('verdict', '?'):18s} {rec.get('executions', 0):>10,} executions "
+              f"{secs:6.1f} s {rate:>9,.0f}/s  {how}")
+        result["seed_sizes"].append({"model": model, "verdict": rec.get("verdict"), "passed": rec.get("passed"),
+                                     "executions": rec.get("executions"), "seconds": secs,
+                                     "executions_per_s": rate, "semantics": how})
     with open(sys.argv[2], "w") as f:
         json.dump(result, f, indent=2)
 

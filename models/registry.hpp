@@ -108,7 +108,15 @@ struct DporSearch {
   // traces finite. Blind to a poll of state its mutex does not guard and to
   // writes to plain members (not var<T>) between the reads.
   bool spin_reduction = false;
+  // Opt-in await mode: wait(lk, pred) blocks until pred holds (no notify
+  // choice, no spurious wake-up explored for it). Blind to lost wake-ups:
+  // only for a model that must hold (an expected failure always runs
+  // exact); the verdict says "DPOR await".
+  bool await_mode = false;
   double budget_s = 0;           // seconds; 0: the checker's default
+  // Executions (complete plus sleep-set-blocked runs); 0: none. Unlike
+  // seconds, a verdict bounded by it is the same on every machine.
+  unsigned long long max_executions = 0;
   static DporSearch with(Search s) {
     DporSearch d;
     d.override_search = true;
@@ -130,6 +138,16 @@ struct DporSearch {
     d.budget_s = seconds;
     return d;
   }
+  DporSearch await() const {
+    DporSearch d = *this;
+    d.await_mode = true;
+    return d;
+  }
+  DporSearch executions(unsigned long long n) const {
+    DporSearch d = *this;
+    d.max_executions = n;
+    return d;
+  }
 };
 
 // One search request handed to a driver.
@@ -140,6 +158,10 @@ struct Run {
   unsigned depth_limit = 2000;
   std::string replay_state;       // empty: search from the start
   double budget_s = 0;            // wall-clock budget of this search; 0 = none
+  unsigned long long budget_executions = 0;  // execution budget; 0 = none
+                                  // (a checker without one refuses it: ModelEntry)
+  unsigned shard_index = 0;       // search only part shard_index of shard_count
+  unsigned shard_count = 0;       // (0-based; 0 = the whole search)
   std::string label;              // model name, for progress lines
 };
 
@@ -155,6 +177,8 @@ struct Verdict {
   std::string history;            // the failing execution, as the checker prints it
   std::string replay_state;       // re-runs the failing execution (see above)
   std::string detail;             // the checker's own name of the outcome ("DATA RACE")
+  std::string budget_text;        // which budget stopped it, when not seconds
+                                  // ("execution budget of 1000 executions"); else empty
 };
 
 // A registered model: the checker-neutral description plus the adapter's
@@ -168,6 +192,10 @@ struct ModelEntry {
   const char* checker = "";                      // e.g. "relacy"
   std::function<Verdict(const Run&)> drive;      // one search
   std::function<std::string()> note;             // optional: a figure for the verdict
+  // What the checker supports beyond a time budget (the runner refuses
+  // --shard / --budget-executions for a checker without it).
+  bool can_shard = false;
+  bool execution_budget = false;
 };
 
 std::vector<ModelEntry>& registry();

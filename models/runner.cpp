@@ -18,6 +18,15 @@
 //   --budget S / INTERLEAVE_MODEL_BUDGET_S=S    seconds per model; a model that
 //       reaches it stops and says "bounded by budget, N executions": never
 //       "proved". An expected failure not found within it is NOT FOUND.
+//   --budget-executions N / INTERLEAVE_MODEL_BUDGET_EXECUTIONS=N   executions
+//       per model (a checker with an execution budget only; the others refuse
+//       the flag and say they ignore the variable): the same verdict on every
+//       machine, "bounded by budget, N executions" when reached.
+// Scale-out: --shard I/N searches part I (1..N) of each model that must
+// hold (a checker that can split its search only; expected failures are
+// left to the unsharded run); --merge FILE... reads the --report records of
+// the N shards and prints one verdict per model with the summed executions
+// ("proved" only when all N shards proved their part).
 // Progress: a long search prints a line to stderr at most every 5 s (model,
 // executions so far, rate).
 //
@@ -224,8 +233,21 @@ std::string how_searched(const Search& s, unsigned bound) {
   return "?";
 }
 
+// Set once from the command line: applied to every search request.
+struct Limits {
+  unsigned long long budget_executions = 0;
+  unsigned shard_index = 0, shard_count = 0;  // 0-based; 0 = unsharded
+};
+Limits& limits() {
+  static Limits l;
+  return l;
+}
+
 Run request(const ModelEntry& m, const Search& s, unsigned bound, double budget_s) {
   Run r;
+  r.budget_executions = limits().budget_executions;
+  r.shard_index = limits().shard_index;
+  r.shard_count = limits().shard_count;
   r.mode = s.mode;
   r.bound = bound;
   r.iterations = s.iterations;
@@ -252,7 +274,9 @@ Outcome run_model(const ModelEntry& m, const Search& s, double budget_s) {
       o.passed = true;
       o.verdict = "bounded by budget";
       std::string used = budget_text;
-      if (budget_s <= 0 && v.budget_s > 0) {
+      if (!v.budget_text.empty()) {
+        used = v.budget_text;
+      } else if (budget_s <= 0 && v.budget_s > 0) {
         std::snprintf(budget_buf, sizeof budget_buf, "%g s", v.budget_s);
         used = m.checker + std::string(" checker's own ") + budget_buf + " budget";
       }
@@ -426,6 +450,108 @@ nlohmann::json record(const ModelEntry& m, const Search& s, unsigned bound) {
           {"bound", bound}};
 }
 
+// --merge: one verdict per model from the records of N shards (each record
+// carries "shard": "I/N"). A model passes when every shard's record passed;
+// it is "proved" only when all N shards are present and each proved its
+// part; a shard stopped by its budget makes it "bounded by budget".
+int merge_shards(const std::vector<std::string>& files, const std::string& report_path) {
+  struct Parts {
+    nlohmann::json first;
+    std::map<unsigned, nlohmann::json> shards;
+    unsigned count = 0;
+  };
+  std::map<std::string, Parts> models;  // by model name, in name order
+  for (const std::string& path : files) {
+    std::ifstream in(path);
+    if (!in) throw std::invalid_argument("--merge: cannot read '" + path + "'");
+    unsigned line_no = 0;
+    for (std::string line; std::getline(in, line);) {
+      ++line_no;
+      if (line.empty()) continue;
+      nlohmann::json j;
+      try {
+        j = nlohmann::json::parse(line);
+      } catch (const nlohmann::json::exception& e) {
+        throw std::invalid_argument("--merge: " + path + ":" + std::to_string(line_no) + " is not JSON: " + e.what());
+      }
+      if (!j.contains("shard"))
+        throw std::invalid_argument("--merge: " + path + ":" + std::to_string(line_no) +
+                                    " is a record of no shard (run the shards with --shard I/N --report FILE)");
+      const std::string sh = j.at("shard").get<std::string>();
+      unsigned i = 0, n = 0;
+      if (std::sscanf(sh.c_str(), "%u/%u", &i, &n) != 2 || i < 1 || i > n)
+        throw std::invalid_argument("--merge: " + path + ":" + std::to_string(line_no) + " has shard '" + sh +
+                                    "', want I/N with 1 <= I <= N");
+      Parts& p = models[j.at("check").get<std::string>()];
+      if (p.count != 0 && p.count != n)
+        throw std::invalid_argument("--merge: model " + j.at("check").get<std::string>() + " has shards of " +
+                                    std::to_string(p.count) + " and of " + std::to_string(n));
+      if (p.shards.count(i) != 0)
+        throw std::invalid_argument("--merge: model " + j.at("check").get<std::string>() + ": shard " + sh +
+                                    " appears twice");
+      p.count = n;
+      if (p.shards.empty()) p.first = j;
+      p.shards[i] = j;
+    }
+  }
+  if (models.empty()) throw std::invalid_argument("--merge: no shard records in the files given");
+  Report rep(report_path);
+  int failures = 0;
+  for (auto& [name, p] : models) {
+    unsigned long long executions = 0;
+    double duration = 0;
+    bool passed = true, all_proved = true, budget = false;
+    std::string failed_detail;
+    for (auto& [i, j] : p.shards) {
+      executions += j.value("executions", 0ull);
+      duration = std::max(duration, j.value("duration_s", 0.0));
+      const bool ok = j.value("passed", false);
+      passed = passed && ok;
+      budget = budget || j.value("budget_hit", false);
+      all_proved = all_proved && j.value("verdict", std::string()).rfind("part proved", 0) == 0;
+      if (!ok && failed_detail.empty())
+        failed_detail = "shard " + std::to_string(i) + "/" + std::to_string(p.count) + ": " +
+                        j.value("verdict", std::string()) + " — " + j.value("detail", std::string());
+    }
+    const bool complete = p.shards.size() == p.count;
+    std::string verdict, detail;
+    if (!passed) {
+      verdict = "FAILED";
+      detail = failed_detail;
+    } else if (!complete) {
+      passed = false;
+      verdict = "FAILED";
+      detail = "only " + std::to_string(p.shards.size()) + " of " + std::to_string(p.count) + " shards reported";
+    } else if (budget) {
+      verdict = "bounded by budget";
+      detail = thousands(executions) + " executions over " + std::to_string(p.count) +
+               " shards, no violation in them (a shard stopped at its budget: not exhaustive)";
+    } else {
+      verdict = all_proved ? "proved" : "no violation";
+      detail = std::string(all_proved ? "full search" : "search") + " over " + std::to_string(p.count) +
+               " shards, " + thousands(executions) + " executions (summed)";
+    }
+    if (!passed) ++failures;
+    std::cout << (passed ? "PASS " : "FAIL ") << name << " [" << p.first.value("scenario", std::string()) << "]: "
+              << verdict << " — " << detail << " (" << fixed1(duration) << " s, the slowest shard)\n";
+    nlohmann::json j = p.first;
+    j.erase("shard");
+    j["shards"] = p.count;
+    j["verdict"] = verdict;
+    j["detail"] = detail;
+    j["passed"] = passed;
+    j["executions"] = executions;
+    j["budget_hit"] = budget;
+    j["replay"] = "";
+    j["duration_s"] = duration;
+    rep.started(j);
+    rep.finished(j);
+  }
+  std::cout << (models.size() - static_cast<std::size_t>(failures)) << " passed, " << failures
+            << " failed (merged shards)\n";
+  return failures == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int run_main(int argc, char** argv) {
@@ -438,6 +564,9 @@ int run_main(int argc, char** argv) {
   double budget = -1;
   unsigned long iterations = 0;
   bool no_history = false;
+  long long budget_executions = -1;
+  std::string shard;
+  std::vector<std::string> merge;
   app.add_flag("--list", list, "list models: name<TAB>row<TAB>expected<TAB>mode/bound<TAB>checker");
   app.add_option("--filter", filter, "run only models whose name or row contains this");
   app.add_option("--model", only, "run only this model (its name)");
@@ -450,6 +579,17 @@ int run_main(int argc, char** argv) {
                  "seconds per model; past it the search stops and says 'bounded by budget' "
                  "(env INTERLEAVE_MODEL_BUDGET_S; default none)")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--budget-executions", budget_executions,
+                 "executions per model (complete + sleep-set-blocked runs): a deterministic budget; past it "
+                 "the search says 'bounded by budget, N executions' (env INTERLEAVE_MODEL_BUDGET_EXECUTIONS; "
+                 "checkers with an execution budget only)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--shard", shard,
+                 "I/N: search only part I (1..N) of every model that must hold, deterministically; "
+                 "merge the N --report files with --merge (checkers that can split their search only)");
+  app.add_option("--merge", merge,
+                 "merge the --report files of N shards into one verdict per model (summed executions)")
+      ->expected(1, -1);
   app.add_option("--reproduce", reproduce,
                  "print the failing interleaving of a model (name or row) and its replay token");
   app.add_option("--replay", replay, "re-run exactly the execution a replay token names");
@@ -472,6 +612,36 @@ int run_main(int argc, char** argv) {
       }
     }
     if (budget < 0) budget = env_number("INTERLEAVE_MODEL_BUDGET_S", 0);
+    if (budget_executions < 0) {
+      const double e = env_number("INTERLEAVE_MODEL_BUDGET_EXECUTIONS", 0);
+      if (e != static_cast<double>(static_cast<unsigned long long>(e)))
+        throw std::invalid_argument("INTERLEAVE_MODEL_BUDGET_EXECUTIONS must be a whole number");
+      budget_executions = static_cast<long long>(e);
+    }
+    limits().budget_executions = static_cast<unsigned long long>(budget_executions);
+    if (!shard.empty()) {
+      unsigned i = 0, n = 0;
+      char extra = 0;
+      if (std::sscanf(shard.c_str(), "%u/%u%c", &i, &n, &extra) != 2 || n == 0 || i < 1 || i > n)
+        throw std::invalid_argument("--shard: '" + shard + "' must be I/N with 1 <= I <= N (e.g. 2/4)");
+      limits().shard_index = i - 1;
+      limits().shard_count = n;
+    }
+    for (const ModelEntry& m : registry()) {
+      if (limits().shard_count > 0 && !m.can_shard)
+        throw std::invalid_argument("--shard: the " + std::string(m.checker) + " checker cannot split its search");
+      if (limits().budget_executions > 0 && !m.execution_budget) {
+        if (app.count("--budget-executions") != 0)
+          throw std::invalid_argument("--budget-executions: the " + std::string(m.checker) +
+                                      " checker has no execution budget (use --budget seconds)");
+        // From the environment (set for a whole run of several checkers): not applied here.
+        std::cerr << "note: INTERLEAVE_MODEL_BUDGET_EXECUTIONS is not applied: the " << m.checker
+                  << " checker has no execution budget\n";
+        limits().budget_executions = 0;
+        break;
+      }
+    }
+    if (!merge.empty()) return merge_shards(merge, report);
 
     if (list) {
       for (const ModelEntry& m : registry())
@@ -545,6 +715,10 @@ int run_main(int argc, char** argv) {
       if (!filter.empty() && m.name.find(filter) == std::string::npos &&
           m.row.find(filter) == std::string::npos)
         continue;
+      if (limits().shard_count > 0 && expects_failure(m)) {
+        std::cout << "SKIP " << m.name << " [" << m.row << "]: an expected failure is searched unsharded\n";
+        continue;
+      }
       Search s = m.search;
       if (mode_override) s.mode = *mode_override;
       if (bound >= 0) s.bound = static_cast<unsigned>(bound);
@@ -558,6 +732,8 @@ int run_main(int argc, char** argv) {
       rep.started(start);
 
       Outcome o = run_model(m, s, budget);
+      if (limits().shard_count > 0 && o.verdict == "proved")  // its part only: --merge says proved
+        o.verdict = "part proved";
       if (m.note) o.detail += ", " + m.note();
       std::cout << (o.passed ? "PASS " : "FAIL ") << m.name << " [" << m.row << "]: " << o.verdict
                 << " — " << o.detail << " (" << fixed1(o.duration_s) << " s)\n    claim: " << m.claim
@@ -574,6 +750,8 @@ int run_main(int argc, char** argv) {
       j["budget_hit"] = o.budget_hit;
       j["replay"] = o.token;
       j["duration_s"] = o.duration_s;
+      if (limits().shard_count > 0)
+        j["shard"] = std::to_string(limits().shard_index + 1) + "/" + std::to_string(limits().shard_count);
       rep.finished(j);
     }
     if (ran == 0) throw std::invalid_argument("no model matched --model/--filter");

@@ -7,7 +7,11 @@
 #   made for another checker are refused (exit 2) with a message saying so;
 # - a holds-model stopped by `--budget` / INTERLEAVE_MODEL_BUDGET_S says
 #   "bounded by budget", never "proved";
-# - `--report` leaves one final record per model (the "started" line replaced).
+# - `--report` leaves one final record per model (the "started" line replaced);
+# - where the checker can: `--shard I/N` runs merged with `--merge` prove
+#   the model with the unsharded execution count (1 and 3 shards), a merge
+#   missing a shard fails, and an execution budget says "bounded by budget";
+#   elsewhere `--shard` is refused by name.
 set -uo pipefail
 exe=$1
 row=$2
@@ -60,5 +64,34 @@ check "a budget-stopped search says 'bounded by budget', not 'proved' ($holds)" 
 [ "$(wc -l <"$report")" -eq 1 ] && grep -q '"verdict":"bounded by budget"' "$report" && ! grep -q started "$report"
 check "the report holds one final record, the 'started' line replaced" $?
 rm -f "$report"
+
+# Scale-out and execution budgets, on a checker that has them (the others
+# must refuse them by name).
+if "$exe" --model "$holds" --shard 1/1 >/dev/null 2>&1; then
+  whole=$("$exe" --model "$holds" --report /dev/null | sed -n 's/.*proved — full search, \([0-9,]*\) executions.*/\1/p' | tr -d ,)
+  dir=$(mktemp -d)
+  for n in 1 3; do
+    files=()
+    for ((i = 1; i <= n; i++)); do
+      "$exe" --model "$holds" --shard "$i/$n" --report "$dir/s$i-$n.jsonl" >/dev/null
+      files+=("$dir/s$i-$n.jsonl")
+    done
+    out=$("$exe" --merge "${files[@]}"); rc=$?
+    sum=$(printf '%s\n' "$out" | sed -n 's/.*proved — full search over [0-9]* shards, \([0-9,]*\) executions.*/\1/p' | tr -d ,)
+    [ $rc -eq 0 ] && [ -n "$whole" ] && [ "$sum" = "$whole" ]
+    check "$n shard(s) of $holds merge to one proof with the unsharded count ($sum = $whole)" $?
+  done
+  out=$("$exe" --merge "$dir/s1-3.jsonl" "$dir/s3-3.jsonl"); rc=$?
+  [ $rc -eq 1 ] && [[ $out == *"only 2 of 3 shards reported"* ]]
+  check "a merge missing a shard fails and says which count is missing" $?
+  rm -rf "$dir"
+  out=$(INTERLEAVE_MODEL_BUDGET_EXECUTIONS=2 "$exe" --model "$holds"); rc=$?
+  [ $rc -eq 0 ] && [[ $out == *"bounded by budget — 2 executions"* ]] && [[ $out == *"execution budget of 2"* ]]
+  check "an execution budget says 'bounded by budget, N executions', the same on every machine" $?
+else
+  err=$("$exe" --model "$holds" --shard 1/2 2>&1 >/dev/null); rc=$?
+  [ $rc -eq 2 ] && [[ $err == *"cannot split its search"* ]]
+  check "a checker that cannot shard refuses --shard by name: $err" $?
+fi
 
 exit $fail

@@ -13,8 +13,13 @@
 // schedule with at most k preemptions (no reduction): the runner tries
 // bounds 0, 1, ... for an expected failure, so the counterexample found has
 // the fewest preemptions; Mode::random does not exist here and runs as full
-// DPOR under the budget. Every search runs under a budget (the runner's
-// --budget, else DporSearch::budget_s, else kDefaultBudgetS).
+// DPOR under the budget. Every search runs under a budget: executions (the
+// runner's --budget-executions, else DporSearch::max_executions; then no
+// time budget unless the runner's --budget) or seconds (the runner's
+// --budget, else DporSearch::budget_s, else kDefaultBudgetS). Await mode
+// (DporSearch::await, INTERLEAVE_DPOR_AWAIT) only for a model that must
+// hold; the note says "DPOR await" or "DPOR exact". --shard I/N reaches
+// the explorer as Options::shard_index/shard_count.
 // Model traits: `memory` needs nothing (the checker executes every atomic
 // access sequentially consistently; memory orders only decide
 // happens-before for var<T>); `heap_under_test` needs nothing (no heap
@@ -51,6 +56,9 @@ inline constexpr double kDefaultBudgetS = 3.0;
 struct LastSearch {
   bool spurious = true;
   bool spin = false;
+  bool await = false;
+  unsigned shard_index = 0, shard_count = 0;
+  std::uint64_t skipped = 0;
   std::uint64_t blocked = 0;
   double seconds = 0;
   bool dpor = true;
@@ -94,6 +102,19 @@ inline std::string decode_state(std::string s) {
   return s;
 }
 
+// Await mode: the registration's, unless INTERLEAVE_DPOR_AWAIT=on|off
+// overrides it for a whole run; a model that expects a failure always runs
+// exact (await mode cannot see a lost wake-up).
+inline bool await_mode(const DporSearch& ds, bool holds) {
+  if (!holds) return false;
+  const char* e = std::getenv("INTERLEAVE_DPOR_AWAIT");
+  if (e == nullptr || *e == '\0') return ds.await_mode;
+  const std::string v = e;
+  if (v == "on") return true;
+  if (v == "off") return false;
+  throw std::invalid_argument("INTERLEAVE_DPOR_AWAIT='" + v + "' must be on or off");
+}
+
 // The spurious wake-up mode of a search: the registration's, unless
 // INTERLEAVE_DPOR_SPURIOUS=on|off overrides it for a whole run.
 inline bool spurious(const DporSearch& ds) {
@@ -106,18 +127,24 @@ inline bool spurious(const DporSearch& ds) {
 }
 
 template <template <class> class M>
-Verdict drive(const Run& run, const DporSearch& ds) {
+Verdict drive(const Run& run, const DporSearch& ds, bool holds) {
   using Model = M<dpor_sync>;
   if constexpr (requires { Model::before_search(); }) Model::before_search();
   dpor::Options opts;
   opts.spurious_wakeups = spurious(ds);
   opts.spin_reduction = ds.spin_reduction;
+  opts.await_mode = await_mode(ds, holds);
+  opts.shard_index = run.shard_index;
+  opts.shard_count = run.shard_count;
   opts.step_cap = std::max(run.depth_limit * 10u, 20000u);
   const std::function<void()> b = &body<M>;
   Verdict v;
   LastSearch& l = last();
   l.spurious = opts.spurious_wakeups;
   l.spin = opts.spin_reduction;
+  l.await = opts.await_mode;
+  l.shard_index = opts.shard_index;
+  l.shard_count = opts.shard_count;
   if (!run.replay_state.empty()) {
     const dpor::Result r = dpor::replay(b, decode_state(run.replay_state), opts);
     v.found = r.verdict == dpor::Verdict::nondeterminism ? Found::nothing : found_of(r.verdict);
@@ -127,7 +154,13 @@ Verdict drive(const Run& run, const DporSearch& ds) {
     v.history = r.detail + "\n" + r.listing;
     return v;
   }
-  opts.max_seconds = run.budget_s > 0 ? run.budget_s : ds.budget_s > 0 ? ds.budget_s : kDefaultBudgetS;
+  // An execution budget (the run's, else the registration's) makes the
+  // verdict deterministic: no time budget then, unless the run gives one.
+  opts.max_executions = run.budget_executions > 0 ? run.budget_executions : ds.max_executions;
+  if (opts.max_executions > 0)
+    opts.max_seconds = run.budget_s > 0 ? run.budget_s : 0;
+  else
+    opts.max_seconds = run.budget_s > 0 ? run.budget_s : ds.budget_s > 0 ? ds.budget_s : kDefaultBudgetS;
   if (run.budget_s <= 0) v.budget_s = opts.max_seconds;
   if (run.mode == Mode::bound) {
     opts.mode = dpor::Mode::naive;
@@ -136,6 +169,13 @@ Verdict drive(const Run& run, const DporSearch& ds) {
     opts.mode = dpor::Mode::dpor;
   }
   const dpor::Result r = dpor::explore(b, opts);
+  if (r.bounded_by_budget && opts.max_executions > 0 && r.executions + r.blocked >= opts.max_executions) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "execution budget of %llu executions",
+                  static_cast<unsigned long long>(opts.max_executions));
+    v.budget_text = buf;
+  }
+  l.skipped = r.skipped;
   l.blocked = r.blocked;
   l.seconds = r.seconds;
   l.dpor = opts.mode == dpor::Mode::dpor;
@@ -167,11 +207,17 @@ Verdict drive(const Run& run, const DporSearch& ds) {
 
 inline std::string search_note() {
   const LastSearch& l = last();
-  char buf[160];
-  std::snprintf(buf, sizeof buf, "spurious wake-ups %s%s, %llu sleep-set-blocked, %.2f s",
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "%s, spurious wake-ups %s%s, %llu sleep-set-blocked, %.2f s",
+                l.await ? "DPOR await (wait(lk, pred) blocks until pred holds: blind to lost wake-ups)"
+                        : "DPOR exact",
                 l.spurious ? "on" : "off", l.spin ? ", spin reduction" : "",
                 static_cast<unsigned long long>(l.blocked), l.seconds);
-  return buf;
+  std::string s = buf;
+  if (l.shard_count > 0)
+    s += ", shard " + std::to_string(l.shard_index + 1) + "/" + std::to_string(l.shard_count) + " (" +
+         std::to_string(l.skipped) + " runs cut at other shards' subtrees)";
+  return s;
 }
 
 template <template <class> class M>
@@ -187,8 +233,14 @@ ModelEntry entry(std::string name, std::string row, std::string claim, Expect ex
     s = Search::deepen(std::max(search.mode == Mode::bound ? search.bound : 0u, 3u));
     s.depth_limit = search.depth_limit;
   }
+  if (dpor.await_mode && expect != Expect::holds)
+    throw std::invalid_argument("model " + name + ": DporSearch::await() on an expected failure; await mode " +
+                                "cannot see lost wake-ups, expected failures run exact");
+  const bool holds = expect == Expect::holds;
   ModelEntry e{std::move(name), std::move(row),  std::move(claim), expect, s, "dpor",
-               [dpor](const Run& r) { return drive<M>(r, dpor); }, {}};
+               [dpor, holds](const Run& r) { return drive<M>(r, dpor, holds); }, {}};
+  e.can_shard = true;
+  e.execution_budget = true;
   using Model = M<dpor_sync>;
   if constexpr (requires { Model::note(); })
     e.note = [] { return search_note() + ", " + Model::note(); };

@@ -41,6 +41,10 @@ class atomic {
 
   T load(std::memory_order o = std::memory_order_seq_cst, loc where = loc::current()) const {
     Execution& x = Execution::require("atomic");
+    if (x.peeking()) {  // an await predicate, read by the scheduler: no event
+      x.peek_load(id_);
+      return v_;
+    }
     if (!x.announce(Op::load, id_, kNone, where)) return v_;
     T r = v_;
     x.atomic_access(id_, false, false, is_acquire(o), false);

@@ -7,6 +7,10 @@
 //   - a bare wait(lk) may wake spuriously once per call (the same kind of
 //     transition; RunOptions::spurious_wakeups turns it off); wait(lk, pred)
 //     never wakes spuriously (its loop would absorb it anyway);
+//   - await mode (RunOptions::await_mode, opt-in): wait(lk, pred) blocks
+//     until pred holds and the mutex is free, with no notify or spurious
+//     wake-up explored for it (Execution::cv_await); it cannot see a lost
+//     wake-up, so the lost-wake-up checks run in exact mode;
 //   - a waiter is disabled until notified (or timed out), and a notified
 //     waiter then relocks the mutex like any lock; notify -> woken waiter is
 //     a happens-before edge for var<T>.
@@ -36,9 +40,22 @@ class condition_variable {
   void notify_all(loc where = loc::current()) { x().cv_notify(id_, true, where); }
 
   void wait(lock_type& lk, loc where = loc::current()) { wait_(lk, WaitKind::spurious, where); }
+  // Exact mode: a loop of waits that never wake spuriously (the loop would
+  // absorb a spurious wake-up: pred is false again and the thread waits
+  // again, with no other effect). Await mode: block until pred holds.
   template <class Pred>
   void wait(lock_type& lk, Pred pred, loc where = loc::current()) {
-    while (!pred()) wait_(lk, WaitKind::plain, where);
+    Execution& ex = x();
+    if (!ex.await_mode()) {
+      while (!pred()) wait_(lk, WaitKind::plain, where);
+      return;
+    }
+    check(lk);
+    if (pred()) return;
+    ex.await_failed_check(lk.mutex()->id());
+    while (!pred())
+      ex.cv_await(id_, lk.mutex()->id(), [](void* p) { return static_cast<bool>((*static_cast<Pred*>(p))()); }, &pred,
+                  where);
   }
   template <class Rep, class Period>
   std::cv_status wait_for(lock_type& lk, const std::chrono::duration<Rep, Period>&, loc where = loc::current()) {
@@ -60,10 +77,13 @@ class condition_variable {
 
  private:
   static Execution& x() { return Execution::require("condition_variable"); }
-  std::cv_status wait_(lock_type& lk, WaitKind kind, const loc& where) {
+  static void check(lock_type& lk) {
     if (lk.mutex() == nullptr || !lk.owns_lock())
       throw std::system_error(std::make_error_code(std::errc::operation_not_permitted),
                               "condition_variable::wait: the lock does not hold a mutex");
+  }
+  std::cv_status wait_(lock_type& lk, WaitKind kind, const loc& where) {
+    check(lk);
     return x().cv_wait(id_, lk.mutex()->id(), kind, where);
   }
   template <class Pred>

@@ -1,7 +1,7 @@
 // models/dpor/dpor_bench.cpp — what the DPOR checker reaches on the impl's
 // primitives (exact condition-variable semantics), and its throughput on the
 // locked counter 2 x 5. Not a test: prints figures.
-//   dpor_bench [seconds per search, default 20] [--no-spurious]
+//   dpor_bench [seconds per search, default 20] [--no-spurious] [--await] [--only queue|barrier|pool]
 #include <chrono>
 #include <cstdlib>
 #include <string>
@@ -19,14 +19,35 @@ using namespace interleave::dpor;
 void show(const char* name, const Result& r) { std::printf("%-40s %s, %.2f s, %zu max events\n", name, r.summary().c_str(), r.seconds, r.max_depth); std::fflush(stdout); }
 int main(int argc, char** argv) {
   Options o;
-  o.max_seconds = argc > 1 ? std::atof(argv[1]) : 20;
-  o.spurious_wakeups = !(argc > 2 && std::string(argv[2]) == "--no-spurious");
-  std::printf("spurious wake-ups of bare waits: %s\n", o.spurious_wakeups ? "on" : "off");
-  if (!(o.max_seconds > 0)) {
-    std::fprintf(stderr, "dpor_bench: seconds must be > 0, got '%s'\n", argv[1]);
-    return 2;
+  o.max_seconds = 20;
+  std::string only;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--no-spurious") {
+      o.spurious_wakeups = false;
+    } else if (arg == "--await") {
+      o.await_mode = true;
+    } else if (arg == "--only" && i + 1 < argc) {
+      only = argv[++i];
+      if (only != "queue" && only != "barrier" && only != "pool") {
+        std::fprintf(stderr, "dpor_bench: --only takes queue, barrier or pool, not '%s'\n", only.c_str());
+        return 2;
+      }
+    } else {
+      char* end = nullptr;
+      o.max_seconds = std::strtod(argv[i], &end);
+      if (end == argv[i] || *end != '\0' || !(o.max_seconds > 0)) {
+        std::fprintf(stderr,
+                     "dpor_bench: seconds must be a number > 0, got '%s' (flags: --no-spurious, --await, --only "
+                     "queue|barrier|pool)\n",
+                     argv[i]);
+        return 2;
+      }
+    }
   }
-  {
+  std::printf("spurious wake-ups of bare waits: %s; predicate waits: %s\n", o.spurious_wakeups ? "on" : "off",
+              o.await_mode ? "await (block until the predicate holds)" : "exact");
+  if (only.empty()) {
     std::uint64_t executions = 0;
     const auto t0 = std::chrono::steady_clock::now();
     double secs = 0;
@@ -44,7 +65,7 @@ int main(int argc, char** argv) {
     }
     std::printf("locked counter 2x5: 252 executions per search, %.0f executions/s\n", executions / secs);
   }
-  for (long cap : {1L, 2L, 0L}) for (int n : {2, 4, 10}) {
+  if (only.empty() || only == "queue") for (long cap : {1L, 2L, 0L}) for (int n : {2, 4, 10}) {
     auto r = explore([&] {
       Queue<int, S> q{cap}; int got[10] = {};
       S::thread p([&] { for (int i = 1; i <= n; ++i) q.put(i); });
@@ -54,7 +75,7 @@ int main(int argc, char** argv) {
     }, o);
     char name[64]; std::snprintf(name, sizeof name, "queue 1p1c %d items cap %ld", n, cap); show(name, r);
   }
-  for (int g : {1, 2}) {
+  if (only.empty() || only == "barrier") for (int g : {1, 2}) {
     auto r = explore([&] {
       Barrier<S> b{3};
       S::thread t1([&] { for (int i = 0; i < g; ++i) b.wait(); });
@@ -64,7 +85,8 @@ int main(int argc, char** argv) {
     }, o);
     char name[64]; std::snprintf(name, sizeof name, "barrier 3 parties x %d", g); show(name, r);
   }
-  for (auto [w, t] : {std::pair{1, 2}, std::pair{2, 2}, std::pair{2, 3}}) {
+  if (only.empty() || only == "pool")
+  for (auto [w, t] : {std::pair{1, 2}, std::pair{2, 2}, std::pair{2, 3}, std::pair{3, 2}, std::pair{3, 3}, std::pair{3, 5}}) {
     auto r = explore([&] {
       int runs = 0;
       ThreadPool<S> pool{w, "P"};

@@ -344,6 +344,169 @@ TEST(DporVerdicts, the_fixed_wait_with_a_predicate_holds) {
   std::printf("predicate wait: %s\n", r.summary().c_str());
 }
 
+// A setter that forgets to notify: the waiter can block for ever with its
+// predicate true (waited before the set). Exact semantics finds it; await
+// mode, by construction, cannot.
+void set_without_notify() {
+  S::mutex m;
+  S::condition_variable cv;
+  S::var<bool> ready{false};
+  S::thread waiter([&] {
+    std::unique_lock<S::mutex> lk(m);
+    cv.wait(lk, [&] { return ready.load(); });
+  });
+  S::thread setter([&] {
+    std::unique_lock<S::mutex> lk(m);
+    ready.store(true);
+  });
+  waiter.join();
+  setter.join();
+}
+
+TEST(DporAwait, exact_mode_finds_the_missing_notify_await_mode_cannot_and_says_which) {
+  const Result exact = dpor::explore(set_without_notify);
+  EXPECT_EQ(exact.verdict, Verdict::deadlock) << exact.summary();
+  EXPECT_NE(exact.summary().find("DPOR exact"), std::string::npos) << exact.summary();
+  Options o;
+  o.await_mode = true;
+  const Result await = dpor::explore(set_without_notify, o);
+  EXPECT_EQ(await.verdict, Verdict::holds) << await.summary();
+  EXPECT_TRUE(await.exhaustive);
+  EXPECT_EQ(await.summary().rfind("holds: DPOR await exhaustive", 0), 0u) << await.summary();
+}
+
+TEST(DporAwait, a_waiter_whose_predicate_never_holds_is_a_deadlock_naming_its_wait) {
+  Options o;
+  o.await_mode = true;
+  const Result r = dpor::explore(
+      [] {
+        S::mutex m;
+        S::condition_variable cv;
+        S::atomic<int> n{0};
+        S::thread waiter([&] {
+          std::unique_lock<S::mutex> lk(m);
+          cv.wait(lk, [&] { return n.load() == 2; });
+        });
+        S::thread adder([&] {
+          std::unique_lock<S::mutex> lk(m);
+          n.store(1);
+          cv.notify_all();
+        });
+        waiter.join();
+        adder.join();
+      },
+      o);
+  ASSERT_EQ(r.verdict, Verdict::deadlock) << r.summary();
+  EXPECT_NE(r.detail.find("blocked in await"), std::string::npos) << r.detail;
+  EXPECT_NE(r.detail.find("its predicate false"), std::string::npos) << r.detail;
+}
+
+TEST(DporAwait, a_predicate_that_writes_is_refused_by_name) {
+  Options o;
+  o.await_mode = true;
+  const Result r = dpor::explore(
+                   [] {
+                     S::mutex m;
+                     S::condition_variable cv;
+                     S::var<int> calls{0};
+                     S::atomic<bool> ready{false};
+                     S::thread waiter([&] {
+                       std::unique_lock<S::mutex> lk(m);
+                       cv.wait(lk, [&] {
+                         calls.store(calls.load() + 1);
+                         return ready.load();
+                       });
+                     });
+                     S::thread setter([&] {
+                       std::unique_lock<S::mutex> lk(m);
+                       ready.store(true);
+                       cv.notify_one();
+                     });
+                     waiter.join();
+                     setter.join();
+                   },
+                   o);
+  ASSERT_EQ(r.verdict, Verdict::uncaught_exception) << r.summary();
+  EXPECT_NE(r.detail.find("a wait predicate writes var#"), std::string::npos) << r.detail;
+}
+
+// The impl's primitives wait with predicates: await mode reaches the same
+// outcomes (each model's checks) with no more traces than exact mode.
+TEST(DporAwait, impl_primitives_hold_under_both_modes_and_await_never_explores_more) {
+  auto queue = [] {
+    Queue<int, S> q{1};
+    int got[3] = {};
+    S::thread p([&] {
+      for (int i = 1; i <= 3; ++i) q.put(i);
+    });
+    S::thread c([&] {
+      for (int& g : got) g = q.get();
+    });
+    p.join();
+    c.join();
+    for (int i = 0; i < 3; ++i) S::model_check(got[i] == i + 1, "fifo");
+  };
+  auto barrier = [] {
+    Barrier<S> b{3};
+    S::thread t1([&] { b.wait(), b.wait(); });
+    S::thread t2([&] { b.wait(), b.wait(); });
+    S::thread t3([&] { b.wait(), b.wait(); });
+    t1.join(), t2.join(), t3.join();
+  };
+  for (const auto& body : {std::function<void()>(queue), std::function<void()>(barrier)}) {
+    Options o;
+    const Result exact = dpor::explore(body, o);
+    o.await_mode = true;
+    const Result await = dpor::explore(body, o);
+    EXPECT_EQ(exact.verdict, Verdict::holds) << exact.summary();
+    EXPECT_EQ(await.verdict, Verdict::holds) << await.summary();
+    EXPECT_TRUE(exact.exhaustive && await.exhaustive);
+    EXPECT_LE(await.executions, exact.executions);
+    std::printf("exact: %s | await: %s\n", exact.summary().c_str(), await.summary().c_str());
+  }
+}
+
+// Await mode counts only the critical sections that pass their predicate:
+// one producer, one consumer, N items through Queue. Unbounded: each get
+// after its put, the orders of 2N sections with every prefix holding at
+// least as many puts: Catalan(N). Capacity 1: strict alternation, 1.
+// Capacity 2: 2^(N-1) (the explorer brief's 1 / 512 / 16,796 at N = 10).
+TEST(DporAwait, queue_one_producer_one_consumer_explores_catalan_one_and_powers_of_two) {
+  auto run = [](long cap, int n) {
+    Options o;
+    o.await_mode = true;
+    return dpor::explore(
+        [cap, n] {
+          Queue<int, S> q{cap};
+          int got[10] = {};
+          S::thread p([&] {
+            for (int i = 1; i <= n; ++i) q.put(i);
+          });
+          S::thread c([&] {
+            for (int i = 0; i < n; ++i) got[i] = q.get();
+          });
+          p.join();
+          c.join();
+          for (int i = 0; i < n; ++i) S::model_check(got[i] == i + 1, "fifo");
+        },
+        o);
+  };
+  const std::uint64_t catalan[] = {1, 1, 2, 5, 14, 42, 132, 429, 1430, 4862, 16796};
+  for (int n = 1; n <= 7; ++n) {
+    const Result unbounded = run(0, n), cap1 = run(1, n), cap2 = run(2, n);
+    for (const Result* r : {&unbounded, &cap1, &cap2}) {
+      EXPECT_EQ(r->verdict, Verdict::holds) << r->summary();
+      EXPECT_TRUE(r->exhaustive);
+    }
+    EXPECT_EQ(unbounded.executions, catalan[n]) << n << " items";
+    EXPECT_EQ(cap1.executions, 1u) << n << " items";
+    EXPECT_EQ(cap2.executions, std::uint64_t{1} << (n - 1)) << n << " items";
+  }
+  const Result ten = run(2, 10);
+  EXPECT_EQ(ten.executions, 512u) << ten.summary();
+  std::printf("queue 1p1c, 10 items, capacity 2, await: %s\n", ten.summary().c_str());
+}
+
 TEST(DporVerdicts, notify_one_may_wake_either_waiter) {
   std::set<std::pair<int, int>> seen;  // (first to register, woken by the token)
   int first = -1, woken = -1;
@@ -625,6 +788,121 @@ TEST(DporReplay, a_budget_says_bounded_never_proved) {
   EXPECT_FALSE(r.exhaustive);
   EXPECT_EQ(r.executions, 10u);
   EXPECT_EQ(r.summary().rfind("bounded by budget, 10 executions", 0), 0u) << r.summary();
+}
+
+// Sharding splits the search tree: the complete executions of the shards,
+// as a multiset of traces, are exactly the unsharded search's, so their
+// counts sum to its count; one shard of one is the unsharded search.
+void expect_shards_partition(const std::function<void()>& body, Options o, std::uint64_t want) {
+  std::multiset<std::string> all;
+  o.on_trace = [&all](const std::string& t) { all.insert(t); };
+  const Result whole = dpor::explore(body, o);
+  ASSERT_EQ(whole.verdict, Verdict::holds) << whole.summary();
+  ASSERT_TRUE(whole.exhaustive);
+  EXPECT_EQ(whole.executions, want);
+  EXPECT_EQ(all.size(), want);
+  for (unsigned n : {1u, 2u, 3u, 7u}) {
+    std::multiset<std::string> seen;
+    std::uint64_t sum = 0;
+    for (unsigned i = 0; i < n; ++i) {
+      Options so = o;
+      so.shard_index = i;
+      so.shard_count = n;
+      std::uint64_t mine = 0;
+      so.on_trace = [&](const std::string& t) {
+        ++mine;
+        seen.insert(t);
+      };
+      const Result r = dpor::explore(body, so);
+      EXPECT_EQ(r.verdict, Verdict::holds) << r.summary();
+      EXPECT_TRUE(r.exhaustive) << r.summary();
+      EXPECT_EQ(r.executions, mine);
+      sum += r.executions;
+      if (n == 1) EXPECT_EQ(r.executions, want) << "shard 1/1 is the unsharded search";
+      std::printf("shard %u/%u: %s, %llu leaves\n", i + 1, n, r.summary().c_str(),
+                  static_cast<unsigned long long>(r.leaves));
+    }
+    EXPECT_EQ(sum, want) << n << " shards";
+    EXPECT_EQ(seen, all) << n << " shards";
+  }
+}
+
+TEST(DporShard, shards_of_the_locked_counter_two_by_five_sum_to_252) {
+  expect_shards_partition([] { (void)0; }, Options{}, 1);
+  const auto body = [] {
+    LockedCounter<S> c;
+    S::thread a([&] {
+      for (int i = 0; i < 5; ++i) c.increment();
+    });
+    S::thread b([&] {
+      for (int i = 0; i < 5; ++i) c.increment();
+    });
+    a.join();
+    b.join();
+    S::model_check(c.value() == 10, "no increment is lost");
+  };
+  expect_shards_partition(body, Options{}, 252);
+  Options naive;
+  naive.mode = Mode::naive;
+  naive.preemption_bound = 2;
+  expect_shards_partition(body, naive, dpor::explore(body, naive).executions);
+}
+
+TEST(DporShard, shards_with_notify_choices_and_await_partition_the_traces) {
+  const auto barrier = [] {
+    Barrier<S> b{3};
+    S::thread t1([&] { b.wait(), b.wait(); });
+    S::thread t2([&] { b.wait(), b.wait(); });
+    S::thread t3([&] { b.wait(), b.wait(); });
+    t1.join(), t2.join(), t3.join();
+  };
+  Options o;
+  expect_shards_partition(barrier, o, 360);
+  o.await_mode = true;
+  expect_shards_partition(barrier, o, 360);
+  // notify_one choices (data-choice nodes) below and above the top nodes
+  const auto two_waiters = [] {
+    S::mutex m;
+    S::condition_variable cv;
+    S::var<int> tokens{0};
+    auto waiter = [&] {
+      std::unique_lock<S::mutex> lk(m);
+      cv.wait(lk, [&] { return tokens.load() > 0; });
+      tokens.store(tokens.load() - 1);
+    };
+    S::thread w1(waiter), w2(waiter);
+    S::thread n([&] {
+      for (int i = 0; i < 2; ++i) {
+        std::unique_lock<S::mutex> lk(m);
+        tokens.store(tokens.load() + 1);
+        cv.notify_one();
+      }
+    });
+    w1.join(), w2.join(), n.join();
+  };
+  // await-mode cuts inside owned subtrees must not change the leaves
+  const auto queue = [] {
+    Queue<int, S> q{2};
+    int got[4] = {};
+    S::thread p([&] {
+      for (int i = 1; i <= 4; ++i) q.put(i);
+    });
+    S::thread c([&] {
+      for (int& g : got) g = q.get();
+    });
+    p.join();
+    c.join();
+    for (int i = 0; i < 4; ++i) S::model_check(got[i] == i + 1, "fifo");
+  };
+  Options a;
+  a.await_mode = true;
+  expect_shards_partition(queue, a, 8);
+  a.shard_depth = 2;
+  expect_shards_partition(queue, a, 8);
+  Options e;
+  const Result whole = dpor::explore(two_waiters, e);
+  ASSERT_TRUE(whole.exhaustive) << whole.summary();
+  expect_shards_partition(two_waiters, e, whole.executions);
 }
 
 TEST(DporReplay, objects_outside_an_execution_are_refused_by_name) {

@@ -3,9 +3,10 @@
 //
 // A model thread announces its next visible operation (a `Pending`) and
 // yields to the scheduler; when the scheduler picks it, the operation takes
-// effect and is committed as an `Event`. An event touches at most two objects
-// (a condition-variable wait unlocks its mutex and registers on the cv in one
-// step), each with an `Access` kind. Plain `var<T>` accesses are not events:
+// effect and is committed as an `Event`. An event touches a few objects (a
+// condition-variable wait unlocks its mutex and registers on the cv in one
+// step; an await-mode wake-up relocks the mutex and reads the atomics of its
+// predicate), each with an `Access` kind. Plain `var<T>` accesses are not events:
 // they are race-checked against the causality clocks instead.
 //
 // Dependency (`depends(earlier, later)`), per object, after the table of
@@ -46,6 +47,7 @@ enum class Op : std::uint8_t {
   unlock,
   cv_wait,     // unlock the mutex (obj2) and register on the cv (obj)
   cv_resume,   // woken (or timed out): relock obj2
+  await,       // await mode: a predicate wait whose predicate holds relocks obj2
   notify_one,
   notify_all,
   load,
@@ -94,11 +96,17 @@ inline int depends(Access earlier, Access later) noexcept {
   return 0;
 }
 
+// Atomics an await-mode predicate may read (their loads are part of the
+// wake-up event).
+inline constexpr unsigned kAwaitAtoms = 3;
+
 struct Pending {
   Op op = Op::start;
   std::uint32_t obj = kNone;   // for join: the target thread
   std::uint32_t obj2 = kNone;  // the mutex of a cv wait
   std::source_location loc{};
+  // Op::await: the atomics its predicate read when last evaluated
+  std::uint32_t atoms[kAwaitAtoms] = {kNone, kNone, kNone};
 };
 
 // Whether two announced operations may fail to commute (sleep sets): they
@@ -107,17 +115,30 @@ inline bool pending_dependent(const Pending& a, const Pending& b) noexcept {
   auto plain = [](Op op) { return op == Op::start || op == Op::yield || op == Op::join; };
   if (plain(a.op) || plain(b.op)) return false;
   if (a.op == Op::load && b.op == Op::load) return false;
-  auto shares = [](std::uint32_t x, const Pending& p) { return x != kNone && (x == p.obj || x == p.obj2); };
-  return shares(a.obj, b) || shares(a.obj2, b);
+  auto shares = [](std::uint32_t x, const Pending& p) {
+    if (x == kNone) return false;
+    if (x == p.obj || x == p.obj2) return true;
+    for (std::uint32_t a : p.atoms)
+      if (a == x) return true;
+    return false;
+  };
+  if (shares(a.obj, b) || shares(a.obj2, b)) return true;
+  for (std::uint32_t x : a.atoms)
+    if (shares(x, b)) return true;
+  return false;
 }
+
+// Objects one event may touch: a wait's cv and mutex, an await's cv, mutex
+// and the atomics its predicate read.
+inline constexpr unsigned kSlots = 2 + kAwaitAtoms;
 
 struct Event {
   std::uint32_t tid = 0;
   std::uint32_t seq = 0;   // 1-based index among tid's events
   std::uint32_t node = 0;  // the path node that scheduled it
   Op op = Op::start;
-  Access acc[2] = {Access::none, Access::none};
-  std::uint32_t obj[2] = {kNone, kNone};
+  Access acc[kSlots] = {};                               // Access::none
+  std::uint32_t obj[kSlots] = {kNone, kNone, kNone, kNone, kNone};
   std::source_location loc{};
   VectorClock vc;  // dependence clock
 };

@@ -18,6 +18,12 @@ namespace interleave::dpor {
 namespace {
 thread_local Execution* g_current = nullptr;
 
+// Thrown out of an await predicate the scheduler is evaluating (it may
+// only read): caught by await_ready, which fails the execution with it.
+struct PeekMisuse {
+  std::string what;
+};
+
 std::string where(const std::source_location& l) {
   if (l.file_name() == nullptr || l.file_name()[0] == '\0') return "?";
   return std::string(l.file_name()) + ":" + std::to_string(l.line());
@@ -43,6 +49,7 @@ const char* op_name(Op op) noexcept {
     case Op::unlock: return "unlock";
     case Op::cv_wait: return "wait";
     case Op::cv_resume: return "wake";
+    case Op::await: return "await";
     case Op::notify_one: return "notify_one";
     case Op::notify_all: return "notify_all";
     case Op::load: return "load";
@@ -113,6 +120,11 @@ void Execution::reset() {
     th.yielded_since_load = false;
     th.notify_causality.clear();
     th.held.clear();
+    th.await_pred = nullptr;
+    th.await_ctx = nullptr;
+    th.cs_mutex = kNone;
+    th.cs_node = -1;
+    th.cs_clean = false;
   }
   nthreads_ = 0;
   objs_.clear();
@@ -120,6 +132,10 @@ void Execution::reset() {
   aborting_ = false;
   blocked_ = false;
   draining_ = false;
+  peeking_ = false;
+  skipped_ = false;
+  await_cut_ = false;
+  top_seen_ = 0;
   verdict_ = Verdict::holds;
   detail_.clear();
   pos_ = 0;
@@ -196,6 +212,9 @@ void Execution::fail(Verdict v, std::string detail) {
 }
 
 bool Execution::announce(Op op, std::uint32_t obj, std::uint32_t obj2, std::source_location where) {
+  if (peeking_)
+    throw PeekMisuse{std::string("dpor await mode: a wait predicate performs ") + op_name(op) + " at " +
+                     ::interleave::dpor::where(where) + "; a predicate may only read state"};
   ThreadRec& th = threads_[running_];
   if (aborting_) {
     if (std::uncaught_exceptions() == 0) throw Abort{};
@@ -220,13 +239,16 @@ bool Execution::announce(Op op, std::uint32_t obj, std::uint32_t obj2, std::sour
   return true;
 }
 
-bool Execution::enabled(unsigned t) const {
+bool Execution::enabled(unsigned t) {
   const ThreadRec& th = threads_[t];
   if (th.finished) return false;
   switch (th.pending.op) {
     case Op::lock: return objs_[th.pending.obj].owner < 0 && (!opt_.spin_reduction || !spinning(t));
     case Op::join: return threads_[th.pending.obj].finished;
     case Op::cv_resume: return (th.notified || th.may_timeout) && objs_[th.pending.obj2].owner < 0;
+    // The predicate is read only while its mutex is free: the state it
+    // guards is then between critical sections.
+    case Op::await: return objs_[th.pending.obj2].owner < 0 && await_ready(t);
     case Op::load: return !opt_.spin_reduction || !spinning(t);
     default: return true;
   }
@@ -314,6 +336,7 @@ int Execution::schedule(std::uint64_t en) {
       return -1;
     }
     chosen = n.chosen;
+    if (n.top) shard_leaf(n);
   } else {
     Node n;
     n.enabled = en;
@@ -323,6 +346,8 @@ int Execution::schedule(std::uint64_t en) {
     if (opt_.preemption_bound >= 0 && !free_switch &&
         preemptions_ >= static_cast<std::uint32_t>(opt_.preemption_bound))
       allowed = bit(static_cast<unsigned>(prev_));
+    const bool top = opt_.shard_count > 0 && top_seen_ < opt_.shard_depth &&
+                     std::popcount(allowed & ~n.sleep) > 1;
     if (opt_.mode == Mode::dpor) {
       const std::uint64_t cand = allowed & ~n.sleep;
       if (cand == 0) {
@@ -334,13 +359,15 @@ int Execution::schedule(std::uint64_t en) {
         return static_cast<int>(preferred(en));
       }
       chosen = preferred(cand);
-      n.backtrack = bit(chosen);
+      n.backtrack = top ? cand : bit(chosen);
     } else {
       chosen = preferred(allowed);
       n.backtrack = allowed;
     }
     n.chosen = static_cast<std::uint8_t>(chosen);
+    n.top = top;
     path_.nodes.push_back(n);
+    if (top) shard_leaf(path_.nodes.back());
   }
   if (!free_switch && static_cast<int>(chosen) != prev_) ++preemptions_;
   if (std::popcount(en) > 1) decisions_.push_back({'t', chosen, static_cast<std::uint16_t>(hash_)});
@@ -357,6 +384,22 @@ int Execution::schedule(std::uint64_t en) {
   event_node_ = static_cast<std::uint32_t>(opt_.replay != nullptr ? 0 : pos_);
   if (opt_.replay == nullptr) ++pos_;
   return static_cast<int>(chosen);
+}
+
+// Sharding: a top node passed; at the last one, the leaf (this node's
+// current choice) is numbered when first reached and dealt to a shard. A
+// leaf of another shard is run to its end without recording (as a
+// sleep-set-blocked run is) and counted nowhere.
+void Execution::shard_leaf(Node& n) {
+  if (++top_seen_ != opt_.shard_depth) return;
+  if (!n.leaf_seen) {
+    n.leaf_seen = true;
+    n.owned = (*opt_.leaf_counter)++ % opt_.shard_count == opt_.shard_index;
+  }
+  if (!n.owned) {
+    skipped_ = true;
+    draining_ = true;
+  }
 }
 
 unsigned Execution::choose(unsigned n) {
@@ -391,7 +434,8 @@ unsigned Execution::choose(unsigned n) {
   return c;
 }
 
-std::uint32_t Execution::commit(Access a0, std::uint32_t o0, Access a1, std::uint32_t o1) {
+std::uint32_t Execution::commit(Access a0, std::uint32_t o0, Access a1, std::uint32_t o1,
+                               const std::uint32_t* loads) {
   ThreadRec& th = threads_[running_];
   const auto idx = static_cast<std::uint32_t>(events_.size());
   Event e;
@@ -403,6 +447,12 @@ std::uint32_t Execution::commit(Access a0, std::uint32_t o0, Access a1, std::uin
   e.acc[1] = a1;
   e.obj[0] = o0;
   e.obj[1] = o1;
+  if (loads != nullptr) {
+    for (unsigned k = 0; k < kAwaitAtoms && loads[k] != kNone; ++k) {
+      e.acc[2 + k] = Access::a_load;
+      e.obj[2 + k] = loads[k];
+    }
+  }
   e.loc = th.pending.loc;
   VectorClock vc = th.po;
   if (th.pending.op == Op::join) {
@@ -412,12 +462,14 @@ std::uint32_t Execution::commit(Access a0, std::uint32_t o0, Access a1, std::uin
   }
   std::vector<std::uint32_t>& cands = cands_;
   cands.clear();
-  for (int k = 0; k < 2; ++k) {
+  for (unsigned k = 0; k < kSlots; ++k) {
     if (e.acc[k] == Access::none) continue;
     ObjState& o = objs_[e.obj[k]];
     for (auto it = o.events.rbegin(); it != o.events.rend(); ++it) {
       const Event& ek = events_[*it];
-      const Access ak = ek.obj[0] == e.obj[k] ? ek.acc[0] : ek.acc[1];
+      Access ak = Access::none;
+      for (unsigned q = 0; q < kSlots; ++q)
+        if (ek.obj[q] == e.obj[k] && ek.acc[q] != Access::none) ak = ek.acc[q];
       const int d = depends(ak, e.acc[k]);
       if (d == 0) continue;
       vc.join(ek.vc);
@@ -430,6 +482,15 @@ std::uint32_t Execution::commit(Access a0, std::uint32_t o0, Access a1, std::uin
   th.po = vc;
   th.last_event = static_cast<int>(idx);
   th.last_was_yield = th.pending.op == Op::yield;
+  // await mode: a critical section begins at an acquisition and stays
+  // clean while the thread only loads
+  if (a0 == Access::m_lock || a0 == Access::m_trylock_ok || a1 == Access::m_lock) {
+    th.cs_mutex = a0 == Access::m_lock || a0 == Access::m_trylock_ok ? o0 : o1;
+    th.cs_node = opt_.replay == nullptr ? static_cast<int>(event_node_) : -1;
+    th.cs_clean = true;
+  } else if (!(th.pending.op == Op::load && a0 == Access::a_load)) {
+    th.cs_clean = false;
+  }
   if (th.pending.op == Op::yield) {
     th.yielded_since_load = true;
   } else if ((th.pending.op == Op::load && a0 == Access::a_load) || (th.pending.op == Op::lock && a0 == Access::m_lock)) {
@@ -594,6 +655,119 @@ std::cv_status Execution::cv_wait(std::uint32_t cv, std::uint32_t m, WaitKind ki
   return woken || kind != WaitKind::timed ? std::cv_status::no_timeout : std::cv_status::timeout;
 }
 
+// Await mode (opt-in, RunOptions::await_mode): wait(lk, pred) as "block
+// until pred holds". Two events: the wait releases the mutex (it registers
+// on no cv: notifies and spurious wake-ups are not explored for it); the
+// wake-up relocks the mutex, enabled only while the mutex is free and pred
+// holds, evaluated by the scheduler (await_ready). The wake-up is a lock of
+// the mutex and a load of every atomic pred read, so it depends on each
+// critical section that may change pred. Sound when pred reads only state
+// its mutex guards (or atomics); blind to lost wake-ups by construction:
+// a waiter whose predicate holds always wakes.
+void Execution::cv_await(std::uint32_t cv, std::uint32_t m, bool (*pred)(void*), void* ctx,
+                         std::source_location where) {
+  if (!announce(Op::cv_wait, cv, m, where)) return;
+  {
+    ObjState& mo = objs_[m];
+    ThreadRec& th = threads_[running_];
+    if (mo.owner != static_cast<int>(running_))
+      fail(Verdict::assertion, "T" + std::to_string(running_) + " waits on " + obj_name(cv) + " at " +
+                                   ::interleave::dpor::where(where) + " without holding " + obj_name(m));
+    mo.owner = -1;
+    mo.rel = th.causality;
+    th.held.erase(std::find(th.held.begin(), th.held.end(), m));
+    th.await_pred = pred;
+    th.await_ctx = ctx;
+    commit(Access::none, cv, Access::m_unlock, m);
+    tick();
+  }
+  if (!announce(Op::await, cv, m, where)) return;
+  ThreadRec& th = threads_[running_];
+  ObjState& mo = objs_[m];
+  th.await_pred = nullptr;
+  th.await_ctx = nullptr;
+  mo.owner = static_cast<int>(running_);
+  mo.locked_at = where;
+  th.held.push_back(m);
+  th.causality.join(mo.rel);
+  // The atomics pred read were last written under the mutex (or are read
+  // again by pred on this thread's stack after the wake-up): acquire them.
+  std::uint32_t loads[kAwaitAtoms];
+  for (unsigned k = 0; k < kAwaitAtoms; ++k) loads[k] = th.pending.atoms[k];
+  commit(Access::none, cv, Access::m_lock, m, loads);
+  tick();
+}
+
+void Execution::await_failed_check(std::uint32_t m) {
+  if (!opt_.await_mode || opt_.mode != Mode::dpor || opt_.replay != nullptr || draining_ || aborting_) return;
+  ThreadRec& th = threads_[running_];
+  if (th.cs_mutex != m || !th.cs_clean || th.cs_node < 0) return;
+  const auto k = static_cast<std::size_t>(th.cs_node);
+  Node& n = path_.nodes[k];
+  if (n.choice || n.chosen != running_) return;
+  // Another thread enabled there runs first in the run that takes this
+  // acquisition only once the predicate holds: explored from that node
+  // (a sleeping one already was, elsewhere: the sleep set's guarantee).
+  const std::uint64_t alt = n.enabled & ~bit(running_);
+  if (alt == 0) return;  // nothing else could run there: this wait is real
+  n.backtrack |= alt & ~n.sleep;
+  for (std::size_t d = k + 1; d < path_.nodes.size(); ++d) {
+    Node& below = path_.nodes[d];
+    // A sharded search's top nodes keep every alternative: the shards
+    // number the same leaves (those below are cut again when reached).
+    if (below.top) continue;
+    if (below.choice)
+      below.alternatives = static_cast<std::uint8_t>(below.chosen + 1);
+    else
+      below.backtrack &= below.done | bit(below.chosen);
+  }
+  // Nothing below is needed: the run stops here, every fiber unwound.
+  await_cut_ = true;
+  aborting_ = true;
+  throw Abort{};
+}
+
+bool Execution::await_ready(unsigned t) {
+  ThreadRec& th = threads_[t];
+  if (th.await_pred == nullptr) return true;
+  for (std::uint32_t& a : th.pending.atoms) a = kNone;
+  const unsigned saved = running_;
+  running_ = t;
+  peeking_ = true;
+  bool ok = false;
+  std::string misuse;
+  try {
+    ok = th.await_pred(th.await_ctx);
+  } catch (const PeekMisuse& e) {
+    misuse = e.what;
+  } catch (const std::exception& e) {
+    misuse = std::string("dpor await mode: a wait predicate threw: ") + e.what();
+  } catch (...) {
+    misuse = "dpor await mode: a wait predicate threw";
+  }
+  peeking_ = false;
+  running_ = saved;
+  if (!misuse.empty()) {
+    set_failure(Verdict::uncaught_exception, "T" + std::to_string(t) + " waiting at " + where(th.pending.loc) + ": " +
+                                                 misuse);
+    return false;
+  }
+  return ok;
+}
+
+void Execution::peek_load(std::uint32_t a) {
+  std::uint32_t* atoms = threads_[running_].pending.atoms;
+  for (unsigned k = 0; k < kAwaitAtoms; ++k) {
+    if (atoms[k] == a) return;
+    if (atoms[k] == kNone) {
+      atoms[k] = a;
+      return;
+    }
+  }
+  throw PeekMisuse{"dpor await mode: a wait predicate at " + where(threads_[running_].pending.loc) +
+                   " reads more than " + std::to_string(kAwaitAtoms) + " atomics"};
+}
+
 void Execution::cv_notify(std::uint32_t cv, bool all, std::source_location where) {
   if (!announce(all ? Op::notify_all : Op::notify_one, cv, kNone, where)) return;
   unsigned waiters[kMaxThreads];
@@ -649,7 +823,7 @@ void Execution::race(const ObjState&, std::uint32_t id, const char* first, int f
 }
 
 void Execution::var_read(std::uint32_t v, std::source_location where) {
-  if (aborting_) return;
+  if (aborting_ || peeking_) return;  // a peek is re-read on the thread after its wake-up
   ObjState& o = objs_[v];
   const ThreadRec& th = threads_[running_];
   if (o.w_tid >= 0 && o.w_tid != static_cast<int>(running_) &&
@@ -660,6 +834,10 @@ void Execution::var_read(std::uint32_t v, std::source_location where) {
 }
 
 void Execution::var_write(std::uint32_t v, std::source_location where) {
+  if (!peeking_ && !aborting_) threads_[running_].cs_clean = false;
+  if (peeking_)
+    throw PeekMisuse{"dpor await mode: a wait predicate writes " + obj_name(v) + " at " +
+                     ::interleave::dpor::where(where) + "; a predicate may only read state"};
   if (aborting_) return;
   ObjState& o = objs_[v];
   ThreadRec& th = threads_[running_];
@@ -685,6 +863,9 @@ std::string Execution::describe_pending(unsigned t) const {
     s << " of T" << th.pending.obj;
   else if (th.pending.op == Op::cv_resume)
     s << " on " << obj_name(th.pending.obj) << " (mutex " << obj_name(th.pending.obj2) << ")";
+  else if (th.pending.op == Op::await)
+    s << " on " << obj_name(th.pending.obj) << " (mutex " << obj_name(th.pending.obj2)
+      << ", its predicate false)";
   else
     s << " " << obj_name(th.pending.obj);
   s << " at " << where(th.pending.loc);
@@ -775,6 +956,7 @@ void Execution::run(const std::function<void()>& body, const RunOptions& opt) {
       all_done = false;
       if (enabled(t)) en |= bit(t);
     }
+    if (aborting_) break;  // an await predicate misbehaved
     if (all_done) break;
     if (en == 0) {
       deadlock();
@@ -818,6 +1000,7 @@ std::string Execution::listing() const {
       what += " " + obj_name(e.obj[0]);
     if (e.acc[0] == Access::m_trylock_fail) what += " (failed)";
     if (e.acc[0] == Access::cv_timeout) what += " (timeout/spurious)";
+    if (e.op == Op::await) what += " (predicate holds)";
     char line[64];
     std::snprintf(line, sizeof line, "  T%-2u | ", e.tid);
     s << line << what;
@@ -831,8 +1014,9 @@ std::string Execution::trace_signature() const {
   std::vector<std::string> items;
   items.reserve(events_.size());
   for (const Event& e : events_) {
-    std::string s = std::to_string(e.tid) + "." + std::to_string(e.seq) + ":" + op_name(e.op) + "/" +
-                    std::to_string(static_cast<int>(e.acc[0])) + "/" + std::to_string(static_cast<int>(e.acc[1])) + "[";
+    std::string s = std::to_string(e.tid) + "." + std::to_string(e.seq) + ":" + op_name(e.op);
+    for (unsigned k = 0; k < kSlots; ++k) s += "/" + std::to_string(static_cast<int>(e.acc[k]));
+    s += "[";
     for (unsigned t = 0; t < nthreads_; ++t) s += std::to_string(e.vc.c[t]) + ",";
     items.push_back(s + "]");
   }

@@ -116,6 +116,14 @@ struct ThreadRec {
   std::uint32_t spurious_at = 0; // that cv's notify count then
   VectorClock notify_causality;
   std::vector<std::uint32_t> held;  // mutexes held, in locking order
+  // await mode: the predicate of the wait this thread blocks in
+  bool (*await_pred)(void*) = nullptr;
+  void* await_ctx = nullptr;
+  // await mode: the critical section this thread is in (the mutex, the path
+  // node that scheduled its acquisition), and whether it has only read since
+  std::uint32_t cs_mutex = kNone;
+  int cs_node = -1;
+  bool cs_clean = false;
 };
 
 struct RunOptions {
@@ -125,6 +133,17 @@ struct RunOptions {
   bool spurious_wakeups = true;  // a bare wait(lk) may wake once without a notify
   bool spin_reduction = false;   // a yielded re-load at the same line waits for a store
   bool prefer_highest = false;   // new nodes try the highest-numbered thread first
+  // wait(lk, pred) blocks until pred holds (no notify, no spurious wake-up
+  // explored for it); bare waits keep exact semantics
+  bool await_mode = false;
+  // Sharding: the subtrees below the first shard_depth branching nodes
+  // (leaves, numbered in depth-first order by *leaf_counter) are dealt
+  // round-robin; this run explores leaf L only if L % shard_count ==
+  // shard_index. 0: no sharding.
+  unsigned shard_count = 0;
+  unsigned shard_index = 0;
+  unsigned shard_depth = 8;
+  std::uint64_t* leaf_counter = nullptr;
   const std::string* replay = nullptr;
 };
 
@@ -143,6 +162,12 @@ class Execution {
   [[nodiscard]] Verdict verdict() const noexcept { return verdict_; }
   [[nodiscard]] const std::string& detail() const noexcept { return detail_; }
   [[nodiscard]] bool blocked() const noexcept { return blocked_; }
+  // Sharding: the run's leaf belongs to another shard (it was not explored
+  // past its top nodes and counts nowhere).
+  [[nodiscard]] bool skipped() const noexcept { return skipped_; }
+  // Sharding: the run passed shard_depth branching nodes (its leaf was
+  // assigned there); otherwise the whole run is one leaf.
+  [[nodiscard]] bool reached_leaf() const noexcept { return top_seen_ >= opt_.shard_depth; }
   [[nodiscard]] std::uint32_t preemptions() const noexcept { return preemptions_; }
   [[nodiscard]] std::uint64_t hash() const noexcept { return hash_; }
   [[nodiscard]] std::uint64_t races_without_initial() const noexcept { return no_initial_; }
@@ -161,7 +186,8 @@ class Execution {
   // Announce the next operation and wait to be scheduled. False: the
   // execution is being unwound and the operation must do nothing.
   bool announce(Op op, std::uint32_t obj, std::uint32_t obj2, std::source_location where);
-  std::uint32_t commit(Access a0, std::uint32_t o0, Access a1 = Access::none, std::uint32_t o1 = kNone);
+  std::uint32_t commit(Access a0, std::uint32_t o0, Access a1 = Access::none, std::uint32_t o1 = kNone,
+                       const std::uint32_t* loads = nullptr);
   unsigned choose(unsigned n);
   [[noreturn]] void fail(Verdict v, std::string detail);
   // A failure that does not cut the execution (a failed check, a race): the
@@ -179,6 +205,22 @@ class Execution {
 
   std::cv_status cv_wait(std::uint32_t cv, std::uint32_t m, WaitKind kind, std::source_location where);
   void cv_notify(std::uint32_t cv, bool all, std::source_location where);
+  // Await mode: release m and block until the mutex is free and pred(ctx)
+  // holds, then relock m (one event that also reads the atomics pred read).
+  void cv_await(std::uint32_t cv, std::uint32_t m, bool (*pred)(void*), void* ctx, std::source_location where);
+  [[nodiscard]] bool await_mode() const noexcept { return opt_.await_mode; }
+  // While the scheduler evaluates an await predicate: loads return their
+  // value without a scheduling point (peek_load records the atomic), and
+  // any other operation is refused.
+  [[nodiscard]] bool peeking() const noexcept { return peeking_; }
+  // Await mode: the running thread found its predicate false at the first
+  // check of wait(lk, pred) on mutex m. If its critical section so far only
+  // read, every run through its acquisition fails this check: the other
+  // threads that could run there are added to that node's backtrack set,
+  // the subtree below it is dropped, and the run is cut (not counted).
+  void await_failed_check(std::uint32_t m);
+  [[nodiscard]] bool await_cut() const noexcept { return await_cut_; }
+  void peek_load(std::uint32_t atomic);
 
   // After announce: the causality effect of an atomic access, then commit.
   void atomic_access(std::uint32_t a, bool store, bool rmw, bool acquire, bool release);
@@ -190,10 +232,12 @@ class Execution {
 
  private:
   void reset();
-  bool enabled(unsigned t) const;
+  bool enabled(unsigned t);
+  bool await_ready(unsigned t);
   bool spinning(unsigned t) const;
   unsigned preferred(std::uint64_t cand) const;
   int schedule(std::uint64_t enabled);
+  void shard_leaf(Node& n);
   void resume(unsigned t);
   void unwind_all();
   void add_race(std::uint32_t j, std::uint32_t i);
@@ -216,6 +260,10 @@ class Execution {
   bool aborting_ = false;
   bool blocked_ = false;
   bool draining_ = false;  // sleep-set blocked: run to the end, record nothing
+  bool peeking_ = false;   // evaluating an await predicate from the scheduler
+  bool skipped_ = false;   // sharding: this run's leaf is another shard's
+  bool await_cut_ = false; // await mode: cut at a read-only failed predicate check
+  unsigned top_seen_ = 0;  // sharding: top nodes passed in this run
   std::uint64_t abandoned_ = 0;
   Verdict verdict_ = Verdict::holds;
   std::string detail_;

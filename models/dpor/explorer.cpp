@@ -3,12 +3,18 @@
 
 #include <chrono>
 #include <sstream>
+#include <stdexcept>
+#include <string>
 
 namespace interleave::dpor {
 
+std::string Result::how() const {
+  return std::string(mode == Mode::dpor ? "DPOR" : "naive") + (await_mode ? " await" : " exact");
+}
+
 std::string Result::summary() const {
   std::ostringstream s;
-  const char* how = mode == Mode::dpor ? "DPOR" : "naive";
+  const std::string how = this->how();
   if (verdict != Verdict::holds) {
     s << to_string(verdict) << " found by " << how;
     if (preemption_bound >= 0) s << " bound " << preemption_bound;
@@ -21,8 +27,10 @@ std::string Result::summary() const {
       s << " bound " << preemption_bound;
     else
       s << " exhaustive";
+    if (shard_count > 0) s << " in shard " << shard_index + 1 << "/" << shard_count;
     s << ", " << executions << " executions";
     if (mode == Mode::dpor) s << " (+" << blocked << " sleep-set-blocked)";
+    if (await_cut > 0) s << " (+" << await_cut << " cut at a failed predicate check)";
   }
   return s.str();
 }
@@ -38,15 +46,37 @@ Result explore(const std::function<void()>& body, const Options& opts) {
   ro.spurious_wakeups = opts.spurious_wakeups;
   ro.spin_reduction = opts.spin_reduction;
   ro.prefer_highest = opts.prefer_highest;
+  ro.await_mode = opts.await_mode;
+  std::uint64_t leaves = 0;
+  if (opts.shard_count > 0) {
+    if (opts.shard_index >= opts.shard_count)
+      throw std::invalid_argument("shard_index " + std::to_string(opts.shard_index) + " must be < shard_count " +
+                                  std::to_string(opts.shard_count));
+    if (opts.shard_depth == 0) throw std::invalid_argument("shard_depth must be > 0");
+    ro.shard_count = opts.shard_count;
+    ro.shard_index = opts.shard_index;
+    ro.shard_depth = opts.shard_depth;
+    ro.leaf_counter = &leaves;
+  }
   Result r;
   r.mode = opts.mode;
+  r.await_mode = opts.await_mode;
+  r.shard_index = opts.shard_index;
+  r.shard_count = opts.shard_count;
   r.preemption_bound = ro.preemption_bound;
   const auto t0 = std::chrono::steady_clock::now();
   for (;;) {
     x.run(body, ro);
     r.max_depth = std::max(r.max_depth, x.events().size());
     r.abandoned += x.abandoned();
-    if (x.blocked()) {
+    // A run that ends above the sharding depth is a leaf of its own.
+    const bool other_shard =
+        x.skipped() || (opts.shard_count > 0 && !x.reached_leaf() && leaves++ % opts.shard_count != opts.shard_index);
+    if (other_shard) {
+      ++r.skipped;
+    } else if (x.await_cut()) {
+      ++r.await_cut;
+    } else if (x.blocked()) {
       ++r.blocked;
     } else {
       ++r.executions;
@@ -76,6 +106,7 @@ Result explore(const std::function<void()>& body, const Options& opts) {
     }
   }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.leaves = leaves;
   if (r.verdict != Verdict::holds && opts.stop_at_failure) r.exhaustive = false;
   return r;
 }
@@ -109,9 +140,11 @@ Result replay(const std::function<void()>& body, const std::string& token, const
   ro.step_cap = opts.step_cap;
   ro.spurious_wakeups = opts.spurious_wakeups;
   ro.spin_reduction = opts.spin_reduction;
+  ro.await_mode = opts.await_mode;
   ro.replay = &token;
   x.run(body, ro);
   Result r;
+  r.await_mode = opts.await_mode;
   r.executions = 1;
   r.verdict = x.verdict();
   r.detail = x.detail();

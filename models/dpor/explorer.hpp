@@ -47,6 +47,21 @@ struct Options {
   // Self-test hook: at a new node try the highest-numbered thread first
   // instead of the one that ran last. The traces found must not change.
   bool prefer_highest = false;
+  // Await mode (opt-in): wait(lk, pred) blocks until pred holds; no notify
+  // choice and no spurious wake-up is explored for it. A large reduction
+  // that cannot see lost wake-ups: verdicts say "DPOR await", not "DPOR exact".
+  bool await_mode = false;
+  // Sharding (scale-out): shard shard_index of shard_count (0-based; 0
+  // shards: no sharding). The first shard_depth scheduling nodes that have
+  // a choice branch on every awake enabled thread (a superset of what
+  // Source-DPOR would add there: sleep sets keep the complete executions
+  // one per trace), so the top of the tree is the same in every shard; the
+  // subtrees below it are numbered in depth-first order and dealt
+  // round-robin. The executions of all shards sum to the trace count of the
+  // unsharded search; 1/1 explores exactly what the unsharded search does.
+  unsigned shard_index = 0;
+  unsigned shard_count = 0;
+  unsigned shard_depth = 8;
   bool stop_at_failure = true;
   // Called after every complete execution (not after sleep-set-blocked
   // runs) with its verdict: the hook that collects outcomes.
@@ -61,9 +76,14 @@ struct Result {
   bool exhaustive = false;           // the search space was covered
   bool bounded_by_budget = false;
   Mode mode = Mode::dpor;
+  bool await_mode = false;
   int preemption_bound = -1;         // the bound the search ran under (-1: none)
   std::uint64_t executions = 0;      // complete executions (failing ones included)
   std::uint64_t blocked = 0;         // sleep-set-blocked runs (DPOR)
+  std::uint64_t skipped = 0;         // sharding: runs cut at a leaf of another shard
+  std::uint64_t await_cut = 0;       // await mode: runs cut at a read-only failed predicate check
+  std::uint64_t leaves = 0;          // sharding: leaves numbered (all shards')
+  unsigned shard_index = 0, shard_count = 0;
   std::uint64_t failures = 0;
   std::uint32_t preemptions = 0;     // of the counterexample
   std::size_t max_depth = 0;         // most events in one execution
@@ -73,6 +93,9 @@ struct Result {
   std::string listing;  // the failing interleaving: thread | operation  file:line
   std::string token;    // replay token of the counterexample
   std::string summary() const;
+  // "DPOR exact", "DPOR await", "naive exact", "naive await": the search
+  // and the condition-variable semantics that produced the verdict.
+  std::string how() const;
 };
 
 Result explore(const std::function<void()>& body, const Options& opts = {});

@@ -32,6 +32,12 @@ struct Node {
   std::uint64_t backtrack = 0;
   std::uint64_t done = 0;
   std::uint64_t sleep = 0;
+  // Sharding (RunOptions::shard_count > 0): one of the first `shard_depth`
+  // nodes with a choice; its backtrack set is every awake enabled thread
+  // from the start, so the top of the tree is the same in every shard.
+  bool top = false;
+  bool leaf_seen = false;  // the last top node: its current choice was assigned a shard
+  bool owned = true;       // ... to this shard
 };
 
 struct Path {
@@ -53,6 +59,7 @@ struct Path {
         if (alt != 0) {
           n.done |= bit(n.chosen);
           n.chosen = static_cast<std::uint8_t>(lowest(alt));
+          n.leaf_seen = false;
           return true;
         }
       }

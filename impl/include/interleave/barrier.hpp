@@ -158,7 +158,10 @@ class BasicBarrier {
           throw BrokenBarrierError("barrier is broken: wait_for timed out");
         }
       } else {
-        cv_.wait(lk);
+        // Predicate form: a checker may treat it as "block until it holds".
+        cv_.wait(lk, [&]() INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS {  // runs under mu_
+          return released(gen, resets) || broken_.load() || resets_.load() != resets;
+        });
       }
     }
     if (resets_.load() != resets) throw BrokenBarrierError("barrier is broken: reset() while waiting");

@@ -139,8 +139,9 @@ class FutureState {
     const bool counted = owner_ != nullptr && owner_->enter_wait_on_own_future();
     const int blocked = blocked_.load();
     blocked_.store(blocked + 1);
-    do cv_.wait(lk);
-    while (!is_done(status_.load()));
+    cv_.wait(lk, [this]() INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS {  // runs under mu_
+      return is_done(status_.load());
+    });
     blocked_.store(blocked_.load() - 1);
     if (counted) owner_->leave_wait_on_own_future();
   }

@@ -145,10 +145,11 @@ class Queue {
   // --- get -----------------------------------------------------------------
   T get() INTERLEAVE_EXCLUDES(mu_) {
     lock_t lk(mu_);
-    while (items_.empty()) {
-      if (shutdown_.load()) throw queue_shut_down("Queue::get: the queue is shut down and empty");
-      not_empty_.wait(lk);
-    }
+    // Predicate form: a checker may treat it as "block until it holds".
+    not_empty_.wait(lk, [this]() INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS {  // runs under mu_
+      return !items_.empty() || shutdown_.load();
+    });
+    if (items_.empty()) throw queue_shut_down("Queue::get: the queue is shut down and empty");
     return take_front();
   }
 
@@ -198,7 +199,9 @@ class Queue {
       }
     } else {
       lock_t lk(mu_);
-      while (unfinished_.load() != 0) all_tasks_done_.wait(lk);
+      all_tasks_done_.wait(lk, [this]() INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS {  // runs under mu_
+        return unfinished_.load() == 0;
+      });
     }
   }
 
@@ -264,12 +267,18 @@ class Queue {
   template <class U>
   bool put_until(U&& item, const time_point* deadline, const char* shut_message) INTERLEAVE_EXCLUDES(mu_) {
     lock_t lk(mu_);
+    if (deadline == nullptr) {
+      not_full_.wait(lk, [this]() INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS {  // runs under mu_
+        return shutdown_.load() || !is_full();
+      });
+      if (shutdown_.load()) throw queue_shut_down(shut_message);
+      push_back(std::forward<U>(item));
+      return true;
+    }
     while (true) {
       if (shutdown_.load()) throw queue_shut_down(shut_message);
       if (!is_full()) break;
-      if (deadline == nullptr) {
-        not_full_.wait(lk);
-      } else if (not_full_.wait_until(lk, *deadline) == std::cv_status::timeout) {
+      if (not_full_.wait_until(lk, *deadline) == std::cv_status::timeout) {
         if (shutdown_.load()) throw queue_shut_down(shut_message);
         if (is_full()) return false;
       }

@@ -301,7 +301,9 @@ class PoolCore final : private FutureOwner, public std::enable_shared_from_this<
     if (!wait) return;
     for (auto& t : to_join) t.join();
     Lock lk(mu_);
-    while (live_.load() > 0) exit_cv_.wait(lk);  // workers another shutdown() joins
+    exit_cv_.wait(lk, [this]() INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS {  // runs under mu_
+      return live_.load() == 0;  // workers another shutdown() joins
+    });
   }
 
   [[nodiscard]] int max_workers() const noexcept { return max_workers_; }
@@ -427,7 +429,15 @@ class PoolCore final : private FutureOwner, public std::enable_shared_from_this<
         }
         queued = queued_.load();
       } else {
-        while ((queued = queued_.load()) == 0 && stop_.load() == kOpen) sleep_locked(lk);
+        if (queued_.load() == 0 && stop_.load() == kOpen) {
+          // Predicate form: a checker may treat it as "block until it holds".
+          waiting_.store(waiting_.load() + 1);
+          work_cv_.wait(lk, [this]() INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS {  // runs under mu_
+            return queued_.load() != 0 || stop_.load() != kOpen;
+          });
+          waiting_.store(waiting_.load() - 1);
+        }
+        queued = queued_.load();
       }
       if (queued == 0) break;  // shut down (or broken) and drained
       TaskPtr task = pop_locked(queued);
