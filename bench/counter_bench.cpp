@@ -49,9 +49,25 @@ void BM_Increment(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_Increment<BaselineLocked>)->Name("counter.locked/baseline_std_mutex")->Threads(1)->Threads(2)->UseRealTime();
-BENCHMARK(BM_Increment<interleave::LockedCounter<>>)->Name("counter.locked/interleave")->Threads(1)->Threads(2)->UseRealTime();
-BENCHMARK(BM_Increment<BaselineAtomic>)->Name("counter.atomic/baseline_std_atomic")->Threads(1)->Threads(2)->UseRealTime();
-BENCHMARK(BM_Increment<interleave::AtomicCounter<>>)->Name("counter.atomic/interleave")->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_Increment<BaselineLocked>)
+    ->Name("counter.locked/baseline_std_mutex")
+    ->Threads(1)
+    ->Threads(2)
+    ->UseRealTime();
+BENCHMARK(BM_Increment<interleave::LockedCounter<>>)
+    ->Name("counter.locked/interleave")
+    ->Threads(1)
+    ->Threads(2)
+    ->UseRealTime();
+BENCHMARK(BM_Increment<BaselineAtomic>)
+    ->Name("counter.atomic/baseline_std_atomic")
+    ->Threads(1)
+    ->Threads(2)
+    ->UseRealTime();
+BENCHMARK(BM_Increment<interleave::AtomicCounter<>>)
+    ->Name("counter.atomic/interleave")
+    ->Threads(1)
+    ->Threads(2)
+    ->UseRealTime();
 
 BENCHMARK_MAIN();

@@ -43,7 +43,8 @@ void run(benchmark::State& state, Sort sort) {
   for (auto _ : state) {
     std::vector<int> out = sort(in);
     benchmark::DoNotOptimize(out.data());
-    if (!std::is_sorted(out.begin(), out.end()) || out.size() != in.size()) state.SkipWithError("not sorted");
+    if (!std::is_sorted(out.begin(), out.end()) || out.size() != in.size())
+      state.SkipWithError("not sorted");
   }
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
@@ -61,10 +62,12 @@ void BM_interleave_mergesort_sort(benchmark::State& s) {
   run(s, [](const std::vector<int>& in) { return interleave::mergesort::sort(in); });
 }
 void BM_interleave_mergesort_sort_multithreading_6w(benchmark::State& s) {
-  run(s, [](const std::vector<int>& in) { return interleave::mergesort::sort_multithreading(in, 6); });
+  run(s,
+      [](const std::vector<int>& in) { return interleave::mergesort::sort_multithreading(in, 6); });
 }
 void BM_interleave_mergesort_sort_multithreading_2w(benchmark::State& s) {
-  run(s, [](const std::vector<int>& in) { return interleave::mergesort::sort_multithreading(in, 2); });
+  run(s,
+      [](const std::vector<int>& in) { return interleave::mergesort::sort_multithreading(in, 2); });
 }
 void BM_std_sort(benchmark::State& s) {
   run(s, copied([](std::vector<int>& v) { std::sort(v.begin(), v.end()); }));
