@@ -187,14 +187,25 @@ def chart(entries, out):
             err = 0 if math.isinf(e["cv"]) else e["ratio"] * e["cv"]
             label = f"{e['benchmark']} {e['arguments']} {e['interleave']} / {e['baseline']}".replace('"', "")
             f.write(f"{i} {e['ratio']:.6g} {err:.6g} {int(e['reliable'])} \"{label}\"\n")
-    script = f"""set terminal pngcairo size 1400,{420 + 24 * len(entries)} noenhanced
+    # x tics at powers of 2 spanning the ratios and their error bars, labelled 1/4x, 1x, 4x
+    lo = min([1.0] + [max(e["ratio"] - (0 if math.isinf(e["cv"]) else e["ratio"] * e["cv"]),
+                          e["ratio"] / 2) for e in entries])
+    hi = max([1.0] + [e["ratio"] * (1 + (0 if math.isinf(e["cv"]) else e["cv"])) for e in entries])
+    k0, k1 = math.floor(math.log2(lo)), math.ceil(math.log2(hi))
+    step = max(1, math.ceil((k1 - k0) / 8))
+    tics = ", ".join(f'"{2 ** k:g}x" {2.0 ** k}' if k >= 0 else f'"1/{2 ** -k}x" {2.0 ** k}'
+                     for k in range(k0, k1 + 1, step) if k % step == 0 or k == 0)
+    script = f"""set terminal pngcairo size 1600,{420 + 24 * len(entries)} noenhanced
 set output '{out}/bench-ratios.png'
-set title "interleave against its baselines: ratio = baseline median time / interleave median time\\nerror bars: ratio x CV; red: CV > {CV_LIMIT * 100:.0f} % (unreliable)"
+set tmargin 5
+set label 1 at screen 0.01, screen 0.99 left front "interleave against its baselines: baseline median time / interleave median time\\n(right of 1x: interleave is faster; error bars: ratio x CV; red: CV > {CV_LIMIT * 100:.0f} %, unreliable)" offset 0, -1
 set style fill solid 0.6
 set boxwidth 0.7
 set yrange [-1:{len(entries)}]
 set ytics ()
 set logscale x 2
+set xrange [{2.0 ** k0}:{2.0 ** k1}]
+set xtics ({tics})
 set xlabel 'ratio (log scale; 1 = as fast as the baseline)'
 set grid x
 set key off
