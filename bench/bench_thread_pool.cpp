@@ -6,6 +6,9 @@
 // Each iteration submits a batch of empty tasks and then waits for every
 // one (get() on each future; task_group::wait() for TBB). items_per_second
 // is tasks per second. Pools are built once per benchmark, outside the timing.
+// Names follow the benchmarks' scheme (bench/ratios.py): benchmark
+// thread_pool.submit_get, rows interleave, baseline_asio_packaged_task and
+// baseline_tbb_task_group.
 #include <interleave/thread_pool.hpp>
 
 #include <benchmark/benchmark.h>
@@ -66,9 +69,24 @@ void BM_tbb_task_group_run_wait(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * kBatch);
 }
 
-BENCHMARK(BM_interleave_ThreadPool_submit_get)->Arg(2)->Arg(4)->UseRealTime();
-BENCHMARK(BM_asio_thread_pool_packaged_task_submit_get)->Arg(2)->Arg(4)->UseRealTime();
-BENCHMARK(BM_tbb_task_group_run_wait)->Arg(2)->Arg(4)->UseRealTime();
+BENCHMARK(BM_interleave_ThreadPool_submit_get)
+    ->Name("thread_pool.submit_get/interleave")
+    ->ArgName("workers")
+    ->Arg(2)
+    ->Arg(4)
+    ->UseRealTime();
+BENCHMARK(BM_asio_thread_pool_packaged_task_submit_get)
+    ->Name("thread_pool.submit_get/baseline_asio_packaged_task")
+    ->ArgName("workers")
+    ->Arg(2)
+    ->Arg(4)
+    ->UseRealTime();
+BENCHMARK(BM_tbb_task_group_run_wait)
+    ->Name("thread_pool.submit_get/baseline_tbb_task_group")
+    ->ArgName("workers")
+    ->Arg(2)
+    ->Arg(4)
+    ->UseRealTime();
 
 }  // namespace
 

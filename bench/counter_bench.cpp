@@ -1,8 +1,12 @@
 // bench/counter_bench.cpp — the cost of the counter fixes, against the plain
 // standard-library code a user would otherwise write, in the same run.
 //
-//   BM_Locked<interleave>  vs  BM_Locked<baseline std::mutex + long>
-//   BM_Atomic<interleave>  vs  BM_Atomic<baseline std::atomic<long>>
+//   counter.locked/interleave  vs  counter.locked/baseline_std_mutex (std::mutex + long)
+//   counter.atomic/interleave  vs  counter.atomic/baseline_std_atomic (std::atomic<long>)
+//
+// Names follow the benchmarks' scheme (bench/ratios.py): <benchmark>/<role>,
+// role `interleave[_<variant>]` or `baseline_<what>`; ./ci/bench pairs the
+// rows of one benchmark that have the same arguments and threads.
 //
 // The interleave counters go through the sync backend (annotated mutex,
 // source_location-taking lock, var<T>); with std_sync that must cost nothing.
@@ -45,9 +49,25 @@ void BM_Increment(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_Increment<BaselineLocked>)->Name("locked/baseline_std_mutex")->Threads(1)->Threads(2)->UseRealTime();
-BENCHMARK(BM_Increment<interleave::LockedCounter<>>)->Name("locked/interleave")->Threads(1)->Threads(2)->UseRealTime();
-BENCHMARK(BM_Increment<BaselineAtomic>)->Name("atomic/baseline_std_atomic")->Threads(1)->Threads(2)->UseRealTime();
-BENCHMARK(BM_Increment<interleave::AtomicCounter<>>)->Name("atomic/interleave")->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_Increment<BaselineLocked>)
+    ->Name("counter.locked/baseline_std_mutex")
+    ->Threads(1)
+    ->Threads(2)
+    ->UseRealTime();
+BENCHMARK(BM_Increment<interleave::LockedCounter<>>)
+    ->Name("counter.locked/interleave")
+    ->Threads(1)
+    ->Threads(2)
+    ->UseRealTime();
+BENCHMARK(BM_Increment<BaselineAtomic>)
+    ->Name("counter.atomic/baseline_std_atomic")
+    ->Threads(1)
+    ->Threads(2)
+    ->UseRealTime();
+BENCHMARK(BM_Increment<interleave::AtomicCounter<>>)
+    ->Name("counter.atomic/interleave")
+    ->Threads(1)
+    ->Threads(2)
+    ->UseRealTime();
 
 BENCHMARK_MAIN();

@@ -10,6 +10,9 @@
 // the timing for all of them: the mergesorts return a new vector, so the
 // baselines copy too. Wall time (UseRealTime): the parallel ones use several
 // threads. ./ci/bench runs it and plots the times (build/report/mergesort.png).
+// Names follow the benchmarks' scheme (bench/ratios.py): the sequential sort
+// is compared with the sequential baselines (benchmark mergesort.sequential),
+// the threaded ones with the parallel baselines (mergesort.parallel).
 #include <interleave/mergesort.hpp>
 
 #include <benchmark/benchmark.h>
@@ -40,7 +43,8 @@ void run(benchmark::State& state, Sort sort) {
   for (auto _ : state) {
     std::vector<int> out = sort(in);
     benchmark::DoNotOptimize(out.data());
-    if (!std::is_sorted(out.begin(), out.end()) || out.size() != in.size()) state.SkipWithError("not sorted");
+    if (!std::is_sorted(out.begin(), out.end()) || out.size() != in.size())
+      state.SkipWithError("not sorted");
   }
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
@@ -58,10 +62,12 @@ void BM_interleave_mergesort_sort(benchmark::State& s) {
   run(s, [](const std::vector<int>& in) { return interleave::mergesort::sort(in); });
 }
 void BM_interleave_mergesort_sort_multithreading_6w(benchmark::State& s) {
-  run(s, [](const std::vector<int>& in) { return interleave::mergesort::sort_multithreading(in, 6); });
+  run(s,
+      [](const std::vector<int>& in) { return interleave::mergesort::sort_multithreading(in, 6); });
 }
 void BM_interleave_mergesort_sort_multithreading_2w(benchmark::State& s) {
-  run(s, [](const std::vector<int>& in) { return interleave::mergesort::sort_multithreading(in, 2); });
+  run(s,
+      [](const std::vector<int>& in) { return interleave::mergesort::sort_multithreading(in, 2); });
 }
 void BM_std_sort(benchmark::State& s) {
   run(s, copied([](std::vector<int>& v) { std::sort(v.begin(), v.end()); }));
@@ -76,15 +82,22 @@ void BM_tbb_parallel_sort(benchmark::State& s) {
   run(s, copied([](std::vector<int>& v) { tbb::parallel_sort(v.begin(), v.end()); }));
 }
 
-#define MERGESORT_BENCH(fn) \
-  BENCHMARK(fn)->Arg(100'000)->Arg(1'000'000)->Arg(10'000'000)->Unit(benchmark::kMillisecond)->UseRealTime()
-MERGESORT_BENCH(BM_interleave_mergesort_sort);
-MERGESORT_BENCH(BM_interleave_mergesort_sort_multithreading_6w);
-MERGESORT_BENCH(BM_interleave_mergesort_sort_multithreading_2w);
-MERGESORT_BENCH(BM_std_sort);
-MERGESORT_BENCH(BM_std_stable_sort);
-MERGESORT_BENCH(BM_std_sort_execution_par);
-MERGESORT_BENCH(BM_tbb_parallel_sort);
+#define MERGESORT_BENCH(fn, name)     \
+  BENCHMARK(fn)                       \
+      ->Name(name)                    \
+      ->ArgName("n")                  \
+      ->Arg(100'000)                  \
+      ->Arg(1'000'000)                \
+      ->Arg(10'000'000)               \
+      ->Unit(benchmark::kMillisecond) \
+      ->UseRealTime()
+MERGESORT_BENCH(BM_interleave_mergesort_sort, "mergesort.sequential/interleave");
+MERGESORT_BENCH(BM_std_sort, "mergesort.sequential/baseline_std_sort");
+MERGESORT_BENCH(BM_std_stable_sort, "mergesort.sequential/baseline_std_stable_sort");
+MERGESORT_BENCH(BM_interleave_mergesort_sort_multithreading_6w, "mergesort.parallel/interleave_6w");
+MERGESORT_BENCH(BM_interleave_mergesort_sort_multithreading_2w, "mergesort.parallel/interleave_2w");
+MERGESORT_BENCH(BM_std_sort_execution_par, "mergesort.parallel/baseline_std_sort_execution_par");
+MERGESORT_BENCH(BM_tbb_parallel_sort, "mergesort.parallel/baseline_tbb_parallel_sort");
 
 }  // namespace
 

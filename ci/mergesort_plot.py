@@ -15,9 +15,10 @@ times = {}  # name -> {n: ms}
 for b in data["benchmarks"]:
     if b.get("aggregate_name") != "median":
         continue
-    name, n = b["run_name"].split("/")[:2]
+    # mergesort.<kind>/<role>/n:<size>/real_time (bench/ratios.py's scheme)
+    group, role, n = b["run_name"].split("/")[:3]
     ms = b["real_time"] * {"ms": 1, "us": 1e-3, "ns": 1e-6, "s": 1e3}[b["time_unit"]]
-    times.setdefault(name.removeprefix("BM_"), {})[int(n)] = ms
+    times.setdefault(group.removeprefix("mergesort.") + "/" + role, {})[int(n.split(":")[-1])] = ms
 sizes = sorted({n for t in times.values() for n in t})
 names = sorted(times)
 with open(report / "mergesort.dat", "w") as f:
@@ -26,8 +27,8 @@ with open(report / "mergesort.dat", "w") as f:
         f.write(f"{n} " + " ".join(f"{times[k].get(n, float('nan')):.3f}" for k in names) + "\n")
 lines = []
 for w in ("6w", "2w"):
-    mt = times.get(f"interleave_mergesort_sort_multithreading_{w}", {})
-    tbb = times.get("tbb_parallel_sort", {})
+    mt = times.get(f"parallel/interleave_{w}", {})
+    tbb = times.get("parallel/baseline_tbb_parallel_sort", {})
     for n in sizes:
         if n in mt and n in tbb:
             lines.append(f"sort_multithreading ({w[0]} workers) / tbb::parallel_sort at {n:,}: "

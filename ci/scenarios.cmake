@@ -22,7 +22,7 @@
 #   - an n/a cell that received a record (n/a never hides a check);
 #   - a row with fewer than two checked layers;
 #   - a record for a row that is not declared here.
-# Configuring writes ${CMAKE_BINARY_DIR}/matrix_rows.tsv for the matrix tool:
+# Configuring writes ${PROJECT_BINARY_DIR}/matrix_rows.tsv for the matrix tool:
 # one line per row, "<row>\t<scenario>\t<model>\t<property>\t<stress>", each
 # layer "checked" or "n/a: <reason>". A reason is one line without a semicolon
 # (CMake would split it into two arguments).
@@ -157,4 +157,4 @@ foreach(layer IN LISTS INTERLEAVE_LAYERS)
   get_property(INTERLEAVE_${upper}_SCENARIOS GLOBAL PROPERTY INTERLEAVE_${upper}_SCENARIOS)
 endforeach()
 get_property(interleave_matrix_rows GLOBAL PROPERTY INTERLEAVE_MATRIX_ROWS)
-file(WRITE ${CMAKE_BINARY_DIR}/matrix_rows.tsv "${interleave_matrix_rows}")
+file(WRITE ${PROJECT_BINARY_DIR}/matrix_rows.tsv "${interleave_matrix_rows}")
