@@ -105,6 +105,50 @@ inline bool spurious(const DporSearch& ds) {
   throw std::invalid_argument("INTERLEAVE_DPOR_SPURIOUS='" + v + "' must be on or off");
 }
 
+inline std::string where_of(const std::source_location& l) {
+  if (l.file_name() == nullptr || l.file_name()[0] == '\0') return "";
+  return std::string(l.file_name()) + ":" + std::to_string(l.line());
+}
+// A step of the checker's own code (the harness that starts and joins the
+// model threads), not of the impl or the model.
+inline bool internal_where(const std::string& w) {
+  return w.empty() || w.rfind("models/dpor/", 0) == 0 || w.rfind("/usr/", 0) == 0;
+}
+
+// The checker's report of a failing execution in the runner's shape.
+inline Counterexample counterexample(const dpor::Result& r) {
+  Counterexample c;
+  const dpor::Report& rep = r.report;
+  for (const dpor::ReportStep& s : rep.steps) {
+    Step st;
+    st.thread = dpor::thread_name(s.tid);
+    st.op = s.op;
+    st.where = where_of(s.loc);
+    st.function = s.loc.function_name() != nullptr ? s.loc.function_name() : "";
+    st.object = s.object;
+    st.access = s.access;
+    st.internal = internal_where(st.where);
+    c.steps.push_back(std::move(st));
+  }
+  for (const dpor::ReportAccess& a : rep.race)
+    c.race.push_back({dpor::thread_name(a.tid), a.op, where_of(a.loc), a.step});
+  for (const dpor::ReportBlocked& b : rep.blocked) {
+    if (internal_where(where_of(b.loc))) continue;  // the harness joining the model threads
+    c.blocked.push_back({dpor::thread_name(b.tid), b.op, where_of(b.loc), b.held, b.note});
+  }
+  if (rep.check_step >= 0) {
+    const std::string head = "check failed: ";
+    std::string text = r.detail.rfind(head, 0) == 0 ? r.detail.substr(head.size()) : r.detail;
+    const std::size_t at = text.rfind(" at ");
+    if (at != std::string::npos) text.resize(at);
+    c.check = text;
+    c.check_where = where_of(rep.check);
+    c.check_thread = dpor::thread_name(rep.check_tid);
+    c.check_step = rep.check_step;
+  }
+  return c;
+}
+
 template <template <class> class M>
 Verdict drive(const Run& run, const DporSearch& ds) {
   using Model = M<dpor_sync>;
@@ -125,6 +169,7 @@ Verdict drive(const Run& run, const DporSearch& ds) {
     v.preemptions = r.preemptions;
     v.detail = std::string(dpor::to_string(r.verdict)) + ": " + r.detail;
     v.history = r.detail + "\n" + r.listing;
+    if (v.found != Found::nothing) v.cex = counterexample(r);
     return v;
   }
   opts.max_seconds = run.budget_s > 0 ? run.budget_s : ds.budget_s > 0 ? ds.budget_s : kDefaultBudgetS;
@@ -153,6 +198,7 @@ Verdict drive(const Run& run, const DporSearch& ds) {
                (r.preemptions == 1 ? " preemption" : " preemptions") + "): " + r.detail;
     v.history = r.detail + "\n" + r.listing;
     v.replay_state = encode_state(r.token);
+    v.cex = counterexample(r);
     return v;
   }
   v.detail = r.summary();
@@ -188,7 +234,7 @@ ModelEntry entry(std::string name, std::string row, std::string claim, Expect ex
     s.depth_limit = search.depth_limit;
   }
   ModelEntry e{std::move(name), std::move(row),  std::move(claim), expect, s, "dpor",
-               [dpor](const Run& r) { return drive<M>(r, dpor); }, {}};
+               [dpor](const Run& r) { return drive<M>(r, dpor); }, {}, {}, {}};
   using Model = M<dpor_sync>;
   if constexpr (requires { Model::note(); })
     e.note = [] { return search_note() + ", " + Model::note(); };
