@@ -149,6 +149,29 @@ inline Counterexample counterexample(const dpor::Result& r) {
   return c;
 }
 
+// The failure in one line, with the threads named as the counterexample
+// names them (main, T0, ...): a race's two accesses, a deadlock's blocked
+// threads; otherwise the checker's own text.
+inline std::string detail_of(const dpor::Result& r, const Counterexample& c) {
+  if (c.race.size() == 2) {
+    const auto verb = [](const std::string& op) { return op.rfind("write", 0) == 0 ? "writes" : "reads"; };
+    return "data race on " + c.race[1].op.substr(c.race[1].op.find(' ') + 1) + ": " + c.race[0].thread + " " +
+           verb(c.race[0].op) + " at " + c.race[0].where + ", " + c.race[1].thread + " " + verb(c.race[1].op) +
+           " at " + c.race[1].where + " with no happens-before between them";
+  }
+  if (!c.blocked.empty()) {
+    std::string d;
+    for (const BlockedThread& b : c.blocked) {
+      std::string held;
+      for (const std::string& h : b.holds) held += (held.empty() ? "" : ", ") + h;
+      d += (d.empty() ? "" : "; ") + b.thread + " blocked in " + b.op + " at " + b.where + ", holding " +
+           (held.empty() ? "nothing" : held) + (b.note.empty() ? "" : " [" + b.note + "]");
+    }
+    return d;
+  }
+  return r.detail;
+}
+
 template <template <class> class M>
 Verdict drive(const Run& run, const DporSearch& ds) {
   using Model = M<dpor_sync>;
@@ -167,9 +190,9 @@ Verdict drive(const Run& run, const DporSearch& ds) {
     v.found = r.verdict == dpor::Verdict::nondeterminism ? Found::nothing : found_of(r.verdict);
     v.executions = 1;
     v.preemptions = r.preemptions;
-    v.detail = std::string(dpor::to_string(r.verdict)) + ": " + r.detail;
     v.history = r.detail + "\n" + r.listing;
     if (v.found != Found::nothing) v.cex = counterexample(r);
+    v.detail = std::string(dpor::to_string(r.verdict)) + ": " + detail_of(r, v.cex);
     return v;
   }
   opts.max_seconds = run.budget_s > 0 ? run.budget_s : ds.budget_s > 0 ? ds.budget_s : kDefaultBudgetS;
@@ -194,11 +217,11 @@ Verdict drive(const Run& run, const DporSearch& ds) {
   v.found = found_of(r.verdict);
   v.exhaustive = r.exhaustive;
   if (v.found != Found::nothing) {
-    v.detail = std::string(dpor::to_string(r.verdict)) + " (" + std::to_string(r.preemptions) +
-               (r.preemptions == 1 ? " preemption" : " preemptions") + "): " + r.detail;
     v.history = r.detail + "\n" + r.listing;
     v.replay_state = encode_state(r.token);
     v.cex = counterexample(r);
+    v.detail = std::string(dpor::to_string(r.verdict)) + " (" + std::to_string(r.preemptions) +
+               (r.preemptions == 1 ? " preemption" : " preemptions") + "): " + detail_of(r, v.cex);
     return v;
   }
   v.detail = r.summary();
