@@ -517,7 +517,7 @@ std::vector<std::string> summary_of(const Outcome& o, const std::string& detail)
       break;
     }
     case Found::deadlock: {
-      const bool lost = std::any_of(c.blocked.begin(), c.blocked.end(), [](const BlockedThread& b) { return !b.note.empty(); });
+      const bool lost = std::any_of(c.blocked.begin(), c.blocked.end(), [](const BlockedThread& b) { return b.note.find("lost wake-up") != std::string::npos; });
       out.push_back(std::string(lost ? "deadlock (a lost wake-up)" : "deadlock") + ": no thread can go on; " +
                     std::to_string(c.blocked.size()) + (c.blocked.size() == 1 ? " thread is" : " threads are") +
                     " blocked for ever");
