@@ -72,6 +72,16 @@ INTERLEAVE_MODEL(ScenarioB, "counter.scenario_b.sc", "counter.racy_relaxed",
                  "seed Scenario B, sequentially consistent: A reads 1, B reads 1, both write 2",
                  Expect::assertion, Search::deepen(3));
 
+// --- regression tests of one interleaving each, as `--reproduce` prints them:
+// each re-runs exactly its token's execution (on the checker the token names)
+// and must end in the data race again.
+INTERLEAVE_MODEL_REPLAY(RacyPlain2x1, "counter.racy_plain.2x1.replay_dpor", "counter.racy_plain",
+    "replays the data race that --reproduce found", Expect::data_race,
+    "dpor:counter.racy_plain.2x1:bound:0:dpor1,t1.1021-t0.7b3c,400babd0ed7df1f9:2ca83c33");
+INTERLEAVE_MODEL_REPLAY(RacyPlain2x1, "counter.racy_plain.2x1.replay_relacy", "counter.racy_plain",
+    "replays the data race that --reproduce found", Expect::data_race,
+    "relacy:counter.racy_plain.2x1:bound:0:1,1,2,0,0:620c08dc");
+
 // --- the fixes: every interleaving keeps every increment --------------------
 INTERLEAVE_MODEL(Locked2x3, "counter.locked.2x3.full", "counter.locked",
                  "2 threads x 3 increments under the mutex end at exactly 6", Expect::holds, Search::full());

@@ -92,5 +92,22 @@
 #define INTERLEAVE_MODEL(M, ...)                                                      \
   static const ::interleave::models::Registrar INTERLEAVE_MODEL_CAT(interleave_model_, \
                                                                     __LINE__) {       \
-    ::interleave::models::checker::entry<M>(__VA_ARGS__)                              \
+    ::interleave::models::named(::interleave::models::checker::entry<M>(__VA_ARGS__), #M) \
+  }
+// INTERLEAVE_MODEL_REPLAY(ModelTemplate, name, row, claim, expect, token): a
+// regression test of one interleaving. Instead of searching, the model
+// re-runs exactly the execution `token` names (a replay token, as printed by
+// `--reproduce`) and passes when that execution ends in `expect`. A token is
+// one checker's schedule: the registration exists only in that checker's
+// executable. A token is tied to the sequence of sync operations the impl
+// performs: when the impl changes that sequence, the replay reports that it
+// diverged, and `--reproduce` prints the registration afresh.
+#define INTERLEAVE_MODEL_REPLAY(M, name, row, claim, expect, token)                            \
+  static const ::interleave::models::Registrar INTERLEAVE_MODEL_CAT(interleave_model_,          \
+                                                                    __LINE__) {                 \
+    ::interleave::models::replay_entry(                                                        \
+        ::interleave::models::named(::interleave::models::checker::entry<M>(                   \
+                                        name, row, claim, expect, ::interleave::models::Search::deepen(0)), \
+                                    #M),                                                       \
+        token)                                                                                 \
   }

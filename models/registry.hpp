@@ -165,6 +165,40 @@ struct Run {
   std::string label;              // model name, for progress lines
 };
 
+// A failing execution in a shape every checker fills the same way, for the
+// runner to print (summary, table, replay): what a person reads. Threads are
+// named as the model states them: "main" runs the model's construction,
+// before() and after(); "T<k>" is model thread k (then the threads impl code
+// starts, numbered on).
+struct Step {
+  std::string thread;    // "main", "T0", ...
+  std::string op;        // "lock mutex#0", "read var#3", "load atomic#2 = 1"
+  std::string where;     // "impl/include/interleave/counter.hpp:72", "" unknown
+  std::string function;  // the function, with its template arguments (--verbose)
+  std::string object;    // the object it touches ("var#3"), "" none
+  char access = 0;       // 'r' a read/load, 'w' a write/store/RMW, 0 neither
+  bool internal = false; // the checker's own step (hidden unless --verbose)
+};
+struct AccessRef {       // one side of a data race
+  std::string thread, op, where;
+  int step = -1;         // index into Counterexample::steps, -1 when not shown there
+};
+struct BlockedThread {   // one thread of a deadlock
+  std::string thread, op, where;
+  std::vector<std::string> holds;  // "mutex#0 (locked at file:line)"
+  std::string note;
+};
+struct Counterexample {
+  std::vector<Step> steps;
+  std::vector<AccessRef> race;        // data race: the earlier access, then the later one
+  std::vector<BlockedThread> blocked; // deadlock: each thread that cannot go on
+  std::string check;                  // a failed check: its text
+  std::string check_where;            // and its file:line
+  std::string check_thread;           // the thread that ran it
+  int check_step = -1;                // steps before it failed (an index into steps)
+  bool empty() const { return steps.empty() && race.empty() && blocked.empty() && check.empty(); }
+};
+
 // What one search found. Checker-neutral.
 struct Verdict {
   Found found = Found::nothing;
@@ -179,6 +213,7 @@ struct Verdict {
   std::string detail;             // the checker's own name of the outcome ("DATA RACE")
   std::string budget_text;        // which budget stopped it, when not seconds
                                   // ("execution budget of 1000 executions"); else empty
+  Counterexample cex;             // the failing execution, structured (when found)
 };
 
 // A registered model: the checker-neutral description plus the adapter's
@@ -192,17 +227,34 @@ struct ModelEntry {
   const char* checker = "";                      // e.g. "relacy"
   std::function<Verdict(const Run&)> drive;      // one search
   std::function<std::string()> note;             // optional: a figure for the verdict
+  std::string model_template;   // the model's C++ template, as registered (for a
+                                // pasteable regression registration)
+  std::string replay_token;     // a replay registration: re-run exactly this
+                                // token's execution instead of searching
   // What the checker supports beyond a time budget (the runner refuses
   // --shard / --budget-executions for a checker without it).
   bool can_shard = false;
   bool execution_budget = false;
 };
 
+// INTERLEAVE_MODEL_REPLAY: the entry replays one token. Registered only in the
+// executable of the token's checker (a token is one checker's schedule);
+// elsewhere it registers nothing. Throws std::invalid_argument naming the
+// token when it is no token.
+ModelEntry replay_entry(ModelEntry m, std::string token);
+
 std::vector<ModelEntry>& registry();
 
 struct Registrar {
-  explicit Registrar(ModelEntry m) { registry().push_back(std::move(m)); }
+  explicit Registrar(ModelEntry m) {
+    if (m.drive) registry().push_back(std::move(m));
+  }
 };
+// The template name a registration names, stored with its entry.
+inline ModelEntry named(ModelEntry m, const char* model_template) {
+  m.model_template = model_template;
+  return m;
+}
 
 int run_main(int argc, char** argv);
 

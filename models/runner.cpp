@@ -45,6 +45,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
@@ -147,6 +148,29 @@ std::string normalise(const std::string& text) {
   return out;
 }
 
+// The same for a counterexample's steps (a value may be an address): one
+// naming across all of them.
+Counterexample normalise(Counterexample c) {
+  static const std::regex addr("0x[0-9a-fA-F]+");
+  std::map<std::string, int> names;
+  auto fix = [&](std::string& text) {
+    std::string out;
+    size_t last = 0;
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), addr); it != std::sregex_iterator(); ++it) {
+      out.append(text, last, static_cast<size_t>(it->position()) - last);
+      auto [pos, fresh] = names.emplace(it->str(), static_cast<int>(names.size()) + 1);
+      out += "obj" + std::to_string(pos->second);
+      last = static_cast<size_t>(it->position() + it->length());
+    }
+    out.append(text, last, std::string::npos);
+    text = out;
+  };
+  for (Step& s : c.steps) fix(s.op);
+  for (AccessRef& a : c.race) fix(a.op);
+  for (BlockedThread& b : c.blocked) fix(b.op);
+  return c;
+}
+
 // FNV-1a, to reject a mistyped or hand-made token.
 std::string checksum(const std::string& s) {
   std::uint32_t h = 2166136261u;
@@ -176,7 +200,7 @@ struct Token {
 
 Token parse_token(const std::string& token) {
   const std::string want = "want CHECKER:MODEL:MODE:BOUND:STATE:CHECKSUM, e.g. as printed after "
-                           "\"replay token:\"";
+                           "\"--replay\" by --reproduce";
   if (std::count(token.begin(), token.end(), ':') < 5)
     throw std::invalid_argument("--replay: '" + token + "' is not a replay token (" + want + ")");
   const size_t last = token.rfind(':');
@@ -212,6 +236,9 @@ Token parse_token(const std::string& token) {
 // What the runner concluded about one model.
 struct Outcome {
   bool passed = false;
+  Found found = Found::nothing;
+  std::string how;              // "0 preemptions (context-bound search, bounds 0..0)"
+  Counterexample cex;
   std::string verdict;          // "proved", "race found", "bounded by budget", "FAILED", ...
   std::string detail;           // mode, bound, executions
   unsigned long long executions = 0;
@@ -257,7 +284,10 @@ Run request(const ModelEntry& m, const Search& s, unsigned bound, double budget_
   return r;
 }
 
+Outcome replay_model(const ModelEntry& m);
+
 Outcome run_model(const ModelEntry& m, const Search& s, double budget_s) {
+  if (!m.replay_token.empty()) return replay_model(m);
   const auto t0 = clock::now();
   Outcome o;
   char budget_buf[32];
@@ -289,6 +319,9 @@ Outcome run_model(const ModelEntry& m, const Search& s, double budget_s) {
     } else {
       o.verdict = "FAILED";
       o.detail = v.detail + " under " + how + " at execution " + thousands(v.executions);
+      o.found = v.found;
+      o.how = how;
+      o.cex = normalise(v.cex);
       o.history = normalise(v.history);
       if (!v.replay_state.empty()) o.token = make_token(m, s.mode, bound, v.replay_state);
     }
@@ -329,6 +362,9 @@ Outcome run_model(const ModelEntry& m, const Search& s, double budget_s) {
                           " (context-bound search, bounds 0.." + std::to_string(b) + ")"
                     : (s.mode == Mode::full ? "full search" : "random scheduler");
       o.detail = v.detail + ", " + how + ", " + thousands(total) + " executions, history replayable";
+      o.found = v.found;
+      o.how = how + ", " + thousands(total) + (total == 1 ? " execution" : " executions");
+      o.cex = normalise(v.cex);
       o.history = normalise(v.history);
       if (!v.replay_state.empty()) o.token = make_token(m, s.mode, b, v.replay_state);
       o.duration_s = seconds_since(t0);
@@ -337,6 +373,9 @@ Outcome run_model(const ModelEntry& m, const Search& s, double budget_s) {
     if (v.found != Found::nothing) {
       o.verdict = "FAILED";
       o.detail = std::string("expected ") + expect_name(m.expect) + ", " + m.checker + " found " + v.detail;
+      o.found = v.found;
+      o.how = "context bound " + std::to_string(b);
+      o.cex = normalise(v.cex);
       o.history = normalise(v.history);
       if (!v.replay_state.empty()) o.token = make_token(m, s.mode, b, v.replay_state);
       o.duration_s = seconds_since(t0);
@@ -356,12 +395,379 @@ Outcome run_model(const ModelEntry& m, const Search& s, double budget_s) {
   return o;
 }
 
-void print_history(std::ostream& os, const ModelEntry& m, const Outcome& o) {
-  if (o.history.empty()) return;
-  os << "  --- interleaving (" << m.checker << " history, addresses named by first use) ---\n";
-  std::istringstream in(o.history);
-  for (std::string line; std::getline(in, line);) os << "  | " << line << "\n";
-  if (!o.token.empty()) os << "  replay token: " << o.token << "\n";
+// A replay registration (INTERLEAVE_MODEL_REPLAY): one execution, the
+// token's; it passes when that execution ends in the expected outcome.
+Outcome replay_model(const ModelEntry& m) {
+  const auto t0 = clock::now();
+  const Token tok = parse_token(m.replay_token);
+  Run r;
+  r.mode = tok.mode;
+  r.bound = tok.bound;
+  r.depth_limit = m.search.depth_limit;
+  r.replay_state = tok.state;
+  r.label = m.name;
+  const Verdict v = m.drive(r);
+  Outcome o;
+  o.executions = v.executions;
+  o.bound_used = tok.bound;
+  o.found = v.found;
+  o.how = "replay of one token";
+  o.cex = normalise(v.cex);
+  o.history = normalise(v.history);
+  o.token = m.replay_token;
+  const bool same = v.found != Found::nothing && v.executions == 1;
+  o.passed = same && v.found == expected_found(m.expect);
+  o.verdict = o.passed ? "replayed" : "FAILED";
+  o.detail = !same ? "the token's execution did not fail as recorded (replay diverged: the impl's sync "
+                     "operations changed; --reproduce prints a fresh registration): " + v.detail
+             : o.passed ? std::string(found_name(v.found)) + " replayed from its token, 1 execution: " + v.detail
+                        : std::string("expected ") + expect_name(m.expect) + ", the replay found " + v.detail;
+  o.duration_s = seconds_since(t0);
+  return o;
+}
+
+// ---- a counterexample for a person -----------------------------------------
+// Printed once, in this order: a summary of the failure (a data race: its two
+// accesses and how many steps lie between them; a deadlock: each blocked
+// thread's operation, line and the locks it holds; a failed check: the check
+// and the reads and writes of the shared objects involved; a livelock: the
+// loop and a hint), the interleaving as a table (step, thread, operation,
+// line; checker-internal steps and function names only with --verbose), the
+// command that replays it and a model registration that keeps it as a
+// regression test. Both checkers hand the runner the same structure
+// (Counterexample, registry.hpp), so both print the same shape.
+
+struct Show {
+  bool verbose = false;
+  std::string exe;         // this executable's path (argv[0])
+  bool regression = true;  // print the replay command and the registration
+};
+
+constexpr size_t kTableRows = 32;  // rows of the default table (the default output stays within 60 lines)
+constexpr size_t kRunKeep = 2;     // a long run of one thread keeps its first and last kRunKeep steps
+
+// A path as the table shows it: impl lines relative to the impl's include directory.
+std::string short_where(const std::string& w) {
+  const std::string impl = "impl/include/interleave/";
+  return w.rfind(impl, 0) == 0 ? w.substr(impl.size()) : w;
+}
+
+std::string pad(std::string s, size_t n) {
+  if (s.size() < n) s.append(n - s.size(), ' ');
+  return s;
+}
+
+// The line range of a run of steps: "thread_pool.hpp:401-434" or a list of files.
+std::string line_range(const std::vector<Step>& steps, const std::vector<size_t>& idx) {
+  std::string file;
+  long lo = -1, hi = -1;
+  bool one_file = true;
+  for (size_t k : idx) {
+    const std::string w = short_where(steps[k].where);
+    const size_t colon = w.rfind(':');
+    if (colon == std::string::npos) continue;
+    const std::string f = w.substr(0, colon);
+    const long l = std::atol(w.c_str() + colon + 1);
+    if (file.empty()) file = f;
+    if (f != file) one_file = false;
+    lo = lo < 0 ? l : std::min(lo, l);
+    hi = std::max(hi, l);
+  }
+  if (file.empty()) return "";
+  if (!one_file) return file + " and others";
+  return file + ":" + std::to_string(lo) + (hi != lo ? "-" + std::to_string(hi) : "");
+}
+
+// The base name of this executable's model file: model_counter_dpor -> counter.
+std::string model_file_of(const std::string& exe, const std::string& checker) {
+  std::string b = exe.substr(exe.find_last_of('/') == std::string::npos ? 0 : exe.find_last_of('/') + 1);
+  if (b.rfind("model_", 0) == 0) b = b.substr(6);
+  const std::string suffix = "_" + checker;
+  if (b.size() > suffix.size() && b.compare(b.size() - suffix.size(), suffix.size(), suffix) == 0)
+    b.resize(b.size() - suffix.size());
+  return "models/" + b + "_model.cpp";
+}
+
+std::string cpp_string(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+const char* expect_enum(Expect e) {
+  switch (e) {
+    case Expect::holds: return "Expect::holds";
+    case Expect::data_race: return "Expect::data_race";
+    case Expect::deadlock: return "Expect::deadlock";
+    case Expect::assertion: return "Expect::assertion";
+    case Expect::livelock: return "Expect::livelock";
+  }
+  return "?";
+}
+
+// The summary lines of a failure.
+std::vector<std::string> summary_of(const Outcome& o, const std::string& detail) {
+  std::vector<std::string> out;
+  const Counterexample& c = o.cex;
+  const auto step_no = [](int k) { return k >= 0 ? "step " + std::to_string(k + 1) : std::string("not in the table"); };
+  switch (o.found) {
+    case Found::data_race: {
+      if (c.race.size() == 2) {
+        out.push_back("data race: two accesses to " + c.race[1].op.substr(c.race[1].op.find(' ') + 1) +
+                      " with no happens-before between them");
+        const char* side[] = {"earlier", "racing "};
+        for (size_t k = 0; k < 2; ++k) {
+          const AccessRef& a = c.race[k];
+          out.push_back("  " + std::string(side[k]) + "  " + pad(a.thread, 5) + " " + pad(a.op.substr(0, a.op.find(' ')), 6) +
+                        " " + (a.where.empty() ? "?" : a.where) + "  (" + step_no(a.step) + ")");
+        }
+        if (c.race[0].step >= 0 && c.race[1].step >= 0) {
+          size_t between = 0;
+          for (int k = c.race[0].step + 1; k < c.race[1].step; ++k)
+            if (!c.steps[static_cast<size_t>(k)].internal) ++between;
+          out.push_back("  between them: " + std::to_string(between) + (between == 1 ? " step" : " steps") +
+                        (between ? " (steps " + std::to_string(c.race[0].step + 2) + "-" + std::to_string(c.race[1].step) +
+                                       " below)"
+                                 : ": the racing access follows the earlier one directly"));
+        } else if (c.race[0].step < 0) {
+          out.push_back("  (the checker's history does not show the earlier access)");
+        }
+      } else {
+        out.push_back("data race: " + detail);
+      }
+      break;
+    }
+    case Found::deadlock: {
+      const bool lost = std::any_of(c.blocked.begin(), c.blocked.end(), [](const BlockedThread& b) { return b.note.find("lost wake-up") != std::string::npos; });
+      out.push_back(std::string(lost ? "deadlock (a lost wake-up)" : "deadlock") + ": no thread can go on; " +
+                    std::to_string(c.blocked.size()) + (c.blocked.size() == 1 ? " thread is" : " threads are") +
+                    " blocked for ever");
+      for (const BlockedThread& b : c.blocked) {
+        std::string held;
+        for (const std::string& h : b.holds) held += (held.empty() ? "" : ", ") + h;
+        out.push_back("  " + pad(b.thread, 5) + " blocked in " + b.op + " at " + (b.where.empty() ? "?" : b.where) +
+                      ", holding " + (held.empty() ? "nothing" : held));
+        if (!b.note.empty()) out.push_back("        " + b.note);
+      }
+      if (c.blocked.empty()) out.push_back("  " + detail);
+      break;
+    }
+    case Found::assertion: {
+      out.push_back(c.check.empty() ? "check failed: " + detail
+                                    : "check failed: " + c.check + " at " + (c.check_where.empty() ? "?" : c.check_where));
+      // The reads and writes involved: the objects the check read (the
+      // checking thread's reads since its last sync step, an unlock aside),
+      // and every access of the
+      // threads to them up to the check (main's construction aside). Without
+      // those, the objects two or more model threads touch, one writing.
+      const size_t end = c.check_step >= 0 ? std::min(c.steps.size(), static_cast<size_t>(c.check_step)) : c.steps.size();
+      std::set<std::string> checked;
+      for (size_t k = end; k-- > 0 && checked.size() < 3;) {  // back to the thread's last sync step
+        const Step& st = c.steps[k];
+        if (st.thread != c.check_thread || st.internal || st.op.rfind("unlock ", 0) == 0) continue;
+        if (st.access == 0 || st.object.empty()) break;
+        if (st.access == 'r') checked.insert(st.object);
+      }
+      size_t first_thread_step = 0;
+      while (first_thread_step < end && c.steps[first_thread_step].thread == "main") ++first_thread_step;
+      std::map<std::string, std::pair<std::set<std::string>, bool>> use;
+      for (size_t k = 0; k < end; ++k) {
+        const Step& st = c.steps[k];
+        if (st.access != 0 && st.thread != "main" && !st.object.empty()) {
+          auto& u = use[st.object];
+          u.first.insert(st.thread);
+          u.second = u.second || st.access == 'w';
+        }
+      }
+      std::vector<size_t> involved;
+      for (size_t k = checked.empty() ? 0 : first_thread_step; k < end; ++k) {
+        const Step& st = c.steps[k];
+        if (st.access == 0 || st.object.empty()) continue;
+        const auto& u = use[st.object];
+        if (checked.empty() ? st.thread != "main" && u.first.size() >= 2 && u.second : checked.count(st.object) != 0)
+          involved.push_back(k);
+      }
+      constexpr size_t kMax = 8;
+      if (!involved.empty()) {
+        out.push_back(std::string("  the reads and writes involved (") +
+                      (checked.empty() ? "shared objects that threads write" : "the objects the check read") + "):" +
+                      (involved.size() > kMax ? " the last " + std::to_string(kMax) + " of " + std::to_string(involved.size())
+                                              : std::string()));
+        for (size_t k = involved.size() > kMax ? involved.size() - kMax : 0; k < involved.size(); ++k) {
+          const Step& st = c.steps[involved[k]];
+          out.push_back("    step " + pad(std::to_string(involved[k] + 1), 4) + " " + pad(st.thread, 5) + " " +
+                        pad(st.op, 26) + "  " + short_where(st.where));
+        }
+      }
+      break;
+    }
+    case Found::livelock: {
+      out.push_back("livelock: " + detail);
+      std::map<std::string, std::set<std::string>> loop;
+      size_t seen = 0;
+      for (size_t k = c.steps.size(); k-- > 0 && seen < 40;) {
+        if (c.steps[k].internal) continue;
+        ++seen;
+        loop[c.steps[k].thread].insert(short_where(c.steps[k].where));
+      }
+      for (const auto& [t, lines] : loop) {
+        std::string l;
+        for (const std::string& w : lines) l += (l.empty() ? "" : ", ") + w;
+        out.push_back("  the loop: " + t + " repeats " + l + " (the last " + std::to_string(seen) + " steps)");
+      }
+      out.push_back("  hint: a spin loop must call Sync::yield() in each iteration; a yielding re-read with no");
+      out.push_back("  store since is then not explored again (DporSearch::spin()), and the loop's traces are finite");
+      break;
+    }
+    default: out.push_back(std::string(found_name(o.found)) + ": " + detail);
+  }
+  return out;
+}
+
+// The rows of the default table: the steps that are not the checker's own,
+// a window on the failure when there are more than kTableRows, and long runs
+// of one thread folded to their ends. -1 in a row: a fold; its text is the
+// matching entry of `folds`.
+struct Table {
+  std::vector<long> rows;  // step index, or -(1 + fold index)
+  std::vector<std::string> folds;
+  size_t hidden_before = 0;
+  size_t hidden_after = 0;  // steps after a race's racing access or a failed check
+};
+
+Table table_of(const Counterexample& c, bool verbose) {
+  Table t;
+  std::vector<size_t> shown;
+  // A data race ends at its racing access: what a checker ran after it
+  // (the DPOR checker runs the execution to its end) is not shown.
+  // A failed check ends there too.
+  size_t end = c.steps.size();
+  if (!verbose && c.race.size() == 2 && c.race[1].step >= 0) end = static_cast<size_t>(c.race[1].step) + 1;
+  if (!verbose && c.check_step >= 0) end = std::min(end, static_cast<size_t>(c.check_step));
+  t.hidden_after = c.steps.size() - end;
+  for (size_t k = 0; k < end; ++k)
+    if (verbose || !c.steps[k].internal) shown.push_back(k);
+  if (verbose || shown.size() <= kTableRows) {
+    for (size_t k : shown) t.rows.push_back(static_cast<long>(k));
+    return t;
+  }
+  // The window: from a little before the race's earlier access, or the tail.
+  size_t from = 0;
+  const bool race = c.race.size() == 2 && c.race[0].step >= 0;
+  if (race) {
+    const auto first = static_cast<size_t>(c.race[0].step);
+    size_t pos = std::lower_bound(shown.begin(), shown.end(), first) - shown.begin();
+    from = pos > 2 ? pos - 2 : 0;
+  }
+  // Fold the runs of one thread, then keep the rows that fit.
+  auto fold = [&](size_t start) {
+    Table f;
+    f.hidden_before = start;
+    f.hidden_after = t.hidden_after;
+    size_t i = start;
+    while (i < shown.size()) {
+      size_t j = i;
+      while (j < shown.size() && c.steps[shown[j]].thread == c.steps[shown[i]].thread) ++j;
+      const size_t n = j - i;
+      bool keeps_access = false;
+      for (size_t k = i + kRunKeep; k + kRunKeep < j; ++k)
+        for (const AccessRef& a : c.race) keeps_access = keeps_access || a.step == static_cast<int>(shown[k]);
+      if (n > 2 * kRunKeep + 1 && !keeps_access) {
+        for (size_t k = i; k < i + kRunKeep; ++k) f.rows.push_back(static_cast<long>(shown[k]));
+        std::vector<size_t> mid(shown.begin() + static_cast<long>(i + kRunKeep), shown.begin() + static_cast<long>(j - kRunKeep));
+        f.folds.push_back(c.steps[shown[i]].thread + " " + std::to_string(mid.size()) + " more steps (" +
+                          line_range(c.steps, mid) + ")");
+        f.rows.push_back(-static_cast<long>(f.folds.size()));
+        for (size_t k = j - kRunKeep; k < j; ++k) f.rows.push_back(static_cast<long>(shown[k]));
+      } else {
+        for (size_t k = i; k < j; ++k) f.rows.push_back(static_cast<long>(shown[k]));
+      }
+      i = j;
+    }
+    return f;
+  };
+  if (!race) {
+    // the tail: start late enough that the folded rows fit
+    size_t lo = 0, hi = shown.size() - 1;
+    while (lo < hi) {  // the earliest start whose folded table fits
+      const size_t mid = (lo + hi) / 2;
+      if (fold(mid).rows.size() <= kTableRows) hi = mid; else lo = mid + 1;
+    }
+    from = lo;
+  }
+  t = fold(from);
+  if (t.rows.size() > kTableRows) {  // a race window too long even folded: its ends
+    const size_t head = 4, tail = kTableRows - head - 1;
+    std::vector<long> rows(t.rows.begin(), t.rows.begin() + head);
+    t.folds.push_back(std::to_string(t.rows.size() - head - tail) + " more rows (--verbose shows them)");
+    rows.push_back(-static_cast<long>(t.folds.size()));
+    rows.insert(rows.end(), t.rows.end() - static_cast<long>(tail), t.rows.end());
+    t.rows = rows;
+  }
+  return t;
+}
+
+void print_counterexample(std::ostream& os, const ModelEntry& m, const Outcome& o, const Show& show) {
+  if (o.history.empty() && o.cex.empty()) return;
+  const Counterexample& c = o.cex;
+  if (c.empty()) {  // a checker that gave no structure: its text
+    os << "  --- interleaving (" << m.checker << " history, addresses named by first use) ---\n";
+    std::istringstream in(o.history);
+    for (std::string line; std::getline(in, line);) os << "  | " << line << "\n";
+  } else {
+    for (const std::string& l : summary_of(o, o.detail)) os << "  " << l << "\n";
+    const Table t = table_of(c, show.verbose);
+    size_t hidden = 0;
+    for (const Step& st : c.steps) hidden += st.internal ? 1 : 0;
+    os << "  interleaving (" << m.checker << ", " << c.steps.size() - hidden << " steps";
+    if (show.verbose)
+      os << " and " << hidden << " of the checker's own";
+    else
+      os << (hidden ? ", " + std::to_string(hidden) + " of the checker's own hidden" : std::string()) << "; --verbose shows all";
+    os << "):\n";
+    if (t.hidden_before) os << "    (" << t.hidden_before << " earlier steps not shown)\n";
+    size_t w_op = 9, w_where = 4;
+    for (long r : t.rows)
+      if (r >= 0) {
+        w_op = std::max(w_op, std::min<size_t>(c.steps[static_cast<size_t>(r)].op.size(), 34));
+        w_where = std::max(w_where, short_where(c.steps[static_cast<size_t>(r)].where).size());
+      }
+    os << "    step  " << pad("thread", 6) << " " << pad("operation", w_op) << "  line" << (show.verbose ? pad("", w_where - 2) + "function" : "") << "\n";
+    for (long r : t.rows) {
+      if (r < 0) {
+        os << "       ~  " << t.folds[static_cast<size_t>(-r - 1)] << "\n";
+        continue;
+      }
+      const auto k = static_cast<size_t>(r);
+      const Step& st = c.steps[k];
+      char num[32];
+      std::snprintf(num, sizeof num, "%6zu", k + 1);
+      std::string mark;
+      if (c.race.size() == 2 && c.race[0].step == static_cast<int>(k)) mark = "  <- earlier access";
+      if (c.race.size() == 2 && c.race[1].step == static_cast<int>(k)) mark = "  <- racing access";
+      std::string line = std::string(num) + "  " + pad(st.thread, 6) + " " + pad(st.op, w_op) + "  " +
+                         (show.verbose ? pad(short_where(st.where), w_where) + "  " + st.function : short_where(st.where)) + mark;
+      while (!line.empty() && line.back() == ' ') line.pop_back();
+      os << "  " << line << "\n";
+    }
+    if (t.hidden_after)
+      os << "    (" << t.hidden_after << " later steps, after the " << (c.race.empty() ? "failed check" : "racing access")
+         << ", not shown)\n";
+  }
+  if (o.token.empty()) return;
+  os << "  replay: ci/verify --replay '" << o.token << "'\n";
+  os << "          (or " << show.exe << " --replay with the same token)\n";
+  if (!show.regression || !m.replay_token.empty()) return;  // a replay registration is one already
+  if (m.model_template.empty()) return;
+  os << "  regression test, for " << model_file_of(show.exe, m.checker) << ":\n";
+  os << "    INTERLEAVE_MODEL_REPLAY(" << m.model_template << ", " << cpp_string(m.name + ".replay_" + m.checker) << ", "
+     << cpp_string(m.row) << ",\n";
+  os << "        " << cpp_string("replays the " + std::string(found_name(o.found)) + " that --reproduce found") << ", "
+     << expect_enum(m.expect) << ",\n";
+  os << "        " << cpp_string(o.token) << ");\n";
 }
 
 const ModelEntry* find_model(const std::string& key, bool prefer_failure) {
@@ -554,6 +960,22 @@ int merge_shards(const std::vector<std::string>& files, const std::string& repor
 
 }  // namespace
 
+ModelEntry replay_entry(ModelEntry m, std::string token) {
+  Token tok;
+  try {
+    tok = parse_token(token);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument("INTERLEAVE_MODEL_REPLAY(" + m.name + "): " + e.what());
+  }
+  if (m.expect == Expect::holds)
+    throw std::invalid_argument("INTERLEAVE_MODEL_REPLAY(" + m.name + "): expect must name the failure the token shows, not Expect::holds");
+  if (tok.checker != m.checker) return ModelEntry{};  // another checker's schedule: not here
+  m.replay_token = std::move(token);
+  m.search = Search::bounded(tok.bound);
+  m.search.mode = tok.mode;
+  return m;
+}
+
 int run_main(int argc, char** argv) {
   const std::string checker = checker_of_this_executable();
   CLI::App app{"interleave models under the " + checker +
@@ -567,6 +989,7 @@ int run_main(int argc, char** argv) {
   long long budget_executions = -1;
   std::string shard;
   std::vector<std::string> merge;
+  bool verbose = false;
   app.add_flag("--list", list, "list models: name<TAB>row<TAB>expected<TAB>mode/bound<TAB>checker");
   app.add_option("--filter", filter, "run only models whose name or row contains this");
   app.add_option("--model", only, "run only this model (its name)");
@@ -596,6 +1019,9 @@ int run_main(int argc, char** argv) {
   app.add_option("--report", report,
                  "append one JSON line per model (a 'started' line, replaced by the verdict)");
   app.add_flag("--no-history", no_history, "do not print the interleavings of found failures");
+  app.add_flag("--verbose", verbose,
+               "print the whole interleaving of a failure: every step, the checker's own too, with "
+               "the function (and its template arguments) of each");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -651,7 +1077,7 @@ int run_main(int argc, char** argv) {
     }
 
     if (app.count("--replay") != 0 && replay.empty())
-      throw std::invalid_argument("--replay: needs a token (as printed after \"replay token:\")");
+      throw std::invalid_argument("--replay: needs a token (as printed after \"--replay\" by --reproduce)");
     if (app.count("--reproduce") != 0 && reproduce.empty())
       throw std::invalid_argument("--reproduce: needs a model name or row");
     if (!replay.empty()) {
@@ -677,8 +1103,13 @@ int run_main(int argc, char** argv) {
       }
       const bool same = v.found != Found::nothing && v.executions == 1;
       std::cout << "replay of " << m->name << " (checker " << checker << ", mode "
-                << mode_name(tok.mode) << ", bound " << tok.bound << "): " << v.detail << "\n"
-                << normalise(v.history);
+                << mode_name(tok.mode) << ", bound " << tok.bound << "): " << v.detail << "\n";
+      Outcome o;
+      o.found = v.found;
+      o.cex = normalise(v.cex);
+      o.detail = v.detail;
+      o.history = normalise(v.history);
+      print_counterexample(std::cout, *m, o, {verbose, argv[0], false});
       if (!same) {
         std::cerr << "replay diverged: the token's execution did not fail as recorded\n";
         return 1;
@@ -690,12 +1121,13 @@ int run_main(int argc, char** argv) {
       const ModelEntry* m = find_model(reproduce, true);
       if (!m) throw std::invalid_argument("--reproduce: no model or row named '" + reproduce + "' here");
       Outcome o = run_model(*m, m->search, budget);
-      std::cout << m->name << " [" << m->row << "]: " << o.verdict << " — " << o.detail << "\n";
-      if (o.history.empty()) {
+      if (o.history.empty() && o.cex.empty()) {
+        std::cout << m->name << " [" << m->row << "]: " << o.verdict << " — " << o.detail << "\n";
         std::cout << "  (no failing interleaving to show: the model holds)\n";
         return 1;
       }
-      print_history(std::cout, *m, o);
+      std::cout << m->name << " [" << m->row << "]: " << o.verdict << " by " << checker << ", " << o.how << "\n";
+      print_counterexample(std::cout, *m, o, {verbose, argv[0], true});
       return 0;
     }
 
@@ -738,7 +1170,7 @@ int run_main(int argc, char** argv) {
       std::cout << (o.passed ? "PASS " : "FAIL ") << m.name << " [" << m.row << "]: " << o.verdict
                 << " — " << o.detail << " (" << fixed1(o.duration_s) << " s)\n    claim: " << m.claim
                 << "\n";
-      if (!no_history || !o.passed) print_history(std::cout, m, o);
+      if (!no_history || !o.passed) print_counterexample(std::cout, m, o, {verbose, argv[0], true});
       std::cout.flush();
       if (!o.passed) ++failures;
       nlohmann::json j = record(m, s, o.bound_used);

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# models/runner_test.sh MODEL_EXE ROW — the runner's contract on one model
-# executable, checked end to end:
+# models/runner_test.sh MODEL_EXE ROW MODEL_SOURCE — the runner's contract
+# on one model executable, checked end to end:
 # - `--reproduce ROW` prints a replay token naming the checker, and
 #   `--replay TOKEN` re-runs exactly that failing execution;
+# - it prints an INTERLEAVE_MODEL_REPLAY registration of a model template
+#   that MODEL_SOURCE registers, with that token; the replay registrations
+#   MODEL_SOURCE holds for this checker run and pass ("replayed");
 # - a damaged token, a string that is not a token, and a well-formed token
 #   made for another checker are refused (exit 2) with a message saying so;
 # - a holds-model stopped by `--budget` / INTERLEAVE_MODEL_BUDGET_S says
@@ -15,6 +18,7 @@
 set -uo pipefail
 exe=$1
 row=$2
+source=$3
 fail=0
 check() {  # check NAME CONDITION-RESULT
   if [ "$2" -eq 0 ]; then echo "ok   $1"; else echo "FAIL $1"; fail=1; fi
@@ -29,12 +33,21 @@ fnv() {  # FNV-1a of $1, as the runner computes it
 }
 
 out=$("$exe" --reproduce "$row")
-token=$(printf '%s\n' "$out" | sed -n 's/^  replay token: //p')
+token=$(printf '%s\n' "$out" | sed -n "s/^  replay: ci\/verify --replay '\(.*\)'$/\1/p")
 checker=${token%%:*}
 [ -n "$token" ] && [ "$(fnv "${token%:*}")" = "${token##*:}" ]
 check "reproduce prints a token whose checksum the runner's FNV-1a matches" $?
 [ -n "$checker" ] && "$exe" --list | awk -F'\t' -v c="$checker" '$5 == c { f = 1 } END { exit !f }'
 check "the token names this executable's checker ($checker)" $?
+
+tmpl=$(printf '%s\n' "$out" | sed -n 's/^    INTERLEAVE_MODEL_REPLAY(\([A-Za-z0-9_]*\), .*/\1/p')
+[ -n "$tmpl" ] && grep -qE "^INTERLEAVE_MODEL\($tmpl," "$source" && printf '%s\n' "$out" | tail -1 | grep -qF "\"$token\");"
+check "reproduce prints a replay registration of $tmpl, a template $(basename "$source") registers, with the token" $?
+
+replays=$("$exe" --list | awk -F'\t' '$1 ~ /\.replay_/' | wc -l)
+out=$("$exe" --filter ".replay_$checker" 2>&1); rc=$?
+[ "$replays" -ge 1 ] && [ $rc -eq 0 ] && [ "$(printf '%s\n' "$out" | grep -c '^PASS .*: replayed — ')" -eq "$replays" ]
+check "the $replays replay registration(s) of $(basename "$source") for $checker pass, each replaying its token" $?
 
 out=$("$exe" --replay "$token" 2>&1); rc=$?
 [ $rc -eq 0 ] && [[ $out == "replay of "* ]] && [[ $out != *diverged* ]]

@@ -126,6 +126,73 @@ inline bool spurious(const DporSearch& ds) {
   throw std::invalid_argument("INTERLEAVE_DPOR_SPURIOUS='" + v + "' must be on or off");
 }
 
+inline std::string where_of(const std::source_location& l) {
+  if (l.file_name() == nullptr || l.file_name()[0] == '\0') return "";
+  return std::string(l.file_name()) + ":" + std::to_string(l.line());
+}
+// A step of the checker's own code (the harness that starts and joins the
+// model threads), not of the impl or the model.
+inline bool internal_where(const std::string& w) {
+  return w.empty() || w.rfind("models/dpor/", 0) == 0 || w.rfind("/usr/", 0) == 0;
+}
+
+// The checker's report of a failing execution in the runner's shape.
+inline Counterexample counterexample(const dpor::Result& r) {
+  Counterexample c;
+  const dpor::Report& rep = r.report;
+  for (const dpor::ReportStep& s : rep.steps) {
+    Step st;
+    st.thread = dpor::thread_name(s.tid);
+    st.op = s.op;
+    st.where = where_of(s.loc);
+    st.function = s.loc.function_name() != nullptr ? s.loc.function_name() : "";
+    st.object = s.object;
+    st.access = s.access;
+    st.internal = internal_where(st.where);
+    c.steps.push_back(std::move(st));
+  }
+  for (const dpor::ReportAccess& a : rep.race)
+    c.race.push_back({dpor::thread_name(a.tid), a.op, where_of(a.loc), a.step});
+  for (const dpor::ReportBlocked& b : rep.blocked) {
+    if (internal_where(where_of(b.loc))) continue;  // the harness joining the model threads
+    c.blocked.push_back({dpor::thread_name(b.tid), b.op, where_of(b.loc), b.held, b.note});
+  }
+  if (rep.check_step >= 0) {
+    const std::string head = "check failed: ";
+    std::string text = r.detail.rfind(head, 0) == 0 ? r.detail.substr(head.size()) : r.detail;
+    const std::size_t at = text.rfind(" at ");
+    if (at != std::string::npos) text.resize(at);
+    c.check = text;
+    c.check_where = where_of(rep.check);
+    c.check_thread = dpor::thread_name(rep.check_tid);
+    c.check_step = rep.check_step;
+  }
+  return c;
+}
+
+// The failure in one line, with the threads named as the counterexample
+// names them (main, T0, ...): a race's two accesses, a deadlock's blocked
+// threads; otherwise the checker's own text.
+inline std::string detail_of(const dpor::Result& r, const Counterexample& c) {
+  if (c.race.size() == 2) {
+    const auto verb = [](const std::string& op) { return op.rfind("write", 0) == 0 ? "writes" : "reads"; };
+    return "data race on " + c.race[1].op.substr(c.race[1].op.find(' ') + 1) + ": " + c.race[0].thread + " " +
+           verb(c.race[0].op) + " at " + c.race[0].where + ", " + c.race[1].thread + " " + verb(c.race[1].op) +
+           " at " + c.race[1].where + " with no happens-before between them";
+  }
+  if (!c.blocked.empty()) {
+    std::string d;
+    for (const BlockedThread& b : c.blocked) {
+      std::string held;
+      for (const std::string& h : b.holds) held += (held.empty() ? "" : ", ") + h;
+      d += (d.empty() ? "" : "; ") + b.thread + " blocked in " + b.op + " at " + b.where + ", holding " +
+           (held.empty() ? "nothing" : held) + (b.note.empty() ? "" : " [" + b.note + "]");
+    }
+    return d;
+  }
+  return r.detail;
+}
+
 template <template <class> class M>
 Verdict drive(const Run& run, const DporSearch& ds, bool holds) {
   using Model = M<dpor_sync>;
@@ -150,8 +217,9 @@ Verdict drive(const Run& run, const DporSearch& ds, bool holds) {
     v.found = r.verdict == dpor::Verdict::nondeterminism ? Found::nothing : found_of(r.verdict);
     v.executions = 1;
     v.preemptions = r.preemptions;
-    v.detail = std::string(dpor::to_string(r.verdict)) + ": " + r.detail;
     v.history = r.detail + "\n" + r.listing;
+    if (v.found != Found::nothing) v.cex = counterexample(r);
+    v.detail = std::string(dpor::to_string(r.verdict)) + ": " + detail_of(r, v.cex);
     return v;
   }
   // An execution budget (the run's, else the registration's) makes the
@@ -189,10 +257,11 @@ Verdict drive(const Run& run, const DporSearch& ds, bool holds) {
   v.found = found_of(r.verdict);
   v.exhaustive = r.exhaustive;
   if (v.found != Found::nothing) {
-    v.detail = std::string(dpor::to_string(r.verdict)) + " (" + std::to_string(r.preemptions) +
-               (r.preemptions == 1 ? " preemption" : " preemptions") + "): " + r.detail;
     v.history = r.detail + "\n" + r.listing;
     v.replay_state = encode_state(r.token);
+    v.cex = counterexample(r);
+    v.detail = std::string(dpor::to_string(r.verdict)) + " (" + std::to_string(r.preemptions) +
+               (r.preemptions == 1 ? " preemption" : " preemptions") + "): " + detail_of(r, v.cex);
     return v;
   }
   v.detail = r.summary();
@@ -238,7 +307,7 @@ ModelEntry entry(std::string name, std::string row, std::string claim, Expect ex
                                 "cannot see lost wake-ups, expected failures run exact");
   const bool holds = expect == Expect::holds;
   ModelEntry e{std::move(name), std::move(row),  std::move(claim), expect, s, "dpor",
-               [dpor, holds](const Run& r) { return drive<M>(r, dpor, holds); }, {}};
+               [dpor, holds](const Run& r) { return drive<M>(r, dpor, holds); }, {}, {}, {}};
   e.can_shard = true;
   e.execution_budget = true;
   using Model = M<dpor_sync>;

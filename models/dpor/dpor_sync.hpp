@@ -68,6 +68,7 @@ struct dpor_sync {
     dpor::Execution& x = dpor::Execution::require("model_check");
     x.record_failure(dpor::Verdict::assertion, std::string("check failed: ") + text + " at " + where.file_name() + ":" +
                                          std::to_string(where.line()));
+    x.note_check(where);
   }
 };
 

@@ -299,6 +299,61 @@ TEST(DporVerdicts, lock_order_inversion_is_a_deadlock_naming_each_thread_and_its
   std::printf("%s\n%s", r.summary().c_str(), r.listing.c_str());
 }
 
+// The report a person reads: both accesses of a race, as steps of the
+// execution, with the steps between them; each blocked thread of a deadlock
+// with the locks it holds; a failed check at its step.
+TEST(DporReport, a_data_race_names_both_accesses_and_their_steps) {
+  const Result r = counter_run<RacyCounter>(2, 1, {});
+  ASSERT_EQ(r.verdict, Verdict::data_race) << r.summary();
+  const dpor::Report& rep = r.report;
+  ASSERT_EQ(rep.race.size(), 2u);
+  const dpor::ReportAccess &first = rep.race[0], &second = rep.race[1];
+  EXPECT_NE(first.tid, second.tid);
+  EXPECT_TRUE(first.op.rfind("write var#", 0) == 0 || second.op.rfind("write var#", 0) == 0)
+      << first.op << " / " << second.op;
+  EXPECT_NE(std::string(first.loc.file_name()).find("counter.hpp"), std::string::npos);
+  EXPECT_NE(std::string(second.loc.file_name()).find("counter.hpp"), std::string::npos);
+  ASSERT_GE(first.step, 0);
+  ASSERT_GT(second.step, first.step);
+  ASSERT_LT(static_cast<std::size_t>(second.step), rep.steps.size());
+  // the steps the indices name are those accesses
+  EXPECT_EQ(rep.steps[static_cast<std::size_t>(first.step)].op, first.op);
+  EXPECT_EQ(rep.steps[static_cast<std::size_t>(first.step)].tid, first.tid);
+  EXPECT_EQ(rep.steps[static_cast<std::size_t>(second.step)].op, second.op);
+  EXPECT_EQ(rep.steps[static_cast<std::size_t>(second.step)].loc.line(), second.loc.line());
+  EXPECT_EQ(dpor::thread_name(0), "main");
+  EXPECT_EQ(dpor::thread_name(1), "T0");
+}
+
+TEST(DporReport, a_deadlock_names_each_blocked_thread_its_operation_and_the_lock_it_holds) {
+  const Result r = dpor::explore([] {
+    S::mutex a, b;
+    S::thread t1([&] { std::unique_lock<S::mutex> x(a); std::unique_lock<S::mutex> y(b); });
+    S::thread t2([&] { std::unique_lock<S::mutex> y(b); std::unique_lock<S::mutex> x(a); });
+    t1.join();
+    t2.join();
+  });
+  ASSERT_EQ(r.verdict, Verdict::deadlock) << r.summary();
+  std::set<std::string> seen;
+  for (const dpor::ReportBlocked& b : r.report.blocked) {
+    if (b.tid == 0) continue;  // the body, joining
+    EXPECT_EQ(b.op.rfind("lock mutex#", 0), 0u) << b.op;
+    EXPECT_NE(b.op.find("(owned by T"), std::string::npos) << b.op;
+    ASSERT_EQ(b.held.size(), 1u) << b.op;
+    EXPECT_NE(b.held[0].find("locked at "), std::string::npos) << b.held[0];
+    seen.insert(dpor::thread_name(b.tid));
+  }
+  EXPECT_EQ(seen, (std::set<std::string>{"T0", "T1"}));
+}
+
+TEST(DporReport, a_failed_check_is_kept_at_its_step) {
+  const Result r = counter_run<RelaxedRacyCounter>(2, 1, mode(Mode::dpor));
+  ASSERT_EQ(r.verdict, Verdict::assertion) << r.summary();
+  EXPECT_GE(r.report.check_step, 4);  // two loads and two stores come first
+  EXPECT_EQ(r.report.check_tid, 0u);  // the body checks, after the joins
+  EXPECT_NE(std::string(r.report.check.file_name()).find("dpor_unit.cpp"), std::string::npos);
+}
+
 TEST(DporVerdicts, wait_without_a_predicate_loses_an_early_notify) {
   Options o;
   o.spurious_wakeups = false;

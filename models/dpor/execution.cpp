@@ -72,6 +72,8 @@ const char* to_string(Verdict v) noexcept {
   return "?";
 }
 
+std::string thread_name(unsigned tid) { return tid == 0 ? std::string("main") : "T" + std::to_string(tid - 1); }
+
 Execution* Execution::current() noexcept { return g_current; }
 
 namespace {
@@ -129,6 +131,11 @@ void Execution::reset() {
   nthreads_ = 0;
   objs_.clear();
   events_.clear();
+  trace_.clear();
+  race_.clear();
+  blocked_report_.clear();
+  check_ = {};
+  check_step_ = -1;
   aborting_ = false;
   blocked_ = false;
   draining_ = false;
@@ -508,6 +515,7 @@ std::uint32_t Execution::commit(Access a0, std::uint32_t o0, Access a1, std::uin
   if (a0 == Access::a_store) ++objs_[o0].stores;
   if (a1 == Access::m_lock || a0 == Access::m_trylock_ok) ++objs_[a1 == Access::m_lock ? o1 : o0].stores;
   events_.push_back(e);
+  if (!draining_) trace_.push_back({idx, running_, kNone, false, e.loc});
   hash_ = fnv(fnv(fnv(hash_, running_), static_cast<std::uint64_t>(e.op)), o0);
   prev_ = static_cast<int>(running_);
   if (opt_.mode == Mode::dpor && opt_.replay == nullptr && !draining_) {
@@ -816,7 +824,13 @@ void Execution::atomic_access(std::uint32_t a, bool store, bool rmw, bool acquir
 // later sync events still take part in race detection (an execution cut at
 // the race would hide the traces that reverse them).
 void Execution::race(const ObjState&, std::uint32_t id, const char* first, int ftid, std::source_location floc,
-                     const char* second, std::source_location sloc) {
+                     int fstep, const char* second, std::source_location sloc) {
+  if (verdict_ == Verdict::holds && !draining_) {
+    const std::string name = obj_name(id);
+    const auto op = [&name](const char* verb) { return std::string(verb[0] == 'r' ? "read " : "write ") + name; };
+    race_ = {{static_cast<unsigned>(ftid), op(first), floc, fstep},
+             {running_, op(second), sloc, static_cast<int>(trace_.size()) - 1}};
+  }
   record_failure(Verdict::data_race,  "data race on " + obj_name(id) + ": T" + std::to_string(ftid) + " " + first + " at " +
                                ::interleave::dpor::where(floc) + ", T" + std::to_string(running_) + " " + second +
                                " at " + ::interleave::dpor::where(sloc) + " with no happens-before between them");
@@ -824,13 +838,15 @@ void Execution::race(const ObjState&, std::uint32_t id, const char* first, int f
 
 void Execution::var_read(std::uint32_t v, std::source_location where) {
   if (aborting_ || peeking_) return;  // a peek is re-read on the thread after its wake-up
+  if (!draining_) trace_.push_back({kNone, running_, v, false, where});
   ObjState& o = objs_[v];
   const ThreadRec& th = threads_[running_];
   if (o.w_tid >= 0 && o.w_tid != static_cast<int>(running_) &&
       o.w_clock > th.causality.c[static_cast<unsigned>(o.w_tid)])
-    race(o, v, "writes", o.w_tid, o.w_loc, "reads", where);
+    race(o, v, "writes", o.w_tid, o.w_loc, o.w_step, "reads", where);
   o.r_clock[running_] = th.causality.c[running_];
   o.r_loc[running_] = where;
+  o.r_step[running_] = static_cast<int>(trace_.size()) - 1;
 }
 
 void Execution::var_write(std::uint32_t v, std::source_location where) {
@@ -839,6 +855,7 @@ void Execution::var_write(std::uint32_t v, std::source_location where) {
     throw PeekMisuse{"dpor await mode: a wait predicate writes " + obj_name(v) + " at " +
                      ::interleave::dpor::where(where) + "; a predicate may only read state"};
   if (aborting_) return;
+  if (!draining_) trace_.push_back({kNone, running_, v, true, where});
   ObjState& o = objs_[v];
   ThreadRec& th = threads_[running_];
   // A loop that writes between its reads is no spin: its repetition is new
@@ -846,13 +863,84 @@ void Execution::var_write(std::uint32_t v, std::source_location where) {
   th.spin_obj = -1;
   if (o.w_tid >= 0 && o.w_tid != static_cast<int>(running_) &&
       o.w_clock > th.causality.c[static_cast<unsigned>(o.w_tid)])
-    race(o, v, "writes", o.w_tid, o.w_loc, "writes", where);
+    race(o, v, "writes", o.w_tid, o.w_loc, o.w_step, "writes", where);
   for (unsigned u = 0; u < nthreads_; ++u)
     if (u != running_ && o.r_clock[u] != 0 && o.r_clock[u] > th.causality.c[u])
-      race(o, v, "reads", static_cast<int>(u), o.r_loc[u], "writes", where);
+      race(o, v, "reads", static_cast<int>(u), o.r_loc[u], o.r_step[u], "writes", where);
   o.w_tid = static_cast<int>(running_);
   o.w_clock = th.causality.c[running_];
   o.w_loc = where;
+  o.w_step = static_cast<int>(trace_.size()) - 1;
+}
+
+// The operation thread t waits to perform, for the report.
+std::string Execution::pending_op(unsigned t) const {
+  const ThreadRec& th = threads_[t];
+  std::string s = op_name(th.pending.op);
+  if (th.pending.op == Op::join)
+    s += " " + thread_name(th.pending.obj);
+  else if (th.pending.op == Op::cv_resume)
+    s = "wait " + obj_name(th.pending.obj) + " (" + obj_name(th.pending.obj2) + ")";
+  else if (th.pending.obj != kNone)
+    s += " " + obj_name(th.pending.obj);
+  if (th.pending.op == Op::lock && objs_[th.pending.obj].owner >= 0)
+    s += " (owned by " + thread_name(static_cast<unsigned>(objs_[th.pending.obj].owner)) + ")";
+  return s;
+}
+
+void Execution::note_check(std::source_location where) {
+  if (verdict_ != Verdict::assertion || check_step_ >= 0) return;
+  check_ = where;
+  check_step_ = static_cast<int>(trace_.size());
+  check_tid_ = running_;
+}
+
+Report Execution::report() const {
+  Report r;
+  r.steps.reserve(trace_.size());
+  for (const TraceStep& t : trace_) {
+    ReportStep s;
+    s.tid = t.tid;
+    s.loc = t.loc;
+    if (t.event == kNone) {
+      s.object = obj_name(t.obj);
+      s.access = t.write ? 'w' : 'r';
+      s.op = (t.write ? "write " : "read ") + s.object;
+    } else {
+      const Event& e = events_[t.event];
+      if (e.op == Op::start) continue;  // thread starts are not operations of the thread
+      s.op = op_name(e.op);
+      if (e.op == Op::join) {
+        s.op += " " + thread_name(e.obj[0]);
+      } else if (e.obj[0] != kNone) {
+        s.object = obj_name(e.obj[0]);
+        s.op += " " + s.object;
+      }
+      if (e.acc[0] == Access::m_trylock_fail) s.op += " (failed)";
+      if (e.acc[0] == Access::cv_timeout) s.op += " (timeout/spurious)";
+      if (e.acc[0] == Access::a_load) s.access = 'r';
+      if (e.acc[0] == Access::a_store) s.access = 'w';
+    }
+    r.steps.push_back(std::move(s));
+  }
+  // Step indices were counted over trace_, which holds the skipped starts
+  // too: map them onto r.steps.
+  std::vector<int> index(trace_.size() + 1, 0);
+  int kept = 0;
+  for (std::size_t k = 0; k < trace_.size(); ++k) {
+    index[k] = kept;
+    const TraceStep& t = trace_[k];
+    if (t.event == kNone || events_[t.event].op != Op::start) ++kept;
+  }
+  index[trace_.size()] = kept;
+  const auto map = [&](int k) { return k < 0 || static_cast<std::size_t>(k) > trace_.size() ? -1 : index[static_cast<std::size_t>(k)]; };
+  r.race = race_;
+  for (ReportAccess& a : r.race) a.step = map(a.step);
+  r.blocked = blocked_report_;
+  r.check = check_;
+  r.check_step = map(check_step_);
+  r.check_tid = check_tid_;
+  return r;
 }
 
 std::string Execution::describe_pending(unsigned t) const {
@@ -896,11 +984,16 @@ void Execution::deadlock() {
       continue;
     }
     text += (text.empty() ? "" : "; ") + describe_pending(t);
+    ReportBlocked b{t, pending_op(t), th.pending.loc, {}, {}};
+    for (const std::uint32_t m : th.held) b.held.push_back(obj_name(m) + " (locked at " + where(objs_[m].locked_at) + ")");
     if (th.pending.op == Op::cv_resume && objs_[th.pending.obj].lost_notify) {
       v = Verdict::lost_wakeup;
       text += " [" + obj_name(th.pending.obj) + " was notified at " + where(objs_[th.pending.obj].lost_notify_at) +
               " while no thread waited]";
+      b.note = obj_name(th.pending.obj) + " was notified at " + where(objs_[th.pending.obj].lost_notify_at) +
+               " while no thread waited: a lost wake-up";
     }
+    if (verdict_ == Verdict::holds) blocked_report_.push_back(std::move(b));
   }
   set_failure(v, text);
 }

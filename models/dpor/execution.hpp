@@ -56,6 +56,41 @@ enum class Mode {
 };
 
 enum class WaitKind { plain, spurious, timed };
+
+// The report of a failing execution, for a person (the reporting side: the
+// search never reads it). Threads are named as a model states them: "main"
+// is thread 0 (the body: the model's construction, before() and after()),
+// "T<k>" is thread k + 1 (model thread k, then the threads impl code starts).
+struct ReportStep {
+  unsigned tid = 0;
+  std::string op;               // "lock mutex#0", "read var#3", "wake cv#1 (timeout/spurious)"
+  std::string object;           // "mutex#0", "" for none
+  char access = 0;              // 'r' a read or load, 'w' a write, store or RMW, 0 neither
+  std::source_location loc{};
+};
+struct ReportAccess {
+  unsigned tid = 0;
+  std::string op;               // "write var#0"
+  std::source_location loc{};
+  int step = -1;                // index into Report::steps
+};
+struct ReportBlocked {
+  unsigned tid = 0;
+  std::string op;               // "wait cv#1 (mutex#0)", "lock mutex#1 (owned by T1)", "join T0"
+  std::source_location loc{};
+  std::vector<std::string> held;  // "mutex#0 (locked at impl/...:12)"
+  std::string note;             // "cv#1 was notified at ... while no thread waited"
+};
+struct Report {
+  std::vector<ReportStep> steps;      // every committed event and var<T> access, in order
+  std::vector<ReportAccess> race;     // a data race: the earlier access, then the later one
+  std::vector<ReportBlocked> blocked; // a deadlock: every thread that cannot go on
+  std::source_location check{};       // a failed INTERLEAVE_MODEL_CHECK
+  int check_step = -1;                // steps before the check failed
+  unsigned check_tid = 0;             // the thread that ran it
+};
+// "main" for thread 0, "T<k-1>" for thread k.
+std::string thread_name(unsigned tid);
 enum class ObjKind : std::uint8_t { mutex, cv, atomic, var };
 
 struct ObjState {
@@ -78,6 +113,9 @@ struct ObjState {
   std::source_location w_loc{};
   std::uint32_t r_clock[kMaxThreads] = {};
   std::source_location r_loc[kMaxThreads] = {};
+  // reporting: the trace step of the last write and of each thread's last read
+  int w_step = -1;
+  int r_step[kMaxThreads] = {};
 };
 
 // The C++ runtime's per-OS-thread exception state (Itanium C++ ABI
@@ -174,6 +212,12 @@ class Execution {
   [[nodiscard]] const std::vector<Event>& events() const noexcept { return events_; }
   std::string listing() const;
   std::string token() const;
+  // The failing execution for a person: its steps (events and var<T>
+  // accesses) and the structure of its failure (reporting only).
+  Report report() const;
+  // A failed check at `where`: kept in the report when it is the
+  // execution's failure (dpor_sync::model_check).
+  void note_check(std::source_location where);
   // The Mazurkiewicz trace of the last run, as text: every event (thread,
   // index, operation, access) with its dependence clock, sorted. Two runs
   // have the same signature exactly when they are equivalent.
@@ -245,9 +289,10 @@ class Execution {
   void set_failure(Verdict v, std::string detail);
   void tick() { ThreadRec& th = threads_[running_]; ++th.causality.c[running_]; }
   std::string describe_pending(unsigned t) const;
+  std::string pending_op(unsigned t) const;
   std::string obj_name(std::uint32_t id) const;
-  void race(const ObjState& v, std::uint32_t id, const char* first, int ftid,
-                         std::source_location floc, const char* second, std::source_location sloc);
+  void race(const ObjState& v, std::uint32_t id, const char* first, int ftid, std::source_location floc,
+            int fstep, const char* second, std::source_location sloc);
 
   StackPool& pool_;
   Path& path_;
@@ -256,6 +301,21 @@ class Execution {
   unsigned nthreads_ = 0;
   std::vector<ObjState> objs_;
   std::vector<Event> events_;
+  // Reporting: every committed event (its index in events_) and every
+  // var<T> access (event = kNone), in order; the failure's structure.
+  struct TraceStep {
+    std::uint32_t event;
+    std::uint32_t tid;
+    std::uint32_t obj;
+    bool write;
+    std::source_location loc;
+  };
+  std::vector<TraceStep> trace_;
+  std::vector<ReportAccess> race_;
+  std::vector<ReportBlocked> blocked_report_;
+  std::source_location check_{};
+  int check_step_ = -1;
+  unsigned check_tid_ = 0;
   unsigned running_ = 0;
   bool aborting_ = false;
   bool blocked_ = false;

@@ -89,6 +89,7 @@ Result explore(const std::function<void()>& body, const Options& opts) {
           r.detail = x.detail();
           r.listing = x.listing();
           r.token = x.token();
+          r.report = x.report();
           r.preemptions = x.preemptions();
         }
         if (opts.stop_at_failure || x.verdict() == Verdict::nondeterminism) break;
@@ -150,6 +151,7 @@ Result replay(const std::function<void()>& body, const std::string& token, const
   r.detail = x.detail();
   r.listing = x.listing();
   r.token = x.token();
+  r.report = x.report();
   r.preemptions = x.preemptions();
   return r;
 }

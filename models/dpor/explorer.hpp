@@ -92,6 +92,7 @@ struct Result {
   std::string detail;   // the failure
   std::string listing;  // the failing interleaving: thread | operation  file:line
   std::string token;    // replay token of the counterexample
+  Report report;        // the counterexample for a person: steps and the failure's structure
   std::string summary() const;
   // "DPOR exact", "DPOR await", "naive exact", "naive await": the search
   // and the condition-variable semantics that produced the verdict.

@@ -229,6 +229,233 @@ inline std::string decode_state(std::string s) {
   return s;
 }
 
+// ---- Relacy's history, read back into the runner's shape ---------------------
+// A history line is "[i] t: TEXT, in FUNCTION, FILE(LINE)". Relacy prints the
+// history once in order and again per thread; only the first is read.
+// Threads: the construction of the suite, before() and after() run on
+// Relacy's thread 0 between its [CTOR|BEFORE|AFTER BEGIN] and END markers:
+// "main"; otherwise Relacy's thread t is model thread t ("T<t>"; dynamic
+// threads follow the static ones, as in the model's own numbering). Objects
+// are named by kind and first appearance ("mutex#0", "var#1"). What Relacy
+// does not record is not invented: a data race names the racing access and,
+// as the earlier one, the latest conflicting access of another thread to the
+// same object that the history shows.
+struct HistoryLine {
+  unsigned tid = 0;
+  std::string text, function, where;
+};
+
+inline bool parse_history_line(const std::string& line, HistoryLine& out) {
+  if (line.size() < 4 || line[0] != '[') return false;
+  const std::size_t close = line.find("] ");
+  if (close == std::string::npos) return false;
+  const std::size_t colon = line.find(": ", close);
+  if (colon == std::string::npos) return false;
+  const std::string t = line.substr(close + 2, colon - close - 2);
+  if (t.empty() || t.find_first_not_of("0123456789") != std::string::npos) return false;
+  out.tid = static_cast<unsigned>(std::stoul(t));
+  std::string rest = line.substr(colon + 2);
+  // FILE(LINE) at the end
+  out.where.clear();
+  if (!rest.empty() && rest.back() == ')') {
+    const std::size_t open = rest.rfind('(');
+    const std::size_t comma = rest.rfind(", ", open);
+    if (open != std::string::npos && comma != std::string::npos) {
+      const std::string num = rest.substr(open + 1, rest.size() - open - 2);
+      if (!num.empty() && num.find_first_not_of("0123456789") == std::string::npos) {
+        out.where = rest.substr(comma + 2, open - comma - 2) + ":" + num;
+        rest.resize(comma);
+      }
+    }
+  }
+  const std::size_t in = rest.find(", in ");
+  if (in != std::string::npos) {
+    out.function = rest.substr(in + 5);
+    rest.resize(in);
+  } else {
+    out.function.clear();
+  }
+  out.text = rest;
+  return true;
+}
+
+// "key=VALUE" out of a Relacy event text, up to the next ',' or ' '.
+inline std::string field(const std::string& text, const std::string& key) {
+  const std::size_t p = text.find(key + "=");
+  if (p == std::string::npos) return "";
+  const std::size_t b = p + key.size() + 1;
+  const std::size_t e = text.find_first_of(", ]", b);
+  return text.substr(b, e == std::string::npos ? std::string::npos : e - b);
+}
+
+inline Counterexample counterexample(const std::string& history) {
+  Counterexample c;
+  std::istringstream in(history);
+  std::string line;
+  bool started = false;
+  std::map<std::string, std::string> names;  // address -> "kind#n"
+  std::map<std::string, int> per_kind;
+  bool main_phase = false;
+  std::map<unsigned, std::string> last_text;  // per Relacy thread: its last record's text
+  std::map<unsigned, int> blocking_step;      // per Relacy thread: its "blocking" record, as a step index
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> held;  // thread -> (mutex, where)
+  std::string terminal;  // "DATA RACE", "DEADLOCK", ... and its thread
+  std::string terminal_thread, terminal_where;
+  int race_step = -1;
+  while (std::getline(in, line)) {
+    if (!started) {
+      started = line.rfind("execution history", 0) == 0;
+      continue;
+    }
+    HistoryLine h;
+    if (!parse_history_line(line, h)) break;  // the blank line before the per-thread part
+    const std::string& t = h.text;
+    if (t == "[CTOR BEGIN]" || t == "[BEFORE BEGIN]" || t == "[AFTER BEGIN]" || t == "[DTOR BEGIN]") main_phase = true;
+    const std::string thread = main_phase ? "main" : "T" + std::to_string(h.tid);
+    if (t == "[CTOR END]" || t == "[BEFORE END]" || t == "[AFTER END]" || t == "[DTOR END]") main_phase = false;
+    // the verdict's own record
+    for (const char* kind : {"DATA RACE", "DEADLOCK", "USER ASSERT FAILED", "LIVELOCK", "USER INVARIANT FAILED"}) {
+      if (t.rfind(kind, 0) == 0) {
+        terminal = kind;
+        terminal_thread = thread;
+        terminal_where = h.where;
+        if (terminal == "USER ASSERT FAILED" || terminal == "USER INVARIANT FAILED") {
+          const std::size_t a = t.find("(assertion: ");
+          c.check = a != std::string::npos ? t.substr(a + 12, t.size() - a - 13) : t;
+          c.check_where = h.where;
+          c.check_thread = thread;
+          c.check_step = static_cast<int>(c.steps.size());
+        }
+      }
+    }
+    if (!terminal.empty() && terminal_thread == thread && t.rfind(terminal, 0) == 0) {
+      if (terminal == "DATA RACE") {
+        // the racing access is this thread's record just before
+        for (int k = static_cast<int>(c.steps.size()) - 1; k >= 0; --k)
+          if (c.steps[static_cast<std::size_t>(k)].thread == thread) {
+            race_step = k;
+            break;
+          }
+      }
+      continue;
+    }
+    last_text[h.tid] = t;
+    Step st;
+    st.thread = thread;
+    st.where = h.where;
+    st.function = h.function;
+    st.internal = h.where.rfind("/usr/include/relacy/", 0) == 0 || t.front() == '[' ||
+                  t == "blocking current thread" || t.rfind("unblocking thread", 0) == 0;
+    std::string body = t;
+    if (t.size() > 3 && t[0] == '<') {
+      const std::size_t gt = t.find("> ");
+      if (gt != std::string::npos) {
+        const std::string addr = t.substr(1, gt - 1);
+        body = t.substr(gt + 2);
+        const char* kind = body.rfind("mutex:", 0) == 0      ? "mutex"
+                           : body.rfind("cond_var:", 0) == 0 ? "cv"
+                           : body.rfind("load, value", 0) == 0 || body.rfind("store, value", 0) == 0 ? "var"
+                                                                                                       : "atomic";
+        auto [it, fresh] = names.emplace(addr, "");
+        if (fresh) it->second = std::string(kind) + "#" + std::to_string(per_kind[kind]++);
+        st.object = it->second;
+      }
+    }
+    const std::string& o = st.object;
+    const std::string order = field(body, "order");
+    const std::string ord = order.empty() ? "" : " (" + order + ")";
+    if (body == "mutex: exclusive lock") st.op = "lock " + o;
+    else if (body == "mutex: exclusive unlock") st.op = "unlock " + o;
+    else if (body.rfind("mutex: ", 0) == 0) st.op = body.substr(7) + " " + o;
+    else if (body == "cond_var: wait enter") st.op = "wait " + o;
+    else if (body.rfind("cond_var: wait exit due to notified", 0) == 0) st.op = "wake " + o;
+    else if (body.rfind("cond_var: wait exit", 0) == 0) st.op = "wake " + o + " (timeout/spurious)";
+    else if (body.rfind("cond_var: notify one", 0) == 0) st.op = "notify_one " + o;
+    else if (body.rfind("cond_var: notify all", 0) == 0) st.op = "notify_all " + o;
+    else if (body.rfind("load, value=", 0) == 0) { st.op = "read " + o + " = " + field(body, "value"); st.access = 'r'; }
+    else if (body.rfind("store, value=", 0) == 0) { st.op = "write " + o + " = " + field(body, "value"); st.access = 'w'; }
+    else if (body.rfind("atomic load", 0) == 0) {
+      st.op = "load " + o + " = " + field(body, "value") + (body.find("NOT CURRENT") != std::string::npos ? " (stale)" : "") + ord;
+      st.access = 'r';
+    } else if (body.rfind("atomic store", 0) == 0) { st.op = "store " + o + " = " + field(body, "value") + ord; st.access = 'w'; }
+    else if (!o.empty()) {  // an RMW: fetch_add, exchange, compare_exchange
+      const std::string op = body.substr(0, body.find_first_of(" ,"));
+      const std::string prev = field(body, "prev"), now = field(body, "new");
+      st.op = op + " " + o + (prev.empty() ? "" : " " + prev + " -> " + now) + ord;
+      st.access = body.find("fail") != std::string::npos ? 'r' : 'w';
+    } else if (t.rfind("yield", 0) == 0) st.op = "yield";
+    else if (t == "blocking current thread") st.op = "blocks";
+    else st.op = t;
+    if (st.op.rfind("lock ", 0) == 0) held[thread].push_back({o, h.where});
+    if (st.op.rfind("unlock ", 0) == 0 || (st.op.rfind("wait ", 0) == 0 && false)) {
+      auto& v = held[thread];
+      for (auto it = v.begin(); it != v.end(); ++it)
+        if (it->first == o) { v.erase(it); break; }
+    }
+    if (t == "blocking current thread") blocking_step[h.tid] = static_cast<int>(c.steps.size());
+    c.steps.push_back(std::move(st));
+  }
+  if (terminal == "DATA RACE" && race_step >= 0) {
+    Step& second = c.steps[static_cast<std::size_t>(race_step)];
+    // the racing access's value is not the one it would have seen: drop it
+    const std::size_t eq = second.op.find(" = ");
+    if (eq != std::string::npos) second.op.resize(eq);
+    int first = -1;
+    for (int k = race_step - 1; k >= 0 && first < 0; --k) {
+      const Step& e = c.steps[static_cast<std::size_t>(k)];
+      if (e.object == second.object && e.thread != second.thread && e.access != 0 &&
+          (e.access == 'w' || second.access == 'w'))
+        first = k;
+    }
+    if (first >= 0) {
+      const Step& e = c.steps[static_cast<std::size_t>(first)];
+      c.race.push_back({e.thread, e.op.substr(0, e.op.find(" = ")), e.where, first});
+    } else {
+      c.race.push_back({"?", "an access of another thread that Relacy's history does not show", "", -1});
+    }
+    c.race.push_back({second.thread, second.op, second.where, race_step});
+  }
+  if (terminal == "DEADLOCK") {
+    for (const auto& [tid, text] : last_text) {
+      if (text != "blocking current thread") continue;
+      const int b = blocking_step[tid];
+      const Step& blk = c.steps[static_cast<std::size_t>(b)];
+      BlockedThread bt;
+      bt.thread = blk.thread;
+      if (blk.function == "join") {
+        // Relacy's join records its own line only: name the thread's last step
+        bt.op = "join";
+        for (int k = b - 1; k >= 0; --k) {
+          const Step& e = c.steps[static_cast<std::size_t>(k)];
+          if (e.thread != blk.thread || e.internal) continue;
+          bt.where = e.where;
+          bt.note = "Relacy records no line for its join: the line is " + blk.thread + "'s last step (" + e.op + ")";
+          break;
+        }
+      } else {
+        // the operation that blocked: the thread's last step before, past
+        // the unlock a wait performs
+        std::string mutex;
+        for (int k = b - 1; k >= 0; --k) {
+          const Step& e = c.steps[static_cast<std::size_t>(k)];
+          if (e.thread != blk.thread || e.internal) continue;
+          if (e.op.rfind("unlock ", 0) == 0 && mutex.empty()) {
+            mutex = e.object;
+            continue;
+          }
+          bt.op = e.op + (e.op.rfind("wait ", 0) == 0 && !mutex.empty() ? " (" + mutex + ")" : "");
+          bt.where = e.where;
+          break;
+        }
+      }
+      if (!blk.internal || bt.where.empty()) bt.where = blk.where;
+      for (const auto& [m, w] : held[blk.thread]) bt.holds.push_back(m + " (locked at " + w + ")");
+      c.blocked.push_back(std::move(bt));
+    }
+  }
+  return c;
+}
+
 template <class S, class Sched>
 rl::test_result_e run_with(rl::test_params& p, std::ostream& state_out, bool second) {
   return rl::run_test<S, Sched>(p, state_out, second);
@@ -305,6 +532,7 @@ Verdict drive(const Run& run) {
   v.detail = rl::test_result_str(res);
   if (v.found != Found::nothing) {
     v.history = out_buf.str();
+    v.cex = counterexample(v.history);
     v.replay_state = encode_state(std::string(p.final_state.begin(), p.final_state.end()));
     return v;
   }
@@ -320,7 +548,7 @@ Verdict drive(const Run& run) {
 template <template <class> class M>
 ModelEntry entry(std::string name, std::string row, std::string claim, Expect expect, Search search,
                  DporSearch = {}) {  // the DPOR checker's search: not Relacy's
-  ModelEntry e{std::move(name), std::move(row), std::move(claim), expect, search, "relacy", &drive<M>, {}};
+  ModelEntry e{std::move(name), std::move(row), std::move(claim), expect, search, "relacy", &drive<M>, {}, {}, {}};
   using Sync = sync_for<M>;
   if constexpr (requires { M<Sync>::note(); }) e.note = [] { return M<Sync>::note(); };
   return e;
