@@ -131,8 +131,16 @@ interleave_scenario(stop
   ROW stop.atomic_flag
   ROW stop.stop_token)
 
+set(join_twin_reason "the early return is an ordering bug: TSan would report the resulting race in the test's own exit code and reads, never at an impl line, so it cannot tie the failure to the defect (the model and property layers see the early return itself)")
+
 interleave_scenario(thread
   ROW thread.lifecycle
+  ROW thread.join_exit
+  ROW thread.broken_early_join NA stress "${join_twin_reason}"
+  ROW thread.broken_any_death_join NA stress "${join_twin_reason}"
+  ROW thread.throwing_target
+  ROW thread_local.exit
+    NA model "model threads are fibers of one OS thread with no thread-exit hook in the model backends: a ThreadLocal's slots there live until it dies (the property and stress layers run real threads)"
   ROW interleavings.obiwan_anakin)
 
 interleave_scenario(thread_pool
