@@ -357,8 +357,10 @@ class Thread {
   // The target has returned: waits until the thread has exited. The first
   // caller joins the OS thread (outside the lock: the thread may still be
   // finishing), records the exit and wakes the others; every other caller
-  // waits for that record.
-  void wait_exited_locked(std::unique_lock<typename Sync::mutex>& lk) INTERLEAVE_REQUIRES(reg_.mu_) {
+  // waits for that record. (The analysis cannot follow the caller's lock
+  // through `lk` being released and re-taken here; it is held on return.)
+  void wait_exited_locked(std::unique_lock<typename Sync::mutex>& lk) INTERLEAVE_REQUIRES(reg_.mu_)
+      INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS {
     if (!join_claimed_.load()) {
       join_claimed_.store(true);
       lk.unlock();
