@@ -249,6 +249,53 @@ INTERLEAVE_MODEL(ThrowingTarget, "thread.throwing_target.bound2", "thread.throwi
 
 // --- Obi-Wan and Anakin -----------------------------------------------------
 
+// Read-only accessors while the writers still print: Obi-Wan prints 2
+// lines, Anakin 1, and a reader takes two (size(), lines()) snapshots. Each
+// snapshot is a prefix of the final output, they only grow, and size() read
+// before lines() is at most that snapshot's length. The twin's size() reads
+// the count without the lock: a race with a print().
+template <class Sync, template <class> class Log>
+struct ReaderWhilePrinting {
+  static constexpr unsigned threads = 3;
+  static constexpr bool heap_under_test = false;
+  Log<Sync> out;
+  std::vector<std::string> snaps[2];
+  std::size_t sizes[2] = {};
+
+  void thread(unsigned t) {
+    if (t == 2) {
+      for (int i = 0; i < 2; ++i) {
+        sizes[i] = out.size();
+        snaps[i] = out.lines();
+      }
+      return;
+    }
+    const int n = t == 0 ? 2 : 1;
+    for (int i = 0; i < n; ++i) out.print(hello_line(t == 0 ? "Obi-Wan" : "Anakin", i));
+  }
+  void after() {
+    const std::vector<std::string> final_lines = out.lines();
+    INTERLEAVE_MODEL_CHECK(merge_mask(final_lines, 2, 1) >= 0);
+    for (int i = 0; i < 2; ++i) {
+      INTERLEAVE_MODEL_CHECK(snaps[i].size() <= final_lines.size());
+      INTERLEAVE_MODEL_CHECK(std::equal(snaps[i].begin(), snaps[i].end(), final_lines.begin()));
+      INTERLEAVE_MODEL_CHECK(sizes[i] <= snaps[i].size());
+    }
+    INTERLEAVE_MODEL_CHECK(snaps[0].size() <= snaps[1].size() && sizes[0] <= sizes[1]);
+    INTERLEAVE_MODEL_CHECK(out.size() == 3u);
+  }
+};
+template <class Sync> using ReaderFixed = ReaderWhilePrinting<Sync, LineLog>;
+template <class Sync> using ReaderUnlockedSize = ReaderWhilePrinting<Sync, BrokenUnlockedSizeLineLog>;
+
+INTERLEAVE_MODEL(ReaderFixed, "interleavings.reader_while_printing.full", "interleavings.obiwan_anakin",
+                 "size() and lines() read while 2 + 1 lines are printed: every snapshot a prefix of the "
+                 "output, growing",
+                 Expect::holds, Search::full());
+INTERLEAVE_MODEL(ReaderUnlockedSize, "interleavings.broken_unlocked_size.reader", "interleavings.broken_unlocked_size",
+                 "a size() that reads the count without the lock races with a print() still running",
+                 Expect::data_race, Search::deepen(3));
+
 // Runs the seed's program; after the search, checks that it produced exactly
 // C(7,3) = 35 distinct orders (fails the model otherwise); the count is
 // printed in the verdict (note). Every execution explored is checked to be a

@@ -222,7 +222,7 @@ struct SpinningExitProbe {
   }
 };
 INTERLEAVE_PROP(Thread, IsAliveUntilThreadLocalDestructorsRan, "thread.join_exit", ()) {
-  const int spins = *rc::gen::inRange(0, 2000);
+  const int spins = *rc::gen::inRange(0, 500);
   ThreadRegistry<> reg;
   std::atomic<bool> mark{false};
   Thread<> t(reg, [&] {
@@ -231,8 +231,7 @@ INTERLEAVE_PROP(Thread, IsAliveUntilThreadLocalDestructorsRan, "thread.join_exit
   });
   RC_ASSERT(!t.is_alive());  // New
   t.start();
-  while (t.is_alive()) {
-  }
+  while (t.is_alive()) std::this_thread::yield();
   RC_ASSERT(mark.load(std::memory_order_relaxed));
   RC_ASSERT(t.state() == ThreadState::Dead);
   t.join();  // after is_alive() did the OS join: returns at once
@@ -280,41 +279,45 @@ INTERLEAVE_PROP(Thread, IdentAndNativeIdAreEmptyBeforeStartAndNameTheRunningThre
 INTERLEAVE_PROP(Thread, ThrowingTargetLeavesTheRegistryAndKeepsItsException, "thread.throwing_target", ()) {
   const auto throws = *rc::gen::container<std::vector<bool>>(rc::gen::arbitrary<bool>());
   const int k = static_cast<int>(throws.size());
-  ThreadRegistry<> reg;
-  std::atomic<bool> done{false};
-  std::atomic<long> listed_dead{0};
-  std::thread observer([&] {
-    while (!done.load()) {
-      for (const ThreadInfo& info : reg.enumerate())
-        if (info.state == ThreadState::Dead) listed_dead.fetch_add(1);
-      std::this_thread::yield();
+  // Under the watchdog: a thrower whose bookkeeping were skipped would never
+  // be Dead, and its join would never return.
+  testkit::watchdog(std::to_string(k) + " thread(s), some throwing: a join()", [&] {
+    ThreadRegistry<> reg;
+    std::atomic<bool> done{false};
+    std::atomic<long> listed_dead{0};
+    std::thread observer([&] {
+      while (!done.load()) {
+        for (const ThreadInfo& info : reg.enumerate())
+          if (info.state == ThreadState::Dead) listed_dead.fetch_add(1);
+        std::this_thread::yield();
+      }
+    });
+    std::vector<std::unique_ptr<Thread<>>> ts;
+    for (int i = 0; i < k; ++i) {
+      const bool thrower = throws[static_cast<size_t>(i)];
+      ts.push_back(std::make_unique<Thread<>>(reg, [thrower] {
+        if (thrower) throw std::runtime_error("target failed");
+      }));
     }
+    for (auto& t : ts) t->start();
+    for (auto& t : ts) t->join();
+    done.store(true);
+    observer.join();
+    for (int i = 0; i < k; ++i) {
+      RC_ASSERT((ts[static_cast<size_t>(i)]->exception() != nullptr) == throws[static_cast<size_t>(i)]);
+      RC_ASSERT(!ts[static_cast<size_t>(i)]->is_alive());
+    }
+    RC_ASSERT(listed_dead.load() == 0L);
+    RC_ASSERT(reg.enumerate().empty());
+    RC_ASSERT(reg.active_count() == 0u);
+    // The registry is still usable: a new thread starts and is listed.
+    Event<> gate;
+    Thread<> after(reg, [&] { gate.wait(); });
+    after.start();
+    RC_ASSERT(reg.enumerate().size() == 1u);
+    gate.set();
+    after.join();
   });
-  std::vector<std::unique_ptr<Thread<>>> ts;
-  for (int i = 0; i < k; ++i) {
-    const bool thrower = throws[static_cast<size_t>(i)];
-    ts.push_back(std::make_unique<Thread<>>(reg, [thrower] {
-      if (thrower) throw std::runtime_error("target failed");
-    }));
-  }
-  for (auto& t : ts) t->start();
-  for (auto& t : ts) t->join();
-  done.store(true);
-  observer.join();
-  for (int i = 0; i < k; ++i) {
-    RC_ASSERT((ts[static_cast<size_t>(i)]->exception() != nullptr) == throws[static_cast<size_t>(i)]);
-    RC_ASSERT(!ts[static_cast<size_t>(i)]->is_alive());
-  }
-  RC_ASSERT(listed_dead.load() == 0L);
-  RC_ASSERT(reg.enumerate().empty());
-  RC_ASSERT(reg.active_count() == 0u);
-  // The registry is still usable: a new thread starts and is listed.
-  Event<> gate;
-  Thread<> after(reg, [&] { gate.wait(); });
-  after.start();
-  RC_ASSERT(reg.enumerate().size() == 1u);
-  gate.set();
-  after.join();
 }
 
 // A thread's ThreadLocal value is destroyed when the thread exits: n

@@ -21,6 +21,12 @@
 //     Each round: <threads> Threads at once each set a value in one
 //     long-lived ThreadLocal; after the joins no slot is left. Prints
 //     "rounds=<n> slots_left=<n>".
+//   thread_stress reader <runs>
+//   thread_stress broken_unlocked_size <runs>
+//     The seed's program (fixed) or two writers of 4 + 3 lines (the twin's
+//     log) while a reader calls size() and lines() until they finish; every
+//     snapshot must be a prefix of the final output. Prints "runs=<n>
+//     snapshots=<n> not_prefixes=<n>".
 //   thread_stress starwars <runs>
 //     The seed's program <runs> times with tiny random pauses; prints
 //     "runs=<n> not_merges=<n> distinct=<n>".
@@ -29,6 +35,7 @@
 #include <interleave/thread.hpp>
 #include <interleave/thread_local.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <memory>
@@ -36,6 +43,8 @@
 #include <set>
 #include <stdexcept>
 #include <thread>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "stress_main.hpp"
@@ -162,6 +171,60 @@ int thread_local_exit(long n, long rounds) {
   return 0;
 }
 
+template <class Log>
+long check_snapshots(const std::vector<std::pair<std::size_t, std::vector<std::string>>>& snaps, const Log& out) {
+  const std::vector<std::string> final_lines = out.lines();
+  long bad = 0;
+  std::size_t last = 0;
+  for (const auto& [size, lines] : snaps) {
+    if (size > lines.size() || lines.size() < last || lines.size() > final_lines.size() ||
+        !std::equal(lines.begin(), lines.end(), final_lines.begin()))
+      ++bad;
+    last = lines.size();
+  }
+  return bad;
+}
+
+template <class Log>
+int reader_runs(long runs, bool seed_program) {
+  using namespace interleave;
+  long snapshots = 0, not_prefixes = 0;
+  for (long r = 0; r < runs; ++r) {
+    auto out = std::make_unique<Log>();
+    std::atomic<bool> done{false};
+    std::vector<std::pair<std::size_t, std::vector<std::string>>> snaps;
+    std::thread reader([&] {
+      while (!done.load()) {
+        const std::size_t n = out->size();
+        snaps.emplace_back(n, out->lines());
+        std::this_thread::yield();
+      }
+    });
+    if constexpr (std::is_same_v<Log, LineLog<>>) {
+      if (seed_program) {
+        auto reg = std::make_unique<ThreadRegistry<>>();
+        starwars(*reg, *out, [] { std::this_thread::yield(); });
+      }
+    }
+    if (!seed_program) {
+      std::thread obi([&] {
+        for (int i = 0; i < 4; ++i) out->print(hello_line("Obi-Wan", i));
+      });
+      std::thread ani([&] {
+        for (int i = 0; i < 3; ++i) out->print(hello_line("Anakin", i));
+      });
+      obi.join();
+      ani.join();
+    }
+    done.store(true);
+    reader.join();
+    snapshots += static_cast<long>(snaps.size());
+    not_prefixes += check_snapshots(snaps, *out);
+  }
+  std::printf("runs=%ld snapshots=%ld not_prefixes=%ld\n", runs, snapshots, not_prefixes);
+  return 0;
+}
+
 int starwars_runs(long runs) {
   using namespace interleave;
   long not_merges = 0;
@@ -194,5 +257,8 @@ int main(int argc, char** argv) {
        variant("joiners", {"joiners", 1, 256}, {"rounds", 0, 100000}, joiners),
        variant("throwing", {"threads", 1, 1024}, {"rounds", 0, 100000}, throwing),
        variant("thread_local", {"threads", 1, 1024}, {"rounds", 0, 100000}, thread_local_exit),
+       variant("reader", {"runs", 0, 1000000}, [](long n) { return reader_runs<interleave::LineLog<>>(n, true); }),
+       variant("broken_unlocked_size", {"runs", 0, 1000000},
+               [](long n) { return reader_runs<interleave::BrokenUnlockedSizeLineLog<>>(n, false); }),
        variant("starwars", {"runs", 0, 1000000}, starwars_runs)});
 }

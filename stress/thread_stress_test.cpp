@@ -45,6 +45,24 @@ INTERLEAVE_TEST(ThreadStress, thread_local_values_are_freed_by_exiting_threads_c
                                      "0 slots left after the joins");
 }
 
+INTERLEAVE_TEST(ThreadStress, lines_and_size_read_while_the_seed_program_prints_are_prefixes_clean,
+                "interleavings.obiwan_anakin") {
+  const StressRun r = stress.clean({"reader", "300"}, {{"runs", 300}, {"not_prefixes", 0}});
+  testkit::cell("interleavings.obiwan_anakin", "0 TSan reports, 300 runs of the seed's program with a reader: " +
+                                                   r.count("snapshots") +
+                                                   " size()/lines() snapshots taken mid-run, each a prefix");
+}
+
+INTERLEAVE_TEST(ThreadStress, unlocked_size_twin_is_reported_by_tsan_at_the_impl_line,
+                "interleavings.broken_unlocked_size") {
+  const Race race = stress.race_at_markers({"broken_unlocked_size", "200"},
+                                           {"interleave:race-read interleavings.broken_unlocked_size",
+                                            "interleave:race-write interleavings.broken_unlocked_size"},
+                                           Reports::keep);
+  testkit::cell("interleavings.broken_unlocked_size",
+                race.cell(std::to_string(race.run.reports) + " report(s), 200 runs of 4 + 3 lines with a reader"));
+}
+
 TEST(ThreadStress, bad_arguments_are_refused_with_a_message) {
   stress.refuses({"lifecycle", "0", "10"}, "threads must be");
 }
