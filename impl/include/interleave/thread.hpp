@@ -224,7 +224,7 @@ class Thread {
     while (ident_plus1_.load() == 0) reg_.changed_.wait(lk);
     // A target that destroys this Thread waits for this (release_if_own_target).
     start_returned_.store(true);
-    reg_.changed_.notify_all();
+    if (self_release_waiting_.load()) reg_.changed_.notify_all();
   }
 
   // Returns once the thread has exited (see Guarantees).
@@ -395,7 +395,10 @@ class Thread {
     std::unique_lock<typename Sync::mutex> lk(reg_.mu_);
     if (reg_.current_locked() != this) return false;
     // start() may still be about to read this object after its wait.
-    while (!start_returned_.load()) reg_.changed_.wait(lk);
+    if (!start_returned_.load()) {
+      self_release_waiting_.store(true);
+      while (!start_returned_.load()) reg_.changed_.wait(lk);
+    }
     reg_.running_[Sync::thread_index()] = nullptr;  // run() reads this as "the Thread is gone"
     reg_.alive_.erase(std::find(reg_.alive_.begin(), reg_.alive_.end(), this));
     if constexpr (requires { os_thread_.detach(); }) {
@@ -469,6 +472,7 @@ class Thread {
   typename Sync::template var<bool> join_claimed_ INTERLEAVE_GUARDED_BY(reg_.mu_){false};
   typename Sync::template var<bool> exited_ INTERLEAVE_GUARDED_BY(reg_.mu_){false};  // the OS join returned
   typename Sync::template var<bool> start_returned_ INTERLEAVE_GUARDED_BY(reg_.mu_){false};
+  typename Sync::template var<bool> self_release_waiting_ INTERLEAVE_GUARDED_BY(reg_.mu_){false};
   bool started_ = false;  // touched by the starting thread and the destructor only
   typename Sync::thread os_thread_;
 };
