@@ -210,6 +210,17 @@ INTERLEAVE_PROP_FALSIFIED(Thread, AnyDeathJoinTwinReturnsWhenAnotherThreadDies, 
   every_joiner_returns_after_the_exit<BrokenAnyDeathJoinThread>(joiners, deaths);
 }
 
+// The twins' defects are the marked impl lines their falsified properties
+// exercise (their stress cells are n/a, so this is where the markers are
+// read): each marker still sits in thread.hpp.
+TEST(Thread, JoinTwinDefectsAreMarkedInTheImpl) {
+  EXPECT_FALSE(testkit::marker_lines("impl/include/interleave/thread.hpp", "interleave:bug thread.broken_early_join")
+                   .empty());
+  EXPECT_FALSE(
+      testkit::marker_lines("impl/include/interleave/thread.hpp", "interleave:bug thread.broken_any_death_join")
+          .empty());
+}
+
 // is_alive() stays true until the exit: a thread_local destructor that
 // yields `spins` times before it sets the mark; once is_alive() is false
 // the mark is set.
