@@ -117,6 +117,11 @@ interleave_scenario(queue
   ROW producer_consumer.fixed
   ROW producer_consumer.2x2)
 
+interleave_scenario(lock
+  ROW lock
+  ROW lock.broken_unlocked_release
+    NA property "the twin's lost wake-up needs its unlocked release to land in the few instructions between a waiter's check and its wait, which real threads almost never do (the model and TSan see the unlocked write itself)")
+
 interleave_scenario(event
   ROW event
   ROW event.broken_unlocked_check)
@@ -131,9 +136,19 @@ interleave_scenario(stop
   ROW stop.atomic_flag
   ROW stop.stop_token)
 
+set(join_twin_reason "the early return is an ordering bug: TSan would report the resulting race in the test's own exit code and reads, never at an impl line, so it cannot tie the failure to the defect (the model and property layers see the early return itself)")
+
 interleave_scenario(thread
   ROW thread.lifecycle
-  ROW interleavings.obiwan_anakin)
+  ROW thread.join_exit
+  ROW thread.broken_early_join NA stress "${join_twin_reason}"
+  ROW thread.broken_any_death_join NA stress "${join_twin_reason}"
+  ROW thread.throwing_target
+  ROW thread_local.exit
+    NA model "model threads are fibers of one OS thread with no thread-exit hook in the model backends: a ThreadLocal's slots there live until it dies (the property and stress layers run real threads)"
+  ROW interleavings.obiwan_anakin
+  ROW interleavings.broken_unlocked_size
+    NA property "the twin's only defect is a data race on a word-sized count (undefined behaviour) with no observable effect on this machine's real threads (the model and TSan layers see the race)")
 
 interleave_scenario(thread_pool
   ROW future

@@ -156,6 +156,91 @@ struct ThreadLocalSurvivesBarrier {
   void after() { INTERLEAVE_MODEL_CHECK(local.size() == N); }
 };
 
+// More threads than parties: T threads wait once each on a barrier of N
+// parties (T = N x G). Each generation takes N of them; a thread arriving
+// while one is being released belongs to the next. Nobody leaves before its
+// own generation completed: when a thread returns, the threads returned so
+// far (itself included) are at most N x the completions so far. At the end,
+// G completions and each index handed out G times. (The no-generation twin
+// passes this configuration: with each thread waiting once, a waiter
+// stranded by a newcomer is released with the newcomer's generation, late
+// but never early, so nothing here is violated; its bug needs a thread that
+// waits again, barrier.broken_no_generation.2x2gen.)
+template <class Sync, template <class> class B, unsigned N, unsigned G>
+struct MoreThreadsThanParties {
+  static constexpr unsigned threads = N * G;
+  int completions = 0;
+  int returned = 0;
+  int index_count[N] = {};
+  B<Sync> barrier{static_cast<int>(N), [this] { ++completions; }};
+
+  void thread(unsigned) {
+    const std::size_t idx = barrier.wait();
+    ++returned;
+    INTERLEAVE_MODEL_CHECK(returned <= static_cast<int>(N) * completions);
+    INTERLEAVE_MODEL_CHECK(idx < N);
+    if (idx < N) ++index_count[idx];
+  }
+  void after() {
+    INTERLEAVE_MODEL_CHECK(completions == static_cast<int>(G));
+    for (unsigned i = 0; i < N; ++i) INTERLEAVE_MODEL_CHECK(index_count[i] == static_cast<int>(G));
+    INTERLEAVE_MODEL_CHECK(!barrier.broken() && barrier.n_waiting() == 0);
+  }
+};
+
+// A completion action that throws: the last party gets the action's
+// exception, the other BrokenBarrierError; the barrier is broken until
+// reset(), after which it works again (the action throws only once).
+template <class Sync>
+struct ThrowingAction {
+  static constexpr unsigned threads = 2;
+  int calls = 0;
+  Barrier<Sync> barrier{2, [this] {
+                          if (++calls == 1) throw std::runtime_error("action failed");
+                        }};
+  int got_action_error = 0, got_broken = 0;
+  void thread(unsigned) {
+    try {
+      barrier.wait();
+    } catch (const BrokenBarrierError&) {
+      ++got_broken;
+    } catch (const std::runtime_error&) {
+      ++got_action_error;
+    }
+  }
+  void after() {
+    INTERLEAVE_MODEL_CHECK(got_action_error == 1 && got_broken == 1);
+    INTERLEAVE_MODEL_CHECK(barrier.broken() && barrier.n_waiting() == 0);
+    barrier.reset();
+    INTERLEAVE_MODEL_CHECK(!barrier.broken());
+    INTERLEAVE_MODEL_CHECK(barrier.generation() == 0u);  // the failed generation did not complete
+  }
+};
+
+// The constructor's default timeout applies to wait(): 2 parties whose
+// barrier has a default timeout. Either both pass (distinct indices) or the
+// timeout breaks it for both.
+template <class Sync>
+struct DefaultTimeoutBreaksForEveryone {
+  static constexpr unsigned threads = 2;
+  Barrier<Sync> barrier{2, {}, std::chrono::milliseconds(5)};
+  int index[2] = {-1, -1};
+  bool broke[2] = {};
+  void thread(unsigned t) {
+    try {
+      index[t] = static_cast<int>(barrier.wait());
+    } catch (const BrokenBarrierError&) {
+      broke[t] = true;
+    }
+  }
+  void after() {
+    INTERLEAVE_MODEL_CHECK(broke[0] == broke[1]);
+    if (!broke[0]) INTERLEAVE_MODEL_CHECK(index[0] + index[1] == 1);
+    INTERLEAVE_MODEL_CHECK(barrier.broken() == broke[0]);
+  }
+};
+
+template <class Sync> using More2x2 = MoreThreadsThanParties<Sync, Barrier, 2, 2>;
 template <class Sync> using Cyclic2x2 = CyclicBarrier<Sync, 2, 2>;
 template <class Sync> using Cyclic3x2 = CyclicBarrier<Sync, 3, 2>;
 template <class Sync> using ThreadLocal2x1 = ThreadLocalSurvivesBarrier<Sync, 2, 1>;
@@ -176,6 +261,20 @@ INTERLEAVE_MODEL(ResetBreaksCurrentWaitersOnly, "barrier.reset.full", "barrier",
                  DporSearch{}.spin());  // polls n_waiting() in a yield loop
 INTERLEAVE_MODEL(WaitForBreaksForEveryone, "barrier.wait_for.full", "barrier",
                  "a wait_for timeout breaks the barrier for both parties, or both pass", Expect::holds, Search::full());
+// Relacy's full search of 4 threads takes 38.7 million executions (about
+// 200 s); context bound 3 takes 152,641 (under a second). 6 threads on 2
+// parties did not finish bound 2 in 2 minutes.
+INTERLEAVE_MODEL(More2x2, "barrier.more_threads.4on2.bound3", "barrier",
+                 "4 threads on a 2-party barrier: 2 generations, nobody leaves before its own generation "
+                 "completed, each index twice",
+                 Expect::holds, Search::bounded(3));
+INTERLEAVE_MODEL(ThrowingAction, "barrier.throwing_action.full", "barrier",
+                 "a throwing action: the last party gets its exception, the other BrokenBarrierError; broken "
+                 "until reset()",
+                 Expect::holds, Search::full());
+INTERLEAVE_MODEL(DefaultTimeoutBreaksForEveryone, "barrier.default_timeout.full", "barrier",
+                 "the constructor's default timeout applies to wait(): both pass, or it breaks for both",
+                 Expect::holds, Search::full());
 INTERLEAVE_MODEL(NoGenerationDeadlocks, "barrier.broken_no_generation.2x2gen", "barrier.broken_no_generation",
                  "without a generation counter, a fast re-entering thread strands the slow one",
                  Expect::deadlock, Search::deepen(3));

@@ -11,6 +11,8 @@
 #include <atomic>
 #include <chrono>
 #include <random>
+#include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -192,6 +194,101 @@ INTERLEAVE_PROP_FALSIFIED(BarrierProps, no_generation_twin_deadlocks_when_a_part
 
 // The seed: n threads store a random value in one ThreadLocal, meet at the
 // barrier, read their own value back; for several rounds.
+// More threads than parties: n x g threads wait once each on an n-party
+// barrier. When a thread returns, the threads returned so far are at most n
+// x the completed generations (nobody leaves before its own generation
+// completed); at the end g generations, each index handed out g times.
+// Under the watchdog: a thread stranded across generations never returns.
+INTERLEAVE_PROP(BarrierProps, more_threads_than_parties_fill_generation_after_generation, "barrier", ()) {
+  const int n = *rc::gen::inRange(1, 5);
+  const int g = *rc::gen::inRange(1, 5);
+  testkit::watchdog(std::to_string(n * g) + " threads on a " + std::to_string(n) + "-party barrier: a wait()", [&] {
+    std::atomic<int> completions{0}, returned{0}, early{0};
+    Barrier<> barrier(n, [&] { completions.fetch_add(1); });
+    std::vector<int> index(static_cast<size_t>(n * g), -1);
+    std::vector<std::thread> pool;
+    for (int t = 0; t < n * g; ++t)
+      pool.emplace_back([&, t] {
+        index[static_cast<size_t>(t)] = static_cast<int>(barrier.wait());
+        // completions is read after the count: a stale (smaller) value would
+        // only make the check stricter
+        const int r = returned.fetch_add(1) + 1;
+        if (r > n * completions.load()) early.fetch_add(1);
+      });
+    for (auto& th : pool) th.join();
+    RC_ASSERT(early.load() == 0);
+    RC_ASSERT(completions.load() == g);
+    RC_ASSERT(barrier.generation() == static_cast<unsigned long>(g));
+    for (int i = 0; i < n; ++i) RC_ASSERT(std::count(index.begin(), index.end(), i) == g);
+  });
+}
+
+// A completion action that throws: the last party gets its exception, every
+// other party BrokenBarrierError; the barrier is broken until reset(), and
+// works again after it.
+INTERLEAVE_PROP(BarrierProps, throwing_action_breaks_the_barrier_for_every_party, "barrier", ()) {
+  const int n = *rc::gen::inRange(1, 7);
+  std::atomic<int> calls{0};
+  Barrier<> barrier(n, [&] {
+    if (calls.fetch_add(1) == 0) throw std::runtime_error("action failed");
+  });
+  std::atomic<int> action_errors{0}, broken{0};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < n; ++t)
+    pool.emplace_back([&] {
+      try {
+        barrier.wait();
+      } catch (const BrokenBarrierError&) {
+        broken.fetch_add(1);
+      } catch (const std::runtime_error&) {
+        action_errors.fetch_add(1);
+      }
+    });
+  for (auto& th : pool) th.join();
+  RC_ASSERT(action_errors.load() == 1);
+  RC_ASSERT(broken.load() == n - 1);
+  RC_ASSERT(barrier.broken());
+  RC_ASSERT_THROWS_AS(barrier.wait(), BrokenBarrierError);
+  barrier.reset();
+  std::vector<int> idx(static_cast<size_t>(n), -1);
+  pool.clear();
+  for (int t = 0; t < n; ++t) pool.emplace_back([&, t] { idx[static_cast<size_t>(t)] = static_cast<int>(barrier.wait()); });
+  for (auto& th : pool) th.join();
+  std::sort(idx.begin(), idx.end());
+  for (int t = 0; t < n; ++t) RC_ASSERT(idx[static_cast<size_t>(t)] == t);
+}
+
+// The constructor's default timeout applies to every wait() without its
+// own: one party short, wait() breaks with "timed out" no sooner than the
+// default; wait_for(d) uses its own d; a negative default is refused.
+INTERLEAVE_PROP(BarrierProps, default_timeout_applies_to_every_wait, "barrier", ()) {
+  const int micros = *rc::gen::inRange(0, 3000);
+  const bool own = *rc::gen::arbitrary<bool>();
+  // Under the watchdog: a wait() that ignored the default would never return.
+  testkit::watchdog(std::string(own ? "wait_for(d/2)" : "wait()") + " one party short, default timeout " +
+                        std::to_string(micros) + " us",
+                    [&] {
+                      Barrier<> barrier(2, {}, std::chrono::microseconds(micros));
+                      RC_ASSERT(barrier.timeout().has_value());
+                      const auto t0 = std::chrono::steady_clock::now();
+                      std::string what;
+                      try {
+                        if (own)
+                          barrier.wait_for(std::chrono::microseconds(micros / 2));
+                        else
+                          barrier.wait();
+                      } catch (const BrokenBarrierError& e) {
+                        what = e.what();
+                      }
+                      const auto waited = std::chrono::steady_clock::now() - t0;
+                      RC_ASSERT(what.find("timed out") != std::string::npos);
+                      RC_ASSERT(waited >= std::chrono::microseconds(own ? micros / 2 : micros));
+                      RC_ASSERT(barrier.broken());
+                    });
+  RC_ASSERT_THROWS_AS(Barrier<>(2, {}, std::chrono::milliseconds(-1)), std::invalid_argument);
+  RC_ASSERT(!Barrier<>(2).timeout().has_value());
+}
+
 INTERLEAVE_PROP(BarrierProps, each_thread_reads_back_its_own_local_value, "barrier.thread_local", ()) {
   const int n = *rc::gen::inRange(1, 9);
   const int rounds = *rc::gen::inRange(1, 20);
@@ -213,7 +310,7 @@ INTERLEAVE_PROP(BarrierProps, each_thread_reads_back_its_own_local_value, "barri
     });
   for (auto& th : pool) th.join();
   for (int m : mismatches) RC_ASSERT(m == 0);
-  RC_ASSERT(local.size() == static_cast<size_t>(n));
+  RC_ASSERT(local.size() == 0u);  // each thread's value was freed at its exit
 }
 
 }  // namespace

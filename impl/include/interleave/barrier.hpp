@@ -19,9 +19,10 @@
 //                                      and everybody deadlocks.
 //
 // Requires: parties >= 1 (else std::invalid_argument naming "parties");
-//   timeouts >= 0 (else std::invalid_argument naming "timeout"; a huge one
-//   saturates, interleave/deadline.hpp). The
-//   completion action must not call this barrier (it runs under its lock).
+//   timeouts >= 0, the constructor's default one too (else
+//   std::invalid_argument naming "timeout"; a huge one saturates,
+//   interleave/deadline.hpp). The completion action must not call this
+//   barrier (it runs under its lock).
 // Guarantees:
 //   - wait() returns, in each generation, a distinct index 0..N-1: the order
 //     of arrival in that generation (the last to arrive gets N-1).
@@ -37,6 +38,14 @@
 //   - wait_for(d): as wait(), but if d elapses before the generation
 //     completes, the barrier breaks for everyone (as abort()) and the caller
 //     throws BrokenBarrierError with "timed out".
+//   - A default timeout given to the constructor (Python's
+//     Barrier(parties, action, timeout)) applies to every wait() as
+//     wait_for(timeout) would; wait_for(d) uses its own d. Without one, wait()
+//     waits as long as it takes.
+//   - More threads than parties may use one barrier: each generation takes
+//     the first N to arrive, and a thread arriving while a generation is
+//     being released belongs to the next one (it cannot leave before N
+//     parties of its own generation arrived).
 // Memory ordering: everything each party did before its wait() of
 //   generation g happens-before everything any party does after its wait()
 //   of g returns (all of it goes through the barrier's mutex), and before the
@@ -48,6 +57,7 @@
 #include <cstddef>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -72,12 +82,29 @@ class BasicBarrier {
  public:
   explicit BasicBarrier(int parties, std::function<void()> completion = {})
       : parties_(check_parties(parties)), completion_(std::move(completion)) {}
+  // With a default timeout for every wait() (Python's `timeout` argument).
+  template <class Rep, class Period>
+  BasicBarrier(int parties, std::function<void()> completion, const std::chrono::duration<Rep, Period>& timeout)
+      : parties_(check_parties(parties)),
+        completion_(std::move(completion)),
+        has_default_timeout_(true),
+        default_timeout_(check_timeout(timeout)) {}
   BasicBarrier(const BasicBarrier&) = delete;
   BasicBarrier& operator=(const BasicBarrier&) = delete;
 
   [[nodiscard]] int parties() const noexcept { return parties_; }
 
-  std::size_t wait() INTERLEAVE_EXCLUDES(mu_) { return wait_impl(false, {}); }
+  // Waits for the generation to complete; with a default timeout, as
+  // wait_for(that timeout).
+  std::size_t wait() INTERLEAVE_EXCLUDES(mu_) {
+    if (has_default_timeout_) return wait_for(default_timeout_);
+    return wait_impl(false, {});
+  }
+  // The default timeout, if the constructor was given one.
+  [[nodiscard]] std::optional<std::chrono::duration<long double>> timeout() const noexcept {
+    if (!has_default_timeout_) return std::nullopt;
+    return default_timeout_;
+  }
 
   template <class Rep, class Period>
   std::size_t wait_for(const std::chrono::duration<Rep, Period>& timeout) INTERLEAVE_EXCLUDES(mu_) {
@@ -122,6 +149,12 @@ class BasicBarrier {
     if (parties < 1)
       throw std::invalid_argument("Barrier: parties must be >= 1, got " + std::to_string(parties));
     return parties;
+  }
+
+  template <class Rep, class Period>
+  static std::chrono::duration<long double> check_timeout(const std::chrono::duration<Rep, Period>& timeout) {
+    detail::require_non_negative(timeout, "Barrier");
+    return std::chrono::duration<long double>(timeout);
   }
 
   void break_locked() INTERLEAVE_REQUIRES(mu_) {
@@ -182,6 +215,8 @@ class BasicBarrier {
 
   const int parties_;
   const std::function<void()> completion_;
+  const bool has_default_timeout_ = false;
+  const std::chrono::duration<long double> default_timeout_{0};
   mutable typename Sync::mutex mu_;
   typename Sync::condition_variable cv_;
   typename Sync::template var<int> count_ INTERLEAVE_GUARDED_BY(mu_){0};

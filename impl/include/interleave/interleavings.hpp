@@ -10,9 +10,15 @@
 // Guarantees: starwars() returns after both threads have been joined; the
 //   log then holds each thread's lines in its own order, merged in some
 //   order: one of the C(7,3) = 35 merges, and nothing else (every line is
-//   printed whole, under the log's lock).
-// Memory ordering: print() and lines() synchronise through the log's mutex;
-//   lines() after the joins sees every line.
+//   printed whole, under the log's lock). lines() and size() may be called
+//   while writers still print: each returns a snapshot, a prefix of every
+//   later one (Python's list of printed lines read mid-run).
+// Memory ordering: print(), lines() and size() synchronise through the log's
+//   mutex; lines() after the joins sees every line.
+//
+// Broken twin: BrokenUnlockedSizeLineLog<Sync> (linelog_bug::unlocked_size)
+//   reads the line count in size() without the lock (a "cheap" read-only
+//   accessor): a data race with a print() still running.
 // Destruction: no thread may be inside print().
 #pragma once
 
@@ -27,26 +33,48 @@
 
 namespace interleave {
 
+// Which log: the fixed one, or the broken twin (see the header comment).
+enum class linelog_bug { none, unlocked_size };
+
 // A shared output: whole lines, appended under a lock (Python's print of one
 // line).
-template <SyncBackend Sync = std_sync>
-class LineLog {
+template <SyncBackend Sync = std_sync, linelog_bug Bug = linelog_bug::none>
+class BasicLineLog {
  public:
   void print(std::string line) INTERLEAVE_EXCLUDES(mu_) {
     std::unique_lock<typename Sync::mutex> lk(mu_);
     lines_.push_back(std::move(line));
-    count_.store(count_.load() + 1);
+    count_.store(count_.load() + 1);  // interleave:race-write interleavings.broken_unlocked_size
   }
   std::vector<std::string> lines() const INTERLEAVE_EXCLUDES(mu_) {
     std::unique_lock<typename Sync::mutex> lk(mu_);
     return lines_;
   }
+  // Lines printed so far (a snapshot).
+  [[nodiscard]] std::size_t size() const INTERLEAVE_EXCLUDES(mu_) {
+    if constexpr (Bug == linelog_bug::unlocked_size) {
+      return unguarded_count();  // interleave:race-read interleavings.broken_unlocked_size
+    } else {
+      std::unique_lock<typename Sync::mutex> lk(mu_);
+      return count_.load();
+    }
+  }
 
  private:
+  // The twin's unguarded read (the analysis is told it is deliberate).
+  std::size_t unguarded_count() const INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS { return count_.load(); }
+
   mutable typename Sync::mutex mu_;
   std::vector<std::string> lines_ INTERLEAVE_GUARDED_BY(mu_);
   typename Sync::template var<std::size_t> count_ INTERLEAVE_GUARDED_BY(mu_){0};
 };
+
+template <SyncBackend Sync = std_sync>
+using LineLog = BasicLineLog<Sync, linelog_bug::none>;
+// The broken twin (see the header comment). Kept on purpose: its checks must
+// fail.
+template <SyncBackend Sync = std_sync>
+using BrokenUnlockedSizeLineLog = BasicLineLog<Sync, linelog_bug::unlocked_size>;
 
 inline std::string hello_line(const std::string& name, int count) {
   return "Hello from " + name + "! (" + std::to_string(count) + ")";

@@ -33,6 +33,13 @@
 //                                 virtual time supplies its own here
 //   Sync::name                    the backend's name, for reports
 //
+// Optional members (impl code uses each when present, and says what it does
+// without it):
+//   Sync::native_thread_id()      the OS's id of the calling thread
+//                                 (Thread::native_id())
+//   Sync::at_thread_exit(fn)      runs fn on the calling thread when it
+//                                 exits (ThreadLocal frees a thread's value)
+//
 // The concept `SyncBackend<S>` below states this interface in code, and
 // every impl template is constrained by it (`template <SyncBackend Sync =
 // std_sync>`): a backend that lacks a member is rejected where it is used,
@@ -53,6 +60,7 @@
 #include <concepts>
 #include <condition_variable>
 #include <cstddef>
+#include <functional>
 #include <mutex>
 #include <source_location>
 #include <stop_token>
@@ -60,6 +68,9 @@
 #include <system_error>
 #include <thread>
 #include <utility>
+#include <vector>
+
+#include <unistd.h>
 
 #include "interleave/deadline.hpp"
 #include "interleave/thread_annotations.hpp"
@@ -396,6 +407,25 @@ struct std_sync {
   }
   static void yield(std::source_location = std::source_location::current()) noexcept {
     std::this_thread::yield();
+  }
+  // The kernel's id of the calling thread (Linux gettid()).
+  static unsigned long native_thread_id() noexcept { return static_cast<unsigned long>(::gettid()); }
+  // Runs `fn` when the calling thread exits, among its thread_local
+  // destructors; hooks of one thread run in reverse order of registration.
+  // A hook must not register another one.
+  static void at_thread_exit(std::function<void()> fn) {
+    struct Hooks {
+      std::vector<std::function<void()>> fns;
+      ~Hooks() {
+        while (!fns.empty()) {
+          std::function<void()> f = std::move(fns.back());
+          fns.pop_back();
+          f();
+        }
+      }
+    };
+    thread_local Hooks hooks;
+    hooks.fns.push_back(std::move(fn));
   }
   template <class Rep, class Period>
   static void sleep_for(const std::chrono::duration<Rep, Period>& d,
