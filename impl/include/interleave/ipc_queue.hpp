@@ -459,9 +459,9 @@ drain_result join_before_drain_program(int items, std::size_t item_bytes,
   producer.start();
   drain_result r;
   if (join_timeout) {
-    r.join_timed_out = !producer.join(*join_timeout);  // interleave:hang ipc.queue.join_before_drain
+    r.join_timed_out = !producer.join(*join_timeout);  // interleave:bug ipc.queue.join_before_drain
   } else {
-    producer.join();  // interleave:hang ipc.queue.join_before_drain
+    producer.join();  // interleave:bug ipc.queue.join_before_drain
   }
   for (int i = 0; i < items; ++i) {
     q.get();
