@@ -35,6 +35,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "../hang_board.hpp"
 #include "../registry.hpp"
 #include "dpor_sync.hpp"
 #include "explorer.hpp"
@@ -109,6 +110,7 @@ template <template <class> class M>
 Verdict drive(const Run& run, const DporSearch& ds) {
   using Model = M<dpor_sync>;
   if constexpr (requires { Model::before_search(); }) Model::before_search();
+  hang::reset();
   dpor::Options opts;
   opts.spurious_wakeups = spurious(ds);
   opts.spin_reduction = ds.spin_reduction;
@@ -124,6 +126,7 @@ Verdict drive(const Run& run, const DporSearch& ds) {
     v.executions = 1;
     v.preemptions = r.preemptions;
     v.detail = std::string(dpor::to_string(r.verdict)) + ": " + r.detail;
+    if (v.found == Found::deadlock && !hang::describe().empty()) v.detail += "; in OS calls: " + hang::describe();
     v.history = r.detail + "\n" + r.listing;
     return v;
   }
@@ -151,6 +154,7 @@ Verdict drive(const Run& run, const DporSearch& ds) {
   if (v.found != Found::nothing) {
     v.detail = std::string(dpor::to_string(r.verdict)) + " (" + std::to_string(r.preemptions) +
                (r.preemptions == 1 ? " preemption" : " preemptions") + "): " + r.detail;
+    if (v.found == Found::deadlock && !hang::describe().empty()) v.detail += "; in OS calls: " + hang::describe();
     v.history = r.detail + "\n" + r.listing;
     v.replay_state = encode_state(r.token);
     return v;
