@@ -1,0 +1,475 @@
+// interleave/ipc_queue.hpp — the inter-process Queue, after Python's
+// multiprocessing.Queue (not the thread Queue of interleave/queue.hpp),
+// written once against the OS interface.
+//
+// Seed scenario: "Inter-process communication with queues": a producer
+// process puts Fibonacci numbers and the string "STOP", a consumer process
+// gets until "STOP" (stop_sentinel_program below).
+//
+//   IpcQueue<T> q;              // before starting the processes that share it
+//   q.put(v);                   // hands the record to this process's feeder thread
+//   T v = q.get();  std::optional<T> v = q.get(timeout);  q.get_nowait();
+//   q.empty();                  // approximate
+//   q.close();  q.join_thread();  q.cancel_join_thread();
+//
+// How it works: one OS pipe carries length-framed records (interleave/
+// codec.hpp). put() encodes the value at once, in the caller, and appends the
+// record to this process's buffer; a feeder thread, started by the first
+// put() of each process, writes what is buffered to the pipe. Records of
+// several producer processes never interleave: a writer holds the queue's
+// write token (one byte in a second pipe, read to take it, written back to
+// return it) for each batch it writes; a reader holds the read token (a third
+// pipe) for each record it reads. These tokens are the cross-process locks
+// Python's Queue keeps in semaphores, made of pipes so that the OS interface
+// stays small.
+//
+// Requires: the queue is constructed before the processes that use it are
+//   started (they inherit its descriptors); T is encodable by the codec and
+//   default-constructible; a timeout >= 0 (std::invalid_argument naming
+//   "timeout"); join_thread() only after close() (std::logic_error); no put
+//   or get after close() in the same process (std::logic_error "... queue is
+//   closed in this process").
+// Guarantees:
+//   - every value put is got exactly once, whole, and the values one process
+//     put are got in the order it put them;
+//   - put() of a value the codec cannot encode (its serialization throws, or
+//     the record exceeds max_record) throws codec_error from that put() and
+//     buffers nothing; the feeder is untouched and later values still arrive;
+//   - a process that put values does not end normally before its feeder has
+//     written them all (an exit hook joins it, interleave/exit_hooks.hpp),
+//     unless it called cancel_join_thread(), which may lose them. So joining
+//     a producer before draining more than the pipe holds (Os::pipe_capacity)
+//     deadlocks: Python's documented trap, kept visible on purpose
+//     (join_before_drain_program, the ipc.queue.join_before_drain row);
+//   - get(timeout) returns std::nullopt when no record began to arrive before
+//     the deadline. A record that began to arrive is read to its end (its
+//     writer holds the write token for the whole batch, so it completes
+//     unless that writer was killed mid-write: then the token is lost and
+//     every later put of every process blocks, so a partial record is never
+//     followed by another writer's bytes and is never delivered as a value;
+//     the queue is then broken, as Python's is);
+//   - empty() is approximate: true when no byte is in the pipe at that
+//     moment; records still in some process's feeder buffer are not seen.
+//     There is no qsize(): counting records across processes would need
+//     shared memory, which the OS interface does not offer (Python's qsize
+//     is documented as unreliable and raises on macOS).
+// Known limits: the read token's timed wait is a poll followed by a read, so
+//   a consumer *process* that loses a race for it waits for the winner's
+//   record past its own deadline; consumers in one process wait for each
+//   other with the deadline honoured. A process killed while holding a token
+//   loses it (later writers, or readers, block), as with Python's semaphores.
+// Threads: put/get may be called from several threads of a process.
+// Memory ordering: a put() happens-before the get() that returns its value
+//   (through the feeder and the OS pipe).
+// Destruction (in the process that constructed it): close() and, unless
+//   cancel_join_thread() was called, join the feeder, then close the
+//   descriptors. A cancelled feeder that still has records to write is
+//   detached and closes its write-side descriptors itself when it finishes
+//   (a pipe with no reader left ends it with EPIPE).
+// Per-process state (the feeder, the reader's turn) is kept per pid
+// (Os::self()), not in the object's plain members: under the simulated OS all
+// processes share one address space and one object.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <list>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <cereal/types/string.hpp>
+#include <cereal/types/variant.hpp>
+#include <cereal/types/vector.hpp>
+
+#include "interleave/codec.hpp"
+#include "interleave/deadline.hpp"
+#include "interleave/exit_hooks.hpp"
+#include "interleave/os.hpp"
+#include "interleave/pipe.hpp"
+#include "interleave/posix_os.hpp"
+#include "interleave/process.hpp"
+#include "interleave/thread_annotations.hpp"
+
+namespace interleave {
+
+template <class T, OsBackend Os = posix_os, class C = cereal_codec>
+  requires Codec<C, T>
+class BasicIpcQueue {
+  using Sync = typename Os::sync;
+  using mutex = typename Sync::mutex;
+  using condition_variable = typename Sync::condition_variable;
+  using clock = typename Sync::clock;
+  using record = std::vector<std::byte>;
+
+ public:
+  explicit BasicIpcQueue(std::size_t max_record = default_max_record) : max_record_(max_record) {
+    std::vector<int> opened;
+    try {
+      const auto data = Os::pipe();
+      opened = {data.first, data.second};
+      const auto wlock = Os::pipe();
+      opened.insert(opened.end(), {wlock.first, wlock.second});
+      const auto rlock = Os::pipe();
+      opened.insert(opened.end(), {rlock.first, rlock.second});
+      fds_ = {data.first, data.second, wlock.first, wlock.second, rlock.first, rlock.second};
+      put_token(fds_.wlock_w);
+      put_token(fds_.rlock_w);
+    } catch (...) {
+      for (int fd : opened) Os::close(fd);
+      throw;
+    }
+  }
+  BasicIpcQueue(const BasicIpcQueue&) = delete;
+  BasicIpcQueue& operator=(const BasicIpcQueue&) = delete;
+
+  ~BasicIpcQueue() {
+    std::shared_ptr<local> me;
+    {
+      std::unique_lock<mutex> lk(map_mu_);
+      me = find(Os::self());
+    }
+    bool feeder_keeps_write_side = false;
+    if (me) {
+      std::unique_lock<mutex> lk(me->mu);
+      me->closed = true;
+      me->cv.notify_all();
+      if (me->hook != 0) exit_hooks::remove(me->hook);
+      if (me->feeder.joinable()) {
+        if (me->cancelled && !me->done) {
+          me->orphaned = true;  // the feeder closes the write side when it finishes
+          feeder_keeps_write_side = true;
+          me->feeder.detach();
+        } else {
+          lk.unlock();
+          me->feeder.join();
+        }
+      }
+    }
+    for (int fd : {fds_.data_r, fds_.rlock_r, fds_.rlock_w}) close_quietly(fd);
+    if (!feeder_keeps_write_side)
+      for (int fd : {fds_.data_w, fds_.wlock_r, fds_.wlock_w}) close_quietly(fd);
+  }
+
+  void put(const T& value) {
+    record rec = encode_record<C>(value, max_record_);  // codec_error: this put fails, nothing else changes
+    std::shared_ptr<local> me = mine();
+    std::unique_lock<mutex> lk(me->mu);
+    if (me->closed) throw std::logic_error("IpcQueue::put: the queue is closed in this process");
+    if (me->error) std::rethrow_exception(me->error);
+    me->buffer.push_back(std::move(rec));
+    if (!me->started) {
+      me->started = true;
+      me->feeder = typename Sync::thread([me, fds = fds_] { feed(*me, fds); });
+      me->hook = exit_hooks::add(Os::self(), [me] { flush_at_exit(*me); });
+    }
+    me->cv.notify_one();
+  }
+
+  T get() { return *get_until(clock::time_point::max(), "IpcQueue::get"); }
+  template <class Rep, class Period>
+  std::optional<T> get(const std::chrono::duration<Rep, Period>& timeout) {
+    return get_until(detail::deadline_after<clock>(timeout, "IpcQueue::get"), "IpcQueue::get");
+  }
+  std::optional<T> get_nowait() { return get_until(clock::now(), "IpcQueue::get_nowait"); }
+
+  // Approximate: no byte in the pipe right now.
+  bool empty() {
+    poll_fd p{fds_.data_r};
+    return Os::poll(std::span<poll_fd>(&p, 1), clock::now()) == 0;
+  }
+
+  // This process puts no more; the feeder writes what is buffered and ends.
+  void close() {
+    std::shared_ptr<local> me = mine();
+    std::unique_lock<mutex> lk(me->mu);
+    me->closed = true;
+    me->cv.notify_all();
+  }
+
+  // Waits until the feeder has written everything (after close()).
+  void join_thread() {
+    std::shared_ptr<local> me = mine();
+    std::unique_lock<mutex> lk(me->mu);
+    if (!me->closed) throw std::logic_error("IpcQueue::join_thread: call close() first (the feeder is still accepting puts)");
+    if (!me->feeder.joinable()) return;
+    lk.unlock();
+    me->feeder.join();
+    lk.lock();
+    if (me->hook != 0) exit_hooks::remove(std::exchange(me->hook, 0));
+  }
+
+  // This process's end will not wait for the feeder: buffered values may be lost.
+  void cancel_join_thread() {
+    std::shared_ptr<local> me = mine();
+    std::unique_lock<mutex> lk(me->mu);
+    me->cancelled = true;
+  }
+
+ private:
+  struct fd_set6 {
+    int data_r = -1, data_w = -1, wlock_r = -1, wlock_w = -1, rlock_r = -1, rlock_w = -1;
+  };
+
+  // What one process keeps of the queue: its feeder and its readers' turn.
+  struct local {
+    int pid = 0;
+    mutex mu;
+    condition_variable cv;
+    std::deque<record> buffer INTERLEAVE_GUARDED_BY(mu);
+    bool started INTERLEAVE_GUARDED_BY(mu) = false;
+    bool closed INTERLEAVE_GUARDED_BY(mu) = false;
+    bool cancelled INTERLEAVE_GUARDED_BY(mu) = false;
+    bool done INTERLEAVE_GUARDED_BY(mu) = false;
+    bool orphaned INTERLEAVE_GUARDED_BY(mu) = false;
+    bool reading INTERLEAVE_GUARDED_BY(mu) = false;
+    std::exception_ptr error INTERLEAVE_GUARDED_BY(mu);
+    std::uint64_t hook INTERLEAVE_GUARDED_BY(mu) = 0;
+    typename Sync::thread feeder;  // started once under mu; joined by one caller
+  };
+
+  static void put_token(int fd) {
+    const std::byte token{1};
+    Os::write(fd, std::span<const std::byte>(&token, 1));
+  }
+  static void take_token(int fd) {
+    std::byte token{};
+    if (Os::read(fd, std::span<std::byte>(&token, 1)) != 1)
+      throw os_error(std::make_error_code(std::errc::broken_pipe),
+                     "IpcQueue: token pipe fd " + std::to_string(fd) + " at end-of-file");
+  }
+  static void close_quietly(int fd) noexcept {
+    try {
+      if (fd >= 0) Os::close(fd);
+    } catch (...) {  // the descriptor is released either way
+    }
+  }
+
+  // The feeder thread of one process: writes buffered records in batches,
+  // holding the write token for each batch.
+  static void feed(local& me, fd_set6 fds) {
+    for (;;) {
+      record batch;
+      {
+        std::unique_lock<mutex> lk(me.mu);
+        me.cv.wait(lk, [&]() INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS { return !me.buffer.empty() || me.closed; });
+        if (me.buffer.empty()) break;  // closed and flushed
+        batch = std::move(me.buffer.front());
+        me.buffer.pop_front();
+        while (!me.buffer.empty() && batch.size() < 65536) {
+          batch.insert(batch.end(), me.buffer.front().begin(), me.buffer.front().end());
+          me.buffer.pop_front();
+        }
+      }
+      try {
+        take_token(fds.wlock_r);
+        try {
+          Os::write(fds.data_w, batch);
+        } catch (...) {
+          put_token(fds.wlock_w);
+          throw;
+        }
+        put_token(fds.wlock_w);
+      } catch (...) {
+        std::unique_lock<mutex> lk(me.mu);
+        me.error = std::current_exception();
+        me.buffer.clear();
+        break;
+      }
+    }
+    std::unique_lock<mutex> lk(me.mu);
+    me.done = true;
+    if (me.orphaned)
+      for (int fd : {fds.data_w, fds.wlock_r, fds.wlock_w}) close_quietly(fd);
+    me.cv.notify_all();
+  }
+
+  // The exit hook: a process that put values waits for its feeder to write them.
+  static void flush_at_exit(local& me) {
+    std::unique_lock<mutex> lk(me.mu);
+    me.closed = true;
+    me.cv.notify_all();
+    if (me.cancelled || !me.feeder.joinable()) return;
+    lk.unlock();
+    me.feeder.join();  // blocks while the pipe is full and nobody drains it
+  }
+
+  std::optional<T> get_until(typename clock::time_point deadline, const char* who) {
+    std::shared_ptr<local> me = mine();
+    {
+      std::unique_lock<mutex> lk(me->mu);
+      if (me->closed) throw std::logic_error(std::string(who) + ": the queue is closed in this process");
+      if (!me->cv.wait_until(lk, deadline, [&]() INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS { return !me->reading; }))
+        return std::nullopt;
+      me->reading = true;
+    }
+    struct turn {
+      local& me;
+      ~turn() {
+        std::unique_lock<mutex> lk(me.mu);
+        me.reading = false;
+        me.cv.notify_all();
+      }
+    } my_turn{*me};
+    if (!wait_readable(fds_.rlock_r, deadline)) return std::nullopt;
+    take_token(fds_.rlock_r);
+    struct token_back {
+      int fd;
+      ~token_back() {
+        try {
+          put_token(fd);
+        } catch (...) {  // the token pipe is ours and never full: cannot fail
+        }
+      }
+    } give_back{fds_.rlock_w};
+    if (!wait_readable(fds_.data_r, deadline)) return std::nullopt;
+    std::optional<record> payload =
+        read_record([this](std::span<std::byte> b) { return Os::read(fds_.data_r, b); }, max_record_);
+    if (!payload)
+      throw os_error(std::make_error_code(std::errc::broken_pipe),
+                     std::string(who) + ": end-of-file on fd " + std::to_string(fds_.data_r) + ": the queue's write ends are closed");
+    return C::template decode<T>(*payload);
+  }
+
+  static bool wait_readable(int fd, typename clock::time_point deadline) {
+    poll_fd p{fd};
+    return Os::poll(std::span<poll_fd>(&p, 1), deadline) == 1;
+  }
+
+  std::shared_ptr<local> find(int pid) INTERLEAVE_REQUIRES(map_mu_) {
+    for (auto& l : locals_)
+      if (l->pid == pid) return l;
+    return nullptr;
+  }
+  std::shared_ptr<local> mine() {
+    const int self = Os::self();
+    std::unique_lock<mutex> lk(map_mu_);
+    if (auto l = find(self)) return l;
+    auto l = std::make_shared<local>();
+    l->pid = self;
+    locals_.push_back(l);
+    return l;
+  }
+
+  std::size_t max_record_;
+  fd_set6 fds_;
+  mutex map_mu_;
+  std::list<std::shared_ptr<local>> locals_ INTERLEAVE_GUARDED_BY(map_mu_);
+};
+
+template <class T>
+using IpcQueue = BasicIpcQueue<T, posix_os>;
+
+// --- the seed's programs --------------------------------------------------------
+
+// An item of the seed's queue: a Fibonacci number, or the sentinel "STOP".
+using fib_item = std::variant<std::uint64_t, std::string>;
+
+inline std::vector<std::uint64_t> fibonacci(int n) {
+  std::vector<std::uint64_t> out;
+  std::uint64_t a = 0, b = 1;
+  for (int i = 0; i < n; ++i) {
+    out.push_back(a);
+    b = std::exchange(a, b) + b;
+  }
+  return out;
+}
+
+struct sentinel_result {
+  std::vector<std::uint64_t> received;  // what the consumer got before "STOP", in order
+  exit_code producer = -1, consumer = -1;
+};
+
+// The seed's producer and consumer processes: the producer puts the first `n`
+// Fibonacci numbers and "STOP"; the consumer gets until "STOP" and sends what
+// it got back to the parent through a one-way pipe. The parent drains that
+// result first and only then joins both processes.
+template <OsBackend Os>
+sentinel_result stop_sentinel_program(int n) {
+  BasicIpcQueue<fib_item, Os> q;
+  auto [result_r, result_w] = Pipe<Os>(false);
+  BasicProcess<Os> producer([&q, n] {
+    for (std::uint64_t f : fibonacci(n)) q.put(fib_item{f});
+    q.put(fib_item{std::string("STOP")});
+  });
+  BasicProcess<Os> consumer([&q, wfd = result_w.write_fd()] {
+    std::vector<std::uint64_t> got;
+    for (;;) {
+      fib_item item = q.get();
+      if (std::holds_alternative<std::string>(item) && std::get<std::string>(item) == "STOP") break;
+      if (std::holds_alternative<std::uint64_t>(item)) got.push_back(std::get<std::uint64_t>(item));
+    }
+    BasicConnection<Os> out(-1, wfd);  // this process's copy of the result pipe
+    out.send(got);
+  });
+  producer.start();
+  try {
+    consumer.start();
+  } catch (...) {
+    producer.kill();
+    producer.join();
+    throw;
+  }
+  sentinel_result r;
+  try {
+    result_w.close();
+    r.received = result_r.template recv<std::vector<std::uint64_t>>();
+  } catch (...) {
+    producer.kill();
+    consumer.kill();
+    producer.join();
+    consumer.join();
+    throw;
+  }
+  producer.join();
+  consumer.join();
+  r.producer = *producer.exitcode();
+  r.consumer = *consumer.exitcode();
+  return r;
+}
+
+struct drain_result {
+  bool join_timed_out = false;  // the producer could not end before its queue was drained
+  std::size_t drained = 0;      // records the parent got afterwards
+  exit_code producer = -1;
+};
+
+// The twin of the seed's program (ipc.queue.join_before_drain): the producer
+// puts `items` strings of `item_bytes` bytes, and the parent joins it BEFORE
+// getting anything. With more than Os::pipe_capacity bytes in flight the
+// producer's feeder blocks on the full pipe, the producer's end waits for its
+// feeder, and the parent's join waits for the producer: a deadlock. With
+// `join_timeout` the parent gives up after it, drains every item and joins
+// again (so the program ends and leaves no child); with std::nullopt the join
+// is untimed, exactly Python's trap, and hangs.
+template <OsBackend Os>
+drain_result join_before_drain_program(int items, std::size_t item_bytes,
+                                       std::optional<std::chrono::milliseconds> join_timeout) {
+  BasicIpcQueue<std::string, Os> q;
+  BasicProcess<Os> producer([&q, items, item_bytes] {
+    for (int i = 0; i < items; ++i) q.put(std::string(item_bytes, static_cast<char>('a' + i % 26)));
+  });
+  producer.start();
+  drain_result r;
+  if (join_timeout) {
+    r.join_timed_out = !producer.join(*join_timeout);  // interleave:hang ipc.queue.join_before_drain
+  } else {
+    producer.join();  // interleave:hang ipc.queue.join_before_drain
+  }
+  for (int i = 0; i < items; ++i) {
+    q.get();
+    ++r.drained;
+  }
+  producer.join();
+  r.producer = *producer.exitcode();
+  return r;
+}
+
+}  // namespace interleave

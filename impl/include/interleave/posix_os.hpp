@@ -1,0 +1,446 @@
+// interleave/posix_os.hpp — the OS interface (interleave/os.hpp) on POSIX
+// (Linux): what users of Process, Pipe and the inter-process Queue get.
+//
+//   spawn       fork(); the child runs the body and leaves with _exit(code)
+//   wait        waitpid (EINTR retried)
+//   try_wait    waitpid(WNOHANG)
+//   wait_until  pidfd_open(pid) + poll(pidfd, time left): the pidfd becomes
+//               readable when the child exits, so the wait sleeps in the
+//               kernel and wakes at exit or deadline, no polling loop. A
+//               kernel without pidfd_open (< 5.3, ENOSYS) falls back to
+//               try_wait every millisecond until the deadline (documented
+//               alternative; Debian 12's kernel has pidfd_open).
+//   kill        kill(2)
+//   pipe        pipe2(O_CLOEXEC): a descriptor never leaks into an exec'd
+//               program; forked children inherit it, as fork semantics say
+//   read/write  EINTR retried; write loops over partial writes
+//   poll        poll(2) with the time left recomputed after EINTR
+//
+// SIGPIPE never kills: write() blocks SIGPIPE in the calling thread for the
+// duration of the write (pthread_sigmask), and when the write fails with
+// EPIPE it consumes the SIGPIPE the kernel queued for that thread
+// (sigtimedwait with a zero timeout) before restoring the mask, then throws
+// os_error(EPIPE) naming the fd. The process-wide disposition of SIGPIPE is
+// never changed (a user's handler or SIG_IGN stays as it is).
+//
+// fork() in a multithreaded process is unsafe: the child holds a copy of
+// every lock any other thread held at the moment of fork (malloc's, stdio's,
+// the program's), and POSIX allows only async-signal-safe calls until exec.
+// spawn() counts the threads of this process (/proc/self/task) and, when
+// there are more than one, refuses with os_error(ENOTSUP) whose message names
+// the safe start method below. The count cannot race: only the calling thread
+// could start another one, and it is in spawn().
+//
+// Under ThreadSanitizer the runtime starts a background thread of its own at
+// the first pthread_create, and it stays for the life of the process
+// (measured with clang-19: /proc/self/task shows 1 before any thread, 2 with
+// one user thread, still 2 after that thread was joined). So under TSan a
+// process that has ever started a thread (a Queue's feeder, say) is refused
+// by spawn() from then on; start children first, or use spawn_entry().
+//
+// The safe start method: re-executing this program with a registered entry
+// point (Python's "spawn" start method), chosen over a fork server because
+// the child is then a real child of the caller: waitpid, kill, pidfd and
+// exit statuses work exactly as for a forked child, and there is no
+// long-lived server process whose status relay, descriptor passing and own
+// death would need their own protocol. posix_spawn (clone with CLONE_VFORK,
+// then exec) is safe in a multithreaded process. The cost is an exec (a fresh
+// program image) per child, and two requirements on the program:
+//
+//   INTERLEAVE_ENTRY_POINT(my_worker)  // int my_worker(std::span<const std::byte> args,
+//                                      //               std::span<const int> fds)
+//   int main(int argc, char** argv) {
+//     interleave::posix_os::run_entry_point_if_requested(argc, argv);  // first
+//     ...
+//     int pid = interleave::posix_os::spawn_entry("my_worker", args, {fd});
+//   }
+//
+// The child gets the bytes `args` and the descriptors `fds` (same numbers,
+// inherited across exec), runs the entry point and exits with its return
+// value (1, message on stderr, if it throws). Everything else starts fresh.
+//
+// Requires: pids passed to wait/try_wait/wait_until/kill are children of
+//   this process that no one else reaps (a waitpid(-1) elsewhere would take
+//   their status); fds are open.
+// Guarantees: every error is an os_error naming the call and the pid or fd;
+//   no call leaks a descriptor (the pidfd of wait_until is closed on every
+//   path) or leaves a child unreaped that it reaped the status of.
+// Seed scenarios: "Starting a process", "Stopping a process",
+//   "Inter-process communication with queues".
+#pragma once
+
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <dirent.h>
+#include <exception>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "interleave/os.hpp"
+#include "interleave/sync.hpp"
+
+extern char** environ;
+
+namespace interleave {
+
+namespace detail {
+
+[[noreturn]] inline void throw_os(int err, const std::string& what) {
+  throw os_error(std::error_code(err, std::generic_category()), what);
+}
+
+// The number of threads of this process (entries of /proc/self/task).
+inline int thread_count() {
+  DIR* d = ::opendir("/proc/self/task");
+  if (d == nullptr) throw_os(errno, "spawn: cannot count this process's threads in /proc/self/task");
+  int n = 0;
+  while (const dirent* e = ::readdir(d))
+    if (e->d_name[0] != '.') ++n;
+  ::closedir(d);
+  return n;
+}
+
+// waitpid's status as an exit code: >= 0 exited, -N killed by signal N.
+inline exit_code decode_status(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return -WTERMSIG(status);
+  return 255;  // not reachable without WUNTRACED / WCONTINUED
+}
+
+// Writes the message of an exception escaping a child's body to stderr with
+// write(2) only (the child may not trust stdio's state), then returns 1.
+inline int report_child_exception(std::string_view message) {
+  const std::string line = "interleave: exception in child process " + std::to_string(::getpid()) + ": " +
+                           std::string(message) + "\n";
+  std::size_t done = 0;
+  while (done < line.size()) {
+    const ssize_t n = ::write(STDERR_FILENO, line.data() + done, line.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  return 1;
+}
+
+// Runs a child's body; never returns.
+[[noreturn]] inline void run_child(const std::function<int()>& body) {
+  int code = 1;
+  try {
+    code = body();
+  } catch (const std::exception& e) {
+    code = report_child_exception(e.what());
+  } catch (...) {
+    code = report_child_exception("an exception not derived from std::exception");
+  }
+  std::fflush(nullptr);
+  ::_exit(code & 0xff);
+}
+
+// A registered entry point of the re-exec start method.
+using entry_fn = int (*)(std::span<const std::byte> args, std::span<const int> fds);
+
+inline std::map<std::string, entry_fn, std::less<>>& entry_points() {
+  static std::map<std::string, entry_fn, std::less<>> table;
+  return table;
+}
+
+inline std::string hex(std::span<const std::byte> bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (std::byte b : bytes) {
+    out += digits[std::to_integer<unsigned>(b) >> 4];
+    out += digits[std::to_integer<unsigned>(b) & 15];
+  }
+  return out;
+}
+
+inline std::vector<std::byte> unhex(std::string_view s) {
+  const auto nibble = [&](char c) -> unsigned {
+    if (c >= '0' && c <= '9') return static_cast<unsigned>(c - '0');
+    if (c >= 'a' && c <= 'f') return static_cast<unsigned>(c - 'a' + 10);
+    throw std::invalid_argument("run_entry_point_if_requested: --interleave-args is not hexadecimal");
+  };
+  if (s.size() % 2 != 0)
+    throw std::invalid_argument("run_entry_point_if_requested: --interleave-args has an odd length");
+  std::vector<std::byte> out(s.size() / 2);
+  for (std::size_t i = 0; i < out.size(); ++i)
+    out[i] = static_cast<std::byte>(nibble(s[2 * i]) << 4 | nibble(s[2 * i + 1]));
+  return out;
+}
+
+struct entry_registrar {
+  entry_registrar(const char* name, entry_fn fn) {
+    if (!entry_points().emplace(name, fn).second)
+      throw std::logic_error(std::string("INTERLEAVE_ENTRY_POINT: entry point '") + name + "' registered twice");
+  }
+};
+
+}  // namespace detail
+
+struct posix_os {
+  using sync = std_sync;
+  using clock = sync::clock;
+  static constexpr std::string_view name = "posix";
+  static constexpr std::size_t pipe_buf = PIPE_BUF;
+  static constexpr std::size_t pipe_capacity = 65536;  // Linux's default pipe size
+
+  // --- processes -----------------------------------------------------------
+
+  static int spawn(std::function<int()> body) {
+    if (const int threads = detail::thread_count(); threads > 1)
+      detail::throw_os(ENOTSUP,
+                       "spawn: fork refused: this process runs " + std::to_string(threads) +
+                           " threads, and fork in a multithreaded process is unsafe (the child may "
+                           "only make async-signal-safe calls); start children before any thread, or "
+                           "use the safe start method posix_os::spawn_entry (re-exec with an "
+                           "INTERLEAVE_ENTRY_POINT)");
+    std::fflush(nullptr);  // nothing buffered is written twice, by parent and child
+    const pid_t pid = ::fork();
+    if (pid < 0) detail::throw_os(errno, "spawn: fork failed");
+    if (pid == 0) detail::run_child(body);
+    return pid;
+  }
+
+  static exit_code wait(int pid) {
+    int status = 0;
+    for (;;) {
+      if (::waitpid(pid, &status, 0) == pid) return detail::decode_status(status);
+      if (errno != EINTR) throw_wait("wait", pid);
+    }
+  }
+
+  static std::optional<exit_code> try_wait(int pid) {
+    int status = 0;
+    for (;;) {
+      const pid_t r = ::waitpid(pid, &status, WNOHANG);
+      if (r == pid) return detail::decode_status(status);
+      if (r == 0) return std::nullopt;
+      if (errno != EINTR) throw_wait("try_wait", pid);
+    }
+  }
+
+  static std::optional<exit_code> wait_until(int pid, clock::time_point deadline) {
+    if (deadline == clock::time_point::max()) return wait(pid);
+    if (auto done = try_wait(pid)) return done;
+    const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    if (pidfd < 0) {
+      if (errno == ESRCH) throw_wait("wait_until", pid);
+      if (errno != ENOSYS) detail::throw_os(errno, "wait_until: pidfd_open(" + std::to_string(pid) + ") failed");
+      // No pidfd on this kernel: look every millisecond until the deadline.
+      for (;;) {
+        if (auto done = try_wait(pid)) return done;
+        if (clock::now() >= deadline) return std::nullopt;
+        sync::sleep_for(std::chrono::milliseconds(1));
+      }
+    }
+    struct closer {
+      int fd;
+      ~closer() { ::close(fd); }
+    } guard{pidfd};
+    pollfd p{pidfd, POLLIN, 0};
+    for (;;) {
+      const int r = ::poll(&p, 1, timeout_ms(deadline));
+      if (r > 0) return try_wait(pid);  // readable: the child has exited
+      if (r == 0) {
+        if (clock::now() >= deadline) return try_wait(pid);
+        continue;  // poll's millisecond rounding woke us early
+      }
+      if (errno != EINTR) detail::throw_os(errno, "wait_until: poll on the pidfd of pid " + std::to_string(pid));
+    }
+  }
+
+  static void kill(int pid, int sig) {
+    if (pid <= 0) detail::throw_os(EINVAL, "kill: pid " + std::to_string(pid) + " names no single process");
+    if (::kill(pid, sig) != 0) {
+      if (errno == ESRCH) detail::throw_os(ESRCH, "kill: pid " + std::to_string(pid) + " already reaped");
+      detail::throw_os(errno, "kill: signal " + std::to_string(sig) + " to pid " + std::to_string(pid));
+    }
+  }
+
+  static int self() { return static_cast<int>(::getpid()); }
+
+  // --- the safe start method: re-exec with a registered entry point --------
+
+  // Starts /proc/self/exe running the entry point `entry`
+  // (INTERLEAVE_ENTRY_POINT) with `args`, passing the descriptors `fds`
+  // (same numbers in the child). Safe in a multithreaded process.
+  static int spawn_entry(std::string_view entry, std::span<const std::byte> args, std::span<const int> fds = {}) {
+    if (detail::entry_points().find(entry) == detail::entry_points().end())
+      throw std::invalid_argument("spawn_entry: entry '" + std::string(entry) +
+                                  "' is not registered (INTERLEAVE_ENTRY_POINT)");
+    std::string fd_list;
+    for (int fd : fds) {
+      if (::fcntl(fd, F_GETFD) < 0) detail::throw_os(EBADF, "spawn_entry: fd " + std::to_string(fd) + " is not open");
+      fd_list += (fd_list.empty() ? "" : ",") + std::to_string(fd);
+    }
+    std::string exe = "/proc/self/exe";
+    std::vector<std::string> argv_s{exe, "--interleave-entry=" + std::string(entry),
+                                    "--interleave-args=" + detail::hex(args), "--interleave-fds=" + fd_list};
+    std::vector<char*> argv;
+    for (auto& s : argv_s) argv.push_back(s.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    if (int e = posix_spawn_file_actions_init(&actions)) detail::throw_os(e, "spawn_entry: file actions");
+    // dup2(fd, fd) in the child clears close-on-exec (POSIX 2024, glibc >= 2.29).
+    for (int fd : fds) posix_spawn_file_actions_adddup2(&actions, fd, fd);
+    std::fflush(nullptr);
+    pid_t pid = 0;
+    const int e = ::posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (e != 0) detail::throw_os(e, "spawn_entry: posix_spawn of " + exe + " for entry '" + std::string(entry) + "'");
+    return pid;
+  }
+
+  // Call first thing in main(). When this process was started by
+  // spawn_entry, runs the requested entry point and exits with its code;
+  // otherwise returns at once.
+  static void run_entry_point_if_requested(int argc, char** argv) {
+    if (argc < 4 || std::string_view(argv[1]).substr(0, 19) != "--interleave-entry=") return;
+    int code = 1;
+    try {
+      const std::string_view name = std::string_view(argv[1]).substr(19);
+      const std::string_view args_hex = std::string_view(argv[2]).substr(std::string_view("--interleave-args=").size());
+      const std::string fds_s(std::string_view(argv[3]).substr(std::string_view("--interleave-fds=").size()));
+      const auto it = detail::entry_points().find(name);
+      if (it == detail::entry_points().end())
+        throw std::invalid_argument("run_entry_point_if_requested: entry '" + std::string(name) + "' is not registered");
+      const std::vector<std::byte> args = detail::unhex(args_hex);
+      std::vector<int> fds;
+      for (std::size_t at = 0; at < fds_s.size();) {
+        const std::size_t comma = std::min(fds_s.find(',', at), fds_s.size());
+        fds.push_back(std::stoi(fds_s.substr(at, comma - at)));
+        at = comma + 1;
+      }
+      code = it->second(args, fds);
+    } catch (const std::exception& e) {
+      code = detail::report_child_exception(e.what());
+    } catch (...) {
+      code = detail::report_child_exception("an exception not derived from std::exception");
+    }
+    std::fflush(nullptr);
+    std::_Exit(code & 0xff);
+  }
+
+  // --- pipes ---------------------------------------------------------------
+
+  static std::pair<int, int> pipe() {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) detail::throw_os(errno, "pipe: pipe2 failed");
+    return {fds[0], fds[1]};
+  }
+
+  static std::size_t read(int fd, std::span<std::byte> in) {
+    for (;;) {
+      const ssize_t n = ::read(fd, in.data(), in.size());
+      if (n >= 0) return static_cast<std::size_t>(n);
+      if (errno == EINTR) continue;
+      if (errno == EBADF) detail::throw_os(EBADF, "read: fd " + std::to_string(fd) + " is not open for reading");
+      detail::throw_os(errno, "read: fd " + std::to_string(fd));
+    }
+  }
+
+  static void write(int fd, std::span<const std::byte> out) {
+    sigset_t pipe_only, old;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    // Was a SIGPIPE already pending for this thread? Then it is not ours to consume.
+    sigset_t pending;
+    sigpending(&pending);
+    const bool was_pending = sigismember(&pending, SIGPIPE) == 1;
+    pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+    int err = 0;
+    std::size_t done = 0;
+    while (done < out.size()) {
+      const ssize_t n = ::write(fd, out.data() + done, out.size() - done);
+      if (n >= 0) {
+        done += static_cast<std::size_t>(n);
+        continue;
+      }
+      if (errno == EINTR) continue;
+      err = errno;
+      break;
+    }
+    if (err == EPIPE && !was_pending) {
+      const timespec zero{0, 0};
+      while (sigtimedwait(&pipe_only, nullptr, &zero) < 0 && errno == EINTR) {
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    if (err == EPIPE) detail::throw_os(EPIPE, "write: fd " + std::to_string(fd) + ": no reader left (broken pipe)");
+    if (err == EBADF) detail::throw_os(EBADF, "write: fd " + std::to_string(fd) + " is not open for writing");
+    if (err != 0) detail::throw_os(err, "write: fd " + std::to_string(fd));
+  }
+
+  static void close(int fd) {
+    // On Linux the descriptor is released even when close reports EINTR: never retry.
+    if (::close(fd) != 0 && errno == EBADF) detail::throw_os(EBADF, "close: fd " + std::to_string(fd) + " is not open");
+  }
+
+  static std::size_t poll(std::span<poll_fd> fds, clock::time_point deadline) {
+    std::vector<pollfd> p(fds.size());
+    for (std::size_t i = 0; i < fds.size(); ++i) p[i] = pollfd{fds[i].fd, POLLIN, 0};
+    for (;;) {
+      const int timeout = deadline == clock::time_point::max() ? -1 : timeout_ms(deadline);
+      const int r = ::poll(p.data(), p.size(), timeout);
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        detail::throw_os(errno, "poll: " + std::to_string(fds.size()) + " fds");
+      }
+      if (r == 0 && clock::now() < deadline) continue;  // millisecond rounding woke us early
+      std::size_t ready = 0;
+      for (std::size_t i = 0; i < fds.size(); ++i) {
+        if (p[i].revents & POLLNVAL) detail::throw_os(EBADF, "poll: fd " + std::to_string(fds[i].fd) + " is not open");
+        fds[i].ready = (p[i].revents & (POLLIN | POLLHUP | POLLERR)) != 0;
+        ready += fds[i].ready;
+      }
+      return ready;
+    }
+  }
+
+ private:
+  [[noreturn]] static void throw_wait(const char* call, int pid) {
+    if (errno == ECHILD || errno == ESRCH)
+      detail::throw_os(ECHILD, std::string(call) + ": pid " + std::to_string(pid) +
+                                   " is not an unreaped child of this process (never started here, or already reaped)");
+    detail::throw_os(errno, std::string(call) + ": waitpid(" + std::to_string(pid) + ")");
+  }
+
+  // Milliseconds until `deadline`, rounded up, clamped to poll's int range.
+  static int timeout_ms(clock::time_point deadline) {
+    const auto now = clock::now();
+    if (deadline <= now) return 0;
+    const auto ms = std::chrono::ceil<std::chrono::milliseconds>(deadline - now).count();
+    return static_cast<int>(std::min<long long>(ms, INT_MAX));
+  }
+};
+
+static_assert(OsBackend<posix_os>);
+
+}  // namespace interleave
+
+// Registers `fn` (int fn(std::span<const std::byte>, std::span<const int>))
+// as an entry point of the re-exec start method, under its own name.
+#define INTERLEAVE_ENTRY_POINT(fn) \
+  [[maybe_unused]] static const ::interleave::detail::entry_registrar interleave_entry_##fn{#fn, &fn}
