@@ -1,10 +1,15 @@
 // models/ipc_model.cpp — pipes between processes on the simulated OS
 // (models/sim_os.hpp), under every checker.
 //
-// The models here call the OS interface directly (Os::pipe, spawn, read,
-// write, close, wait): they check the simulated OS itself — end-of-file,
-// PIPE_BUF atomicity, EPIPE, and the hang it names — so that the models of
-// the process-level primitives built on it rest on a checked kernel.
+// Two kinds of model:
+// - the programs of the rows, on the impl's Pipe/Connection, Process and
+//   inter-process Queue (impl/include/interleave/pipe.hpp, process.hpp,
+//   ipc_queue.hpp): pipe_reader_program and its twin that keeps its own
+//   write end, the seed's stop_sentinel_program, and join_before_drain;
+// - "raw_os" models that call the OS interface directly (Os::pipe, spawn,
+//   read, write, close, wait): they check the simulated OS itself —
+//   end-of-file, PIPE_BUF atomicity, EPIPE, and the hang it names — so that
+//   the models of the primitives rest on a checked kernel.
 //
 // Pipes are tiny (pipe_buf 2 bytes, capacity 4) so that a few bytes fill
 // them. Every model declares heap_under_test = false: the kernel's tables
@@ -14,6 +19,11 @@
 // checked by the property and stress layers), and anything sim_os.hpp lists.
 #include "model.hpp"
 //
+#include <chrono>
+
+#include "interleave/ipc_queue.hpp"
+#include "interleave/pipe.hpp"
+#include "interleave/process.hpp"
 #include "sim_os.hpp"
 
 namespace interleave::models {
@@ -193,7 +203,108 @@ using DrainThenWait = WaitBeforeDrain<Sync, true>;
 template <class Sync>
 using WaitThenDrain = WaitBeforeDrain<Sync, false>;
 
+// The pipe rows' program: a reader process receives 0, 1 until end-of-file
+// while the parent sends them, closes its write end and joins the reader
+// (untimed). Fixed: the reader closes its own copy of the write end first,
+// and exits 0 having got exactly 0, 1. Twin: it keeps that copy, so
+// end-of-file never comes: the reader waits in read for ever and the parent
+// in join.
+template <class Sync, bool KeepWriteEnd>
+struct PipeReader {
+  static constexpr unsigned threads = 1;
+  static constexpr unsigned dynamic_threads = 1;
+  static constexpr bool heap_under_test = false;
+  using Os = sim_os<Sync, 4, 8>;
+  typename Os::kernel kernel;
+  std::optional<exit_code> code;
+
+  void thread(unsigned) { code = pipe_reader_program<Os>(2, KeepWriteEnd, std::chrono::hours::max()); }
+  void after() {
+    INTERLEAVE_MODEL_CHECK(code == 0);
+    kernel.check_clean();
+  }
+};
+template <class Sync>
+using PipeReaderFixed = PipeReader<Sync, false>;
+template <class Sync>
+using PipeReaderKeepsWriteEnd = PipeReader<Sync, true>;
+
+// The seed's producer and consumer processes over the inter-process Queue:
+// the producer puts the first N Fibonacci numbers and "STOP" (its feeder
+// thread writes them), the consumer gets until "STOP" and sends what it got
+// back through a pipe; the parent drains that, then joins both. Every number
+// arrives once, in order; both exit 0; nothing is left.
+template <class Sync, int N>
+struct StopSentinel {
+  static constexpr unsigned threads = 1;
+  static constexpr unsigned dynamic_threads = 3;  // producer, its feeder, consumer
+  static constexpr bool heap_under_test = false;
+  using Os = sim_os<Sync, 32, 64>;
+  typename Os::kernel kernel;
+  sentinel_result r;
+
+  void thread(unsigned) { r = stop_sentinel_program<Os>(N); }
+  void after() {
+    INTERLEAVE_MODEL_CHECK(r.received == fibonacci(N));
+    INTERLEAVE_MODEL_CHECK(r.producer == 0 && r.consumer == 0);
+    kernel.check_clean();
+  }
+};
+template <class Sync>
+using StopSentinel2 = StopSentinel<Sync, 2>;
+
+// Joining the producer before draining its queue, with more data than the
+// pipe holds (2 records of 32 bytes, a 64-byte pipe holding also the 4-byte
+// headers: 72 > 64). Untimed join (the twin, Python's trap): the producer's
+// end waits for its feeder, the feeder for room in the pipe, the parent for
+// the producer: a deadlock, which the hang names. With a timed join (the
+// fix): the join times out, the parent drains both records and joins again.
+template <class Sync, bool Timed>
+struct JoinBeforeDrain {
+  static constexpr unsigned threads = 1;
+  static constexpr unsigned dynamic_threads = 2;  // producer, its feeder
+  static constexpr bool heap_under_test = false;
+  using Os = sim_os<Sync, 32, 64>;
+  typename Os::kernel kernel;
+  drain_result r;
+
+  void thread(unsigned) {
+    r = join_before_drain_program<Os>(2, 24,
+                                      Timed ? std::optional(std::chrono::milliseconds(10)) : std::nullopt);
+  }
+  void after() {
+    INTERLEAVE_MODEL_CHECK(r.drained == 2 && r.producer == 0);
+    INTERLEAVE_MODEL_CHECK(r.join_timed_out);
+    kernel.check_clean();
+  }
+};
+template <class Sync>
+using DrainAfterTimedJoin = JoinBeforeDrain<Sync, true>;
+template <class Sync>
+using JoinThenDrain = JoinBeforeDrain<Sync, false>;
+
 }  // namespace
+
+INTERLEAVE_MODEL(PipeReaderFixed, "ipc.pipe.reader_closes_write_end", "ipc.pipe",
+                 "a reader process that closed its own write end receives 0, 1 then end-of-file and exits 0; "
+                 "no zombie, no descriptor left",
+                 Expect::holds, Search::bounded(3));
+INTERLEAVE_MODEL(PipeReaderKeepsWriteEnd, "ipc.pipe.reader_keeps_write_end", "ipc.pipe.broken_keeps_write_end",
+                 "a reader process that keeps its own write end waits for end-of-file for ever: the deadlock is "
+                 "found and the hang names the read and the write end it holds",
+                 Expect::deadlock, Search::deepen(1));
+INTERLEAVE_MODEL(StopSentinel2, "ipc.queue.stop_sentinel.fib2", "ipc.queue.stop_sentinel",
+                 "the seed's producer and consumer processes with \"STOP\": Fibonacci 0, 1 arrive once each, in "
+                 "order; both exit 0; no zombie, no descriptor left",
+                 Expect::holds, Search::bounded(1));
+INTERLEAVE_MODEL(DrainAfterTimedJoin, "ipc.queue.join_timeout_then_drain", "ipc.queue.join_before_drain",
+                 "joining the producer with a timeout before draining: the join times out, both records are "
+                 "drained, the producer exits 0; nothing left",
+                 Expect::holds, Search::bounded(1));
+INTERLEAVE_MODEL(JoinThenDrain, "ipc.queue.join_before_drain", "ipc.queue.join_before_drain",
+                 "joining the producer (untimed) before draining more than the pipe holds deadlocks: found, and "
+                 "the hang names the full pipe, the feeder's write and the parent's wait",
+                 Expect::deadlock, Search::deepen(1));
 
 INTERLEAVE_MODEL(PipeEof, "ipc.pipe.raw_os.eof", "ipc.pipe",
                  "simulated OS: a child writes 1,2 then 3 and exits; the parent, having closed its write end, reads "

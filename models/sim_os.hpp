@@ -35,9 +35,11 @@
 //   last step still wins (exit code -sig). SIGTERM has no handler here: it
 //   acts like SIGKILL with its own number.
 // - wait / try_wait / wait_until reap a zombie (and join its thread);
-//   wait_until's timeout is the checker's: it may fire at any point of the
-//   wait (Relacy and the DPOR checker both explore it), whatever the
-//   deadline. A deadline already past does not wait.
+//   the timeout of wait_until and poll is the checker's: it may fire at any
+//   point of the wait (Relacy and the DPOR checker both explore it),
+//   whatever the deadline, and the real clock is never read (it would make
+//   executions differ from run to run), so a zero timeout may also wait.
+//   Only time_point::max() waits for ever.
 // - An exception escaping the child's body exits it with 1 and records its
 //   message (stderr_of(pid)).
 // - End of execution (check_clean(), from the model's after()): no zombie
@@ -71,6 +73,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
@@ -159,6 +162,10 @@ struct sim_sync : Sync {
     template <class F>
       requires(!std::is_same_v<std::decay_t<F>, thread>)
     explicit thread(F&& f) : Sync::thread(sim_detail::adopt<Sync>(std::forward<F>(f))) {}
+    // std::thread::detach, which the backends' threads lack: the kernel keeps
+    // the handle, never joins it, and at its end leaks it (see ~sim_kernel).
+    // A detached thread still running when the execution ends is a hang.
+    void detach() { sim_detail::kernel_for<Sync>("thread::detach").keep_detached(std::move(*this)); }
   };
   class jthread : public Sync::jthread {
    public:
@@ -194,6 +201,8 @@ class sim_kernel {
     // thread handle: destroying a joinable thread would terminate. The
     // handle is leaked on purpose, in memory no checker tracks.
     for (auto& [pid, h] : handles_)
+      if (h.joinable()) ::new (std::malloc(sizeof(thread_type))) thread_type(std::move(h));
+    for (auto& h : detached_)
       if (h.joinable()) ::new (std::malloc(sizeof(thread_type))) thread_type(std::move(h));
   }
 
@@ -250,7 +259,7 @@ class sim_kernel {
     const int me = self();
     deliver(me);
     Proc& p = child_of("wait_until", pid, me);
-    if (p.state == State::running && deadline > Sync::clock::now()) {
+    if (p.state == State::running) {
       Waiter w{Op::wait, me, pid};
       block_until(lk, w, deadline, [&] { return p.state != State::running || signalled(me); });
       deliver(me);
@@ -371,12 +380,12 @@ class sim_kernel {
       }
       return n;
     };
-    if (ready_count() > 0 || (fds.empty() && deadline != time_point::max())) return ready_count();
+    if (ready_count() > 0) return ready_count();
     Waiter w{Op::poll, me, fds.empty() ? -1 : fds[0].fd, -1, fds.size()};
     const auto pred = [&] { return ready_count() > 0 || signalled(me); };
     if (deadline == time_point::max())
       block(lk, w, pred);
-    else if (deadline > Sync::clock::now())
+    else
       block_until(lk, w, deadline, pred);
     deliver(me);
     return ready_count();
@@ -424,6 +433,11 @@ class sim_kernel {
 
   // ---- for sim_sync's threads ----------------------------------------------
   void adopt(int pid) { thread_pid_[Sync::thread_index()] = pid; }
+  void keep_detached(typename Sync::thread&& t) {
+    if (!t.joinable())
+      throw std::system_error(std::make_error_code(std::errc::invalid_argument), "thread::detach: not joinable");
+    detached_.push_back(std::move(t));
+  }
   void leave() { thread_pid_.erase(Sync::thread_index()); }
 
  private:
@@ -679,7 +693,11 @@ class sim_kernel {
     }
     return me + " blocks";
   }
+  // Not while an exception unwinds this thread: a checker that found a hang
+  // unwinds the blocked threads, whose destructors may close descriptors;
+  // the board must keep the state the hang was found in.
   void refresh() {
+    if (std::uncaught_exceptions() > 0) return;
     for (const auto& [tid, w] : waiting_) hang::set(tid, why(w).c_str());
   }
 
@@ -691,6 +709,7 @@ class sim_kernel {
   std::map<std::size_t, int> thread_pid_;
   std::map<std::size_t, Waiter> waiting_;
   std::map<int, thread_type> handles_;
+  std::vector<thread_type> detached_;
   int next_pid_ = 2;
   unsigned sleepers_ = 0;
   std::uint64_t gen_ = 0;
