@@ -151,6 +151,17 @@ interleave_scenario(mergesort
   ROW mergesort.threads
   ROW mergesort.threads.broken_unlocked_merge)
 
+interleave_scenario(process
+  NA model "TEMPORARY: simulated-OS models on the process-sim branch"
+  ROW process.lifecycle)
+
+interleave_scenario(ipc
+  NA model "TEMPORARY: simulated-OS models on the process-sim branch"
+  ROW ipc.queue.stop_sentinel
+  ROW ipc.queue.join_before_drain
+  ROW ipc.pipe
+  ROW ipc.pipe.broken_keeps_write_end)
+
 get_property(INTERLEAVE_SCENARIOS GLOBAL PROPERTY INTERLEAVE_SCENARIOS)
 foreach(layer IN LISTS INTERLEAVE_LAYERS)
   string(TOUPPER "${layer}" upper)

@@ -27,7 +27,8 @@
 //   - encode: an exception thrown by the value's own serialization, or a
 //     record over max_record ("encode: record of N bytes exceeds max_record M");
 //   - decode: bytes that do not make a T (a length past the record's end,
-//     too few bytes) or bytes left over after a T;
+//     too few bytes, a bool byte other than 0 or 1, a variant index out of
+//     range) or bytes left over after a T;
 //   - read_record: end-of-file inside a record is short_record_error ("short
 //     record: expected a 120-byte payload, end-of-file after 37 bytes"): a
 //     writer killed mid-write never produces a value, corrupted or otherwise.
@@ -98,9 +99,17 @@ class bounded_input_archive : public cereal::InputArchive<bounded_input_archive,
 };
 
 template <class T>
-  requires std::is_arithmetic_v<T>
+  requires(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>)
 void CEREAL_LOAD_FUNCTION_NAME(bounded_input_archive& ar, T& t) {
   ar.loadBinary(std::addressof(t), sizeof(t));
+}
+// A bool is one byte, 0 or 1; any other byte is refused (loading it into a
+// bool would be undefined behaviour).
+inline void CEREAL_LOAD_FUNCTION_NAME(bounded_input_archive& ar, bool& b) {
+  unsigned char byte = 0;
+  ar.loadBinary(&byte, 1);
+  if (byte > 1) throw codec_error("decode: a bool's byte is " + std::to_string(byte) + ", not 0 or 1");
+  b = byte == 1;
 }
 template <class T>
 void CEREAL_SERIALIZE_FUNCTION_NAME(bounded_input_archive& ar, cereal::NameValuePair<T>& t) {

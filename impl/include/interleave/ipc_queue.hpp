@@ -318,7 +318,9 @@ class BasicIpcQueue {
         me.cv.notify_all();
       }
     } my_turn{*me};
-    if (!wait_readable(fds_.rlock_r, deadline)) return std::nullopt;
+    // A blocking get reads at once (the read blocks); a timed one polls first.
+    const bool timed = deadline != clock::time_point::max();
+    if (timed && !wait_readable(fds_.rlock_r, deadline)) return std::nullopt;
     take_token(fds_.rlock_r);
     struct token_back {
       int fd;
@@ -329,7 +331,7 @@ class BasicIpcQueue {
         }
       }
     } give_back{fds_.rlock_w};
-    if (!wait_readable(fds_.data_r, deadline)) return std::nullopt;
+    if (timed && !wait_readable(fds_.data_r, deadline)) return std::nullopt;
     std::optional<record> payload =
         read_record([this](std::span<std::byte> b) { return Os::read(fds_.data_r, b); }, max_record_);
     if (!payload)
@@ -459,9 +461,9 @@ drain_result join_before_drain_program(int items, std::size_t item_bytes,
   producer.start();
   drain_result r;
   if (join_timeout) {
-    r.join_timed_out = !producer.join(*join_timeout);  // interleave:hang ipc.queue.join_before_drain
+    r.join_timed_out = !producer.join(*join_timeout);  // interleave:bug ipc.queue.join_before_drain
   } else {
-    producer.join();  // interleave:hang ipc.queue.join_before_drain
+    producer.join();  // interleave:bug ipc.queue.join_before_drain
   }
   for (int i = 0; i < items; ++i) {
     q.get();

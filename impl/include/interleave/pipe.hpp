@@ -187,12 +187,13 @@ std::optional<exit_code> pipe_reader_program(int items, bool keep_write_end,
   auto [r, w] = Pipe<Os>(false);
   BasicProcess<Os> reader([rfd = r.read_fd(), wfd = w.write_fd(), items, keep_write_end]() -> int {
     BasicConnection<Os> in(rfd, -1), own_write_end(-1, wfd);  // this process's copies
-    if (!keep_write_end) own_write_end.close();  // the fix: only the parent holds a write end now
+    // the fix closes this process's write end, so only the parent holds one; the twin keeps it
+    if (!keep_write_end) own_write_end.close();  // interleave:bug ipc.pipe.broken_keeps_write_end
     int expected = 0;
     for (;;) {
       int v = 0;
       try {
-        v = in.template recv<int>();  // interleave:hang ipc.pipe.broken_keeps_write_end
+        v = in.template recv<int>();
       } catch (const eof_error&) {
         break;
       }

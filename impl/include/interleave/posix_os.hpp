@@ -50,9 +50,9 @@
 //   INTERLEAVE_ENTRY_POINT(my_worker)  // int my_worker(std::span<const std::byte> args,
 //                                      //               std::span<const int> fds)
 //   int main(int argc, char** argv) {
-//     interleave::posix_os::run_entry_point_if_requested(argc, argv);  // first
+//     posix_os::run_entry_point_if_requested(argc, argv);  // first thing
 //     ...
-//     int pid = interleave::posix_os::spawn_entry("my_worker", args, {fd});
+//     int pid = posix_os::spawn_entry("my_worker", args, {fd});
 //   }
 //
 // The child gets the bytes `args` and the descriptors `fds` (same numbers,
