@@ -295,12 +295,14 @@ INTERLEAVE_MODEL(PipeReaderKeepsWriteEnd, "ipc.pipe.reader_keeps_write_end", "ip
                  Expect::deadlock, Search::deepen(1));
 INTERLEAVE_MODEL(StopSentinel2, "ipc.queue.stop_sentinel.fib2", "ipc.queue.stop_sentinel",
                  "the seed's producer and consumer processes with \"STOP\": Fibonacci 0, 1 arrive once each, in "
-                 "order; both exit 0; no zombie, no descriptor left",
-                 Expect::holds, Search::bounded(1));
+                 "order; both exit 0; no zombie, no descriptor left (context bound 1 on both checkers: exhaustive "
+                 "search does not fit the time)",
+                 Expect::holds, Search::bounded(1), DporSearch::with(Search::bounded(1)).budget(30));
 INTERLEAVE_MODEL(DrainAfterTimedJoin, "ipc.queue.join_timeout_then_drain", "ipc.queue.join_before_drain",
                  "joining the producer with a timeout before draining: the join times out, both records are "
-                 "drained, the producer exits 0; nothing left",
-                 Expect::holds, Search::bounded(1));
+                 "drained, the producer exits 0; nothing left (Relacy: 20,000 random schedules, its context-bounded "
+                 "search does not end; DPOR: context bound 2)",
+                 Expect::holds, Search::random(20000), DporSearch::with(Search::bounded(2)).budget(30));
 INTERLEAVE_MODEL(JoinThenDrain, "ipc.queue.join_before_drain", "ipc.queue.join_before_drain",
                  "joining the producer (untimed) before draining more than the pipe holds deadlocks: found, and "
                  "the hang names the full pipe, the feeder's write and the parent's wait",
