@@ -381,11 +381,11 @@ INTERLEAVE_MODEL(PipeKeepsWriteEnd, "ipc.pipe.raw_os.keeps_write_end", "ipc.pipe
                  "simulated OS: a reader waiting for end-of-file while its own process holds the write end hangs; "
                  "the hang names the read and the write end's descriptor",
                  Expect::deadlock, Search::deepen(1));
-INTERLEAVE_MODEL(DrainThenWait, "ipc.pipe.raw_os.drain_then_wait", "ipc.queue.stop_sentinel",
+INTERLEAVE_MODEL(DrainThenWait, "ipc.queue.raw_os.drain_then_wait", "ipc.queue.stop_sentinel",
                  "simulated OS: a child writes more than the pipe holds; the parent drains to end-of-file, then "
                  "waits: all 6 bytes in order, exit 0",
                  Expect::holds, Search::bounded(3));
-INTERLEAVE_MODEL(WaitThenDrain, "ipc.pipe.raw_os.wait_then_drain", "ipc.queue.join_before_drain",
+INTERLEAVE_MODEL(WaitThenDrain, "ipc.queue.raw_os.wait_then_drain", "ipc.queue.join_before_drain",
                  "simulated OS: waiting for a child before draining its pipe, with more data than the pipe holds, "
                  "deadlocks; the hang names the full pipe and the wait",
                  Expect::deadlock, Search::deepen(1));
