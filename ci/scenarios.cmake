@@ -167,11 +167,9 @@ interleave_scenario(mergesort
   ROW mergesort.threads.broken_unlocked_merge)
 
 interleave_scenario(process
-  NA model "TEMPORARY: simulated-OS models on the process-sim branch"
   ROW process.lifecycle)
 
 interleave_scenario(ipc
-  NA model "TEMPORARY: simulated-OS models on the process-sim branch"
   ROW ipc.queue.stop_sentinel
   ROW ipc.queue.join_before_drain
   ROW ipc.pipe

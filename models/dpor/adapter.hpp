@@ -40,6 +40,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "../hang_board.hpp"
 #include "../registry.hpp"
 #include "dpor_sync.hpp"
 #include "explorer.hpp"
@@ -197,6 +198,7 @@ template <template <class> class M>
 Verdict drive(const Run& run, const DporSearch& ds, bool holds) {
   using Model = M<dpor_sync>;
   if constexpr (requires { Model::before_search(); }) Model::before_search();
+  hang::reset();
   dpor::Options opts;
   opts.spurious_wakeups = spurious(ds);
   opts.spin_reduction = ds.spin_reduction;
@@ -217,9 +219,12 @@ Verdict drive(const Run& run, const DporSearch& ds, bool holds) {
     v.found = r.verdict == dpor::Verdict::nondeterminism ? Found::nothing : found_of(r.verdict);
     v.executions = 1;
     v.preemptions = r.preemptions;
+    const std::string os_hang = v.found == Found::deadlock ? hang::describe() : std::string();
     v.history = r.detail + "\n" + r.listing;
     if (v.found != Found::nothing) v.cex = counterexample(r);
-    v.detail = std::string(dpor::to_string(r.verdict)) + ": " + detail_of(r, v.cex);
+    // A hang inside simulated OS calls is named first (hang_board.hpp).
+    v.detail = std::string(dpor::to_string(r.verdict)) + ": " +
+               (os_hang.empty() ? "" : "in OS calls: " + os_hang + "; threads: ") + detail_of(r, v.cex);
     return v;
   }
   // An execution budget (the run's, else the registration's) makes the
@@ -257,11 +262,13 @@ Verdict drive(const Run& run, const DporSearch& ds, bool holds) {
   v.found = found_of(r.verdict);
   v.exhaustive = r.exhaustive;
   if (v.found != Found::nothing) {
+    const std::string os_hang = v.found == Found::deadlock ? hang::describe() : std::string();
     v.history = r.detail + "\n" + r.listing;
     v.replay_state = encode_state(r.token);
     v.cex = counterexample(r);
     v.detail = std::string(dpor::to_string(r.verdict)) + " (" + std::to_string(r.preemptions) +
-               (r.preemptions == 1 ? " preemption" : " preemptions") + "): " + detail_of(r, v.cex);
+               (r.preemptions == 1 ? " preemption" : " preemptions") +
+               "): " + (os_hang.empty() ? "" : "in OS calls: " + os_hang + "; threads: ") + detail_of(r, v.cex);
     return v;
   }
   v.detail = r.summary();

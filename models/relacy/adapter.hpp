@@ -25,6 +25,7 @@
 
 #include "../relacy_sync.hpp"
 //
+#include "../hang_board.hpp"
 #include "../registry.hpp"
 
 namespace interleave::models {
@@ -479,6 +480,7 @@ Verdict drive(const Run& run) {
   using Sync = sync_for<M>;
   using S = Suite<M, Sync>;
   if constexpr (requires { M<Sync>::before_search(); }) M<Sync>::before_search();
+  hang::reset();
 
   CaptureBuf out_buf, progress_buf;
   std::ostream out(&out_buf), progress(&progress_buf);
@@ -530,6 +532,7 @@ Verdict drive(const Run& run) {
   v.found = found_of(res);
   v.exhaustive = v.found == Found::nothing && run.mode != Mode::random;
   v.detail = rl::test_result_str(res);
+  if (v.found == Found::deadlock && !hang::describe().empty()) v.detail += ": in OS calls: " + hang::describe();
   if (v.found != Found::nothing) {
     v.history = out_buf.str();
     v.cex = counterexample(v.history);
