@@ -61,7 +61,11 @@
 //     every later submit fail with BrokenThreadPool naming the cause;
 //   - shutdown(wait=true) returns only after every task that was not
 //     cancelled ran and every worker exited; cancel_futures=true cancels the
-//     tasks still queued;
+//     tasks still queued. This holds for each of several threads calling it
+//     at once, and for a call racing the destructor (which is
+//     shutdown(wait=true) too): whichever joins the workers, every other
+//     waits until they have all exited; a call that began before the
+//     destructor keeps the pool's state alive until it returns;
 //   - Future::get()/wait() from a worker, on a future of the same pool, when
 //     every other worker is already blocked in such a wait, throws
 //     PoolDeadlockError instead of hanging (no worker would be left to run
@@ -453,6 +457,7 @@ class PoolCore final : private FutureOwner, public std::enable_shared_from_this<
       if (wait && is_worker_locked())
         throw std::logic_error(
             "ThreadPool::shutdown(wait=true) called from one of the pool's own workers: it would wait for itself");
+      shutdown_calls_.store(shutdown_calls_.load() + 1);
       if (stop_.load() == kOpen) stop_.store(kShutdown);
       if (cancel_futures) {
         cancelled.swap(queue_);
@@ -466,10 +471,16 @@ class PoolCore final : private FutureOwner, public std::enable_shared_from_this<
     }
     for (auto& t : cancelled) t->cancel();  // outside the pool lock (lock order)
     cancelled.clear();
-    if (!wait) return;
-    for (auto& t : to_join) t.join();
+    if (wait) {
+      for (auto& t : to_join) t.join();
+    }
     Lock lk(mu_);
-    while (live_.load() > 0) exit_cv_.wait(lk);  // workers another shutdown() joins
+    // Workers another shutdown() (or the destructor) swapped out and joins:
+    // this call, too, returns only once every one of them has exited, that
+    // is after every task they accepted finished.
+    if (wait)
+      while (live_.load() > 0) exit_cv_.wait(lk);
+    shutdown_calls_.store(shutdown_calls_.load() - 1);
   }
 
   [[nodiscard]] int max_workers() const noexcept { return max_workers_; }
@@ -492,6 +503,11 @@ class PoolCore final : private FutureOwner, public std::enable_shared_from_this<
   [[nodiscard]] int live_workers() const INTERLEAVE_EXCLUDES(mu_) {
     Lock lk(mu_);
     return live_.load();
+  }
+  // shutdown() calls (the destructor's included) begun and not yet returned.
+  [[nodiscard]] int shutdowns_in_progress() const INTERLEAVE_EXCLUDES(mu_) {
+    Lock lk(mu_);
+    return shutdown_calls_.load();
   }
   // "<prefix>_<i>" for the calling worker, "" if the caller is not one.
   [[nodiscard]] std::string current_worker_name() const INTERLEAVE_EXCLUDES(mu_) {
@@ -665,6 +681,7 @@ class PoolCore final : private FutureOwner, public std::enable_shared_from_this<
   typename Sync::template var<int> busy_ INTERLEAVE_GUARDED_BY(mu_){0};      // workers holding a task
   typename Sync::template var<int> waiting_ INTERLEAVE_GUARDED_BY(mu_){0};   // workers in work_cv_.wait
   typename Sync::template var<int> self_waiting_ INTERLEAVE_GUARDED_BY(mu_){0};  // workers in get() on our futures
+  typename Sync::template var<int> shutdown_calls_ INTERLEAVE_GUARDED_BY(mu_){0};  // shutdown() calls in progress
   static constexpr int kOpen = 0, kShutdown = 1, kBroken = 2;
   typename Sync::template var<int> stop_ INTERLEAVE_GUARDED_BY(mu_){kOpen};  // kOpen, kShutdown or kBroken
   std::string broken_reason_ INTERLEAVE_GUARDED_BY(mu_);
@@ -712,13 +729,20 @@ class BasicThreadPool {
   auto map(F f, Range&& range, std::nullopt_t /*no timeout*/, std::size_t chunksize) {
     return core_->map(std::move(f), std::forward<Range>(range), std::nullopt, chunksize);
   }
-  void shutdown(bool wait = true, bool cancel_futures = false) { core_->shutdown(wait, cancel_futures); }
+  // Safe from several threads at once, and while the destructor runs if
+  // the call began first: the call holds the pool's state itself, so the
+  // state outlives the call even when the destructor releases the handle's.
+  void shutdown(bool wait = true, bool cancel_futures = false) {
+    const std::shared_ptr<Core> core = core_;
+    core->shutdown(wait, cancel_futures);
+  }
 
   [[nodiscard]] int max_workers() const noexcept { return core_->max_workers(); }
   [[nodiscard]] int worker_count() const { return core_->worker_count(); }
   [[nodiscard]] std::size_t pending() const { return core_->pending(); }
   [[nodiscard]] int idle_workers() const { return core_->idle_workers(); }
   [[nodiscard]] int live_workers() const { return core_->live_workers(); }
+  [[nodiscard]] int shutdowns_in_progress() const { return core_->shutdowns_in_progress(); }
   [[nodiscard]] std::string current_worker_name() const { return core_->current_worker_name(); }
   [[nodiscard]] const std::string& name_prefix() const noexcept { return core_->name_prefix(); }
 
