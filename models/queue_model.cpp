@@ -396,7 +396,6 @@ template <class Sync> using SeedSentinel = SentinelProgram<Sync, Program::seed, 
 template <class Sync> using Fixed1Item = SentinelProgram<Sync, Program::fixed, 0, true>;
 template <class Sync> using FixedSeed = SentinelProgram<Sync, Program::fixed, 35, true>;
 template <class Sync> using TwoByTwo = SentinelProgram<Sync, Program::two_by_two, 1, true>;
-template <class Sync> using TwoByTwo1Item = SentinelProgram<Sync, Program::two_by_two, 0, true>;
 
 // --- queue ---------------------------------------------------------------------
 INTERLEAVE_MODEL(Fifo2Unbounded, "queue.fifo.unbounded.1p1c_2.full", "queue",
@@ -473,13 +472,6 @@ INTERLEAVE_MODEL(TwoByTwo, "producer_consumer.2x2.3items.bound2",
                  Expect::holds, Search::bounded(2),
                  DporSearch{}.no_spurious());
 
-INTERLEAVE_MODEL(TwoByTwo1Item, "producer_consumer.2x2.1item.bound2",
-                 "producer_consumer.fixed",
-                 "2 producers x 1 item (+1 sentinel each), 2 consumers: when q.join() returns every item was "
-                 "processed, not merely taken (one consumer alone cannot show a task_done() before processing: "
-                 "its sentinel's task_done() comes after)",
-                 Expect::holds, Search::bounded(2),
-                 DporSearch{}.no_spurious());
 INTERLEAVE_MODEL(ShutdownImmediateReleasesPendingJoin, "queue.shutdown.immediate_releases_pending_join.bound3",
                  "queue.shutdown",
                  "join() pending on 2 items, shutdown(true) and a getter racing: join() returns after the taken "

@@ -229,6 +229,10 @@ struct PoolTwoSubmitters {
   }
 };
 
+struct TaskError : std::runtime_error {
+  TaskError() : std::runtime_error("task 0") {}
+};
+
 // Tasks that throw, on 1 or 2 workers: each throwing task's future holds
 // its exception, the others their values; the worker that ran a thrower
 // goes on taking tasks (a task submitted after the throws runs), the
@@ -246,14 +250,14 @@ struct PoolTaskThrows {
     auto f0 = pool.submit([this]() -> int {
       ++runs[0];
       Sync::yield();
-      throw std::runtime_error("task 0");
+      throw TaskError();
     });
     auto f1 = pool.submit([this] { return ++runs[1], 1; });
     bool threw = false;
     try {
       (void)f0.get();
-    } catch (const std::runtime_error&) {
-      threw = true;
+    } catch (const TaskError&) {
+      threw = true;  // the task's own exception (not, e.g., BrokenPromise)
     }
     INTERLEAVE_MODEL_CHECK(threw);
     INTERLEAVE_MODEL_CHECK(f1.get() == 1);
@@ -419,7 +423,11 @@ INTERLEAVE_MODEL(PoolShutdownFromTwoThreads, "thread_pool.shutdown_from_2_thread
 INTERLEAVE_MODEL(PoolShutdownRacesDestructor, "thread_pool.shutdown_races_destructor.bound1", "thread_pool",
                  "shutdown(wait=true) in progress while the owner destroys the pool: both return only after "
                  "both tasks finished (bound 2: 2.7 million executions, 54 s)",
-                 Expect::holds, Search::bounded(1), DporSearch{}.no_spurious().spin());
+                 Expect::holds, Search::bounded(1),
+                 // A shutdown() that returned without waiting for the workers another caller
+                 // joins is found by Relacy at bound 1; the DPOR checker did not reach it within
+                 // 30 s (this model's polling loop is slow to explore there).
+                 DporSearch{}.no_spurious().spin());
 INTERLEAVE_MODEL(PoolAccessorsWhileSubmitting, "thread_pool.accessors_while_running.bound2", "thread_pool",
                  "worker_count/live/idle/pending read while a submitter and 2 workers run: always within bounds",
                  Expect::holds, Search::bounded(2), DporSearch{}.no_spurious());

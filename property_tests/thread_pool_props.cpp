@@ -412,7 +412,11 @@ INTERLEAVE_TEST(PoolUnit, map_submits_every_call_eagerly_and_yields_results_lazi
 
 // An exception from one call surfaces at its own position, and only there:
 // the other calls run and their results are yielded, before and after it,
-// for generated sizes, chunk sizes, pool sizes and throwing positions.
+// for generated sizes, chunk sizes, pool sizes and throwing positions. The
+// calls in chunks after the first throwing one wait (at most 5 s) until the
+// consumer has received that exception, so that they are still queued or
+// running when it surfaces: a map that cancelled the rest on an exception
+// would cancel them here.
 INTERLEAVE_PROP(PoolProps, map_exception_surfaces_at_its_position_and_cancels_nothing, "thread_pool", ()) {
   const int n = *rc::gen::inRange(0, 30);
   const auto chunksize = static_cast<std::size_t>(*rc::gen::inRange(1, 6));
@@ -420,12 +424,19 @@ INTERLEAVE_PROP(PoolProps, map_exception_surfaces_at_its_position_and_cancels_no
   const auto throws = *rc::gen::container<std::vector<bool>>(static_cast<std::size_t>(n), rc::gen::arbitrary<bool>());
   std::vector<int> xs(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) xs[static_cast<std::size_t>(i)] = i;
+  const auto first = std::find(throws.begin(), throws.end(), true);
+  const std::size_t first_chunk =
+      first == throws.end() ? SIZE_MAX : static_cast<std::size_t>(first - throws.begin()) / chunksize;
+  std::promise<void> received;
+  std::shared_future<void> received_f = received.get_future().share();
+  bool opened = false;
   std::atomic<int> ran{0};
   std::vector<int> got;
   {
     ThreadPool<> pool(workers);
     auto results = pool.map(
         [&](int x) {
+          if (static_cast<std::size_t>(x) / chunksize > first_chunk) (void)received_f.wait_for(5s);
           ran.fetch_add(1);
           if (throws[static_cast<std::size_t>(x)]) throw Boom(x);
           return 2 * x;
@@ -437,8 +448,15 @@ INTERLEAVE_PROP(PoolProps, map_exception_surfaces_at_its_position_and_cancels_no
         got.push_back(*it);
       } catch (const Boom& b) {
         got.push_back(-1 - b.id);
+      } catch (const CancelledError&) {
+        got.push_back(-1000);
+      }
+      if (!opened && got.back() < 0) {
+        opened = true;
+        received.set_value();
       }
     }
+    if (!opened) received.set_value();
   }
   RC_ASSERT(ran.load() == n);
   for (int i = 0; i < n; ++i)
@@ -535,6 +553,92 @@ INTERLEAVE_TEST(PoolUnit, map_chunksize_groups_calls_into_pool_tasks, "thread_po
     EXPECT_NE(std::string(e.what()).find("chunksize"), std::string::npos) << e.what();
   }
   testkit::cell("thread_pool", "map chunksize 3: 7 calls queued as " + std::to_string(queued) + " tasks, results in order");
+}
+
+// Tasks that throw: each throwing task's future holds its own exception,
+// the others their values, whatever the pool size and order; the pool's
+// bookkeeping is whole afterwards (nothing pending, at most max_workers
+// started, every worker exited after shutdown) and a task submitted after
+// the throws still runs.
+INTERLEAVE_PROP(PoolProps, a_throwing_task_fails_only_its_own_future_and_the_pool_goes_on, "thread_pool", ()) {
+  const int workers = *rc::gen::inRange(1, 5);
+  const auto throws = *rc::gen::container<std::vector<bool>>(static_cast<std::size_t>(*rc::gen::inRange(1, 20)),
+                                                             rc::gen::arbitrary<bool>());
+  ThreadPool<> pool(workers);
+  std::vector<Future<int>> fs;
+  for (std::size_t i = 0; i < throws.size(); ++i)
+    fs.push_back(pool.submit([i, t = bool(throws[i])] {
+      if (t) throw Boom(static_cast<int>(i));
+      return static_cast<int>(i);
+    }));
+  for (std::size_t i = 0; i < throws.size(); ++i) {
+    if (throws[i]) {
+      try {
+        (void)fs[i].get();
+        RC_FAIL("no exception from a throwing task");
+      } catch (const Boom& b) {
+        RC_ASSERT(b.id == static_cast<int>(i));
+      }
+    } else {
+      RC_ASSERT(fs[i].get() == static_cast<int>(i));
+    }
+  }
+  RC_ASSERT(pool.submit([] { return -7; }).get() == -7);
+  RC_ASSERT(pool.worker_count() <= workers);
+  pool.shutdown();
+  RC_ASSERT(pool.pending() == 0u);
+  RC_ASSERT(pool.live_workers() == 0);
+}
+
+// shutdown(wait=true) from several threads at once, and racing the
+// destructor: every caller returns only after every accepted task finished.
+// Tasks count themselves when they finish; each shutdown caller reads the
+// count right after it returns; the owner destroys the pool while the other
+// callers' shutdown() is in progress. Under the watchdog (a caller that never
+// returns is a falsification) and, in ./ci/test, under ASan (a call that
+// outlived the pool's state would be a use after free).
+INTERLEAVE_PROP(PoolProps, concurrent_shutdowns_and_the_destructor_each_return_after_every_task, "thread_pool", ()) {
+  const int workers = *rc::gen::inRange(1, 4);
+  const int tasks = *rc::gen::inRange(0, 12);
+  const int callers = *rc::gen::inRange(1, 4);
+  const bool destroy = *rc::gen::arbitrary<bool>();
+  testkit::watchdog(std::to_string(callers) + " shutdown caller(s)" + (destroy ? " + the destructor" : "") + ", " +
+                        std::to_string(tasks) + " task(s) on " + std::to_string(workers) + " worker(s)",
+                    [&] {
+                      auto pool = std::make_unique<ThreadPool<>>(workers);
+                      std::atomic<int> finished{0};
+                      for (int i = 0; i < tasks; ++i)
+                        (void)pool->submit([&finished] {
+                          busy_for(std::chrono::microseconds(200));
+                          finished.fetch_add(1);
+                        });
+                      std::vector<int> seen(static_cast<std::size_t>(callers), -1);
+                      std::atomic<int> returned{0};
+                      std::vector<std::thread> ts;
+                      for (int c = 0; c < callers; ++c)
+                        ts.emplace_back([&, c] {
+                          pool->shutdown(/*wait=*/true);
+                          seen[static_cast<std::size_t>(c)] = finished.load();
+                          returned.fetch_add(1);
+                        });
+                      int seen_by_destructor = -1;
+                      if (destroy) {
+                        // Every caller's shutdown() has begun (the contract for racing the
+                        // destructor): each has returned or is in progress. (returned is
+                        // read first, so no caller is counted twice.)
+                        for (;;) {
+                          const int r = returned.load();
+                          if (r == callers) break;
+                          if (r + pool->shutdowns_in_progress() >= callers) break;
+                          std::this_thread::yield();
+                        }
+                        pool.reset();
+                        seen_by_destructor = finished.load();
+                      }
+                      for (auto& t : ts) t.join();
+                      for (int v : seen) RC_ASSERT(v == tasks);
+                      if (seen_by_destructor >= 0) RC_ASSERT(seen_by_destructor == tasks);
+                    });
 }
 
 // --- the broken twins, held to the fixed pool's guarantees -----------------
