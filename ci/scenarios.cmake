@@ -124,7 +124,9 @@ interleave_scenario(lock
 
 interleave_scenario(event
   ROW event
-  ROW event.broken_unlocked_check)
+  ROW event.broken_unlocked_check
+  ROW event.broken_relaxed_flag
+    NA property "a relaxed load that misses the setter's writes is a weak-memory outcome x86-64 never produces on real threads, and the data race itself is undefined behaviour with no observable effect there (the models and TSan see it)")
 
 interleave_scenario(barrier
   ROW barrier

@@ -122,6 +122,71 @@ struct BrokenUnlockedCheck {
   }
 };
 
+// What set() publishes: the setter writes plain data (a Sync::var, which the
+// checkers race-check), then set(); one reader that finds is_set() true and
+// one waiter whose wait() may take the lock-free fast path both read the
+// data. On the fixed event the flag's release/acquire pair orders the write
+// before both reads; with the flag weakened to relaxed (the twin) nothing
+// does, and the read races with the write.
+template <class Sync, event_bug Bug>
+struct SetPublishesWhatPrecedesIt {
+  static constexpr unsigned threads = 3;
+  BasicEvent<Sync, Bug> ev;
+  typename Sync::template var<int> data{0};
+  int seen[3] = {0, 0, 0};
+
+  void thread(unsigned t) {
+    if (t == 0) {
+      data.store(42);
+      ev.set();
+    } else if (t == 1) {
+      if (ev.is_set()) seen[1] = data.load();
+      else seen[1] = 42;  // nothing published yet: nothing to read
+    } else {
+      ev.wait();
+      seen[2] = data.load();
+    }
+  }
+  void after() {
+    INTERLEAVE_MODEL_CHECK(seen[1] == 42);
+    INTERLEAVE_MODEL_CHECK(seen[2] == 42);
+  }
+};
+
+// set() racing a waiter that is only beginning to wait (no polling: the
+// waiter may be before its fast-path check, between it and the lock, or
+// already blocked), with a clear() from a third thread: a waiter that began
+// before the clear returns, and its read of what the setter wrote is ordered
+// (no race); the final set() means no waiter can be left behind. Two
+// waiters, so one may take the fast path while the other blocks.
+template <class Sync>
+struct SetRacesAWaiterBeginningToWait {
+  static constexpr unsigned threads = 3;
+  Event<Sync> ev;
+  typename Sync::template var<int> data{0};
+  bool returned[3] = {};
+
+  void thread(unsigned t) {
+    if (t == 0) {
+      data.store(1);
+      ev.set();
+      ev.clear();
+      ev.set();
+    } else {
+      returned[t] = ev.wait();
+      INTERLEAVE_MODEL_CHECK(data.load() == 1);
+    }
+  }
+  void after() {
+    INTERLEAVE_MODEL_CHECK(returned[1] && returned[2]);
+    INTERLEAVE_MODEL_CHECK(ev.is_set());
+    INTERLEAVE_MODEL_CHECK(ev.n_waiting() == 0);
+  }
+};
+
+template <class Sync> using SetPublishesFixed = SetPublishesWhatPrecedesIt<Sync, event_bug::none>;
+template <class Sync> using SetPublishesRelaxed = SetPublishesWhatPrecedesIt<Sync, event_bug::relaxed_flag>;
+
 template <class Sync> using SetWakes2Waiters = SetWakesEveryWaiter<Sync, 2>;
 template <class Sync> using SetWakes3Waiters = SetWakesEveryWaiter<Sync, 3>;
 
@@ -138,6 +203,16 @@ INTERLEAVE_MODEL(SetThenClearWakesWaitersAlreadyWaiting, "event.set_then_clear.b
 INTERLEAVE_MODEL(WaitForTimesOutOnlyBeforeSet, "event.wait_for.full", "event",
                  "wait_for returns true only with the event set, and never leaves a waiter counted",
                  Expect::holds, Search::full());
+INTERLEAVE_MODEL(SetPublishesFixed, "event.publish.full", "event",
+                 "what the setter wrote before set() is visible, race-free, to is_set()==true and to wait()",
+                 Expect::holds, Search::full());
+INTERLEAVE_MODEL(SetRacesAWaiterBeginningToWait, "event.set_races_beginning_waiter.bound3", "event",
+                 "set()/clear()/set() racing 2 waiters beginning wait(): no lost wake-up, the published data "
+                 "is ordered",
+                 Expect::holds, Search::bounded(3));
+INTERLEAVE_MODEL(SetPublishesRelaxed, "event.broken_relaxed_flag.publish", "event.broken_relaxed_flag",
+                 "the flag stored and loaded relaxed: a reader that sees it set races with the setter's data",
+                 Expect::data_race, Search::deepen(2));
 INTERLEAVE_MODEL(BrokenUnlockedCheck, "event.broken_unlocked_check.1x2", "event.broken_unlocked_check",
                  "checking the flag outside the lock is a data race on the flag", Expect::data_race, Search::deepen(2));
 

@@ -224,6 +224,90 @@ struct ShutdownImmediateSettlesJoin {
   }
 };
 
+// shutdown(immediate=true) releasing a join() that is already pending (or
+// about to be): 2 items are outstanding when the threads start; a getter
+// takes what it can and calls task_done() for it, before or after the
+// shutdown; the immediate shutdown drops the rest. join() returns (no
+// deadlock), and only after the getter's task_done() for every item it took
+// (an item taken before the shutdown is still owed its task_done(), and
+// that task_done() after the shutdown is accepted). One more task_done()
+// than that is refused with a message.
+template <class Sync>
+struct ShutdownImmediateReleasesPendingJoin {
+  static constexpr unsigned threads = 3;
+  Queue<int, Sync> q;
+  typename Sync::template atomic<int> taken{0}, done{0};
+  bool joined = false;
+
+  void before() {
+    q.put(1);
+    q.put(2);
+  }
+  void thread(unsigned t) {
+    if (t == 0) {
+      q.join();
+      joined = true;
+      INTERLEAVE_MODEL_CHECK(taken.load() == done.load());
+    } else if (t == 1) {
+      q.shutdown(/*immediate=*/true);
+    } else {
+      try {
+        (void)q.get();
+        taken.fetch_add(1);
+        done.fetch_add(1);
+        q.task_done();
+      } catch (const queue_shut_down&) {
+      }
+    }
+  }
+  void after() {
+    INTERLEAVE_MODEL_CHECK(joined);
+    INTERLEAVE_MODEL_CHECK(q.unfinished_tasks() == 0);
+    bool refused = false;
+    try {
+      q.task_done();
+    } catch (const std::logic_error&) {
+      refused = true;
+    }
+    INTERLEAVE_MODEL_CHECK(refused);
+  }
+};
+
+// Read-only accessors while writers run: an observer reads size(), full(),
+// empty() and unfinished_tasks() while a producer puts into a queue of
+// maxsize 1 and a consumer gets and calls task_done(). Every value read is
+// within its bound, and the reads race with nothing (the accessors take the
+// lock; an unlocked read of the count would be reported as a data race).
+template <class Sync>
+struct QueueAccessorsWhileWriting {
+  static constexpr unsigned threads = 3;
+  Queue<int, Sync> q{1};
+
+  void thread(unsigned t) {
+    if (t == 0) {
+      q.put(1);
+      q.put(2);
+    } else if (t == 1) {
+      for (int i = 0; i < 2; ++i) {
+        (void)q.get();
+        q.task_done();
+      }
+    } else {
+      for (int i = 0; i < 2; ++i) {
+        const std::size_t n = q.size();
+        const long unfinished = q.unfinished_tasks();
+        const bool full = q.full();
+        const bool empty = q.empty();
+        INTERLEAVE_MODEL_CHECK(n <= 1);
+        INTERLEAVE_MODEL_CHECK(unfinished >= 0 && unfinished <= 2);
+        (void)full;
+        (void)empty;
+      }
+    }
+  }
+  void after() { INTERLEAVE_MODEL_CHECK(q.empty() && q.unfinished_tasks() == 0); }
+};
+
 // --- producer/consumer with a sentinel -------------------------------------
 
 // Where the consumers' sink writes: slot = order of processing.
@@ -387,6 +471,16 @@ INTERLEAVE_MODEL(TwoByTwo, "producer_consumer.2x2.3items.bound2",
                  "processed when q.join() returns",
                  Expect::holds, Search::bounded(2),
                  DporSearch{}.no_spurious());
+
+INTERLEAVE_MODEL(ShutdownImmediateReleasesPendingJoin, "queue.shutdown.immediate_releases_pending_join.bound3",
+                 "queue.shutdown",
+                 "join() pending on 2 items, shutdown(true) and a getter racing: join() returns after the taken "
+                 "item's task_done() (accepted after the shutdown); one more task_done() is refused (Relacy's "
+                 "full search did not finish in 120 s)",
+                 Expect::holds, Search::bounded(3));
+INTERLEAVE_MODEL(QueueAccessorsWhileWriting, "queue.accessors_while_writing.bound3", "queue",
+                 "size/full/empty/unfinished_tasks read while a putter and a getter run: within bounds, no race",
+                 Expect::holds, Search::bounded(3));
 
 }  // namespace
 }  // namespace interleave::models

@@ -16,13 +16,21 @@
 // mutexes and condition variables. So these models check no leaks or
 // use-after-free of those blocks.
 //
+// Exceptions: a task and a done callback that throw are modelled (the
+// *_throws models); the impl catches each where it is thrown and takes no
+// lock inside a handler, which matters here: every model thread is a fiber
+// on one OS thread, sharing the C++ runtime's per-thread record of the
+// exceptions being handled.
+//
 // What this cannot see: real time (a timed wait may time out at any
 // scheduling point), the std::function/deque internals (plain memory, guarded
-// by the pool's mutex, not var<T>), exceptions thrown inside model threads
-// (the exception paths are covered by the property tests), and configurations
-// beyond 3 workers x 5 tasks at context bound 2.
+// by the pool's mutex, not var<T>), and configurations beyond 3 workers x 5
+// tasks at context bound 2.
 #include "model.hpp"
 //
+#include <optional>
+#include <stdexcept>
+#include <string>
 #include "interleave/future.hpp"
 #include "interleave/thread_pool.hpp"
 
@@ -102,8 +110,53 @@ struct FutureCancelRace {
   }
 };
 
+// A done callback that throws, added while another thread completes the
+// future: the callback after it still runs, once; a getter still gets the
+// value; the throw is counted once. Whichever thread runs the callbacks (the
+// completing one, or the adder when the future is already done), every
+// bookkeeping step after the throw happens.
+template <class Sync>
+struct FutureCallbackThrows {
+  static constexpr unsigned threads = 3;
+  static constexpr bool heap_under_test = false;
+  Promise<int, Sync> promise;
+  Future<int, Sync> future = promise.get_future();
+  int calls[2] = {0, 0};
+  int got = 0;
+
+  static void silent(const std::string&) {}
+  static void before_search() { set_callback_error_reporter(&silent); }  // one line per execution otherwise
+
+  void thread(unsigned t) {
+    if (t == 0) {
+      promise.set_value(42);
+    } else if (t == 1) {
+      future.add_done_callback([this](const Future<int, Sync>&) {
+        ++calls[0];
+        throw std::runtime_error("callback");
+      });
+      future.add_done_callback([this](const Future<int, Sync>& f) {
+        ++calls[1];
+        INTERLEAVE_MODEL_CHECK(f.get() == 42);
+      });
+    } else {
+      got = future.get();
+    }
+  }
+  void after() {
+    INTERLEAVE_MODEL_CHECK(got == 42);
+    INTERLEAVE_MODEL_CHECK(calls[0] == 1 && calls[1] == 1);
+    INTERLEAVE_MODEL_CHECK(future.callback_errors() == 1);
+    INTERLEAVE_MODEL_CHECK(future.done() && !future.cancelled());
+  }
+};
+
 INTERLEAVE_MODEL(FutureSetGet, "future.set_get.full", "future",
                  "get() returns the value set; two callbacks run once each, in the order added", Expect::holds, Search::full());
+INTERLEAVE_MODEL(FutureCallbackThrows, "future.callback_throws.full", "future",
+                 "a throwing done callback racing set_value() and get(): the next callback runs once, get() "
+                 "returns the value, the throw is counted once",
+                 Expect::holds, Search::full());
 INTERLEAVE_MODEL(FutureCancelRace, "future.cancel_vs_run.full", "future",
                  "cancel() racing set_running_or_notify_cancel(): exactly one wins, the callback runs once",
                  Expect::holds, Search::full());
@@ -176,6 +229,155 @@ struct PoolTwoSubmitters {
   }
 };
 
+struct TaskError : std::runtime_error {
+  TaskError() : std::runtime_error("task 0") {}
+};
+
+// Tasks that throw, on 1 or 2 workers: each throwing task's future holds
+// its exception, the others their values; the worker that ran a thrower
+// goes on taking tasks (a task submitted after the throws runs), the
+// bookkeeping is whole afterwards (nothing pending, every worker exits at
+// shutdown) and shutdown(wait) returns.
+template <class Sync, int Workers>
+struct PoolTaskThrows {
+  static constexpr unsigned threads = 1;
+  static constexpr unsigned dynamic_threads = Workers;
+  static constexpr bool heap_under_test = false;
+  ThreadPool<Sync> pool{Workers, "P"};
+  int runs[3] = {};
+
+  void thread(unsigned) {
+    auto f0 = pool.submit([this]() -> int {
+      ++runs[0];
+      Sync::yield();
+      throw TaskError();
+    });
+    auto f1 = pool.submit([this] { return ++runs[1], 1; });
+    bool threw = false;
+    try {
+      (void)f0.get();
+    } catch (const TaskError&) {
+      threw = true;  // the task's own exception (not, e.g., BrokenPromise)
+    }
+    INTERLEAVE_MODEL_CHECK(threw);
+    INTERLEAVE_MODEL_CHECK(f1.get() == 1);
+    auto f2 = pool.submit([this] { return ++runs[2], 2; });
+    INTERLEAVE_MODEL_CHECK(f2.get() == 2);
+    INTERLEAVE_MODEL_CHECK(f0.exception() != nullptr && f1.exception() == nullptr);
+    pool.shutdown(/*wait=*/true);
+    INTERLEAVE_MODEL_CHECK(pool.live_workers() == 0);
+  }
+  void after() {
+    for (int i = 0; i < 3; ++i) INTERLEAVE_MODEL_CHECK(runs[i] == 1);
+    INTERLEAVE_MODEL_CHECK(pool.pending() == 0);
+    INTERLEAVE_MODEL_CHECK(pool.worker_count() <= Workers);
+  }
+};
+
+// shutdown(wait=true) from two threads at once, each also submitting a task
+// first: a task whose submit() was accepted (it came before either
+// shutdown took the pool's lock) has finished when EITHER shutdown returns.
+// Each task writes plain data (a Sync::var) that both shutdown callers read
+// after returning: the read must be ordered after the write (no race) and
+// see it. A submit() after the other thread's shutdown is refused, and its
+// task counted as never accepted.
+template <class Sync>
+struct PoolShutdownFromTwoThreads {
+  static constexpr unsigned threads = 2;
+  static constexpr unsigned dynamic_threads = 2;
+  static constexpr bool heap_under_test = false;
+  ThreadPool<Sync> pool{2, "P"};
+  typename Sync::template var<int> done[2] = {typename Sync::template var<int>(0), typename Sync::template var<int>(0)};
+  typename Sync::template atomic<int> accepted[2] = {0, 0};
+
+  void thread(unsigned t) {
+    try {
+      (void)pool.submit([this, t] {
+        Sync::yield();
+        done[t].store(1);
+      });
+      accepted[t].store(1, std::memory_order_seq_cst);
+    } catch (const std::runtime_error&) {
+      // the other thread's shutdown came first: refused, never run
+    }
+    pool.shutdown(/*wait=*/true);
+    for (int i = 0; i < 2; ++i)
+      if (accepted[i].load(std::memory_order_seq_cst)) INTERLEAVE_MODEL_CHECK(done[i].load() == 1);
+  }
+  void after() {
+    INTERLEAVE_MODEL_CHECK(pool.live_workers() == 0);
+    INTERLEAVE_MODEL_CHECK(pool.shutdowns_in_progress() == 0);
+  }
+};
+
+// shutdown(wait=true) racing the destructor: the owner destroys the pool
+// while another thread's shutdown() is in progress (it polls
+// shutdowns_in_progress(): the call began first, as the contract requires).
+// Both return only after both tasks finished (their plain data is written
+// and ordered before each read), and the other thread's call, still running
+// after the destructor returned, does not use the released handle.
+template <class Sync>
+struct PoolShutdownRacesDestructor {
+  static constexpr unsigned threads = 2;
+  static constexpr unsigned dynamic_threads = 2;
+  static constexpr bool heap_under_test = false;
+  std::optional<ThreadPool<Sync>> pool;
+  typename Sync::template var<int> done[2] = {typename Sync::template var<int>(0), typename Sync::template var<int>(0)};
+  typename Sync::template atomic<int> returned{0};
+
+  void before() {
+    pool.emplace(2, "P");
+    for (int i = 0; i < 2; ++i)
+      (void)pool->submit([this, i] {
+        Sync::yield();
+        done[i].store(1);
+      });
+  }
+  void thread(unsigned t) {
+    if (t == 0) {
+      while (pool->shutdowns_in_progress() == 0 && returned.load(std::memory_order_seq_cst) == 0) Sync::yield();
+      pool.reset();  // the destructor: shutdown(wait=true)
+    } else {
+      pool->shutdown(/*wait=*/true);
+      returned.store(1, std::memory_order_seq_cst);
+    }
+    INTERLEAVE_MODEL_CHECK(done[0].load() == 1 && done[1].load() == 1);
+  }
+};
+
+// Read-only accessors while writers run: an observer reads every counter of
+// the pool while a submitter submits and the workers run; each value it
+// reads is within its invariant (0 <= idle, live <= started <= max_workers,
+// pending <= tasks submitted), never a torn or transient impossible state.
+template <class Sync>
+struct PoolAccessorsWhileSubmitting {
+  static constexpr unsigned threads = 2;
+  static constexpr unsigned dynamic_threads = 2;
+  static constexpr bool heap_under_test = false;
+  ThreadPool<Sync> pool{2, "P"};
+
+  void thread(unsigned t) {
+    if (t == 0) {
+      auto a = pool.submit([] { return 1; });
+      auto b = pool.submit([] { return 2; });
+      INTERLEAVE_MODEL_CHECK(a.get() + b.get() == 3);
+      pool.shutdown(/*wait=*/true);
+    } else {
+      for (int round = 0; round < 2; ++round) {
+        const int started = pool.worker_count();
+        const int live = pool.live_workers();
+        const int idle = pool.idle_workers();
+        const std::size_t pending = pool.pending();
+        INTERLEAVE_MODEL_CHECK(started >= 0 && started <= 2);
+        INTERLEAVE_MODEL_CHECK(live >= 0 && idle >= 0 && idle <= 2);
+        INTERLEAVE_MODEL_CHECK(pending <= 2);
+        (void)live;
+      }
+    }
+  }
+  void after() { INTERLEAVE_MODEL_CHECK(pool.live_workers() == 0 && pool.pending() == 0); }
+};
+
 constexpr auto fixed = pool_bug::none;
 template <class Sync> using Pool2w2t = PoolRun<Sync, fixed, 2, 2, true>;
 template <class Sync> using Pool2w3tShutdown = PoolRun<Sync, fixed, 2, 3, false>;
@@ -209,6 +411,30 @@ INTERLEAVE_MODEL(PoolTwoSubmitters, "thread_pool.2submitters.bound1", "thread_po
                  "2 concurrent submitters x 2 tasks on 2 workers: each task runs once, each get() its own value",
                  Expect::holds, Search::bounded(1),
                  DporSearch{}.no_spurious());
+
+template <class Sync> using PoolTaskThrows1w = PoolTaskThrows<Sync, 1>;
+template <class Sync> using PoolTaskThrows2w = PoolTaskThrows<Sync, 2>;
+INTERLEAVE_MODEL(PoolTaskThrows1w, "thread_pool.task_throws.1w3t.bound3", "thread_pool",
+                 "1 worker, a throwing task then 2 more: the exception lands in its future, the worker takes the "
+                 "next tasks, nothing pending, shutdown returns with the worker exited (a full search took 120 s)",
+                 Expect::holds, Search::bounded(3), DporSearch{}.no_spurious());
+INTERLEAVE_MODEL(PoolTaskThrows2w, "thread_pool.task_throws.2w3t.bound2", "thread_pool",
+                 "the same on 2 workers", Expect::holds, Search::bounded(2), DporSearch{}.no_spurious());
+INTERLEAVE_MODEL(PoolShutdownFromTwoThreads, "thread_pool.shutdown_from_2_threads.bound2", "thread_pool",
+                 "2 threads each submit a task and call shutdown(wait=true): each returns only after every "
+                 "accepted task finished (its data written and ordered before the read)",
+                 Expect::holds, Search::bounded(2), DporSearch{}.no_spurious());
+INTERLEAVE_MODEL(PoolShutdownRacesDestructor, "thread_pool.shutdown_races_destructor.bound1", "thread_pool",
+                 "shutdown(wait=true) in progress while the owner destroys the pool: both return only after "
+                 "both tasks finished (bound 2: 2.7 million executions, 54 s)",
+                 Expect::holds, Search::bounded(1),
+                 // A shutdown() that returned without waiting for the workers another caller
+                 // joins is found by Relacy at bound 1; the DPOR checker did not reach it within
+                 // 30 s (this model's polling loop is slow to explore there).
+                 DporSearch{}.no_spurious().spin());
+INTERLEAVE_MODEL(PoolAccessorsWhileSubmitting, "thread_pool.accessors_while_running.bound2", "thread_pool",
+                 "worker_count/live/idle/pending read while a submitter and 2 workers run: always within bounds",
+                 Expect::holds, Search::bounded(2), DporSearch{}.no_spurious());
 
 // --- the broken twins --------------------------------------------------------
 INTERLEAVE_MODEL(PoolUnlockedCheck,

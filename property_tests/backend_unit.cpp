@@ -247,7 +247,7 @@ TEST(BackendClock, pool_map_and_thread_join_wait_on_the_backends_clock) {
   Event<> release;  // real time: the task waits until the test lets it go
   {
     ThreadPool<virtual_sync> pool(1);
-    EXPECT_THROW(pool.map([&](int x) { release.wait(); return x; }, std::vector<int>{1}, 6s), TimeoutError);
+    EXPECT_THROW(pool.map([&](int x) { release.wait(); return x; }, std::vector<int>{1}, 6s).to_vector(), TimeoutError);
     EXPECT_EQ(last_deadline(), v_now + 6s);
     release.set();
   }

@@ -648,6 +648,60 @@ INTERLEAVE_PROP(ProducerConsumerProps, two_by_two_consumes_every_item_exactly_on
   RC_ASSERT(got == want);
 }
 
+// shutdown(immediate=true) releases a join() that is pending on items still
+// queued: generated items, getters (each takes up to a generated number of
+// items and calls task_done() after a generated pause, also after the
+// shutdown) and a joiner started before the shutdown. join() returns (the
+// watchdog catches a join() left blocked), and when it does every item a
+// getter took has had its task_done(); every owed task_done() after the
+// shutdown is accepted, and one more is refused. On the jitter backend, so
+// that the shutdown lands anywhere among the gets.
+INTERLEAVE_PROP(QueueProps, shutdown_immediate_releases_a_pending_join_after_owed_task_dones, "queue.shutdown", ()) {
+  const int items = *rc::gen::inRange(1, 9);
+  const auto takes = *rc::gen::container<std::vector<int>>(static_cast<std::size_t>(*rc::gen::inRange(0, 4)),
+                                                             rc::gen::inRange(0, 4));
+  const int pause_us = *rc::gen::inRange(0, 300);
+  std::string what = std::to_string(items) + " item(s), " + std::to_string(takes.size()) +
+                     " getter(s), shutdown(true) racing, joiner pending";
+  testkit::watchdog(what, [&] {
+    Queue<int, props::jitter_sync> q;
+    for (int i = 0; i < items; ++i) q.put(i);
+    std::atomic<int> taken{0}, done{0}, refused_owed{0};
+    std::atomic<int> seen_taken{-1}, seen_done{-2};
+    std::thread joiner([&] {
+      q.join();
+      seen_done = done.load();
+      seen_taken = taken.load();
+    });
+    std::vector<std::thread> getters;
+    for (int want : takes)
+      getters.emplace_back([&, want] {
+        for (int k = 0; k < want; ++k) {
+          try {
+            (void)q.get();
+          } catch (const queue_shut_down&) {
+            return;
+          }
+          taken.fetch_add(1);
+          std::this_thread::sleep_for(std::chrono::microseconds(pause_us));  // work, not synchronisation
+          done.fetch_add(1);
+          try {
+            q.task_done();
+          } catch (const std::logic_error&) {
+            refused_owed.fetch_add(1);
+          }
+        }
+      });
+    q.shutdown(/*immediate=*/true);
+    for (auto& g : getters) g.join();
+    joiner.join();
+    RC_ASSERT(refused_owed.load() == 0);
+    RC_ASSERT(seen_done.load() == seen_taken.load());
+    RC_ASSERT(q.unfinished_tasks() == 0);
+    RC_ASSERT_THROWS_AS(q.task_done(), std::logic_error);
+  });
+}
+
 // --- bad input: clear errors naming the problem ------------------------------
 TEST(QueueErrors, negative_timeouts_name_the_timeout) {
   Queue<int> q;

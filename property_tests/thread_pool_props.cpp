@@ -8,8 +8,15 @@
 #include <interleave/future.hpp>
 #include <interleave/thread_pool.hpp>
 
+#include <sched.h>
+
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <condition_variable>
+#include <list>
+#include <span>
+#include <ranges>
 #include <chrono>
 #include <future>
 #include <latch>
@@ -265,8 +272,6 @@ TEST(PoolUnit, misuse_is_refused_with_a_message) {
     EXPECT_NE(std::string(e.what()).find("max_workers"), std::string::npos);
   }
   EXPECT_THROW(ThreadPool<>(-3), std::invalid_argument);
-  EXPECT_EQ(ThreadPool<>::default_max_workers(),
-            static_cast<int>(std::min(32u, std::thread::hardware_concurrency() + 4u)));
   ThreadPool<> pool(2);
   EXPECT_THROW((void)pool.map([](int x) { return x; }, std::vector<int>{1}, -1ms), std::invalid_argument);
   // shutdown(wait) from a worker would wait for itself.
@@ -314,29 +319,326 @@ INTERLEAVE_TEST(PoolUnit, waiting_on_own_future_from_a_saturated_pool_is_detecte
   testkit::cell("thread_pool", "wait on own future from a saturated pool: PoolDeadlockError with 1, 2, 3 workers, no hang");
 }
 
-// map: results in order; the timeout counts from the call; a timed-out map
-// cancels what has not started.
-INTERLEAVE_TEST(PoolUnit, map_keeps_order_and_times_out_from_the_call, "thread_pool") {
-  Gate gate;
-  ThreadPool<> pool(3);
-  std::vector<int> xs(50);
-  for (int i = 0; i < 50; ++i) xs[static_cast<std::size_t>(i)] = i;
-  const auto ys = pool.map([](int x) { return 2 * x; }, xs);
-  for (int i = 0; i < 50; ++i) ASSERT_EQ(ys[static_cast<std::size_t>(i)], 2 * i);
-  std::atomic<int> ran{0};
-  bool timed_out = false;
-  try {
-    (void)pool.map([&](int x) { gate.pass(); ran.fetch_add(1); return x; }, xs, 20ms);
-  } catch (const TimeoutError& e) {
-    timed_out = true;
-    EXPECT_NE(std::string(e.what()).find("of 50"), std::string::npos) << e.what();
+// A count that tests wait for with a bound: the bound is a failure limit
+// (a wait that runs out fails the test), never what orders the threads.
+class Tally {
+ public:
+  void add() {
+    std::lock_guard<std::mutex> lk(mu_);
+    ++n_;
+    cv_.notify_all();
   }
-  gate.open();
+  bool reaches(int n, std::chrono::milliseconds bound = 5000ms) {
+    std::unique_lock<std::mutex> lk(mu_);
+    return cv_.wait_for(lk, bound, [&] { return n_ >= n; });
+  }
+  int value() {
+    std::lock_guard<std::mutex> lk(mu_);
+    return n_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int n_ = 0;
+};
+
+// The CPUs the calling thread may run on.
+cpu_set_t affinity_of_this_thread() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) throw std::runtime_error("sched_getaffinity failed");
+  return set;
+}
+
+// max_workers defaults to min(32, CPUs in the affinity mask + 4), as Python
+// 3.13's os.process_cpu_count(): pinned to one CPU, the default is 5 whatever
+// the machine has online.
+INTERLEAVE_TEST(PoolUnit, default_max_workers_counts_the_cpus_of_the_affinity_mask, "thread_pool") {
+  const cpu_set_t saved = affinity_of_this_thread();
+  int first = 0;
+  while (!CPU_ISSET(first, &saved)) ++first;
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(first, &one);
+  ASSERT_EQ(sched_setaffinity(0, sizeof one, &one), 0);
+  const int pinned = ThreadPool<>::default_max_workers();
+  int pool_default = 0;
+  {
+    ThreadPool<> pool;
+    pool_default = pool.max_workers();
+  }
+  ASSERT_EQ(sched_setaffinity(0, sizeof saved, &saved), 0);
+  EXPECT_EQ(pinned, 5);
+  EXPECT_EQ(pool_default, 5);
+  const int all = CPU_COUNT(&saved);
+  EXPECT_EQ(ThreadPool<>::default_max_workers(), std::min(32, all + 4));
+  testkit::cell("thread_pool", "default max_workers: " + std::to_string(pinned) + " pinned to 1 CPU, " +
+                                   std::to_string(ThreadPool<>::default_max_workers()) + " with the " +
+                                   std::to_string(all) + " CPU(s) of this process's mask (" +
+                                   std::to_string(std::thread::hardware_concurrency()) + " online)");
+}
+
+// map submits every call before it returns (all 4 start before anything is
+// dereferenced) and yields each result when that one is ready: call 1 waits
+// for the consumer to have received result 0, which a map that collected
+// every result before returning would never deliver (call 1 then gives up
+// after its 5 s bound and the test fails).
+INTERLEAVE_TEST(PoolUnit, map_submits_every_call_eagerly_and_yields_results_lazily_in_order, "thread_pool") {
+  ThreadPool<> pool(4);
+  Tally started;
+  std::promise<void> got_first;
+  std::shared_future<void> got_first_f = got_first.get_future().share();
+  std::atomic<bool> call1_saw_result0{false};
+  const std::vector<int> xs{0, 1, 2, 3};
+  auto results = pool.map(
+      [&](int x) {
+        started.add();
+        if (x == 1) call1_saw_result0 = got_first_f.wait_for(5s) == std::future_status::ready;
+        return 10 * x;
+      },
+      xs);
+  EXPECT_TRUE(started.reaches(4)) << "map returned with calls not submitted";
+  std::vector<int> got;
+  for (const int& r : results) {
+    got.push_back(r);
+    if (got.size() == 1) got_first.set_value();
+  }
   pool.shutdown();
-  EXPECT_TRUE(timed_out);
-  EXPECT_LT(ran.load(), 50) << "the tasks not started should have been cancelled";
-  testkit::cell("thread_pool", "map: 50 results in order; on a 20 ms timeout (from the call) " +
-                                   std::to_string(50 - ran.load()) + " of 50 tasks were cancelled before they started");
+  EXPECT_EQ(got, (std::vector<int>{0, 10, 20, 30}));
+  EXPECT_TRUE(call1_saw_result0.load()) << "result 0 was not yielded before call 1 finished";
+  testkit::cell("thread_pool", "map: 4 calls submitted before the first dereference; result 0 yielded while call 1 still ran");
+}
+
+// An exception from one call surfaces at its own position, and only there:
+// the other calls run and their results are yielded, before and after it,
+// for generated sizes, chunk sizes, pool sizes and throwing positions. The
+// calls in chunks after the first throwing one wait (at most 5 s) until the
+// consumer has received that exception, so that they are still queued or
+// running when it surfaces: a map that cancelled the rest on an exception
+// would cancel them here.
+INTERLEAVE_PROP(PoolProps, map_exception_surfaces_at_its_position_and_cancels_nothing, "thread_pool", ()) {
+  const int n = *rc::gen::inRange(0, 30);
+  const auto chunksize = static_cast<std::size_t>(*rc::gen::inRange(1, 6));
+  const int workers = *rc::gen::inRange(1, 5);
+  const auto throws = *rc::gen::container<std::vector<bool>>(static_cast<std::size_t>(n), rc::gen::arbitrary<bool>());
+  std::vector<int> xs(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) xs[static_cast<std::size_t>(i)] = i;
+  const auto first = std::find(throws.begin(), throws.end(), true);
+  const std::size_t first_chunk =
+      first == throws.end() ? SIZE_MAX : static_cast<std::size_t>(first - throws.begin()) / chunksize;
+  std::promise<void> received;
+  std::shared_future<void> received_f = received.get_future().share();
+  bool opened = false;
+  std::atomic<int> ran{0};
+  std::vector<int> got;
+  {
+    ThreadPool<> pool(workers);
+    auto results = pool.map(
+        [&](int x) {
+          if (static_cast<std::size_t>(x) / chunksize > first_chunk) (void)received_f.wait_for(5s);
+          ran.fetch_add(1);
+          if (throws[static_cast<std::size_t>(x)]) throw Boom(x);
+          return 2 * x;
+        },
+        xs, std::nullopt, chunksize);
+    RC_ASSERT(results.size() == xs.size());
+    for (auto it = results.begin(); it != results.end(); ++it) {
+      try {
+        got.push_back(*it);
+      } catch (const Boom& b) {
+        got.push_back(-1 - b.id);
+      } catch (const CancelledError&) {
+        got.push_back(-1000);
+      }
+      if (!opened && got.back() < 0) {
+        opened = true;
+        received.set_value();
+      }
+    }
+    if (!opened) received.set_value();
+  }
+  RC_ASSERT(ran.load() == n);
+  for (int i = 0; i < n; ++i)
+    RC_ASSERT(got[static_cast<std::size_t>(i)] == (throws[static_cast<std::size_t>(i)] ? -1 - i : 2 * i));
+}
+
+// map's timeout: the results already yielded stay delivered; the future being
+// waited on and every later one are cancelled (calls not yet running never
+// run); TimeoutError names how many results were not yielded, and the range
+// ends. First with the awaited call running (it finishes, cancel cannot stop
+// it), then with the awaited call still queued behind a blocked worker (it
+// never runs).
+INTERLEAVE_TEST(PoolUnit, map_timeout_keeps_yielded_results_and_cancels_the_awaited_and_later_calls, "thread_pool") {
+  std::mutex mu;
+  std::set<int> ran;
+  std::string message;
+  const int* first = nullptr;
+  {
+    Gate gate;
+    ThreadPool<> pool(1);
+    auto results = pool.map(
+        [&](int x) {
+          {
+            std::lock_guard<std::mutex> lk(mu);
+            ran.insert(x);
+          }
+          if (x == 1) gate.pass();
+          return 100 + x;
+        },
+        std::vector<int>{0, 1, 2, 3}, 300ms);
+    auto it = results.begin();
+    first = &*it;
+    EXPECT_EQ(*first, 100);
+    ++it;
+    try {
+      (void)*it;
+      ADD_FAILURE() << "no TimeoutError";
+    } catch (const TimeoutError& e) {
+      message = e.what();
+    }
+    EXPECT_TRUE(results.timed_out());
+    EXPECT_TRUE(it == results.end()) << "the range goes on after its timeout";
+    gate.open();
+    pool.shutdown();
+    EXPECT_EQ(*first, 100) << "a yielded result changed after the timeout";
+  }
+  EXPECT_EQ(message, "ThreadPool::map: timed out with 3 of 4 results not yielded");
+  EXPECT_EQ(ran.count(2) + ran.count(3), 0u) << "a call after the awaited one ran";
+  EXPECT_EQ(ran.count(0), 1u);
+
+  std::set<int> ran_queued;
+  {
+    Gate gate;
+    ThreadPool<> pool(1);
+    auto blocker = pool.submit([&gate] { gate.pass(); });
+    auto results = pool.map(
+        [&](int x) {
+          std::lock_guard<std::mutex> lk(mu);
+          ran_queued.insert(x);
+          return x;
+        },
+        std::vector<int>{0, 1}, 20ms);
+    EXPECT_THROW((void)*results.begin(), TimeoutError);
+    gate.open();
+    pool.shutdown();
+  }
+  EXPECT_TRUE(ran_queued.empty()) << "the awaited call ran after map timed out";
+  testkit::cell("thread_pool", "map timeout: \"" + message + "\"; the yielded result kept, calls 2 and 3 never ran; " +
+                                   "a queued awaited call cancelled (never ran)");
+}
+
+// chunksize groups consecutive calls into one pool task: 7 calls with
+// chunksize 3 queue 3 tasks behind a busy worker, and yield the same results
+// in the same order; chunksize 0 is refused, naming it.
+INTERLEAVE_TEST(PoolUnit, map_chunksize_groups_calls_into_pool_tasks, "thread_pool") {
+  Gate gate;
+  Tally running;
+  ThreadPool<> pool(1);
+  auto blocker = pool.submit([&] {
+    running.add();
+    gate.pass();
+  });
+  ASSERT_TRUE(running.reaches(1));  // the worker holds the blocker, the queue is empty
+  std::vector<int> xs{0, 1, 2, 3, 4, 5, 6};
+  auto results = pool.map([](int x) { return x * x; }, xs, std::nullopt, 3);
+  const std::size_t queued = pool.pending();
+  gate.open();
+  EXPECT_EQ(results.to_vector(), (std::vector<int>{0, 1, 4, 9, 16, 25, 36}));
+  EXPECT_EQ(queued, 3u);
+  try {
+    (void)pool.map([](int x) { return x; }, xs, std::nullopt, 0);
+    ADD_FAILURE() << "chunksize 0 accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("chunksize"), std::string::npos) << e.what();
+  }
+  testkit::cell("thread_pool", "map chunksize 3: 7 calls queued as " + std::to_string(queued) + " tasks, results in order");
+}
+
+// Tasks that throw: each throwing task's future holds its own exception,
+// the others their values, whatever the pool size and order; the pool's
+// bookkeeping is whole afterwards (nothing pending, at most max_workers
+// started, every worker exited after shutdown) and a task submitted after
+// the throws still runs.
+INTERLEAVE_PROP(PoolProps, a_throwing_task_fails_only_its_own_future_and_the_pool_goes_on, "thread_pool", ()) {
+  const int workers = *rc::gen::inRange(1, 5);
+  const auto throws = *rc::gen::container<std::vector<bool>>(static_cast<std::size_t>(*rc::gen::inRange(1, 20)),
+                                                             rc::gen::arbitrary<bool>());
+  ThreadPool<> pool(workers);
+  std::vector<Future<int>> fs;
+  for (std::size_t i = 0; i < throws.size(); ++i)
+    fs.push_back(pool.submit([i, t = bool(throws[i])] {
+      if (t) throw Boom(static_cast<int>(i));
+      return static_cast<int>(i);
+    }));
+  for (std::size_t i = 0; i < throws.size(); ++i) {
+    if (throws[i]) {
+      try {
+        (void)fs[i].get();
+        RC_FAIL("no exception from a throwing task");
+      } catch (const Boom& b) {
+        RC_ASSERT(b.id == static_cast<int>(i));
+      }
+    } else {
+      RC_ASSERT(fs[i].get() == static_cast<int>(i));
+    }
+  }
+  RC_ASSERT(pool.submit([] { return -7; }).get() == -7);
+  RC_ASSERT(pool.worker_count() <= workers);
+  pool.shutdown();
+  RC_ASSERT(pool.pending() == 0u);
+  RC_ASSERT(pool.live_workers() == 0);
+}
+
+// shutdown(wait=true) from several threads at once, and racing the
+// destructor: every caller returns only after every accepted task finished.
+// Tasks count themselves when they finish; each shutdown caller reads the
+// count right after it returns; the owner destroys the pool while the other
+// callers' shutdown() is in progress. Under the watchdog (a caller that never
+// returns is a falsification) and, in ./ci/test, under ASan (a call that
+// outlived the pool's state would be a use after free).
+INTERLEAVE_PROP(PoolProps, concurrent_shutdowns_and_the_destructor_each_return_after_every_task, "thread_pool", ()) {
+  const int workers = *rc::gen::inRange(1, 4);
+  const int tasks = *rc::gen::inRange(0, 12);
+  const int callers = *rc::gen::inRange(1, 4);
+  const bool destroy = *rc::gen::arbitrary<bool>();
+  testkit::watchdog(std::to_string(callers) + " shutdown caller(s)" + (destroy ? " + the destructor" : "") + ", " +
+                        std::to_string(tasks) + " task(s) on " + std::to_string(workers) + " worker(s)",
+                    [&] {
+                      auto pool = std::make_unique<ThreadPool<>>(workers);
+                      std::atomic<int> finished{0};
+                      for (int i = 0; i < tasks; ++i)
+                        (void)pool->submit([&finished] {
+                          busy_for(std::chrono::microseconds(200));
+                          finished.fetch_add(1);
+                        });
+                      std::vector<int> seen(static_cast<std::size_t>(callers), -1);
+                      std::atomic<int> returned{0};
+                      std::vector<std::thread> ts;
+                      for (int c = 0; c < callers; ++c)
+                        ts.emplace_back([&, c] {
+                          pool->shutdown(/*wait=*/true);
+                          seen[static_cast<std::size_t>(c)] = finished.load();
+                          returned.fetch_add(1);
+                        });
+                      int seen_by_destructor = -1;
+                      if (destroy) {
+                        // Every caller's shutdown() has begun (the contract for racing the
+                        // destructor): each has returned or is in progress. (returned is
+                        // read first, so no caller is counted twice.)
+                        for (;;) {
+                          const int r = returned.load();
+                          if (r == callers) break;
+                          if (r + pool->shutdowns_in_progress() >= callers) break;
+                          std::this_thread::yield();
+                        }
+                        pool.reset();
+                        seen_by_destructor = finished.load();
+                      }
+                      for (auto& t : ts) t.join();
+                      for (int v : seen) RC_ASSERT(v == tasks);
+                      if (seen_by_destructor >= 0) RC_ASSERT(seen_by_destructor == tasks);
+                    });
 }
 
 // --- the broken twins, held to the fixed pool's guarantees -----------------
@@ -572,6 +874,38 @@ INTERLEAVE_TEST(AsCompletedUnit, expiry_names_how_many_of_how_many_are_unfinishe
   EXPECT_EQ(message, "as_completed: 3 (of 4) futures unfinished");
   EXPECT_THROW((void)as_completed(fs, -1ms), std::invalid_argument);
   testkit::cell("as_completed", "expiry after 20 ms: \"" + message + "\"");
+}
+
+// as_completed() and wait() take any input range of futures (the FutureRange
+// concept), not only a std::vector: a list, an array, a span, a filtered view
+// and a transformed view, each yielding every distinct future once.
+static_assert(FutureRange<std::list<Future<int>>>);
+static_assert(FutureRange<std::array<Future<int>, 2>&>);
+static_assert(FutureRange<std::span<const Future<int>>>);
+static_assert(!FutureRange<std::vector<int>>);
+INTERLEAVE_TEST(AsCompletedUnit, as_completed_and_wait_accept_any_range_of_futures, "as_completed") {
+  std::array<Promise<int>, 3> ps;
+  std::array<Future<int>, 3> fs{ps[0].get_future(), ps[1].get_future(), ps[2].get_future()};
+  for (int i = 0; i < 3; ++i) ps[static_cast<std::size_t>(i)].set_value(i);
+  const auto yielded = [](auto&& range) {
+    std::multiset<int> got;
+    for (const auto& f : as_completed(std::forward<decltype(range)>(range))) got.insert(f.get());
+    return got;
+  };
+  const std::multiset<int> all{0, 1, 2};
+  const std::list<Future<int>> list(fs.begin(), fs.end());
+  EXPECT_EQ(yielded(list), all);
+  EXPECT_EQ(yielded(fs), all);
+  EXPECT_EQ(yielded(std::span<const Future<int>>(fs)), all);
+  EXPECT_EQ(yielded(fs | std::views::filter([](const Future<int>& f) { return f.get() != 1; })),
+            (std::multiset<int>{0, 2}));
+  const std::vector<int> idx{2, 0, 2};
+  EXPECT_EQ(yielded(idx | std::views::transform([&](int i) { return fs[static_cast<std::size_t>(i)]; })),
+            (std::multiset<int>{0, 2}));
+  EXPECT_EQ(wait(list).done.size(), 3u);
+  EXPECT_EQ(wait(std::span<const Future<int>>(fs), FIRST_COMPLETED, 1s).not_done.size(), 0u);
+  EXPECT_EQ(wait(fs | std::views::take(2), ALL_COMPLETED).done.size(), 2u);
+  testkit::cell("as_completed", "as_completed/wait over a list, an array, a span, filter/transform/take views: each distinct future once");
 }
 
 // ---------------------------------------------------------------------------

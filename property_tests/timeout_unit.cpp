@@ -186,8 +186,8 @@ TEST(HugeTimeout, as_completed_and_wait_return_every_future) {
 TEST(HugeTimeout, pool_map_returns_every_result) {
   ThreadPool<> pool(2);
   const std::vector<int> in{1, 2, 3, 4};
-  EXPECT_EQ(pool.map([](int x) { return x * x; }, in, kHours), (std::vector<int>{1, 4, 9, 16}));
-  EXPECT_EQ(pool.map([](int x) { return x + 1; }, in, kNanos), (std::vector<int>{2, 3, 4, 5}));
+  EXPECT_EQ(pool.map([](int x) { return x * x; }, in, kHours).to_vector(), (std::vector<int>{1, 4, 9, 16}));
+  EXPECT_EQ(pool.map([](int x) { return x + 1; }, in, kNanos).to_vector(), (std::vector<int>{2, 3, 4, 5}));
   auto f = pool.submit([] { return 7; });
   EXPECT_TRUE(f.wait_for(kHours));
   EXPECT_EQ(f.get(), 7);

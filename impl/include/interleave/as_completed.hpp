@@ -4,6 +4,10 @@
 // Seed scenario: "Thread pools" (`as_completed(futures)` yields them as they
 // finish). Futures and promises themselves are interleave/promise.hpp.
 //
+// `futures` is any input range whose elements are Future<T, Sync> (a
+// std::vector, std::list, std::array, std::span, a view...: the FutureRange
+// concept); it is read once, when the call is made.
+//
 // as_completed(futures[, timeout])   yields each distinct future once: those
 //                   already done first, then in completion order; when the
 //                   timeout (counted from the call) expires, throws
@@ -31,8 +35,10 @@
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <ranges>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -74,6 +80,14 @@ class Watcher final : public CompletionWatcher {
   typename Sync::template var<int> failed_ INTERLEAVE_GUARDED_BY(mu_){0};
 };
 
+template <class F>
+struct future_traits : std::false_type {};
+template <class T, SyncBackend Sync>
+struct future_traits<Future<T, Sync>> : std::true_type {
+  using value_type = T;
+  using sync = Sync;
+};
+
 template <class T, SyncBackend Sync>
 std::vector<Future<T, Sync>> distinct(const std::vector<Future<T, Sync>>& fs, const char* who) {
   std::vector<Future<T, Sync>> out;
@@ -86,6 +100,29 @@ std::vector<Future<T, Sync>> distinct(const std::vector<Future<T, Sync>>& fs, co
   return out;
 }
 
+}  // namespace detail
+
+// An input range of futures of one type: what as_completed() and wait() take.
+template <class R>
+concept FutureRange = std::ranges::input_range<R> &&
+                      detail::future_traits<std::remove_cvref_t<std::ranges::range_value_t<R>>>::value;
+
+namespace detail {
+template <FutureRange R>
+using range_future_t = std::remove_cvref_t<std::ranges::range_value_t<R>>;
+template <FutureRange R>
+using range_value_of_t = typename future_traits<range_future_t<R>>::value_type;
+template <FutureRange R>
+using range_sync_t = typename future_traits<range_future_t<R>>::sync;
+
+// The futures of any FutureRange, copied into a vector (one pass).
+template <FutureRange R>
+std::vector<range_future_t<R>> collect_futures(R&& futures) {
+  std::vector<range_future_t<R>> out;
+  if constexpr (std::ranges::sized_range<R>) out.reserve(std::ranges::size(futures));
+  for (auto&& f : futures) out.push_back(f);
+  return out;
+}
 }  // namespace detail
 
 // The range as_completed() returns: iterate it once (input range).
@@ -171,14 +208,18 @@ class AsCompleted {
   std::size_t yielded_ = 0;
 };
 
-template <class T, SyncBackend Sync>
-AsCompleted<T, Sync> as_completed(const std::vector<Future<T, Sync>>& futures) {
-  return AsCompleted<T, Sync>(futures, std::nullopt);
+template <FutureRange R>
+auto as_completed(R&& futures) {
+  using T = detail::range_value_of_t<R>;
+  using Sync = detail::range_sync_t<R>;
+  return AsCompleted<T, Sync>(detail::collect_futures(std::forward<R>(futures)), std::nullopt);
 }
-template <class T, SyncBackend Sync, class Rep, class Period>
-AsCompleted<T, Sync> as_completed(const std::vector<Future<T, Sync>>& futures,
-                                  const std::chrono::duration<Rep, Period>& timeout) {
-  return AsCompleted<T, Sync>(futures, detail::deadline_after<typename Sync::clock>(timeout, "as_completed"));
+template <FutureRange R, class Rep, class Period>
+auto as_completed(R&& futures, const std::chrono::duration<Rep, Period>& timeout) {
+  using T = detail::range_value_of_t<R>;
+  using Sync = detail::range_sync_t<R>;
+  const auto deadline = detail::deadline_after<typename Sync::clock>(timeout, "as_completed");
+  return AsCompleted<T, Sync>(detail::collect_futures(std::forward<R>(futures)), deadline);
 }
 
 template <class T, SyncBackend Sync = std_sync>
@@ -235,14 +276,15 @@ DoneAndNotDone<T, Sync> wait_impl(const std::vector<Future<T, Sync>>& futures, R
 
 // Waits until `when` holds (or the timeout, counted from the call, passes);
 // returns the distinct futures split into done and not done.
-template <class T, SyncBackend Sync>
-DoneAndNotDone<T, Sync> wait(const std::vector<Future<T, Sync>>& futures, ReturnWhen when = ALL_COMPLETED) {
-  return detail::wait_impl(futures, when, std::nullopt);
+template <FutureRange R>
+auto wait(R&& futures, ReturnWhen when = ALL_COMPLETED) {
+  return detail::wait_impl(detail::collect_futures(std::forward<R>(futures)), when, std::nullopt);
 }
-template <class T, SyncBackend Sync, class Rep, class Period>
-DoneAndNotDone<T, Sync> wait(const std::vector<Future<T, Sync>>& futures, ReturnWhen when,
-                             const std::chrono::duration<Rep, Period>& timeout) {
-  return detail::wait_impl(futures, when, detail::deadline_after<typename Sync::clock>(timeout, "wait"));
+template <FutureRange R, class Rep, class Period>
+auto wait(R&& futures, ReturnWhen when, const std::chrono::duration<Rep, Period>& timeout) {
+  using Sync = detail::range_sync_t<R>;
+  const auto deadline = detail::deadline_after<typename Sync::clock>(timeout, "wait");
+  return detail::wait_impl(detail::collect_futures(std::forward<R>(futures)), when, deadline);
 }
 
 }  // namespace interleave

@@ -14,6 +14,15 @@
 //                                  `interleave:race-read event.broken_unlocked_check`),
 //                                  and a set() that lands between the check
 //                                  and the wait is a lost wake-up.
+//   BrokenRelaxedFlagEvent<Sync>   the broken twin event_bug::relaxed_flag:
+//                                  the lock-free flag that is_set() and
+//                                  wait()'s fast path read is stored and
+//                                  loaded with memory_order_relaxed, so a
+//                                  thread that sees the flag set may not see
+//                                  what the setter wrote before set(): a data
+//                                  race on the published data (the models
+//                                  report it; TSan too), invisible on x86's
+//                                  real threads.
 //
 // Requires: timeouts are >= 0 (a negative timeout throws
 //   std::invalid_argument naming "timeout"); a huge one (hours::max())
@@ -31,11 +40,16 @@
 //     it began, or a set() happened while it waited; false if d elapsed first.
 // Memory ordering: everything a thread did before set() happens-before
 //   everything a thread does after its wait()/wait_for()/is_set() returned
-//   true because of that set() (both sides take the event's mutex).
+//   true because of that set(): the blocking paths take the event's mutex;
+//   is_set() and wait()'s fast path (a waiter that finds the flag already
+//   set returns without the lock, like Python's Event.is_set()) read a
+//   lock-free copy of the flag with memory_order_acquire, which set() stores
+//   with memory_order_release under the mutex.
 // Destruction: no thread may be inside wait()/wait_for() (wake them with
 //   set() and join them first).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <stdexcept>
@@ -46,7 +60,7 @@
 namespace interleave {
 
 // Which event: the fixed one, or the broken twin (see the header comment).
-enum class event_bug { none, unlocked_check };
+enum class event_bug { none, unlocked_check, relaxed_flag };
 
 template <SyncBackend Sync = std_sync, event_bug Bug = event_bug::none>
 class BasicEvent {
@@ -58,16 +72,18 @@ class BasicEvent {
   void set() INTERLEAVE_EXCLUDES(mu_) {
     std::unique_lock<typename Sync::mutex> lk(mu_);
     flag_.store(true);  // interleave:race-write event.broken_unlocked_check
+    published_.store(true, kPublish);  // interleave:bug event.broken_relaxed_flag
     sets_.store(sets_.load() + 1);
     cv_.notify_all();
   }
   void clear() INTERLEAVE_EXCLUDES(mu_) {
     std::unique_lock<typename Sync::mutex> lk(mu_);
     flag_.store(false);
+    published_.store(false, kPublish);
   }
+  // Lock-free: the flag as the last set()/clear() published it.
   [[nodiscard]] bool is_set() const INTERLEAVE_EXCLUDES(mu_) {
-    std::unique_lock<typename Sync::mutex> lk(mu_);
-    return flag_.load();
+    return published_.load(kObserve);  // interleave:bug event.broken_relaxed_flag
   }
   // Blocks until the flag is set, or a set() happened since this call began.
   bool wait() INTERLEAVE_EXCLUDES(mu_) {
@@ -79,6 +95,7 @@ class BasicEvent {
       cv_.wait(lk);
       return true;
     }
+    if (published_.load(kObserve)) return true;  // already set: no lock needed
     std::unique_lock<typename Sync::mutex> lk(mu_);
     const unsigned long began = sets_.load();
     waiting_.store(waiting_.load() + 1);
@@ -115,9 +132,16 @@ class BasicEvent {
     return flag_.load();  // interleave:race-read event.broken_unlocked_check
   }
 
+  static constexpr std::memory_order kPublish =
+      Bug == event_bug::relaxed_flag ? std::memory_order_relaxed : std::memory_order_release;
+  static constexpr std::memory_order kObserve =
+      Bug == event_bug::relaxed_flag ? std::memory_order_relaxed : std::memory_order_acquire;
+
   mutable typename Sync::mutex mu_;
   typename Sync::condition_variable cv_;
   typename Sync::template var<bool> flag_ INTERLEAVE_GUARDED_BY(mu_){false};
+  // flag_'s value, for is_set() and wait()'s fast path; written under mu_.
+  typename Sync::template atomic<bool> published_{false};
   typename Sync::template var<unsigned long> sets_ INTERLEAVE_GUARDED_BY(mu_){0ul};
   typename Sync::template var<int> waiting_ INTERLEAVE_GUARDED_BY(mu_){0};
 };
@@ -129,5 +153,7 @@ using Event = BasicEvent<Sync, event_bug::none>;
 // fail.
 template <SyncBackend Sync = std_sync>
 using BrokenUnlockedCheckEvent = BasicEvent<Sync, event_bug::unlocked_check>;
+template <SyncBackend Sync = std_sync>
+using BrokenRelaxedFlagEvent = BasicEvent<Sync, event_bug::relaxed_flag>;
 
 }  // namespace interleave

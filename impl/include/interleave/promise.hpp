@@ -20,8 +20,12 @@
 //   add_done_callback(cb)   cb(const Future&) runs exactly once: in the
 //                   completing thread, in the order added, for callbacks added
 //                   before completion; at once, in the caller, if already
-//                   done. A callback that throws is reported (stderr, and
-//                   callback_errors()) and does not stop the others.
+//                   done. A callback that throws is reported (to the
+//                   reporter set_callback_error_reporter() installs, stderr
+//                   by default, and in callback_errors()) and does not stop
+//                   the others; the future stays done with its result, and
+//                   a get() on it (in the same or another thread) is not
+//                   affected.
 // Promise<T, Sync>  the producing side (move-only): set_value / set_exception
 //                   (a second result is an InvalidStateError and the first is
 //                   kept), set_running_or_notify_cancel() (pending -> running,
@@ -47,6 +51,7 @@
 //   are reached through detail::FutureAccess only.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdio>
@@ -117,6 +122,17 @@ inline std::string describe(const std::exception_ptr& e) {
   } catch (...) {
     return "unknown exception";
   }
+}
+
+inline void print_callback_error(const std::string& what) {
+  std::fprintf(stderr, "interleave: a done callback threw: %s\n", what.c_str());
+}
+inline std::atomic<void (*)(const std::string&)>& callback_error_reporter() {
+  static std::atomic<void (*)(const std::string&)> reporter{&print_callback_error};
+  return reporter;
+}
+inline void report_callback_error(const std::string& what) {
+  callback_error_reporter().load(std::memory_order_acquire)(what);
 }
 
 template <class T, SyncBackend Sync>
@@ -266,14 +282,20 @@ class FutureState {
 
  private:
   void invoke(Callback& cb, const Handle& handle) INTERLEAVE_EXCLUDES(mu_) {
+    std::string what;
+    bool threw = false;
     try {
       cb(handle);
     } catch (...) {
-      const std::string what = describe(std::current_exception());
-      std::fprintf(stderr, "interleave: a done callback threw: %s\n", what.c_str());
-      std::unique_lock<typename Sync::mutex> lk(mu_);
-      callback_errors_.store(callback_errors_.load() + 1);
+      // Only plain work inside the handler: no lock taken while an
+      // exception is being handled.
+      threw = true;
+      what = describe(std::current_exception());
     }
+    if (!threw) return;
+    report_callback_error(what);
+    std::unique_lock<typename Sync::mutex> lk(mu_);
+    callback_errors_.store(callback_errors_.load() + 1);
   }
 };
 
@@ -292,6 +314,14 @@ struct FutureAccess {
 };
 
 }  // namespace detail
+
+// Where a done callback's exception is reported (besides the future's
+// callback_errors()): stderr unless replaced. Returns the previous reporter;
+// nullptr restores stderr. The reporter must not throw.
+inline void (*set_callback_error_reporter(void (*reporter)(const std::string&)))(const std::string&) {
+  return detail::callback_error_reporter().exchange(reporter ? reporter : &detail::print_callback_error,
+                                                    std::memory_order_acq_rel);
+}
 
 template <class T, SyncBackend Sync = std_sync>
 class Future {

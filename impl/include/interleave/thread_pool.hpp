@@ -1,16 +1,40 @@
 // interleave/thread_pool.hpp — a thread pool whose submit() returns a
-// Future (interleave/promise.hpp; map's timeout and as_completed are
+// Future (interleave/promise.hpp; as_completed and wait are
 // interleave/as_completed.hpp), after Python's ThreadPoolExecutor.
 //
 // Seed scenario: "Thread pools". A pool of 3 runs T0..T4; the output shows
 // T3 and T4 on the threads that ran T0 and T1: workers start lazily, never
 // more than max_workers, and an idle worker is reused before a new one starts.
 //
-//   ThreadPool<Sync> pool(max_workers = min(32, hardware threads + 4),
+//   ThreadPool<Sync> pool(max_workers = min(32, process_cpu_count() + 4),
 //                         name_prefix = "ThreadPool-<n>", initializer = {});
 //   Future<R> f = pool.submit(fn, args...);      [[nodiscard]]
-//   std::vector<R> rs = pool.map(fn, range[, timeout]);
+//   MapResults<R> rs = pool.map(fn, range[, timeout[, chunksize = 1]]);
 //   pool.shutdown(wait = true, cancel_futures = false);
+//
+// Semantics in short (Python's ThreadPoolExecutor, and where this differs):
+//   - max_workers defaults to min(32, process_cpu_count() + 4), where
+//     process_cpu_count() is the number of CPUs in the calling thread's
+//     affinity mask (sched_getaffinity, like Python 3.13's
+//     os.process_cpu_count()), falling back to
+//     std::thread::hardware_concurrency() where there is no affinity mask,
+//     and to 1 if that is unknown.
+//   - map() submits every call at once (eagerly, before it returns) and
+//     returns a range that yields the results lazily, in input order: the
+//     i-th dereference waits for the i-th call only. chunksize (>= 1) groups
+//     that many consecutive calls into one pool task (Python's thread pool
+//     ignores it; here it trades scheduling overhead for parallelism, the
+//     results are the same). A call that throws does not cancel the others:
+//     its exception is rethrown by the dereference at its own position, and
+//     the iteration may go on past it (CPython gh-108518). With a timeout
+//     (counted from the map() call), a dereference whose result is not ready
+//     by the deadline cancels the future it waited on and every later one
+//     (those not yet running never run; CPython gh-95166), throws
+//     TimeoutError, and ends the range; results already yielded stay
+//     delivered. Destroying the range does not cancel anything: the
+//     submitted calls run (shutdown(cancel_futures=true) cancels them).
+//   - as_completed() and wait() (as_completed.hpp) take any input range of
+//     Future<T, Sync>, not only a std::vector.
 //
 // Requires: max_workers > 0 (else std::invalid_argument naming max_workers);
 //   no submit after shutdown (std::runtime_error) or after the pool broke
@@ -18,7 +42,9 @@
 //   pool's own workers (std::logic_error: it would wait for itself; the
 //   destructor may be, see "Destruction"). map's timeout >= 0
 //   (std::invalid_argument naming "timeout"; a huge one saturates,
-//   interleave/deadline.hpp). Tasks may submit to the pool.
+//   interleave/deadline.hpp) and chunksize >= 1 (std::invalid_argument
+//   naming "chunksize"); a MapResults range outlives the references its
+//   dereferences returned. Tasks may submit to the pool.
 // Guarantees:
 //   - every submitted task runs exactly once or is cancelled (its future
 //     cancelled) — never both, never neither — including when Future::cancel()
@@ -35,7 +61,11 @@
 //     every later submit fail with BrokenThreadPool naming the cause;
 //   - shutdown(wait=true) returns only after every task that was not
 //     cancelled ran and every worker exited; cancel_futures=true cancels the
-//     tasks still queued;
+//     tasks still queued. This holds for each of several threads calling it
+//     at once, and for a call racing the destructor (which is
+//     shutdown(wait=true) too): whichever joins the workers, every other
+//     waits until they have all exited; a call that began before the
+//     destructor keeps the pool's state alive until it returns;
 //   - Future::get()/wait() from a worker, on a future of the same pool, when
 //     every other worker is already blocked in such a wait, throws
 //     PoolDeadlockError instead of hanging (no worker would be left to run
@@ -74,6 +104,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <deque>
@@ -83,13 +114,19 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <ranges>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
+
+#if defined(__linux__)
+#include <sched.h>
+#endif
 
 #include "interleave/as_completed.hpp"
 #include "interleave/promise.hpp"
@@ -177,12 +214,126 @@ class PoolTaskImpl final : public PoolTask {
   std::exception_ptr error_;
 };
 
+// The CPUs the calling thread may run on (its affinity mask, as Python's
+// os.process_cpu_count()); std::thread::hardware_concurrency() where there is
+// no affinity mask to read; 1 if neither is known.
+inline unsigned process_cpu_count() {
+#if defined(__linux__)
+  // The mask is sized for the kernel's CPU count, which may exceed
+  // CPU_SETSIZE: grow it while the kernel says it is too small (EINVAL).
+  for (int cpus = 1024; cpus <= (1 << 20); cpus *= 2) {
+    cpu_set_t* set = CPU_ALLOC(cpus);
+    if (set == nullptr) break;
+    const std::size_t size = CPU_ALLOC_SIZE(cpus);
+    CPU_ZERO_S(size, set);
+    const bool ok = sched_getaffinity(0, size, set) == 0;
+    const int error = errno;
+    const int count = ok ? CPU_COUNT_S(size, set) : 0;
+    CPU_FREE(set);
+    if (ok && count > 0) return static_cast<unsigned>(count);
+    if (ok || error != EINVAL) break;
+  }
+#endif
+  const unsigned hw = std::thread::hardware_concurrency();
+  return hw > 0 ? hw : 1u;
+}
+
 inline int next_pool_number() {
   static std::atomic<int> n{0};
   return n.fetch_add(1, std::memory_order_relaxed);
 }
 
 }  // namespace detail
+
+namespace detail {
+// One call of a map(): its value, or the exception it threw.
+template <class R>
+using CallOutcome = std::variant<R, std::exception_ptr>;
+}  // namespace detail
+
+// The range ThreadPool::map() returns: the calls' results in input order,
+// each waited for only when it is dereferenced (an input range: iterate it
+// once). See the header comment for timeouts, exceptions and chunksize.
+template <class R, SyncBackend Sync = std_sync>
+class MapResults {
+  using Chunk = std::vector<detail::CallOutcome<R>>;
+
+ public:
+  using value_type = R;
+  using time_point = typename Sync::clock::time_point;
+
+  MapResults(std::vector<Future<Chunk, Sync>> chunks, std::size_t size, std::size_t chunksize,
+             std::optional<time_point> deadline)
+      : chunks_(std::move(chunks)), size_(size), chunksize_(chunksize), deadline_(deadline) {}
+  MapResults(MapResults&&) noexcept = default;
+  MapResults& operator=(MapResults&&) noexcept = default;
+  MapResults(const MapResults&) = delete;
+  MapResults& operator=(const MapResults&) = delete;
+
+  // The number of calls (also after a timeout ended the iteration).
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  // Whether a timeout ended the iteration.
+  [[nodiscard]] bool timed_out() const noexcept { return timed_out_; }
+
+  // The i-th call's result: waits for it (until the deadline, if any);
+  // rethrows the exception that call threw; TimeoutError when the deadline
+  // passes first (then the awaited future and every later one are
+  // cancelled, and the range is over); CancelledError if someone else
+  // cancelled the call. The reference lives as long as this range.
+  const R& at(std::size_t i) {
+    if (i >= size_) throw std::out_of_range("MapResults::at: index " + std::to_string(i) + " >= size " + std::to_string(size_));
+    if (timed_out_) throw TimeoutError("ThreadPool::map: the range already timed out");
+    const std::size_t c = i / chunksize_;
+    if (deadline_ && !chunks_[c].wait_until(*deadline_)) {
+      timed_out_ = true;
+      for (std::size_t j = c; j < chunks_.size(); ++j) chunks_[j].cancel();
+      throw TimeoutError("ThreadPool::map: timed out with " + std::to_string(size_ - i) + " of " +
+                         std::to_string(size_) + " results not yielded");
+    }
+    const detail::CallOutcome<R>& out = chunks_[c].get()[i % chunksize_];
+    if (out.index() == 1) std::rethrow_exception(std::get<1>(out));
+    return std::get<0>(out);
+  }
+
+  struct sentinel {};
+  class iterator {
+   public:
+    using value_type = R;
+    using difference_type = std::ptrdiff_t;
+    iterator() = default;
+    explicit iterator(MapResults* owner) : owner_(owner) {}
+    const R& operator*() const { return owner_->at(i_); }
+    iterator& operator++() {
+      ++i_;
+      return *this;
+    }
+    void operator++(int) { ++*this; }
+    // Past the last call, or a timeout ended the range.
+    friend bool operator==(const iterator& it, sentinel) { return it.i_ >= it.owner_->size() || it.owner_->timed_out(); }
+
+   private:
+    MapResults* owner_ = nullptr;
+    std::size_t i_ = 0;
+  };
+  iterator begin() { return iterator(this); }
+  sentinel end() { return {}; }
+
+  // Every remaining result, in order, into a vector (rethrows the first
+  // exception met, as a plain loop would).
+  std::vector<R> to_vector() {
+    std::vector<R> out;
+    out.reserve(size_);
+    for (const R& r : *this) out.push_back(r);
+    return out;
+  }
+
+ private:
+  std::vector<Future<Chunk, Sync>> chunks_;
+  std::size_t size_ = 0;
+  std::size_t chunksize_ = 1;
+  std::optional<time_point> deadline_;
+  bool timed_out_ = false;
+};
 
 namespace detail {
 
@@ -195,10 +346,7 @@ class PoolCore final : private FutureOwner, public std::enable_shared_from_this<
   using TaskPtr = std::unique_ptr<detail::PoolTask>;
 
  public:
-  static int default_max_workers() {
-    const unsigned hw = std::thread::hardware_concurrency();
-    return static_cast<int>(std::min(32u, hw + 4u));
-  }
+  static int default_max_workers() { return static_cast<int>(std::min(32u, detail::process_cpu_count() + 4u)); }
 
   PoolCore(int max_workers, std::string name_prefix, std::function<void()> initializer)
       : max_workers_(check_max_workers(max_workers)),
@@ -263,16 +411,40 @@ class PoolCore final : private FutureOwner, public std::enable_shared_from_this<
     return future;
   }
 
-  // f over every element, in order. With a timeout (counted from the call),
-  // throws TimeoutError when a result is not ready in time; then, or when a
-  // task throws (rethrown), the tasks not yet started are cancelled.
-  template <class F, class Range>
-  auto map(F f, const Range& range) {
-    return map_impl(f, range, std::nullopt);
-  }
-  template <class F, class Range, class Rep, class Period>
-  auto map(F f, const Range& range, const std::chrono::duration<Rep, Period>& timeout) {
-    return map_impl(f, range, detail::deadline_after<typename Sync::clock>(timeout, "ThreadPool::map"));
+  // f over every element: every call submitted now, results yielded lazily
+  // in input order (MapResults; see the header comment).
+  template <class F, std::ranges::input_range Range>
+  auto map(F f, Range&& range, std::optional<typename Sync::clock::time_point> deadline, std::size_t chunksize) {
+    using Elem = std::decay_t<std::ranges::range_reference_t<Range>>;
+    using R = std::decay_t<std::invoke_result_t<F&, Elem&>>;
+    static_assert(!std::is_void_v<R>, "ThreadPool::map: fn must return a value");
+    if (chunksize < 1) throw std::invalid_argument("ThreadPool::map: chunksize must be >= 1, got 0");
+    using Chunk = std::vector<detail::CallOutcome<R>>;
+    std::vector<Future<Chunk, Sync>> chunks;
+    std::size_t n = 0;
+    std::vector<Elem> items;
+    const auto flush = [&] {
+      chunks.push_back(submit([f, items = std::move(items)]() mutable {
+        Chunk out;
+        out.reserve(items.size());
+        for (auto& x : items) {
+          try {
+            out.emplace_back(std::in_place_index<0>, std::invoke(f, x));
+          } catch (...) {  // this call's own outcome: the others still run
+            out.emplace_back(std::in_place_index<1>, std::current_exception());
+          }
+        }
+        return out;
+      }));
+      items = std::vector<Elem>();
+    };
+    for (auto&& x : range) {
+      items.push_back(std::forward<decltype(x)>(x));
+      ++n;
+      if (items.size() == chunksize) flush();
+    }
+    if (!items.empty()) flush();
+    return MapResults<R, Sync>(std::move(chunks), n, chunksize, deadline);
   }
 
   // Stops accepting tasks. cancel_futures: cancel the queued ones. wait:
@@ -285,6 +457,7 @@ class PoolCore final : private FutureOwner, public std::enable_shared_from_this<
       if (wait && is_worker_locked())
         throw std::logic_error(
             "ThreadPool::shutdown(wait=true) called from one of the pool's own workers: it would wait for itself");
+      shutdown_calls_.store(shutdown_calls_.load() + 1);
       if (stop_.load() == kOpen) stop_.store(kShutdown);
       if (cancel_futures) {
         cancelled.swap(queue_);
@@ -298,12 +471,18 @@ class PoolCore final : private FutureOwner, public std::enable_shared_from_this<
     }
     for (auto& t : cancelled) t->cancel();  // outside the pool lock (lock order)
     cancelled.clear();
-    if (!wait) return;
-    for (auto& t : to_join) t.join();
+    if (wait) {
+      for (auto& t : to_join) t.join();
+    }
     Lock lk(mu_);
-    exit_cv_.wait(lk, [this]() INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS {  // runs under mu_
-      return live_.load() == 0;  // workers another shutdown() joins
-    });
+    // Workers another shutdown() (or the destructor) swapped out and joins:
+    // this call, too, returns only once every one of them has exited, that
+    // is after every task they accepted finished.
+    if (wait)
+      exit_cv_.wait(lk, [this]() INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS {  // runs under mu_
+        return live_.load() == 0;
+      });
+    shutdown_calls_.store(shutdown_calls_.load() - 1);
   }
 
   [[nodiscard]] int max_workers() const noexcept { return max_workers_; }
@@ -327,6 +506,11 @@ class PoolCore final : private FutureOwner, public std::enable_shared_from_this<
     Lock lk(mu_);
     return live_.load();
   }
+  // shutdown() calls (the destructor's included) begun and not yet returned.
+  [[nodiscard]] int shutdowns_in_progress() const INTERLEAVE_EXCLUDES(mu_) {
+    Lock lk(mu_);
+    return shutdown_calls_.load();
+  }
   // "<prefix>_<i>" for the calling worker, "" if the caller is not one.
   [[nodiscard]] std::string current_worker_name() const INTERLEAVE_EXCLUDES(mu_) {
     const int slot = worker_slot();
@@ -338,29 +522,6 @@ class PoolCore final : private FutureOwner, public std::enable_shared_from_this<
   static int check_max_workers(int n) {
     if (n <= 0) throw std::invalid_argument("ThreadPool: max_workers must be > 0, got " + std::to_string(n));
     return n;
-  }
-
-  template <class F, class Range>
-  auto map_impl(F& f, const Range& range, std::optional<typename Sync::clock::time_point> deadline) {
-    using Elem = decltype(*std::begin(range));
-    using R = std::invoke_result_t<F&, Elem>;
-    std::vector<Future<R, Sync>> futures;
-    for (auto&& x : range) futures.push_back(submit(f, x));
-    std::vector<R> results;
-    results.reserve(futures.size());
-    std::size_t i = 0;
-    try {
-      for (; i < futures.size(); ++i) {
-        if (deadline && !futures[i].wait_until(*deadline))
-          throw TimeoutError("ThreadPool::map: timed out with " + std::to_string(futures.size() - i) + " of " +
-                             std::to_string(futures.size()) + " results not ready");
-        results.push_back(futures[i].get());
-      }
-    } catch (...) {
-      for (std::size_t j = i; j < futures.size(); ++j) futures[j].cancel();
-      throw;
-    }
-    return results;
   }
 
   // The calling thread's worker slot, or -1: lock-free, so that get() from
@@ -530,6 +691,7 @@ class PoolCore final : private FutureOwner, public std::enable_shared_from_this<
   typename Sync::template var<int> busy_ INTERLEAVE_GUARDED_BY(mu_){0};      // workers holding a task
   typename Sync::template var<int> waiting_ INTERLEAVE_GUARDED_BY(mu_){0};   // workers in work_cv_.wait
   typename Sync::template var<int> self_waiting_ INTERLEAVE_GUARDED_BY(mu_){0};  // workers in get() on our futures
+  typename Sync::template var<int> shutdown_calls_ INTERLEAVE_GUARDED_BY(mu_){0};  // shutdown() calls in progress
   static constexpr int kOpen = 0, kShutdown = 1, kBroken = 2;
   typename Sync::template var<int> stop_ INTERLEAVE_GUARDED_BY(mu_){kOpen};  // kOpen, kShutdown or kBroken
   std::string broken_reason_ INTERLEAVE_GUARDED_BY(mu_);
@@ -562,21 +724,35 @@ class BasicThreadPool {
   [[nodiscard]] auto submit(F&& f, Args&&... args) {
     return core_->submit(std::forward<F>(f), std::forward<Args>(args)...);
   }
-  template <class F, class Range>
-  auto map(F f, const Range& range) {
-    return core_->map(std::move(f), range);
+  // fn over every element of `range` (see the header comment): every call
+  // is submitted before map() returns; the results come lazily, in order.
+  template <class F, std::ranges::input_range Range>
+  auto map(F f, Range&& range) {
+    return core_->map(std::move(f), std::forward<Range>(range), std::nullopt, 1);
   }
-  template <class F, class Range, class Rep, class Period>
-  auto map(F f, const Range& range, const std::chrono::duration<Rep, Period>& timeout) {
-    return core_->map(std::move(f), range, timeout);
+  template <class F, std::ranges::input_range Range, class Rep, class Period>
+  auto map(F f, Range&& range, const std::chrono::duration<Rep, Period>& timeout, std::size_t chunksize = 1) {
+    const auto deadline = detail::deadline_after<typename Sync::clock>(timeout, "ThreadPool::map");
+    return core_->map(std::move(f), std::forward<Range>(range), deadline, chunksize);
   }
-  void shutdown(bool wait = true, bool cancel_futures = false) { core_->shutdown(wait, cancel_futures); }
+  template <class F, std::ranges::input_range Range>
+  auto map(F f, Range&& range, std::nullopt_t /*no timeout*/, std::size_t chunksize) {
+    return core_->map(std::move(f), std::forward<Range>(range), std::nullopt, chunksize);
+  }
+  // Safe from several threads at once, and while the destructor runs if
+  // the call began first: the call holds the pool's state itself, so the
+  // state outlives the call even when the destructor releases the handle's.
+  void shutdown(bool wait = true, bool cancel_futures = false) {
+    const std::shared_ptr<Core> core = core_;
+    core->shutdown(wait, cancel_futures);
+  }
 
   [[nodiscard]] int max_workers() const noexcept { return core_->max_workers(); }
   [[nodiscard]] int worker_count() const { return core_->worker_count(); }
   [[nodiscard]] std::size_t pending() const { return core_->pending(); }
   [[nodiscard]] int idle_workers() const { return core_->idle_workers(); }
   [[nodiscard]] int live_workers() const { return core_->live_workers(); }
+  [[nodiscard]] int shutdowns_in_progress() const { return core_->shutdowns_in_progress(); }
   [[nodiscard]] std::string current_worker_name() const { return core_->current_worker_name(); }
   [[nodiscard]] const std::string& name_prefix() const noexcept { return core_->name_prefix(); }
 
