@@ -114,6 +114,30 @@ INTERLEAVE_TEST(ProcessProps, a_dropped_process_is_reaped_by_active_children, "p
   testkit::cell("process.lifecycle", "a dropped Process's child reaped by active_children()");
 }
 
+// A child inherits copies of its parent's Process objects, its own included;
+// no lock in them was held at the fork, so the child may look at them: its
+// own copy says "not started" (the pid was set after the fork), and
+// active_children() lists none of the parent's children (not its own).
+INTERLEAVE_TEST(ProcessProps, a_child_may_look_at_its_inherited_process_objects, "process.lifecycle") {
+  Process sibling([] { ::pause(); });
+  sibling.start();
+  Process* self = nullptr;
+  Process child([&self]() -> int {
+    return static_cast<int>(Process::active_children().size()) + (self->pid().has_value() ? 10 : 0);
+  });
+  self = &child;
+  child.start();
+  const bool ended = child.join(5s);
+  if (!ended) child.kill();
+  child.join();
+  sibling.kill();
+  sibling.join();
+  EXPECT_TRUE(ended) << "the child blocked on a lock it inherited held";
+  EXPECT_EQ(child.exitcode(), std::optional<int>(0));
+  EXPECT_TRUE(no_child_left());
+  testkit::cell("process.lifecycle", "a child reads its inherited Process objects without blocking");
+}
+
 // --- misuse: each an exception naming the argument or the state -----------------
 
 template <class F>

@@ -114,27 +114,42 @@ class BasicProcess {
   const std::string& name() const noexcept { return s_->name; }
 
   void start() {
-    std::unique_lock<mutex> lk(s_->mu);
-    require_open(lk, "start");
-    if (s_->pid != 0)
-      throw std::logic_error("Process::start: process '" + s_->name + "' already started (pid " +
-                             std::to_string(s_->pid) + ")");
+    {
+      std::unique_lock<mutex> lk(s_->mu);
+      require_open(lk, "start");
+      if (s_->pid != 0 || s_->starting)
+        throw std::logic_error("Process::start: process '" + s_->name + "' already started" +
+                               (s_->pid != 0 ? " (pid " + std::to_string(s_->pid) + ")" : std::string()));
+      s_->starting = true;
+    }
+    // No lock is held across the spawn: a forked child gets a copy of every
+    // lock as it was, and may use this object's copy (active_children()).
     std::shared_ptr<state> s = s_;
     const int parent = Os::self();
-    const int pid = Os::spawn([s]() -> int {
-      int code = 0;
-      try {
-        code = s->body();
-      } catch (...) {
+    int pid = 0;
+    try {
+      pid = Os::spawn([s]() -> int {
+        int code = 0;
+        try {
+          code = s->body();
+        } catch (...) {
+          exit_hooks::run(Os::self());
+          throw;
+        }
         exit_hooks::run(Os::self());
-        throw;
-      }
-      exit_hooks::run(Os::self());
-      return code;
-    });
-    s_->pid = pid;
-    s_->parent = parent;
-    lk.unlock();
+        return code;
+      });
+    } catch (...) {
+      std::unique_lock<mutex> lk(s_->mu);
+      s_->starting = false;  // nothing was started: start() may be tried again
+      throw;
+    }
+    {
+      std::unique_lock<mutex> lk(s_->mu);
+      s_->pid = pid;
+      s_->parent = parent;
+      s_->starting = false;
+    }
     registry::add(s_);
   }
 
@@ -206,6 +221,7 @@ class BasicProcess {
     int parent INTERLEAVE_GUARDED_BY(mu) = 0;
     std::optional<exit_code> code INTERLEAVE_GUARDED_BY(mu);
     bool closed INTERLEAVE_GUARDED_BY(mu) = false;
+    bool starting INTERLEAVE_GUARDED_BY(mu) = false;  // between start()'s check and the spawn's return
   };
 
   // The children started by this program that are not yet reaped: what
