@@ -160,6 +160,13 @@ interleave_scenario(ipc
   ROW ipc.pipe
   ROW ipc.pipe.broken_keeps_write_end)
 
+interleave_scenario(process_pool
+  NA stress "the pool's stress binary is not written yet"
+  NA model "the pool's simulated-OS model is not written yet"
+  ROW process_pool
+  ROW process_pool.reuse
+  ROW process_pool.broken_worker)
+
 get_property(INTERLEAVE_SCENARIOS GLOBAL PROPERTY INTERLEAVE_SCENARIOS)
 foreach(layer IN LISTS INTERLEAVE_LAYERS)
   string(TOUPPER "${layer}" upper)
