@@ -162,10 +162,10 @@ interleave_scenario(ipc
 
 interleave_scenario(process_pool
   NA stress "the pool's stress binary is not written yet"
-  NA model "the pool's simulated-OS model is not written yet"
   ROW process_pool
   ROW process_pool.reuse
-  ROW process_pool.broken_worker)
+  ROW process_pool.broken_worker
+  ROW process_pool.broken_ignores_dead_worker)
 
 get_property(INTERLEAVE_SCENARIOS GLOBAL PROPERTY INTERLEAVE_SCENARIOS)
 foreach(layer IN LISTS INTERLEAVE_LAYERS)

@@ -161,6 +161,25 @@ INTERLEAVE_PROP(ProcessPoolProps, a_crash_breaks_the_pool_and_every_future_resol
   RC_ASSERT(no_child_left());
 }
 
+// The twin reaps a crashed worker and never fails its task's future: the
+// property "every future resolves" is falsified (a future still pending 3 s
+// after a crash that took milliseconds; the fixed pool resolves it at once).
+INTERLEAVE_PROP_FALSIFIED(ProcessPoolProps, twin_ignoring_a_dead_worker_leaves_a_future_unresolved,
+                          "process_pool.broken_ignores_dead_worker", ()) {
+  const int n = *rc::gen::inRange(1, 4);
+  const int crash_at = *rc::gen::inRange(0, n);
+  BrokenIgnoresDeadWorkerProcessPool pool(1);
+  std::vector<Future<long>> fs;
+  for (int i = 0; i < n; ++i) fs.push_back(pool.submit(task, i == crash_at ? kCrash : kValue, long{i}));
+  for (auto& f : fs) RC_ASSERT(f.wait_for(3s));
+}
+
+INTERLEAVE_TEST(ProcessPoolUnit, twin_defect_is_at_its_marked_line, "process_pool.broken_ignores_dead_worker") {
+  const auto lines = testkit::marker_lines("impl/include/interleave/process_pool.hpp",
+                                           "interleave:bug process_pool.broken_ignores_dead_worker");
+  ASSERT_EQ(lines.size(), 1u);
+}
+
 // --- unit checks with their rows -------------------------------------------------
 
 INTERLEAVE_TEST(ProcessPoolUnit, seed_program_three_workers_serve_five_tasks, "process_pool.reuse") {

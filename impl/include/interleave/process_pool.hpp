@@ -490,12 +490,16 @@ class BasicProcessPool {
       for (const worker& w : workers) fds.push_back(poll_fd{w.result_fd});
       Os::poll(fds, clock::time_point::max());
       if (fds[0].ready) {
-        std::byte b[8];
-        {
-          std::unique_lock<mutex> lk(mu_);
-          wake_pending_.store(false);
-        }
+        // Take the byte first, then allow the next one: a submit in between
+        // sees wake_pending_ still set and writes nothing, but its work is
+        // already queued and the dispatch at the top of the loop takes it.
+        // (Clearing first let a second byte in that this read also took:
+        // wake_pending_ stayed set over an empty pipe and every later
+        // submit's wake was lost — the model found that hang.)
+        std::byte b[1];
         Os::read(wake_r_, b);
+        std::unique_lock<mutex> lk(mu_);
+        wake_pending_.store(false);
       }
       for (std::size_t i = fds.size() - 1; i >= 1; --i) {
         if (!fds[i].ready) continue;
