@@ -20,6 +20,7 @@
 #include "model.hpp"
 //
 #include <chrono>
+#include <csignal>
 
 #include "interleave/ipc_queue.hpp"
 #include "interleave/pipe.hpp"
@@ -253,6 +254,56 @@ struct StopSentinel {
 template <class Sync>
 using StopSentinel2 = StopSentinel<Sync, 2>;
 
+// A producer process puts 1 and 2 (records of 8 bytes, under PIPE_BUF: each
+// is written whole by one OS call of the feeder) while a second thread of
+// the parent kills it; the parent joins it, then takes what the pipe holds
+// with get_nowait. The kill lands at every OS step of the producer's feeder
+// (taking the write token, writing, giving it back) and at its exit: the
+// parent gets 1, 2 in order, or a prefix of them — every item completely
+// written arrives, none twice, none cut — and all of them if the producer
+// exited 0. (Records over PIPE_BUF can be cut by the kill; the queue is then
+// broken, as its header says: not modelled here.)
+template <class Sync>
+struct KillProducer {
+  static constexpr unsigned threads = 1;
+  static constexpr unsigned dynamic_threads = 3;  // producer, its feeder, the killer
+  static constexpr bool heap_under_test = false;
+  using Os = sim_os<Sync, 32, 64>;
+  typename Os::kernel kernel;
+  std::vector<int> got;
+  std::optional<exit_code> code;
+
+  void thread(unsigned) {
+    BasicIpcQueue<int, Os> q;
+    BasicProcess<Os> producer([&q] {
+      q.put(1);
+      q.put(2);
+    });
+    producer.start();
+    typename Os::sync::thread killer([&producer] { producer.kill(); });
+    killer.join();
+    producer.join();
+    code = producer.exitcode();
+    while (const std::optional<int> v = q.get_nowait()) got.push_back(*v);
+  }
+  void after() {
+    INTERLEAVE_MODEL_CHECK(code == 0 || code == -SIGKILL);
+    INTERLEAVE_MODEL_CHECK(got.size() <= 2);
+    for (std::size_t i = 0; i < got.size(); ++i) INTERLEAVE_MODEL_CHECK(got[i] == static_cast<int>(i) + 1);
+    if (code == 0) INTERLEAVE_MODEL_CHECK(got.size() == 2);
+    kernel.check_clean();
+    if (got.size() <= 2) seen()[got.size()] = true;
+  }
+  static void before_search() { seen() = {}; }
+  // The search reaches every outcome: the kill before the first item was
+  // written, between the two, and after both.
+  static bool after_search() { return seen()[0] && seen()[1] && seen()[2]; }
+  static std::array<bool, 3>& seen() {
+    static std::array<bool, 3> s{};
+    return s;
+  }
+};
+
 // Joining the producer before draining its queue, with more data than the
 // pipe holds (2 records of 32 bytes, a 64-byte pipe holding also the 4-byte
 // headers: 72 > 64). Untimed join (the twin, Python's trap): the producer's
@@ -298,6 +349,10 @@ INTERLEAVE_MODEL(StopSentinel2, "ipc.queue.stop_sentinel.fib2", "ipc.queue.stop_
                  "order; both exit 0; no zombie, no descriptor left (context bound 1 on both checkers: exhaustive "
                  "search does not fit the time)",
                  Expect::holds, Search::bounded(1), DporSearch::with(Search::bounded(1)).budget(30));
+INTERLEAVE_MODEL(KillProducer, "ipc.queue.kill_producer", "ipc.queue.stop_sentinel",
+                 "a producer process killed at any OS step of its feeder: the parent gets a prefix of 1, 2, in "
+                 "order, none twice, none cut; both if it exited 0; no zombie, no descriptor left",
+                 Expect::holds, Search::bounded(2));
 INTERLEAVE_MODEL(DrainAfterTimedJoin, "ipc.queue.join_timeout_then_drain", "ipc.queue.join_before_drain",
                  "joining the producer with a timeout before draining: the join times out, both records are "
                  "drained, the producer exits 0; nothing left (Relacy: 20,000 random schedules, its context-bounded "
@@ -326,11 +381,11 @@ INTERLEAVE_MODEL(PipeKeepsWriteEnd, "ipc.pipe.raw_os.keeps_write_end", "ipc.pipe
                  "simulated OS: a reader waiting for end-of-file while its own process holds the write end hangs; "
                  "the hang names the read and the write end's descriptor",
                  Expect::deadlock, Search::deepen(1));
-INTERLEAVE_MODEL(DrainThenWait, "ipc.pipe.raw_os.drain_then_wait", "ipc.queue.stop_sentinel",
+INTERLEAVE_MODEL(DrainThenWait, "ipc.queue.raw_os.drain_then_wait", "ipc.queue.stop_sentinel",
                  "simulated OS: a child writes more than the pipe holds; the parent drains to end-of-file, then "
                  "waits: all 6 bytes in order, exit 0",
                  Expect::holds, Search::bounded(3));
-INTERLEAVE_MODEL(WaitThenDrain, "ipc.pipe.raw_os.wait_then_drain", "ipc.queue.join_before_drain",
+INTERLEAVE_MODEL(WaitThenDrain, "ipc.queue.raw_os.wait_then_drain", "ipc.queue.join_before_drain",
                  "simulated OS: waiting for a child before draining its pipe, with more data than the pipe holds, "
                  "deadlocks; the hang names the full pipe and the wait",
                  Expect::deadlock, Search::deepen(1));

@@ -18,6 +18,7 @@
 #include "model.hpp"
 //
 #include <csignal>
+#include <stdexcept>
 
 #include "interleave/pipe.hpp"
 #include "interleave/process.hpp"
@@ -183,8 +184,71 @@ struct KillMidRecord {
   }
 };
 
+// The simulated OS refuses misuse with os_error naming the call and the
+// descriptor or pid: a closed descriptor, the wrong end of a pipe, waiting
+// for a process that is not a child, killing a reaped pid, an unsimulated
+// signal. An exception escaping a child's body exits it with 1 and its
+// message is the child's stderr. Messages are compared in full.
+template <class Sync>
+struct RawOsErrors {
+  static constexpr unsigned threads = 1;
+  static constexpr unsigned dynamic_threads = 1;
+  static constexpr bool heap_under_test = false;
+  using Os = sim_os<Sync, 2, 4>;
+  typename Os::kernel kernel;
+  std::vector<std::string> messages;
+  exit_code thrown = -100;
+
+  template <class F>
+  void expect_error(F f) {
+    try {
+      f();
+      messages.push_back("no error");
+    } catch (const os_error& e) {
+      messages.push_back(e.what());
+    }
+  }
+  void thread(unsigned) {
+    const auto [r, w] = Os::pipe();
+    std::byte b[1] = {};
+    expect_error([&] { Os::read(w, b); });
+    expect_error([&] { Os::write(r, b); });
+    Os::close(r);
+    Os::close(w);
+    expect_error([&] { Os::read(r, b); });
+    expect_error([&] { Os::close(w); });
+    expect_error([&] { Os::wait(7); });
+    const int child = Os::spawn([]() -> int { throw std::runtime_error("boom"); });
+    expect_error([&] { Os::kill(child, SIGHUP); });
+    thrown = Os::wait(child);
+    expect_error([&] { Os::kill(child, SIGKILL); });
+    expect_error([&] { Os::wait(child); });
+  }
+  void after() {
+    const std::vector<std::string> want = {
+        "read: fd 4 is the write end of a pipe in process 1: Bad file descriptor",
+        "write: fd 3 is the read end of a pipe in process 1: Bad file descriptor",
+        "read: fd 3 is not open in process 1: Bad file descriptor",
+        "close: fd 4 is not open in process 1: Bad file descriptor",
+        "wait: pid 7 is not a child of process 1: No child processes",
+        "kill: signal 1 is not simulated (SIGTERM or SIGKILL): Invalid argument",
+        "kill: pid 2 already reaped: No such process",
+        "wait: pid 2 already reaped: No child processes",
+    };
+    INTERLEAVE_MODEL_CHECK(messages == want);
+    INTERLEAVE_MODEL_CHECK(thrown == 1);
+    INTERLEAVE_MODEL_CHECK(kernel.stderr_of(2) == "boom");
+    kernel.check_clean();
+  }
+};
+
 }  // namespace
 
+INTERLEAVE_MODEL(RawOsErrors, "process.lifecycle.raw_os.errors", "process.lifecycle",
+                 "simulated OS: misuse (closed descriptor, wrong pipe end, not a child, reaped pid, unsimulated "
+                 "signal) is an os_error naming the call and the descriptor or pid; a child's escaping exception "
+                 "exits it with 1 and its message is on its stderr",
+                 Expect::holds, Search::bounded(2));
 INTERLEAVE_MODEL(StartProc, "process.lifecycle.start_proc", "process.lifecycle",
                  "the seed's start_proc child exits 0 and reports pid 2; join before start and a second start are "
                  "refused; an int result is the exit code; no zombie, no descriptor left",
@@ -198,6 +262,6 @@ INTERLEAVE_MODEL(TimeoutThenKill, "process.lifecycle.join_timeout_then_kill", "p
 INTERLEAVE_MODEL(KillMidRecord, "process.lifecycle.kill_mid_record", "process.lifecycle",
                  "a child killed at any OS step while sending two framed records: the parent receives a prefix of "
                  "them, never a cut record as a value; exit code 0 only if both arrived; nothing left",
-                 Expect::holds, Search::bounded(2));
+                 Expect::holds, Search::bounded(2), DporSearch{}.budget(20));
 
 }  // namespace interleave::models

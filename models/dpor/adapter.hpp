@@ -125,8 +125,9 @@ Verdict drive(const Run& run, const DporSearch& ds) {
     v.found = r.verdict == dpor::Verdict::nondeterminism ? Found::nothing : found_of(r.verdict);
     v.executions = 1;
     v.preemptions = r.preemptions;
-    v.detail = std::string(dpor::to_string(r.verdict)) + ": " + r.detail;
-    if (v.found == Found::deadlock && !hang::describe().empty()) v.detail += "; in OS calls: " + hang::describe();
+    const std::string os_hang = v.found == Found::deadlock ? hang::describe() : std::string();
+    v.detail = std::string(dpor::to_string(r.verdict)) + ": " +
+               (os_hang.empty() ? "" : "in OS calls: " + os_hang + "; threads: ") + r.detail;
     v.history = r.detail + "\n" + r.listing;
     return v;
   }
@@ -152,9 +153,11 @@ Verdict drive(const Run& run, const DporSearch& ds) {
   v.found = found_of(r.verdict);
   v.exhaustive = r.exhaustive;
   if (v.found != Found::nothing) {
+    // A hang inside simulated OS calls is named first (hang_board.hpp).
+    const std::string os_hang = v.found == Found::deadlock ? hang::describe() : std::string();
     v.detail = std::string(dpor::to_string(r.verdict)) + " (" + std::to_string(r.preemptions) +
-               (r.preemptions == 1 ? " preemption" : " preemptions") + "): " + r.detail;
-    if (v.found == Found::deadlock && !hang::describe().empty()) v.detail += "; in OS calls: " + hang::describe();
+               (r.preemptions == 1 ? " preemption" : " preemptions") +
+               "): " + (os_hang.empty() ? "" : "in OS calls: " + os_hang + "; threads: ") + r.detail;
     v.history = r.detail + "\n" + r.listing;
     v.replay_state = encode_state(r.token);
     return v;
