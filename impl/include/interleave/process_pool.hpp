@@ -495,7 +495,7 @@ class BasicProcessPool {
         // already queued and the dispatch at the top of the loop takes it.
         // (Clearing first let a second byte in that this read also took:
         // wake_pending_ stayed set over an empty pipe and every later
-        // submit's wake was lost — the model found that hang.)
+        // submit's wake was lost.)
         std::byte b[1];
         Os::read(wake_r_, b);
         std::unique_lock<mutex> lk(mu_);
