@@ -103,7 +103,7 @@ INTERLEAVE_MODEL(CallWithTimeout, "timeout.fixed.child_vs_deadline", "timeout.fi
                  "call_with_timeout with the child finishing at any point relative to the deadline: the whole result "
                  "or a TimeoutError (both seen), never a cut one; the child is always reaped, no descriptor left, "
                  "no hang",
-                 Expect::holds, Search::bounded(3), DporSearch::with(Search::bounded(3)).budget(60));
+                 Expect::holds, Search::bounded(3), DporSearch{}.budget(60));
 INTERLEAVE_MODEL(SeedExitcodeAfterTerminate, "timeout.seed_program.exitcode_after_terminate", "timeout.seed_program",
                  "the seed reads exitcode right after terminate() without a join: it is still empty",
                  Expect::assertion, Search::deepen(2));
