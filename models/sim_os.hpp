@@ -705,7 +705,7 @@ class sim_kernel {
   mutex m_;
   typename Sync::condition_variable cv_;
   std::map<int, Proc> procs_;
-  std::vector<Pipe> pipes_;
+  std::deque<Pipe> pipes_;  // not a vector: a blocked read/write holds a reference to its pipe across pipe()
   std::map<std::size_t, int> thread_pid_;
   std::map<std::size_t, Waiter> waiting_;
   std::map<int, thread_type> handles_;

@@ -1,0 +1,221 @@
+// interleave/call_with_timeout.hpp — run a function in a child process and
+// give up on it after a timeout, written once against the OS interface.
+//
+// Seed scenario: "Add timeout to a function" (resolve_host). Two programs:
+//
+//   call_with_timeout(timeout, f, args...)       the fixed one
+//   call_with_timeout_grace<Os>(timeout, grace, f, args...)
+//   seed_resolve_host<Os>(lookup, host, timeout) the seed as written, with
+//                                                its races (the twin)
+//
+// call_with_timeout: the child runs f(args...) and writes its result as one
+// length-framed record (interleave/codec.hpp) to a pipe, then exits. The
+// parent reads that record until the deadline.
+// Requires: timeout >= 0 and grace >= 0 (std::invalid_argument naming them);
+//   f's result encodable by the codec (a compile error otherwise); on POSIX
+//   the calling process single-threaded (the child is forked: posix_os
+//   refuses fork in a multithreaded process with an error naming the safe
+//   start method; use a ProcessPool there).
+// Guarantees:
+//   - returns f's result when the child delivered it completely, even when
+//     the deadline passed meanwhile or the child was being stopped: after a
+//     timeout the parent drains the pipe to end-of-file before it decides, so
+//     a result written whole is never lost;
+//   - a result cut short is never returned: it is a timeout (TimeoutError,
+//     naming the child's pid and exit status) when the deadline passed, a
+//     ChildProcessError otherwise;
+//   - an exception escaping f is ChildProcessError carrying its message; a
+//     child that ends without a result (crash, exit) is ChildProcessError
+//     naming its exit status;
+//   - on timeout the child gets SIGTERM, then SIGKILL if it has not ended
+//     after `grace`; on every path (return or throw) the child is waited for
+//     and both pipe ends are closed: no zombie, no descriptor left.
+// Memory ordering: the child's effects reach the parent only through the
+//   result record.
+#pragma once
+
+#include <cereal/types/string.hpp>
+#include <cereal/types/utility.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "interleave/as_completed.hpp"  // TimeoutError
+#include "interleave/codec.hpp"
+#include "interleave/deadline.hpp"
+#include "interleave/ipc_queue.hpp"
+#include "interleave/os.hpp"
+#include "interleave/posix_os.hpp"
+#include "interleave/process.hpp"
+
+namespace interleave {
+
+// The child failed: f threw (the message is its what()), or the child ended
+// without a result (the message names its exit status).
+class ChildProcessError : public std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+namespace detail {
+
+// A frame being read from a pipe a piece at a time: complete() once the
+// header and the whole payload are in.
+struct frame_reader {
+  std::vector<std::byte> bytes;
+  std::size_t need() const {
+    if (bytes.size() < frame_header_bytes) return frame_header_bytes - bytes.size();
+    std::size_t length = 0;
+    for (std::size_t i = 0; i < frame_header_bytes; ++i) length |= std::to_integer<std::size_t>(bytes[i]) << (8 * i);
+    return frame_header_bytes + length - bytes.size();
+  }
+  bool complete() const { return bytes.size() >= frame_header_bytes && need() == 0; }
+  std::span<const std::byte> payload() const { return std::span<const std::byte>(bytes).subspan(frame_header_bytes); }
+};
+
+}  // namespace detail
+
+template <OsBackend Os, class Rep1, class Period1, class Rep2, class Period2, class F, class... Args>
+auto call_with_timeout_grace(std::chrono::duration<Rep1, Period1> timeout, std::chrono::duration<Rep2, Period2> grace,
+                             F&& f, Args&&... args) {
+  using clock = typename Os::sync::clock;
+  using R = std::invoke_result_t<std::decay_t<F>&, std::decay_t<Args>&...>;
+  static_assert(!std::is_void_v<R>, "call_with_timeout: f must return a value (the child sends it back)");
+  const auto deadline = detail::deadline_after<clock>(timeout, "call_with_timeout");
+  if (grace < std::chrono::duration<Rep2, Period2>::zero())
+    throw std::invalid_argument("call_with_timeout: grace must be >= 0");
+  const auto [r, w] = Os::pipe();
+  int pid = 0;
+  try {
+    pid = Os::spawn([r = r, w = w, fn = std::decay_t<F>(std::forward<F>(f)),
+                     tup = std::make_tuple(std::decay_t<Args>(std::forward<Args>(args))...)]() mutable -> int {
+      Os::close(r);
+      std::pair<bool, std::string> out;
+      try {
+        const std::vector<std::byte> v = cereal_codec::encode(std::apply(fn, tup));
+        out = {true, std::string(reinterpret_cast<const char*>(v.data()), v.size())};
+      } catch (const std::exception& e) {
+        out = {false, e.what()};
+      }
+      Os::write(w, encode_record<cereal_codec>(out));
+      Os::close(w);
+      return 0;
+    });
+  } catch (...) {
+    Os::close(r);
+    Os::close(w);
+    throw;
+  }
+  Os::close(w);
+  detail::frame_reader frame;
+  bool eof = false, timed_out = false;
+  std::optional<exit_code> code;
+  // Reads what is there (or waits until `until`); false if nothing came.
+  const auto read_some = [&](typename clock::time_point until) {
+    poll_fd p{r};
+    if (Os::poll(std::span<poll_fd>(&p, 1), until) == 0) return false;
+    std::byte buf[512];
+    const std::size_t want = std::min(sizeof buf, std::max<std::size_t>(frame.need(), 1));
+    const std::size_t n = Os::read(r, std::span<std::byte>(buf, want));
+    if (n == 0) eof = true;
+    frame.bytes.insert(frame.bytes.end(), buf, buf + n);
+    return true;
+  };
+  try {
+    while (!frame.complete() && !eof)
+      if (!read_some(deadline)) break;  // the deadline passed
+    if (!frame.complete() && !eof) {
+      // Timeout: stop the child, then drain the pipe to end-of-file, so a
+      // result it wrote whole before it died is still taken.
+      timed_out = true;
+      Os::kill(pid, SIGTERM);
+      code = Os::wait_until(pid, clock::now() + grace);
+      if (!code) {
+        Os::kill(pid, SIGKILL);
+        code = Os::wait(pid);
+      }
+      while (!eof) read_some(clock::time_point::max());
+    } else {
+      code = Os::wait(pid);
+    }
+  } catch (...) {
+    if (!code) {
+      try {
+        Os::kill(pid, SIGKILL);
+        Os::wait(pid);
+      } catch (...) {
+      }
+    }
+    Os::close(r);
+    throw;
+  }
+  Os::close(r);
+  if (!frame.complete()) {
+    if (timed_out)
+      throw TimeoutError("call_with_timeout: no result within the timeout; child pid " + std::to_string(pid) +
+                         " stopped with exit status " + std::to_string(*code));
+    throw ChildProcessError("call_with_timeout: child pid " + std::to_string(pid) + " exited with status " +
+                            std::to_string(*code) + " without a complete result (" +
+                            std::to_string(frame.bytes.size()) + " bytes of it)");
+  }
+  if (frame.bytes.size() != frame_header_bytes + frame.payload().size())
+    throw ChildProcessError("call_with_timeout: the child wrote more than one result");
+  const auto [ok, blob] = cereal_codec::decode<std::pair<bool, std::string>>(frame.payload());
+  if (!ok) throw ChildProcessError("call_with_timeout: the function raised in child pid " + std::to_string(pid) + ": " + blob);
+  return cereal_codec::decode<R>(
+      std::span<const std::byte>(reinterpret_cast<const std::byte*>(blob.data()), blob.size()));
+}
+
+// What users get: POSIX, SIGKILL 100 ms after SIGTERM.
+template <class Rep, class Period, class F, class... Args>
+auto call_with_timeout(std::chrono::duration<Rep, Period> timeout, F&& f, Args&&... args) {
+  return call_with_timeout_grace<posix_os>(timeout, std::chrono::milliseconds(100), std::forward<F>(f),
+                                           std::forward<Args>(args)...);
+}
+
+// --- the seed's resolve_host, as it is (the twin, timeout.seed_program) --------
+
+// The seed's program: a Process puts lookup(host) into an inter-process
+// Queue; the parent joins it with the timeout, then reads queue.empty() at
+// once, terminates the child if it looks empty, and returns the child's
+// exitcode and the value. Its races, kept on purpose:
+//   - empty() right after join(timeout) can miss a value the child already
+//     put (its feeder has not written it yet, or writes it just after the
+//     check): a success reported as a failure;
+//   - exitcode() read right after terminate(), without a join, is still
+//     empty: the caller cannot tell how the child ended.
+// Differences from the seed: the child is reaped and the queue closed
+// before returning, so a run leaves nothing behind; `code` is the exit code
+// read where the seed reads it, `final_code` the one the reaping join gives.
+struct seed_resolve_result {
+  std::optional<exit_code> code;
+  std::optional<std::string> ip;
+  exit_code final_code;
+};
+template <OsBackend Os, class Lookup, class Rep, class Period>
+seed_resolve_result seed_resolve_host(Lookup lookup, const std::string& host,
+                                      std::chrono::duration<Rep, Period> timeout) {
+  BasicIpcQueue<std::string, Os> queue;
+  BasicProcess<Os> proc([&queue, lookup, host]() mutable { queue.put(lookup(host)); });
+  proc.start();
+  proc.join(timeout);
+  std::optional<std::string> ip;
+  if (queue.empty()) {  // interleave:bug timeout.seed_program
+    proc.terminate();
+  } else {
+    ip = queue.get();
+  }
+  const std::optional<exit_code> code = proc.exitcode();  // not joined after terminate()
+  proc.join();  // not in the seed: reap the child so the run leaves no zombie
+  return {code, ip, *proc.exitcode()};
+}
+
+}  // namespace interleave
