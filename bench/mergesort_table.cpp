@@ -34,7 +34,8 @@ double cpu_ms() {
   for (int who : {RUSAGE_SELF, RUSAGE_CHILDREN}) {
     rusage u{};
     getrusage(who, &u);
-    ms += (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e3 + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e3;
+    ms += (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e3 +
+          (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e3;
   }
   return ms;
 }
@@ -52,7 +53,8 @@ int main(int argc, char** argv) {
     char* end = nullptr;
     max = std::strtol(argv[2], &end, 10);
     if (*end || max < 0) {
-      std::fprintf(stderr, "mergesort_table: --max must be a non-negative integer, got '%s'\n", argv[2]);
+      std::fprintf(stderr, "mergesort_table: --max must be a non-negative integer, got '%s'\n",
+                   argv[2]);
       return 2;
     }
   } else if (argc != 1) {
@@ -66,7 +68,8 @@ int main(int argc, char** argv) {
   };
   std::mt19937 rng(20260611);
   int failures = 0;
-  std::printf("%-12s %-22s %14s %14s %8s  %s\n", "list length", "sort", "wall ms", "CPU ms", "CPU/wall", "result");
+  std::printf("%-12s %-22s %14s %14s %8s  %s\n", "list length", "sort", "wall ms", "CPU ms",
+              "CPU/wall", "result");
   for (long n : {4L, 1'000L, 1'000'000L}) {
     if (n > max) continue;
     std::vector<int> orig(static_cast<std::size_t>(n));
@@ -82,15 +85,19 @@ int main(int argc, char** argv) {
       const double wall = std::chrono::duration<double, std::milli>(w1 - w0).count();
       const bool ok = sorted == orig;
       failures += !ok;
-      std::printf("%-12ld %-22s %14.3f %14.3f %8.2f  %s\n", n, s.name, wall, cpu, wall > 0 ? cpu / wall : 0.0,
+      std::printf("%-12ld %-22s %14.3f %14.3f %8.2f  %s\n", n, s.name, wall, cpu,
+                  wall > 0 ? cpu / wall : 0.0,
                   ok ? "equals the original order" : "WRONG: differs from the original order");
     }
   }
   std::printf(
-      "\nwall: steady_clock around the call. CPU: user + system time of this process (all its threads,\n"
+      "\nwall: steady_clock around the call. CPU: user + system time of this process (all its "
+      "threads,\n"
       "getrusage RUSAGE_SELF) plus its terminated children (RUSAGE_CHILDREN), unlike the seed's\n"
-      "process_time(), which misses children. sort_multithreading starts a pool of 6 workers per call\n"
-      "(the seed's default); this machine has %u hardware threads. sort_multiprocessing is not built.\n",
+      "process_time(), which misses children. sort_multithreading starts a pool of 6 workers per "
+      "call\n"
+      "(the seed's default); this machine has %u hardware threads. sort_multiprocessing is not "
+      "built.\n",
       std::thread::hardware_concurrency());
   return failures ? 1 : 0;
 }

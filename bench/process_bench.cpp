@@ -99,7 +99,8 @@ void BM_RawPipeFraming(benchmark::State& state) {
     ::close(fds[1]);
     int status = 0;
     ::waitpid(pid, &status, 0);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) state.SkipWithError("the reader saw wrong data");
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+      state.SkipWithError("the reader saw wrong data");
   }
   state.SetItemsProcessed(state.iterations() * kItems);
 }
@@ -116,7 +117,8 @@ void BM_IpcQueuePutGet(benchmark::State& state) {
     consumer.start();  // before this process's feeder thread starts
     for (long i = 0; i < kItems; ++i) q.put(i);
     consumer.join();
-    if (consumer.exitcode() != std::optional<int>(0)) state.SkipWithError("the consumer saw wrong data");
+    if (consumer.exitcode() != std::optional<int>(0))
+      state.SkipWithError("the consumer saw wrong data");
   }
   state.SetItemsProcessed(state.iterations() * kItems);
 }

@@ -85,7 +85,8 @@ BENCHMARK(raw_pipe_echo)->Name("process_pool.round_trip/baseline_raw_pipe_echo")
 
 void pool_round_trip(benchmark::State& state) {
   interleave::ProcessPool pool(1);
-  if (pool.submit(empty_task).get() != 0) throw std::runtime_error("bench: the warm-up task failed");
+  if (pool.submit(empty_task).get() != 0)
+    throw std::runtime_error("bench: the warm-up task failed");
   for (auto _ : state) benchmark::DoNotOptimize(pool.submit(empty_task).get());
 }
 BENCHMARK(pool_round_trip)->Name("process_pool.round_trip/interleave")->UseRealTime();
@@ -103,7 +104,8 @@ BENCHMARK(fork_waitpid)->Name("call_with_timeout.empty/baseline_fork_waitpid")->
 
 void empty_call_with_timeout(benchmark::State& state) {
   using namespace std::chrono_literals;
-  for (auto _ : state) benchmark::DoNotOptimize(interleave::call_with_timeout(10s, [] { return 0; }));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(interleave::call_with_timeout(10s, [] { return 0; }));
 }
 BENCHMARK(empty_call_with_timeout)->Name("call_with_timeout.empty/interleave")->UseRealTime();
 

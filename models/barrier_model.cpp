@@ -29,8 +29,9 @@ struct CyclicBarrier {
     for (unsigned g = 0; g < G; ++g) {
       ++arrived[g];
       const std::size_t idx = barrier.wait();
-      INTERLEAVE_MODEL_CHECK(arrived[g] == static_cast<int>(N));        // all of g arrived
-      INTERLEAVE_MODEL_CHECK(completions == static_cast<int>(g + 1));  // g's action ran, g+1's not yet
+      INTERLEAVE_MODEL_CHECK(arrived[g] == static_cast<int>(N));  // all of g arrived
+      INTERLEAVE_MODEL_CHECK(completions ==
+                             static_cast<int>(g + 1));  // g's action ran, g+1's not yet
       INTERLEAVE_MODEL_CHECK(idx < N);
       if (idx >= N) continue;  // a failed check does not stop every checker's execution
       INTERLEAVE_MODEL_CHECK((index_mask[g] & (1u << idx)) == 0);  // distinct in g
@@ -124,7 +125,8 @@ struct WaitForBreaksForEveryone {
   bool broke[2] = {};
   void thread(unsigned t) {
     try {
-      index[t] = static_cast<int>(t == 0 ? barrier.wait_for(std::chrono::milliseconds(5)) : barrier.wait());
+      index[t] = static_cast<int>(t == 0 ? barrier.wait_for(std::chrono::milliseconds(5))
+                                         : barrier.wait());
     } catch (const BrokenBarrierError&) {
       broke[t] = true;
     }
@@ -247,11 +249,13 @@ template <class Sync> using ThreadLocal2x1 = ThreadLocalSurvivesBarrier<Sync, 2,
 template <class Sync> using ThreadLocal3x1 = ThreadLocalSurvivesBarrier<Sync, 3, 1>;
 template <class Sync> using ThreadLocal3x2 = ThreadLocalSurvivesBarrier<Sync, 3, 2>;
 
-INTERLEAVE_MODEL(Cyclic2x2, "barrier.2x2gen.full", "barrier",
-                 "2 parties x 2 generations: nobody leaves g early, indices distinct, action once per g",
-                 Expect::holds, Search::full());
+INTERLEAVE_MODEL(
+    Cyclic2x2, "barrier.2x2gen.full", "barrier",
+    "2 parties x 2 generations: nobody leaves g early, indices distinct, action once per g",
+    Expect::holds, Search::full());
 INTERLEAVE_MODEL(Cyclic3x2, "barrier.3x2gen.bound2", "barrier",
-                 "3 parties x 2 generations: the same, to 2 preemptions", Expect::holds, Search::bounded(2));
+                 "3 parties x 2 generations: the same, to 2 preemptions", Expect::holds,
+                 Search::bounded(2));
 INTERLEAVE_MODEL(AbortWakesEveryWaiter, "barrier.abort.full", "barrier",
                  "abort() wakes both waiters with BrokenBarrierError; later waits fail at once",
                  Expect::holds, Search::full());
@@ -260,28 +264,35 @@ INTERLEAVE_MODEL(ResetBreaksCurrentWaitersOnly, "barrier.reset.full", "barrier",
                  Expect::holds, Search::full(),
                  DporSearch{}.spin());  // polls n_waiting() in a yield loop
 INTERLEAVE_MODEL(WaitForBreaksForEveryone, "barrier.wait_for.full", "barrier",
-                 "a wait_for timeout breaks the barrier for both parties, or both pass", Expect::holds, Search::full());
+                 "a wait_for timeout breaks the barrier for both parties, or both pass",
+                 Expect::holds, Search::full());
 // Relacy's full search of 4 threads takes 38.7 million executions (about
 // 200 s); context bound 3 takes 152,641 (under a second). 6 threads on 2
 // parties did not finish bound 2 in 2 minutes.
-INTERLEAVE_MODEL(More2x2, "barrier.more_threads.4on2.bound3", "barrier",
-                 "4 threads on a 2-party barrier: 2 generations, nobody leaves before its own generation "
-                 "completed, each index twice",
-                 Expect::holds, Search::bounded(3));
-INTERLEAVE_MODEL(ThrowingAction, "barrier.throwing_action.full", "barrier",
-                 "a throwing action: the last party gets its exception, the other BrokenBarrierError; broken "
-                 "until reset()",
-                 Expect::holds, Search::full());
-INTERLEAVE_MODEL(DefaultTimeoutBreaksForEveryone, "barrier.default_timeout.full", "barrier",
-                 "the constructor's default timeout applies to wait(): both pass, or it breaks for both",
-                 Expect::holds, Search::full());
-INTERLEAVE_MODEL(NoGenerationDeadlocks, "barrier.broken_no_generation.2x2gen", "barrier.broken_no_generation",
+INTERLEAVE_MODEL(
+    More2x2, "barrier.more_threads.4on2.bound3", "barrier",
+    "4 threads on a 2-party barrier: 2 generations, nobody leaves before its own generation "
+    "completed, each index twice",
+    Expect::holds, Search::bounded(3));
+INTERLEAVE_MODEL(
+    ThrowingAction, "barrier.throwing_action.full", "barrier",
+    "a throwing action: the last party gets its exception, the other BrokenBarrierError; broken "
+    "until reset()",
+    Expect::holds, Search::full());
+INTERLEAVE_MODEL(
+    DefaultTimeoutBreaksForEveryone, "barrier.default_timeout.full", "barrier",
+    "the constructor's default timeout applies to wait(): both pass, or it breaks for both",
+    Expect::holds, Search::full());
+INTERLEAVE_MODEL(NoGenerationDeadlocks, "barrier.broken_no_generation.2x2gen",
+                 "barrier.broken_no_generation",
                  "without a generation counter, a fast re-entering thread strands the slow one",
                  Expect::deadlock, Search::deepen(3));
 INTERLEAVE_MODEL(ThreadLocal2x1, "barrier.thread_local.2x1.full", "barrier.thread_local",
-                 "2 threads store, meet, and each reads back its own value", Expect::holds, Search::full());
+                 "2 threads store, meet, and each reads back its own value", Expect::holds,
+                 Search::full());
 INTERLEAVE_MODEL(ThreadLocal3x1, "barrier.thread_local.3x1.bound3", "barrier.thread_local",
-                 "the seed: 3 threads store, meet, and each reads back its own value", Expect::holds, Search::bounded(3));
+                 "the seed: 3 threads store, meet, and each reads back its own value",
+                 Expect::holds, Search::bounded(3));
 INTERLEAVE_MODEL(ThreadLocal3x2, "barrier.thread_local.3x2gen.bound2", "barrier.thread_local",
                  "the same over 2 generations of the barrier", Expect::holds, Search::bounded(2),
                  // 540,000 traces: an execution budget, so the verdict does not depend on the load

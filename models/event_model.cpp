@@ -140,8 +140,10 @@ struct SetPublishesWhatPrecedesIt {
       data.store(42);
       ev.set();
     } else if (t == 1) {
-      if (ev.is_set()) seen[1] = data.load();
-      else seen[1] = 42;  // nothing published yet: nothing to read
+      if (ev.is_set())
+        seen[1] = data.load();
+      else
+        seen[1] = 42;  // nothing published yet: nothing to read
     } else {
       ev.wait();
       seen[2] = data.load();
@@ -185,36 +187,45 @@ struct SetRacesAWaiterBeginningToWait {
 };
 
 template <class Sync> using SetPublishesFixed = SetPublishesWhatPrecedesIt<Sync, event_bug::none>;
-template <class Sync> using SetPublishesRelaxed = SetPublishesWhatPrecedesIt<Sync, event_bug::relaxed_flag>;
+template <class Sync> using SetPublishesRelaxed =
+    SetPublishesWhatPrecedesIt<Sync, event_bug::relaxed_flag>;
 
 template <class Sync> using SetWakes2Waiters = SetWakesEveryWaiter<Sync, 2>;
 template <class Sync> using SetWakes3Waiters = SetWakesEveryWaiter<Sync, 3>;
 
 INTERLEAVE_MODEL(SetWakes2Waiters, "event.set_wakes_2_waiters.full", "event",
-                 "1 setter, 2 waiters: set() wakes every waiter, no lost wake-up", Expect::holds, Search::full());
+                 "1 setter, 2 waiters: set() wakes every waiter, no lost wake-up", Expect::holds,
+                 Search::full());
 INTERLEAVE_MODEL(SetWakes3Waiters, "event.set_wakes_3_waiters.bound3", "event",
-                 "1 setter, 3 waiters: set() wakes every waiter", Expect::holds, Search::bounded(3));
+                 "1 setter, 3 waiters: set() wakes every waiter", Expect::holds,
+                 Search::bounded(3));
 INTERLEAVE_MODEL(RacingClearLosesNoWakeup, "event.racing_clear.bound2", "event",
-                 "set(), a racing clear()+set(), 2 waiters: every waiter returns", Expect::holds, Search::bounded(2));
-INTERLEAVE_MODEL(SetThenClearWakesWaitersAlreadyWaiting, "event.set_then_clear.bound3", "event",
-                 "set() then clear() at once still wakes both waiters already waiting (Python's rule)",
-                 Expect::holds, Search::bounded(3),
-                 DporSearch{}.spin());  // polls n_waiting() in a yield loop
+                 "set(), a racing clear()+set(), 2 waiters: every waiter returns", Expect::holds,
+                 Search::bounded(2));
+INTERLEAVE_MODEL(
+    SetThenClearWakesWaitersAlreadyWaiting, "event.set_then_clear.bound3", "event",
+    "set() then clear() at once still wakes both waiters already waiting (Python's rule)",
+    Expect::holds, Search::bounded(3), DporSearch{}.spin());  // polls n_waiting() in a yield loop
 INTERLEAVE_MODEL(WaitForTimesOutOnlyBeforeSet, "event.wait_for.full", "event",
                  "wait_for returns true only with the event set, and never leaves a waiter counted",
                  Expect::holds, Search::full());
-INTERLEAVE_MODEL(SetPublishesFixed, "event.publish.full", "event",
-                 "what the setter wrote before set() is visible, race-free, to is_set()==true and to wait()",
-                 Expect::holds, Search::full());
-INTERLEAVE_MODEL(SetRacesAWaiterBeginningToWait, "event.set_races_beginning_waiter.bound3", "event",
-                 "set()/clear()/set() racing 2 waiters beginning wait(): no lost wake-up, the published data "
-                 "is ordered",
-                 Expect::holds, Search::bounded(3));
-INTERLEAVE_MODEL(SetPublishesRelaxed, "event.broken_relaxed_flag.publish", "event.broken_relaxed_flag",
-                 "the flag stored and loaded relaxed: a reader that sees it set races with the setter's data",
-                 Expect::data_race, Search::deepen(2));
-INTERLEAVE_MODEL(BrokenUnlockedCheck, "event.broken_unlocked_check.1x2", "event.broken_unlocked_check",
-                 "checking the flag outside the lock is a data race on the flag", Expect::data_race, Search::deepen(2));
+INTERLEAVE_MODEL(
+    SetPublishesFixed, "event.publish.full", "event",
+    "what the setter wrote before set() is visible, race-free, to is_set()==true and to wait()",
+    Expect::holds, Search::full());
+INTERLEAVE_MODEL(
+    SetRacesAWaiterBeginningToWait, "event.set_races_beginning_waiter.bound3", "event",
+    "set()/clear()/set() racing 2 waiters beginning wait(): no lost wake-up, the published data "
+    "is ordered",
+    Expect::holds, Search::bounded(3));
+INTERLEAVE_MODEL(
+    SetPublishesRelaxed, "event.broken_relaxed_flag.publish", "event.broken_relaxed_flag",
+    "the flag stored and loaded relaxed: a reader that sees it set races with the setter's data",
+    Expect::data_race, Search::deepen(2));
+INTERLEAVE_MODEL(BrokenUnlockedCheck, "event.broken_unlocked_check.1x2",
+                 "event.broken_unlocked_check",
+                 "checking the flag outside the lock is a data race on the flag", Expect::data_race,
+                 Search::deepen(2));
 
 }  // namespace
 }  // namespace interleave::models

@@ -120,8 +120,10 @@ struct TwoWriters {
   void after() {
     INTERLEAVE_MODEL_CHECK(got.size() == 2 + 2 * Record);
     bool whole = true;
-    for (std::size_t i = 2; i < got.size(); ++i) whole = whole && got[i] == got[i - (i - 2) % Record];
-    INTERLEAVE_MODEL_CHECK_MSG(whole, "each record arrives whole (no bytes of the other writer inside it)");
+    for (std::size_t i = 2; i < got.size(); ++i)
+      whole = whole && got[i] == got[i - (i - 2) % Record];
+    INTERLEAVE_MODEL_CHECK_MSG(
+        whole, "each record arrives whole (no bytes of the other writer inside it)");
     kernel.check_clean();
   }
 };
@@ -219,7 +221,9 @@ struct PipeReader {
   typename Os::kernel kernel;
   std::optional<exit_code> code;
 
-  void thread(unsigned) { code = pipe_reader_program<Os>(2, KeepWriteEnd, std::chrono::hours::max()); }
+  void thread(unsigned) {
+    code = pipe_reader_program<Os>(2, KeepWriteEnd, std::chrono::hours::max());
+  }
   void after() {
     INTERLEAVE_MODEL_CHECK(code == 0);
     kernel.check_clean();
@@ -289,7 +293,8 @@ struct KillProducer {
   void after() {
     INTERLEAVE_MODEL_CHECK(code == 0 || code == -SIGKILL);
     INTERLEAVE_MODEL_CHECK(got.size() <= 2);
-    for (std::size_t i = 0; i < got.size(); ++i) INTERLEAVE_MODEL_CHECK(got[i] == static_cast<int>(i) + 1);
+    for (std::size_t i = 0; i < got.size(); ++i)
+      INTERLEAVE_MODEL_CHECK(got[i] == static_cast<int>(i) + 1);
     if (code == 0) INTERLEAVE_MODEL_CHECK(got.size() == 2);
     kernel.check_clean();
     if (got.size() <= 2) seen()[got.size()] = true;
@@ -320,8 +325,8 @@ struct JoinBeforeDrain {
   drain_result r;
 
   void thread(unsigned) {
-    r = join_before_drain_program<Os>(2, 24,
-                                      Timed ? std::optional(std::chrono::milliseconds(10)) : std::nullopt);
+    r = join_before_drain_program<Os>(
+        2, 24, Timed ? std::optional(std::chrono::milliseconds(10)) : std::nullopt);
   }
   void after() {
     INTERLEAVE_MODEL_CHECK(r.drained == 2 && r.producer == 0);
@@ -336,57 +341,73 @@ using JoinThenDrain = JoinBeforeDrain<Sync, false>;
 
 }  // namespace
 
-INTERLEAVE_MODEL(PipeReaderFixed, "ipc.pipe.reader_closes_write_end", "ipc.pipe",
-                 "a reader process that closed its own write end receives 0, 1 then end-of-file and exits 0; "
-                 "no zombie, no descriptor left",
-                 Expect::holds, Search::bounded(3));
-INTERLEAVE_MODEL(PipeReaderKeepsWriteEnd, "ipc.pipe.reader_keeps_write_end", "ipc.pipe.broken_keeps_write_end",
-                 "a reader process that keeps its own write end waits for end-of-file for ever: the deadlock is "
-                 "found and the hang names the read and the write end it holds",
-                 Expect::deadlock, Search::deepen(1));
-INTERLEAVE_MODEL(StopSentinel2, "ipc.queue.stop_sentinel.fib2", "ipc.queue.stop_sentinel",
-                 "the seed's producer and consumer processes with \"STOP\": Fibonacci 0, 1 arrive once each, in "
-                 "order; both exit 0; no zombie, no descriptor left (context bound 1 on both checkers: exhaustive "
-                 "search does not fit the time)",
-                 Expect::holds, Search::bounded(1), DporSearch::with(Search::bounded(1)).budget(30));
-INTERLEAVE_MODEL(KillProducer, "ipc.queue.kill_producer", "ipc.queue.stop_sentinel",
-                 "a producer process killed at any OS step of its feeder: the parent gets a prefix of 1, 2, in "
-                 "order, none twice, none cut; both if it exited 0; no zombie, no descriptor left",
-                 Expect::holds, Search::bounded(2));
-INTERLEAVE_MODEL(DrainAfterTimedJoin, "ipc.queue.join_timeout_then_drain", "ipc.queue.join_before_drain",
-                 "joining the producer with a timeout before draining: the join times out, both records are "
-                 "drained, the producer exits 0; nothing left (Relacy: 20,000 random schedules, its context-bounded "
-                 "search does not end; DPOR: context bound 2)",
-                 Expect::holds, Search::random(20000), DporSearch::with(Search::bounded(2)).budget(30));
-INTERLEAVE_MODEL(JoinThenDrain, "ipc.queue.join_before_drain", "ipc.queue.join_before_drain",
-                 "joining the producer (untimed) before draining more than the pipe holds deadlocks: found, and "
-                 "the hang names the full pipe, the feeder's write and the parent's wait",
-                 Expect::deadlock, Search::deepen(1));
+INTERLEAVE_MODEL(
+    PipeReaderFixed, "ipc.pipe.reader_closes_write_end", "ipc.pipe",
+    "a reader process that closed its own write end receives 0, 1 then end-of-file and exits 0; "
+    "no zombie, no descriptor left",
+    Expect::holds, Search::bounded(3));
+INTERLEAVE_MODEL(
+    PipeReaderKeepsWriteEnd, "ipc.pipe.reader_keeps_write_end", "ipc.pipe.broken_keeps_write_end",
+    "a reader process that keeps its own write end waits for end-of-file for ever: the deadlock is "
+    "found and the hang names the read and the write end it holds",
+    Expect::deadlock, Search::deepen(1));
+INTERLEAVE_MODEL(
+    StopSentinel2, "ipc.queue.stop_sentinel.fib2", "ipc.queue.stop_sentinel",
+    "the seed's producer and consumer processes with \"STOP\": Fibonacci 0, 1 arrive once each, in "
+    "order; both exit 0; no zombie, no descriptor left (context bound 1 on both checkers: "
+    "exhaustive "
+    "search does not fit the time)",
+    Expect::holds, Search::bounded(1), DporSearch::with(Search::bounded(1)).budget(30));
+INTERLEAVE_MODEL(
+    KillProducer, "ipc.queue.kill_producer", "ipc.queue.stop_sentinel",
+    "a producer process killed at any OS step of its feeder: the parent gets a prefix of 1, 2, in "
+    "order, none twice, none cut; both if it exited 0; no zombie, no descriptor left",
+    Expect::holds, Search::bounded(2));
+INTERLEAVE_MODEL(
+    DrainAfterTimedJoin, "ipc.queue.join_timeout_then_drain", "ipc.queue.join_before_drain",
+    "joining the producer with a timeout before draining: the join times out, both records are "
+    "drained, the producer exits 0; nothing left (Relacy: 20,000 random schedules, its "
+    "context-bounded "
+    "search does not end; DPOR: context bound 2)",
+    Expect::holds, Search::random(20000), DporSearch::with(Search::bounded(2)).budget(30));
+INTERLEAVE_MODEL(
+    JoinThenDrain, "ipc.queue.join_before_drain", "ipc.queue.join_before_drain",
+    "joining the producer (untimed) before draining more than the pipe holds deadlocks: found, and "
+    "the hang names the full pipe, the feeder's write and the parent's wait",
+    Expect::deadlock, Search::deepen(1));
 
 INTERLEAVE_MODEL(PipeEof, "ipc.pipe.raw_os.eof", "ipc.pipe",
-                 "simulated OS: a child writes 1,2 then 3 and exits; the parent, having closed its write end, reads "
+                 "simulated OS: a child writes 1,2 then 3 and exits; the parent, having closed its "
+                 "write end, reads "
                  "exactly 1,2,3 then end-of-file; no zombie, no descriptor left",
                  Expect::holds, Search::bounded(3));
-INTERLEAVE_MODEL(AtPipeBuf, "ipc.pipe.raw_os.pipe_buf_atomic", "ipc.pipe",
-                 "simulated OS: two children each write a PIPE_BUF-sized record to one pipe; both arrive whole",
-                 Expect::holds, Search::bounded(3));
+INTERLEAVE_MODEL(
+    AtPipeBuf, "ipc.pipe.raw_os.pipe_buf_atomic", "ipc.pipe",
+    "simulated OS: two children each write a PIPE_BUF-sized record to one pipe; both arrive whole",
+    Expect::holds, Search::bounded(3));
 INTERLEAVE_MODEL(OverPipeBuf, "ipc.pipe.raw_os.over_pipe_buf_splits", "ipc.pipe",
-                 "simulated OS: records of PIPE_BUF + 1 bytes from two writers can interleave (found, as POSIX allows)",
+                 "simulated OS: records of PIPE_BUF + 1 bytes from two writers can interleave "
+                 "(found, as POSIX allows)",
                  Expect::assertion, Search::deepen(2));
 INTERLEAVE_MODEL(BrokenPipe, "ipc.pipe.raw_os.epipe", "ipc.pipe",
-                 "simulated OS: writing after the last reader closed fails with EPIPE in the writer, which lives on "
+                 "simulated OS: writing after the last reader closed fails with EPIPE in the "
+                 "writer, which lives on "
                  "and exits with its own code",
                  Expect::holds, Search::bounded(3));
-INTERLEAVE_MODEL(PipeKeepsWriteEnd, "ipc.pipe.raw_os.keeps_write_end", "ipc.pipe.broken_keeps_write_end",
-                 "simulated OS: a reader waiting for end-of-file while its own process holds the write end hangs; "
+INTERLEAVE_MODEL(PipeKeepsWriteEnd, "ipc.pipe.raw_os.keeps_write_end",
+                 "ipc.pipe.broken_keeps_write_end",
+                 "simulated OS: a reader waiting for end-of-file while its own process holds the "
+                 "write end hangs; "
                  "the hang names the read and the write end's descriptor",
                  Expect::deadlock, Search::deepen(1));
-INTERLEAVE_MODEL(DrainThenWait, "ipc.queue.raw_os.drain_then_wait", "ipc.queue.stop_sentinel",
-                 "simulated OS: a child writes more than the pipe holds; the parent drains to end-of-file, then "
-                 "waits: all 6 bytes in order, exit 0",
-                 Expect::holds, Search::bounded(3));
+INTERLEAVE_MODEL(
+    DrainThenWait, "ipc.queue.raw_os.drain_then_wait", "ipc.queue.stop_sentinel",
+    "simulated OS: a child writes more than the pipe holds; the parent drains to end-of-file, then "
+    "waits: all 6 bytes in order, exit 0",
+    Expect::holds, Search::bounded(3));
 INTERLEAVE_MODEL(WaitThenDrain, "ipc.queue.raw_os.wait_then_drain", "ipc.queue.join_before_drain",
-                 "simulated OS: waiting for a child before draining its pipe, with more data than the pipe holds, "
+                 "simulated OS: waiting for a child before draining its pipe, with more data than "
+                 "the pipe holds, "
                  "deadlocks; the hang names the full pipe and the wait",
                  Expect::deadlock, Search::deepen(1));
 

@@ -91,26 +91,33 @@ struct TimedAcquireLeavesLockUsable {
 template <class Sync> using Lock2x2 = MutualExclusion<Sync, Lock, 2, 2>;
 template <class Sync> using Lock3x1 = MutualExclusion<Sync, Lock, 3, 1>;
 template <class Sync> using Lock2x5 = MutualExclusion<Sync, Lock, 2, 5>;
-template <class Sync> using UnlockedRelease2x1 = MutualExclusion<Sync, BrokenUnlockedReleaseLock, 2, 1>;
+template <class Sync> using UnlockedRelease2x1 =
+    MutualExclusion<Sync, BrokenUnlockedReleaseLock, 2, 1>;
 
-INTERLEAVE_MODEL(Lock2x2, "lock.2x2.full", "lock",
-                 "2 threads x 2 critical sections: one holder at a time, the counter ends at exactly 4",
-                 Expect::holds, Search::full());
-INTERLEAVE_MODEL(Lock3x1, "lock.3x1.full", "lock",
-                 "3 threads x 1 critical section: one holder at a time, the counter ends at exactly 3",
-                 Expect::holds, Search::full());
-INTERLEAVE_MODEL(Lock2x5, "lock.2x5.bound3", "lock", "the seed's 2 threads x 5 increments end at exactly 10",
-                 Expect::holds, Search::bounded(3));
-INTERLEAVE_MODEL(ReleaseFromAnotherThread, "lock.release_from_other.full", "lock",
-                 "a lock released by a thread that did not acquire it wakes the blocked acquirer, with "
-                 "happens-before from the releaser",
-                 Expect::holds, Search::full(), DporSearch{}.spin());  // polls locked() in a yield loop
-INTERLEAVE_MODEL(TimedAcquireLeavesLockUsable, "lock.timed_acquire.full", "lock",
-                 "a timed acquire takes the lock or times out while it is held; the lock is usable afterwards",
-                 Expect::holds, Search::full());
-INTERLEAVE_MODEL(UnlockedRelease2x1, "lock.broken_unlocked_release.2x1", "lock.broken_unlocked_release",
-                 "a release that clears the flag without the mutex races with an acquirer's read of it",
-                 Expect::data_race, Search::deepen(3));
+INTERLEAVE_MODEL(
+    Lock2x2, "lock.2x2.full", "lock",
+    "2 threads x 2 critical sections: one holder at a time, the counter ends at exactly 4",
+    Expect::holds, Search::full());
+INTERLEAVE_MODEL(
+    Lock3x1, "lock.3x1.full", "lock",
+    "3 threads x 1 critical section: one holder at a time, the counter ends at exactly 3",
+    Expect::holds, Search::full());
+INTERLEAVE_MODEL(Lock2x5, "lock.2x5.bound3", "lock",
+                 "the seed's 2 threads x 5 increments end at exactly 10", Expect::holds,
+                 Search::bounded(3));
+INTERLEAVE_MODEL(
+    ReleaseFromAnotherThread, "lock.release_from_other.full", "lock",
+    "a lock released by a thread that did not acquire it wakes the blocked acquirer, with "
+    "happens-before from the releaser",
+    Expect::holds, Search::full(), DporSearch{}.spin());  // polls locked() in a yield loop
+INTERLEAVE_MODEL(
+    TimedAcquireLeavesLockUsable, "lock.timed_acquire.full", "lock",
+    "a timed acquire takes the lock or times out while it is held; the lock is usable afterwards",
+    Expect::holds, Search::full());
+INTERLEAVE_MODEL(
+    UnlockedRelease2x1, "lock.broken_unlocked_release.2x1", "lock.broken_unlocked_release",
+    "a release that clears the flag without the mutex races with an acquirer's read of it",
+    Expect::data_race, Search::deepen(3));
 
 }  // namespace
 }  // namespace interleave::models

@@ -54,14 +54,16 @@ struct SortOnPool {
   std::vector<Rec> got;
 
   void thread(unsigned) {
-    got = mergesort::BasicMergeSort<Sync, Bug>::sort_on_pool(pool, input<Elements>(), Chunks, ByKey{});
+    got = mergesort::BasicMergeSort<Sync, Bug>::sort_on_pool(pool, input<Elements>(), Chunks,
+                                                             ByKey{});
     pool.shutdown(/*wait=*/true);
   }
   void after() {
     std::vector<Rec> want = input<Elements>();
     std::stable_sort(want.begin(), want.end(), ByKey{});
     INTERLEAVE_MODEL_CHECK_MSG(got.size() == want.size(), "the result has every element");
-    INTERLEAVE_MODEL_CHECK_MSG(got == want, "the result is the stable sorted permutation of the input");
+    INTERLEAVE_MODEL_CHECK_MSG(got == want,
+                               "the result is the stable sorted permutation of the input");
   }
 };
 
@@ -72,11 +74,13 @@ template <class Sync> using Threads3w3c = SortOnPool<Sync, fixed, 3, 3, 6>;
 template <class Sync> using UnlockedMerge2w2c = SortOnPool<Sync, unlocked, 2, 2, 4>;
 
 INTERLEAVE_MODEL(Threads2w3c, "mergesort.threads.2w3c.bound3", "mergesort.threads",
-                 "6 keyed records in 3 chunks on 2 workers: every interleaving returns the stable sorted permutation "
+                 "6 keyed records in 3 chunks on 2 workers: every interleaving returns the stable "
+                 "sorted permutation "
                  "(full search stopped unfinished after 24.6 M executions in 240 s)",
                  Expect::holds, Search::bounded(3));
 INTERLEAVE_MODEL(Threads3w3c, "mergesort.threads.3w3c.bound2", "mergesort.threads",
-                 "6 keyed records in 3 chunks on 3 workers: every interleaving returns the stable sorted permutation",
+                 "6 keyed records in 3 chunks on 3 workers: every interleaving returns the stable "
+                 "sorted permutation",
                  Expect::holds, Search::bounded(2));
 INTERLEAVE_MODEL(UnlockedMerge2w2c, "mergesort.threads.broken_unlocked_merge.2w2c",
                  "mergesort.threads.broken_unlocked_merge",

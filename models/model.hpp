@@ -74,7 +74,8 @@
 #elif defined(INTERLEAVE_CHECKER_DPOR)
 #include "dpor/adapter.hpp"
 #else
-#error "models/model.hpp: build a model for one checker (define INTERLEAVE_CHECKER_RELACY or INTERLEAVE_CHECKER_DPOR)"
+#error \
+    "models/model.hpp: build a model for one checker (define INTERLEAVE_CHECKER_RELACY or INTERLEAVE_CHECKER_DPOR)"
 #endif
 
 #include <source_location>
@@ -89,10 +90,9 @@
 #define INTERLEAVE_MODEL_CAT2(a, b) a##b
 #define INTERLEAVE_MODEL_CAT(a, b) INTERLEAVE_MODEL_CAT2(a, b)
 // INTERLEAVE_MODEL(ModelTemplate, name, row, claim, expect, search)
-#define INTERLEAVE_MODEL(M, ...)                                                      \
-  static const ::interleave::models::Registrar INTERLEAVE_MODEL_CAT(interleave_model_, \
-                                                                    __LINE__) {       \
-    ::interleave::models::named(::interleave::models::checker::entry<M>(__VA_ARGS__), #M) \
+#define INTERLEAVE_MODEL(M, ...)                                                                   \
+  static const ::interleave::models::Registrar INTERLEAVE_MODEL_CAT(interleave_model_, __LINE__) { \
+    ::interleave::models::named(::interleave::models::checker::entry<M>(__VA_ARGS__), #M)          \
   }
 // INTERLEAVE_MODEL_REPLAY(ModelTemplate, name, row, claim, expect, token): a
 // regression test of one interleaving. Instead of searching, the model
@@ -102,12 +102,12 @@
 // executable. A token is tied to the sequence of sync operations the impl
 // performs: when the impl changes that sequence, the replay reports that it
 // diverged, and `--reproduce` prints the registration afresh.
-#define INTERLEAVE_MODEL_REPLAY(M, name, row, claim, expect, token)                            \
-  static const ::interleave::models::Registrar INTERLEAVE_MODEL_CAT(interleave_model_,          \
-                                                                    __LINE__) {                 \
-    ::interleave::models::replay_entry(                                                        \
-        ::interleave::models::named(::interleave::models::checker::entry<M>(                   \
-                                        name, row, claim, expect, ::interleave::models::Search::deepen(0)), \
-                                    #M),                                                       \
-        token)                                                                                 \
+#define INTERLEAVE_MODEL_REPLAY(M, name, row, claim, expect, token)                                \
+  static const ::interleave::models::Registrar INTERLEAVE_MODEL_CAT(interleave_model_, __LINE__) { \
+    ::interleave::models::replay_entry(                                                            \
+        ::interleave::models::named(                                                               \
+            ::interleave::models::checker::entry<M>(name, row, claim, expect,                      \
+                                                    ::interleave::models::Search::deepen(0)),      \
+            #M),                                                                                   \
+        token)                                                                                     \
   }

@@ -163,7 +163,8 @@ struct KillMidRecord {
   void after() {
     INTERLEAVE_MODEL_CHECK(code == 0 || code == -SIGKILL);
     INTERLEAVE_MODEL_CHECK(got.size() <= 2);
-    for (std::size_t i = 0; i < got.size(); ++i) INTERLEAVE_MODEL_CHECK(got[i] == static_cast<int>(i));
+    for (std::size_t i = 0; i < got.size(); ++i)
+      INTERLEAVE_MODEL_CHECK(got[i] == static_cast<int>(i));
     if (code == 0) INTERLEAVE_MODEL_CHECK(got.size() == 2 && !short_record);
     kernel.check_clean();
     // Which kill point this execution showed.
@@ -244,24 +245,31 @@ struct RawOsErrors {
 
 }  // namespace
 
-INTERLEAVE_MODEL(RawOsErrors, "process.lifecycle.raw_os.errors", "process.lifecycle",
-                 "simulated OS: misuse (closed descriptor, wrong pipe end, not a child, reaped pid, unsimulated "
-                 "signal) is an os_error naming the call and the descriptor or pid; a child's escaping exception "
-                 "exits it with 1 and its message is on its stderr",
-                 Expect::holds, Search::bounded(2));
+INTERLEAVE_MODEL(
+    RawOsErrors, "process.lifecycle.raw_os.errors", "process.lifecycle",
+    "simulated OS: misuse (closed descriptor, wrong pipe end, not a child, reaped pid, unsimulated "
+    "signal) is an os_error naming the call and the descriptor or pid; a child's escaping "
+    "exception "
+    "exits it with 1 and its message is on its stderr",
+    Expect::holds, Search::bounded(2));
 INTERLEAVE_MODEL(StartProc, "process.lifecycle.start_proc", "process.lifecycle",
-                 "the seed's start_proc child exits 0 and reports pid 2; join before start and a second start are "
+                 "the seed's start_proc child exits 0 and reports pid 2; join before start and a "
+                 "second start are "
                  "refused; an int result is the exit code; no zombie, no descriptor left",
                  Expect::holds, Search::bounded(3));
 INTERLEAVE_MODEL(Terminate, "process.lifecycle.terminate", "process.lifecycle",
-                 "terminate() of a child blocked in read, then join(): exit code -SIGTERM, not alive, nothing left",
+                 "terminate() of a child blocked in read, then join(): exit code -SIGTERM, not "
+                 "alive, nothing left",
                  Expect::holds, Search::bounded(3));
 INTERLEAVE_MODEL(TimeoutThenKill, "process.lifecycle.join_timeout_then_kill", "process.lifecycle",
-                 "join(timeout) of a blocked child returns false; kill() then join(): exit code -SIGKILL, nothing left",
+                 "join(timeout) of a blocked child returns false; kill() then join(): exit code "
+                 "-SIGKILL, nothing left",
                  Expect::holds, Search::bounded(3));
-INTERLEAVE_MODEL(KillMidRecord, "process.lifecycle.kill_mid_record", "process.lifecycle",
-                 "a child killed at any OS step while sending two framed records: the parent receives a prefix of "
-                 "them, never a cut record as a value; exit code 0 only if both arrived; nothing left",
-                 Expect::holds, Search::bounded(2), DporSearch{}.budget(20));
+INTERLEAVE_MODEL(
+    KillMidRecord, "process.lifecycle.kill_mid_record", "process.lifecycle",
+    "a child killed at any OS step while sending two framed records: the parent receives a prefix "
+    "of "
+    "them, never a cut record as a value; exit code 0 only if both arrived; nothing left",
+    Expect::holds, Search::bounded(2), DporSearch{}.budget(20));
 
 }  // namespace interleave::models

@@ -85,8 +85,10 @@ struct PoolRun {
   void after() {
     for (int t = 0; t < 3; ++t) {
       INTERLEAVE_MODEL_CHECK_MSG(resolved[t] == 1, "every future resolves exactly once");
-      if (broken[t] == 0) INTERLEAVE_MODEL_CHECK_MSG(results[t] == (t + 1) * (t + 1), "a result is the task's");
-      if (!killed) INTERLEAVE_MODEL_CHECK_MSG(broken[t] == 0, "no worker died: no future is broken");
+      if (broken[t] == 0)
+        INTERLEAVE_MODEL_CHECK_MSG(results[t] == (t + 1) * (t + 1), "a result is the task's");
+      if (!killed)
+        INTERLEAVE_MODEL_CHECK_MSG(broken[t] == 0, "no worker died: no future is broken");
     }
     kernel.check_clean();
   }
@@ -125,7 +127,8 @@ struct PoolReuse {
     for (int t = 0; t < 3; ++t) pids[t] = fs[t].get();
   }
   void after() {
-    for (int p : pids) INTERLEAVE_MODEL_CHECK_MSG(p == 2 || p == 3, "at most 2 worker processes served 3 tasks");
+    for (int p : pids)
+      INTERLEAVE_MODEL_CHECK_MSG(p == 2 || p == 3, "at most 2 worker processes served 3 tasks");
     kernel.check_clean();
   }
 };
@@ -163,19 +166,26 @@ struct PoolIgnoresDeadWorker {
 }  // namespace
 
 INTERLEAVE_MODEL(Pool2x3, "process_pool.2x3", "process_pool",
-                 "2 workers x 3 tasks on the simulated OS: every future gets its task's result exactly once; the "
+                 "2 workers x 3 tasks on the simulated OS: every future gets its task's result "
+                 "exactly once; the "
                  "workers exit and are reaped at shutdown; no descriptor left, no hang",
-                 Expect::holds, Search::bounded(1), DporSearch::with(Search::bounded(1)).budget(30));
+                 Expect::holds, Search::bounded(1),
+                 DporSearch::with(Search::bounded(1)).budget(30));
 INTERLEAVE_MODEL(PoolReuse, "process_pool.reuse.2x3", "process_pool.reuse",
-                 "2 workers x 3 tasks: every task ran in worker pid 2 or 3 (workers are reused, no third process)",
-                 Expect::holds, Search::bounded(1), DporSearch::with(Search::bounded(1)).budget(30));
-INTERLEAVE_MODEL(Pool2x3KillAnyStep, "process_pool.2x3.kill_any_step", "process_pool.broken_worker",
-                 "2 workers x 3 tasks, worker pid 2 killed at any step: every future resolves exactly once (its "
-                 "result or BrokenProcessPool, never broken without a death); no zombie, no descriptor left, no hang",
-                 Expect::holds, Search::bounded(1), DporSearch::with(Search::bounded(1)).budget(30));
-INTERLEAVE_MODEL(PoolIgnoresDeadWorker, "process_pool.broken_ignores_dead_worker.1x1",
-                 "process_pool.broken_ignores_dead_worker",
-                 "the twin reaps a killed worker and never fails its task's future: get() waits for ever",
-                 Expect::deadlock, Search::deepen(2));
+                 "2 workers x 3 tasks: every task ran in worker pid 2 or 3 (workers are reused, no "
+                 "third process)",
+                 Expect::holds, Search::bounded(1),
+                 DporSearch::with(Search::bounded(1)).budget(30));
+INTERLEAVE_MODEL(
+    Pool2x3KillAnyStep, "process_pool.2x3.kill_any_step", "process_pool.broken_worker",
+    "2 workers x 3 tasks, worker pid 2 killed at any step: every future resolves exactly once (its "
+    "result or BrokenProcessPool, never broken without a death); no zombie, no descriptor left, no "
+    "hang",
+    Expect::holds, Search::bounded(1), DporSearch::with(Search::bounded(1)).budget(30));
+INTERLEAVE_MODEL(
+    PoolIgnoresDeadWorker, "process_pool.broken_ignores_dead_worker.1x1",
+    "process_pool.broken_ignores_dead_worker",
+    "the twin reaps a killed worker and never fails its task's future: get() waits for ever",
+    Expect::deadlock, Search::deepen(2));
 
 }  // namespace interleave::models

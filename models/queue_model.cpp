@@ -18,7 +18,6 @@
 namespace interleave::models {
 namespace {
 
-
 // --- queue: FIFO, bounded, MPMC, join ---------------------------------------
 
 // One producer puts 1..N, one consumer gets N items: exactly them, in order.
@@ -70,7 +69,8 @@ struct Mpmc2x2 {
       for (int v : c) {
         const int p = v / 10, i = v % 10;
         INTERLEAVE_MODEL_CHECK(p >= 0 && p < 2 && i >= 0 && i < 2);
-        if (p < 0 || p >= 2 || i < 0 || i >= 2) continue;  // a failed check does not stop every checker
+        if (p < 0 || p >= 2 || i < 0 || i >= 2)
+          continue;  // a failed check does not stop every checker
         ++seen[p][i];
         INTERLEAVE_MODEL_CHECK(i > last[p]);  // a consumer sees one producer's items in order
         last[p] = i;
@@ -151,7 +151,8 @@ struct ShutdownWakesPutters {
     }
   }
   void after() {
-    INTERLEAVE_MODEL_CHECK(stored[0] + stored[1] + stored[2] == 1);  // exactly one fits, nobody gets it
+    INTERLEAVE_MODEL_CHECK(stored[0] + stored[1] + stored[2] ==
+                           1);  // exactly one fits, nobody gets it
     INTERLEAVE_MODEL_CHECK(q.size() == 1);
   }
 };
@@ -371,7 +372,8 @@ struct SentinelProgram {
       for (int i = 0; i < kExpected; ++i) {
         const auto& it = sink.items[i];
         INTERLEAVE_MODEL_CHECK(!it.sentinel && it.producer >= 0 && it.producer < 2);
-        if (it.producer < 0 || it.producer >= 2) continue;  // a failed check does not stop every checker
+        if (it.producer < 0 || it.producer >= 2)
+          continue;  // a failed check does not stop every checker
         // Fibonacci values repeat (1, 1): match each to its first unseen position.
         int pos = 0;
         while (pos < kPerProducer && (fib(pos) != it.value || seen[it.producer][pos])) ++pos;
@@ -390,7 +392,8 @@ template <class Sync> using Mpmc2x2Bounded1 = Mpmc2x2<Sync, 1>;
 template <class Sync> using JoinWaitsFixed = JoinWaits<Sync, queue_bug::none>;
 template <class Sync> using JoinWaitsUnlocked = JoinWaits<Sync, queue_bug::join_unlocked>;
 template <class Sync> using ShutdownWakesGettersFixed = ShutdownWakesGetters<Sync, queue_bug::none>;
-template <class Sync> using ShutdownNotifyOne = ShutdownWakesGetters<Sync, queue_bug::notify_one_on_shutdown>;
+template <class Sync> using ShutdownNotifyOne =
+    ShutdownWakesGetters<Sync, queue_bug::notify_one_on_shutdown>;
 template <class Sync> using SeedJoinRace = SentinelProgram<Sync, Program::seed, 35, true>;
 template <class Sync> using SeedSentinel = SentinelProgram<Sync, Program::seed, 35, false>;
 template <class Sync> using Fixed1Item = SentinelProgram<Sync, Program::fixed, 0, true>;
@@ -398,89 +401,95 @@ template <class Sync> using FixedSeed = SentinelProgram<Sync, Program::fixed, 35
 template <class Sync> using TwoByTwo = SentinelProgram<Sync, Program::two_by_two, 1, true>;
 
 // --- queue ---------------------------------------------------------------------
-INTERLEAVE_MODEL(Fifo2Unbounded, "queue.fifo.unbounded.1p1c_2.full", "queue",
-                 "unbounded: 2 items put by one producer are got once each, in order (observer thread too)",
-                 Expect::holds, Search::full());
-INTERLEAVE_MODEL(Fifo3Bounded1, "queue.fifo.bounded1.1p1c_3.bound3", "queue",
-                 "maxsize 1: 3 items delivered in order, and no observer ever sees more than 1 queued",
-                 Expect::holds, Search::bounded(3));
+INTERLEAVE_MODEL(
+    Fifo2Unbounded, "queue.fifo.unbounded.1p1c_2.full", "queue",
+    "unbounded: 2 items put by one producer are got once each, in order (observer thread too)",
+    Expect::holds, Search::full());
+INTERLEAVE_MODEL(
+    Fifo3Bounded1, "queue.fifo.bounded1.1p1c_3.bound3", "queue",
+    "maxsize 1: 3 items delivered in order, and no observer ever sees more than 1 queued",
+    Expect::holds, Search::bounded(3));
 // The seed's size: 10 items through one producer and one consumer. The
 // DPOR checker searches it exhaustively (spurious wake-ups off: the queue's
 // bare waits sit in predicate loops, which the 2-item model above checks
 // with them on): C(20,10) = 184,756 orders of the 20 critical sections.
-INTERLEAVE_MODEL(Fifo10Unbounded, "queue.fifo.unbounded.1p1c_10", "queue",
-                 "unbounded, the seed's 10 items: got once each, in order", Expect::holds, Search::bounded(1),
-                 DporSearch{}.no_spurious().executions(400000));  // 184,756 traces; the load does not decide
-INTERLEAVE_MODEL(Mpmc2x2Unbounded, "queue.mpmc.2p2c_2.bound2", "queue",
-                 "2 producers x 2 items, 2 consumers x 2 gets: every item exactly once, per-producer order kept",
-                 Expect::holds, Search::bounded(2),
-                 DporSearch{}.no_spurious());
+INTERLEAVE_MODEL(
+    Fifo10Unbounded, "queue.fifo.unbounded.1p1c_10", "queue",
+    "unbounded, the seed's 10 items: got once each, in order", Expect::holds, Search::bounded(1),
+    DporSearch{}.no_spurious().executions(400000));  // 184,756 traces; the load does not decide
+INTERLEAVE_MODEL(
+    Mpmc2x2Unbounded, "queue.mpmc.2p2c_2.bound2", "queue",
+    "2 producers x 2 items, 2 consumers x 2 gets: every item exactly once, per-producer order kept",
+    Expect::holds, Search::bounded(2), DporSearch{}.no_spurious());
 INTERLEAVE_MODEL(Mpmc2x2Bounded1, "queue.mpmc.bounded1.2p2c_2.bound1", "queue",
-                 "the same through a queue of maxsize 1 (putters block on full)", Expect::holds, Search::bounded(1),
-                 DporSearch{}.no_spurious());
+                 "the same through a queue of maxsize 1 (putters block on full)", Expect::holds,
+                 Search::bounded(1), DporSearch{}.no_spurious());
 INTERLEAVE_MODEL(JoinWaitsFixed, "queue.join.2items.full", "queue",
-                 "join() returns only after both items were processed and task_done()", Expect::holds, Search::full());
+                 "join() returns only after both items were processed and task_done()",
+                 Expect::holds, Search::full());
 
 // --- queue.shutdown -----------------------------------------------------------
-INTERLEAVE_MODEL(ShutdownWakesGettersFixed, "queue.shutdown.wakes_getters.full",
-                 "queue.shutdown", "2 getters blocked on empty + shutdown(): both wake with queue_shut_down",
+INTERLEAVE_MODEL(ShutdownWakesGettersFixed, "queue.shutdown.wakes_getters.full", "queue.shutdown",
+                 "2 getters blocked on empty + shutdown(): both wake with queue_shut_down",
                  Expect::holds, Search::full());
-INTERLEAVE_MODEL(ShutdownWakesPutters, "queue.shutdown.wakes_putters.full", "queue.shutdown",
-                 "maxsize 1, full, 2 putters + shutdown(): every putter returns, never more than 1 held",
-                 Expect::holds, Search::full());
-INTERLEAVE_MODEL(ShutdownDrains, "queue.shutdown.drains.bound3", "queue.shutdown",
-                 "shutdown(false) after 2 puts: 2 getters drain both items exactly once, then see shutdown",
-                 Expect::holds, Search::bounded(3));
-INTERLEAVE_MODEL(ShutdownImmediateSettlesJoin, "queue.shutdown.immediate_join.bound3", "queue.shutdown",
-                 "shutdown(true) drops the rest and settles the count: join() returns, after every taken "
-                 "item's task_done()",
-                 Expect::holds, Search::bounded(3));
+INTERLEAVE_MODEL(
+    ShutdownWakesPutters, "queue.shutdown.wakes_putters.full", "queue.shutdown",
+    "maxsize 1, full, 2 putters + shutdown(): every putter returns, never more than 1 held",
+    Expect::holds, Search::full());
+INTERLEAVE_MODEL(
+    ShutdownDrains, "queue.shutdown.drains.bound3", "queue.shutdown",
+    "shutdown(false) after 2 puts: 2 getters drain both items exactly once, then see shutdown",
+    Expect::holds, Search::bounded(3));
+INTERLEAVE_MODEL(
+    ShutdownImmediateSettlesJoin, "queue.shutdown.immediate_join.bound3", "queue.shutdown",
+    "shutdown(true) drops the rest and settles the count: join() returns, after every taken "
+    "item's task_done()",
+    Expect::holds, Search::bounded(3));
 
 // --- the broken twins: each must be caught --------------------------------------
-INTERLEAVE_MODEL(ShutdownNotifyOne,
-                 "queue.broken_notify_one.2getters", "queue.broken_notify_one",
-                 "shutdown() with notify_one strands one of 2 blocked getters: deadlock", Expect::deadlock, Search::deepen(3));
+INTERLEAVE_MODEL(ShutdownNotifyOne, "queue.broken_notify_one.2getters", "queue.broken_notify_one",
+                 "shutdown() with notify_one strands one of 2 blocked getters: deadlock",
+                 Expect::deadlock, Search::deepen(3));
 INTERLEAVE_MODEL(JoinWaitsUnlocked, "queue.broken_join_unlocked.1item",
                  "queue.broken_join_unlocked",
                  "join() reading the unfinished count outside the lock races with task_done()",
                  Expect::data_race, Search::deepen(3));
 
 // --- producer/consumer with a sentinel ----------------------------------------------
-INTERLEAVE_MODEL(SeedJoinRace, "producer_consumer.join_race.seed10",
-                 "producer_consumer.join_race",
-                 "the seed as written (10 items): q.join() returns while items are still unprocessed",
-                 Expect::assertion, Search::deepen(2));
+INTERLEAVE_MODEL(
+    SeedJoinRace, "producer_consumer.join_race.seed10", "producer_consumer.join_race",
+    "the seed as written (10 items): q.join() returns while items are still unprocessed",
+    Expect::assertion, Search::deepen(2));
 INTERLEAVE_MODEL(SeedSentinel, "producer_consumer.sentinel.seed10.bound3",
                  "producer_consumer.sentinel",
                  "the seed's 10 Fibonacci numbers reach the one consumer exactly once, in order",
-                 Expect::holds, Search::bounded(3),
-                 DporSearch{}.no_spurious());
-INTERLEAVE_MODEL(Fixed1Item, "producer_consumer.fixed.1item.full",
-                 "producer_consumer.fixed",
-                 "corrected (join the producer, task_done after processing), 1 item: join() returns only "
-                 "once it is processed",
-                 Expect::holds, Search::full());
-INTERLEAVE_MODEL(FixedSeed, "producer_consumer.fixed.seed10.bound3",
-                 "producer_consumer.fixed",
-                 "corrected, the seed's 10 items: when q.join() returns all 10 were processed, in order",
-                 Expect::holds, Search::bounded(3),
-                 DporSearch{}.no_spurious());
-INTERLEAVE_MODEL(TwoByTwo, "producer_consumer.2x2.3items.bound2",
-                 "producer_consumer.2x2",
-                 "2 producers x 3 items (+1 sentinel each), 2 consumers: every item exactly once, all "
-                 "processed when q.join() returns",
-                 Expect::holds, Search::bounded(2),
-                 DporSearch{}.no_spurious());
+                 Expect::holds, Search::bounded(3), DporSearch{}.no_spurious());
+INTERLEAVE_MODEL(
+    Fixed1Item, "producer_consumer.fixed.1item.full", "producer_consumer.fixed",
+    "corrected (join the producer, task_done after processing), 1 item: join() returns only "
+    "once it is processed",
+    Expect::holds, Search::full());
+INTERLEAVE_MODEL(
+    FixedSeed, "producer_consumer.fixed.seed10.bound3", "producer_consumer.fixed",
+    "corrected, the seed's 10 items: when q.join() returns all 10 were processed, in order",
+    Expect::holds, Search::bounded(3), DporSearch{}.no_spurious());
+INTERLEAVE_MODEL(
+    TwoByTwo, "producer_consumer.2x2.3items.bound2", "producer_consumer.2x2",
+    "2 producers x 3 items (+1 sentinel each), 2 consumers: every item exactly once, all "
+    "processed when q.join() returns",
+    Expect::holds, Search::bounded(2), DporSearch{}.no_spurious());
 
-INTERLEAVE_MODEL(ShutdownImmediateReleasesPendingJoin, "queue.shutdown.immediate_releases_pending_join.bound3",
-                 "queue.shutdown",
-                 "join() pending on 2 items, shutdown(true) and a getter racing: join() returns after the taken "
-                 "item's task_done() (accepted after the shutdown); one more task_done() is refused (Relacy's "
-                 "full search did not finish in 120 s)",
-                 Expect::holds, Search::bounded(3));
-INTERLEAVE_MODEL(QueueAccessorsWhileWriting, "queue.accessors_while_writing.bound3", "queue",
-                 "size/full/empty/unfinished_tasks read while a putter and a getter run: within bounds, no race",
-                 Expect::holds, Search::bounded(3));
+INTERLEAVE_MODEL(
+    ShutdownImmediateReleasesPendingJoin, "queue.shutdown.immediate_releases_pending_join.bound3",
+    "queue.shutdown",
+    "join() pending on 2 items, shutdown(true) and a getter racing: join() returns after the taken "
+    "item's task_done() (accepted after the shutdown); one more task_done() is refused (Relacy's "
+    "full search did not finish in 120 s)",
+    Expect::holds, Search::bounded(3));
+INTERLEAVE_MODEL(
+    QueueAccessorsWhileWriting, "queue.accessors_while_writing.bound3", "queue",
+    "size/full/empty/unfinished_tasks read while a putter and a getter run: within bounds, no race",
+    Expect::holds, Search::bounded(3));
 
 }  // namespace
 }  // namespace interleave::models

@@ -45,12 +45,12 @@ enum class Expect { holds, data_race, deadlock, assertion, livelock };
 
 // What a checker found in one search.
 enum class Found {
-  nothing,    // no failing execution in what was searched
+  nothing,  // no failing execution in what was searched
   data_race,
   deadlock,
   assertion,  // an INTERLEAVE_MODEL_CHECK failed (or a search-level check)
   livelock,
-  other,      // anything else the checker reports (leak, crash, ...): see detail
+  other,  // anything else the checker reports (leak, crash, ...): see detail
 };
 
 const char* expect_name(Expect e);
@@ -73,10 +73,10 @@ Mode parse_mode(const std::string& s);  // throws std::invalid_argument naming t
 // random scheduler with seeds 0..n-1).
 struct Search {
   Mode mode = Mode::full;
-  unsigned bound = 0;             // context bound (Mode::bound); for an expected
-                                  // failure, the largest bound tried
-  unsigned long iterations = 0;   // Mode::random only
-  unsigned depth_limit = 2000;    // scheduling points per execution
+  unsigned bound = 0;            // context bound (Mode::bound); for an expected
+                                 // failure, the largest bound tried
+  unsigned long iterations = 0;  // Mode::random only
+  unsigned depth_limit = 2000;   // scheduling points per execution
 
   static Search full() { return {Mode::full, 0, 0}; }
   static Search bounded(unsigned k) { return {Mode::bound, k, 0}; }
@@ -113,7 +113,7 @@ struct DporSearch {
   // only for a model that must hold (an expected failure always runs
   // exact); the verdict says "DPOR await".
   bool await_mode = false;
-  double budget_s = 0;           // seconds; 0: the checker's default
+  double budget_s = 0;  // seconds; 0: the checker's default
   // Executions (complete plus sleep-set-blocked runs); 0: none. Unlike
   // seconds, a verdict bounded by it is the same on every machine.
   unsigned long long max_executions = 0;
@@ -154,15 +154,15 @@ struct DporSearch {
 struct Run {
   Mode mode = Mode::full;
   unsigned bound = 0;
-  unsigned long iterations = 0;   // Mode::random
+  unsigned long iterations = 0;  // Mode::random
   unsigned depth_limit = 2000;
-  std::string replay_state;       // empty: search from the start
-  double budget_s = 0;            // wall-clock budget of this search; 0 = none
+  std::string replay_state;                  // empty: search from the start
+  double budget_s = 0;                       // wall-clock budget of this search; 0 = none
   unsigned long long budget_executions = 0;  // execution budget; 0 = none
-                                  // (a checker without one refuses it: ModelEntry)
-  unsigned shard_index = 0;       // search only part shard_index of shard_count
-  unsigned shard_count = 0;       // (0-based; 0 = the whole search)
-  std::string label;              // model name, for progress lines
+                                             // (a checker without one refuses it: ModelEntry)
+  unsigned shard_index = 0;                  // search only part shard_index of shard_count
+  unsigned shard_count = 0;                  // (0-based; 0 = the whole search)
+  std::string label;                         // model name, for progress lines
 };
 
 // A failing execution in a shape every checker fills the same way, for the
@@ -171,66 +171,66 @@ struct Run {
 // before() and after(); "T<k>" is model thread k (then the threads impl code
 // starts, numbered on).
 struct Step {
-  std::string thread;    // "main", "T0", ...
-  std::string op;        // "lock mutex#0", "read var#3", "load atomic#2 = 1"
-  std::string where;     // "impl/include/interleave/counter.hpp:72", "" unknown
-  std::string function;  // the function, with its template arguments (--verbose)
-  std::string object;    // the object it touches ("var#3"), "" none
-  char access = 0;       // 'r' a read/load, 'w' a write/store/RMW, 0 neither
-  bool internal = false; // the checker's own step (hidden unless --verbose)
+  std::string thread;     // "main", "T0", ...
+  std::string op;         // "lock mutex#0", "read var#3", "load atomic#2 = 1"
+  std::string where;      // "impl/include/interleave/counter.hpp:72", "" unknown
+  std::string function;   // the function, with its template arguments (--verbose)
+  std::string object;     // the object it touches ("var#3"), "" none
+  char access = 0;        // 'r' a read/load, 'w' a write/store/RMW, 0 neither
+  bool internal = false;  // the checker's own step (hidden unless --verbose)
 };
-struct AccessRef {       // one side of a data race
+struct AccessRef {  // one side of a data race
   std::string thread, op, where;
-  int step = -1;         // index into Counterexample::steps, -1 when not shown there
+  int step = -1;  // index into Counterexample::steps, -1 when not shown there
 };
-struct BlockedThread {   // one thread of a deadlock
+struct BlockedThread {  // one thread of a deadlock
   std::string thread, op, where;
   std::vector<std::string> holds;  // "mutex#0 (locked at file:line)"
   std::string note;
 };
 struct Counterexample {
   std::vector<Step> steps;
-  std::vector<AccessRef> race;        // data race: the earlier access, then the later one
-  std::vector<BlockedThread> blocked; // deadlock: each thread that cannot go on
-  std::string check;                  // a failed check: its text
-  std::string check_where;            // and its file:line
-  std::string check_thread;           // the thread that ran it
-  int check_step = -1;                // steps before it failed (an index into steps)
+  std::vector<AccessRef> race;         // data race: the earlier access, then the later one
+  std::vector<BlockedThread> blocked;  // deadlock: each thread that cannot go on
+  std::string check;                   // a failed check: its text
+  std::string check_where;             // and its file:line
+  std::string check_thread;            // the thread that ran it
+  int check_step = -1;                 // steps before it failed (an index into steps)
   bool empty() const { return steps.empty() && race.empty() && blocked.empty() && check.empty(); }
 };
 
 // What one search found. Checker-neutral.
 struct Verdict {
   Found found = Found::nothing;
-  bool exhaustive = false;        // the whole space of this mode/bound was explored
-  bool budget_hit = false;        // the search stopped at the time budget
-  double budget_s = 0;            // the budget the checker applied when it chose
-                                  // its own (Run::budget_s was 0); else 0
+  bool exhaustive = false;  // the whole space of this mode/bound was explored
+  bool budget_hit = false;  // the search stopped at the time budget
+  double budget_s = 0;      // the budget the checker applied when it chose
+                            // its own (Run::budget_s was 0); else 0
   unsigned long long executions = 0;
-  unsigned preemptions = 0;       // the bound the search ran at
-  std::string history;            // the failing execution, as the checker prints it
-  std::string replay_state;       // re-runs the failing execution (see above)
-  std::string detail;             // the checker's own name of the outcome ("DATA RACE")
-  std::string budget_text;        // which budget stopped it, when not seconds
-                                  // ("execution budget of 1000 executions"); else empty
-  Counterexample cex;             // the failing execution, structured (when found)
+  unsigned preemptions = 0;  // the bound the search ran at
+  std::string history;       // the failing execution, as the checker prints it
+  std::string replay_state;  // re-runs the failing execution (see above)
+  std::string detail;        // the checker's own name of the outcome ("DATA RACE")
+  std::string budget_text;   // which budget stopped it, when not seconds
+                             // ("execution budget of 1000 executions"); else empty
+  Counterexample cex;        // the failing execution, structured (when found)
 };
 
 // A registered model: the checker-neutral description plus the adapter's
 // driver for it.
 struct ModelEntry {
-  std::string name;     // unique, e.g. "counter.locked.2x3.full"
-  std::string row;      // verification-matrix row, e.g. "counter.locked"
-  std::string claim;    // the invariant checked, or the bug that must be found
+  std::string name;   // unique, e.g. "counter.locked.2x3.full"
+  std::string row;    // verification-matrix row, e.g. "counter.locked"
+  std::string claim;  // the invariant checked, or the bug that must be found
   Expect expect = Expect::holds;
   Search search;
-  const char* checker = "";                      // e.g. "relacy"
-  std::function<Verdict(const Run&)> drive;      // one search
-  std::function<std::string()> note;             // optional: a figure for the verdict
-  std::string model_template;   // the model's C++ template, as registered (for a
-                                // pasteable regression registration)
-  std::string replay_token;     // a replay registration: re-run exactly this
-                                // token's execution instead of searching
+  const char* checker = "";                  // e.g. "relacy"
+  std::function<Verdict(const Run&)> drive;  // one search
+  std::function<std::string()> note;         // optional: a figure for the verdict
+  std::string model_template;                // the model's C++ template, as registered (for a
+                                             // pasteable regression registration)
+  std::string replay_token;                  // a replay registration: re-run exactly this
+                                             // token's execution instead of searching
   // What the checker supports beyond a time budget (the runner refuses
   // --shard / --budget-executions for a checker without it).
   bool can_shard = false;

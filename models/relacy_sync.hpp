@@ -127,7 +127,9 @@ class INTERLEAVE_CAPABILITY("mutex") relacy_mutex {
   relacy_mutex& operator=(const relacy_mutex&) = delete;
 
   void lock(loc l = loc::current()) INTERLEAVE_ACQUIRE() { m_.lock(info(l)); }
-  bool try_lock(loc l = loc::current()) INTERLEAVE_TRY_ACQUIRE(true) { return m_.try_lock(info(l)); }
+  bool try_lock(loc l = loc::current()) INTERLEAVE_TRY_ACQUIRE(true) {
+    return m_.try_lock(info(l));
+  }
   void unlock(loc l = loc::current()) INTERLEAVE_RELEASE() { m_.unlock(info(l)); }
   rl::mutex& native() noexcept { return m_; }
 
@@ -345,7 +347,9 @@ class relacy_stop_source {
  public:
   relacy_stop_source() : s_(std::make_shared<relacy_stop_state>()) {}
   // Returns true if this call made the request (std's rule).
-  bool request_stop(loc l = loc::current()) { return !s_->requested.exchange(true, rl::mo_acq_rel, info(l)); }
+  bool request_stop(loc l = loc::current()) {
+    return !s_->requested.exchange(true, rl::mo_acq_rel, info(l));
+  }
   [[nodiscard]] bool stop_requested(loc l = loc::current()) const {
     return s_->requested.load(rl::mo_acquire, info(l));
   }
@@ -368,7 +372,8 @@ class relacy_jthread {
       t_ = relacy_thread(std::forward<F>(f));
   }
   relacy_jthread(relacy_jthread&&) noexcept = default;
-  relacy_jthread& operator=(relacy_jthread&& o) noexcept {  // std::jthread's: stop and join the old one
+  relacy_jthread& operator=(
+      relacy_jthread&& o) noexcept {  // std::jthread's: stop and join the old one
     if (joinable()) {
       src_.request_stop();
       t_.join();
@@ -431,6 +436,7 @@ struct basic_relacy_sync {
 using relacy_sync = basic_relacy_sync<false>;
 // Every atomic access sequentially consistent: interleavings only.
 using relacy_sc_sync = basic_relacy_sync<true>;
-static_assert(SyncBackend<relacy_sync> && SyncBackend<relacy_sc_sync>, "the Relacy backends implement sync.hpp's interface");
+static_assert(SyncBackend<relacy_sync> && SyncBackend<relacy_sc_sync>,
+              "the Relacy backends implement sync.hpp's interface");
 
 }  // namespace interleave::models

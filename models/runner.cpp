@@ -156,7 +156,8 @@ Counterexample normalise(Counterexample c) {
   auto fix = [&](std::string& text) {
     std::string out;
     size_t last = 0;
-    for (auto it = std::sregex_iterator(text.begin(), text.end(), addr); it != std::sregex_iterator(); ++it) {
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), addr);
+         it != std::sregex_iterator(); ++it) {
       out.append(text, last, static_cast<size_t>(it->position()) - last);
       auto [pos, fresh] = names.emplace(it->str(), static_cast<int>(names.size()) + 1);
       out += "obj" + std::to_string(pos->second);
@@ -181,11 +182,11 @@ std::string checksum(const std::string& s) {
 }
 
 std::string make_token(const ModelEntry& m, Mode mode, unsigned bound, const std::string& state) {
-  if (state.empty() ||
-      state.find_first_not_of("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ,._-") !=
-          std::string::npos)
-    throw std::logic_error("checker " + std::string(m.checker) + " returned a replay state '" + state +
-                           "' that cannot go into a token");
+  if (state.empty() || state.find_first_not_of(
+                           "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ,._-") !=
+                           std::string::npos)
+    throw std::logic_error("checker " + std::string(m.checker) + " returned a replay state '" +
+                           state + "' that cannot go into a token");
   const std::string body = std::string(m.checker) + ":" + m.name + ":" + mode_name(mode) + ":" +
                            std::to_string(bound) + ":" + state;
   return body + ":" + checksum(body);
@@ -199,8 +200,9 @@ struct Token {
 };
 
 Token parse_token(const std::string& token) {
-  const std::string want = "want CHECKER:MODEL:MODE:BOUND:STATE:CHECKSUM, e.g. as printed after "
-                           "\"--replay\" by --reproduce";
+  const std::string want =
+      "want CHECKER:MODEL:MODE:BOUND:STATE:CHECKSUM, e.g. as printed after "
+      "\"--replay\" by --reproduce";
   if (std::count(token.begin(), token.end(), ':') < 5)
     throw std::invalid_argument("--replay: '" + token + "' is not a replay token (" + want + ")");
   const size_t last = token.rfind(':');
@@ -217,9 +219,10 @@ Token parse_token(const std::string& token) {
   }
   t.checker = parts[0];
   t.model = parts[1];
-  if (t.checker.empty() || t.checker.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") != std::string::npos)
-    throw std::invalid_argument("--replay: token names no checker (first field '" + t.checker + "'; " +
-                                want + ")");
+  if (t.checker.empty() ||
+      t.checker.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") != std::string::npos)
+    throw std::invalid_argument("--replay: token names no checker (first field '" + t.checker +
+                                "'; " + want + ")");
   try {
     t.mode = parse_mode(parts[2]);
   } catch (const std::invalid_argument& e) {
@@ -237,15 +240,15 @@ Token parse_token(const std::string& token) {
 struct Outcome {
   bool passed = false;
   Found found = Found::nothing;
-  std::string how;              // "0 preemptions (context-bound search, bounds 0..0)"
+  std::string how;  // "0 preemptions (context-bound search, bounds 0..0)"
   Counterexample cex;
-  std::string verdict;          // "proved", "race found", "bounded by budget", "FAILED", ...
-  std::string detail;           // mode, bound, executions
+  std::string verdict;  // "proved", "race found", "bounded by budget", "FAILED", ...
+  std::string detail;   // mode, bound, executions
   unsigned long long executions = 0;
   unsigned bound_used = 0;
   bool budget_hit = false;
-  std::string history;          // normalised, empty when nothing was found
-  std::string token;            // empty when nothing was found
+  std::string history;  // normalised, empty when nothing was found
+  std::string token;    // empty when nothing was found
   double duration_s = 0;
 };
 
@@ -361,7 +364,8 @@ Outcome run_model(const ModelEntry& m, const Search& s, double budget_s) {
           iterative ? std::to_string(b) + (b == 1 ? " preemption" : " preemptions") +
                           " (context-bound search, bounds 0.." + std::to_string(b) + ")"
                     : (s.mode == Mode::full ? "full search" : "random scheduler");
-      o.detail = v.detail + ", " + how + ", " + thousands(total) + " executions, history replayable";
+      o.detail =
+          v.detail + ", " + how + ", " + thousands(total) + " executions, history replayable";
       o.found = v.found;
       o.how = how + ", " + thousands(total) + (total == 1 ? " execution" : " executions");
       o.cex = normalise(v.cex);
@@ -372,7 +376,8 @@ Outcome run_model(const ModelEntry& m, const Search& s, double budget_s) {
     }
     if (v.found != Found::nothing) {
       o.verdict = "FAILED";
-      o.detail = std::string("expected ") + expect_name(m.expect) + ", " + m.checker + " found " + v.detail;
+      o.detail = std::string("expected ") + expect_name(m.expect) + ", " + m.checker + " found " +
+                 v.detail;
       o.found = v.found;
       o.how = "context bound " + std::to_string(b);
       o.cex = normalise(v.cex);
@@ -384,13 +389,15 @@ Outcome run_model(const ModelEntry& m, const Search& s, double budget_s) {
     if (!iterative) break;
   }
   o.verdict = "NOT FOUND";
-  o.detail = std::string("expected ") + expect_name(m.expect) + ", none in " +
-             (iterative ? "context bounds 0.." + std::to_string(o.budget_hit ? reached : max_bound)
-                        : std::string(mode_name(s.mode)) + " search") +
-             ", " + thousands(total) + " executions" +
-             (o.budget_hit ? " (bounded by budget: stopped at the " + budget_text +
-                                 (iterative ? " during bound " + std::to_string(reached) : std::string()) + ")"
-                           : "");
+  o.detail =
+      std::string("expected ") + expect_name(m.expect) + ", none in " +
+      (iterative ? "context bounds 0.." + std::to_string(o.budget_hit ? reached : max_bound)
+                 : std::string(mode_name(s.mode)) + " search") +
+      ", " + thousands(total) + " executions" +
+      (o.budget_hit
+           ? " (bounded by budget: stopped at the " + budget_text +
+                 (iterative ? " during bound " + std::to_string(reached) : std::string()) + ")"
+           : "");
   o.duration_s = seconds_since(t0);
   return o;
 }
@@ -418,10 +425,13 @@ Outcome replay_model(const ModelEntry& m) {
   const bool same = v.found != Found::nothing && v.executions == 1;
   o.passed = same && v.found == expected_found(m.expect);
   o.verdict = o.passed ? "replayed" : "FAILED";
-  o.detail = !same ? "the token's execution did not fail as recorded (replay diverged: the impl's sync "
-                     "operations changed; --reproduce prints a fresh registration): " + v.detail
-             : o.passed ? std::string(found_name(v.found)) + " replayed from its token, 1 execution: " + v.detail
-                        : std::string("expected ") + expect_name(m.expect) + ", the replay found " + v.detail;
+  o.detail =
+      !same ? "the token's execution did not fail as recorded (replay diverged: the impl's sync "
+              "operations changed; --reproduce prints a fresh registration): " +
+                  v.detail
+      : o.passed
+          ? std::string(found_name(v.found)) + " replayed from its token, 1 execution: " + v.detail
+          : std::string("expected ") + expect_name(m.expect) + ", the replay found " + v.detail;
   o.duration_s = seconds_since(t0);
   return o;
 }
@@ -443,8 +453,9 @@ struct Show {
   bool regression = true;  // print the replay command and the registration
 };
 
-constexpr size_t kTableRows = 32;  // rows of the default table (the default output stays within 60 lines)
-constexpr size_t kRunKeep = 2;     // a long run of one thread keeps its first and last kRunKeep steps
+constexpr size_t kTableRows =
+    32;  // rows of the default table (the default output stays within 60 lines)
+constexpr size_t kRunKeep = 2;  // a long run of one thread keeps its first and last kRunKeep steps
 
 // A path as the table shows it: impl lines relative to the impl's include directory.
 std::string short_where(const std::string& w) {
@@ -480,7 +491,8 @@ std::string line_range(const std::vector<Step>& steps, const std::vector<size_t>
 
 // The base name of this executable's model file: model_counter_dpor -> counter.
 std::string model_file_of(const std::string& exe, const std::string& checker) {
-  std::string b = exe.substr(exe.find_last_of('/') == std::string::npos ? 0 : exe.find_last_of('/') + 1);
+  std::string b =
+      exe.substr(exe.find_last_of('/') == std::string::npos ? 0 : exe.find_last_of('/') + 1);
   if (b.rfind("model_", 0) == 0) b = b.substr(6);
   const std::string suffix = "_" + checker;
   if (b.size() > suffix.size() && b.compare(b.size() - suffix.size(), suffix.size(), suffix) == 0)
@@ -512,25 +524,30 @@ const char* expect_enum(Expect e) {
 std::vector<std::string> summary_of(const Outcome& o, const std::string& detail) {
   std::vector<std::string> out;
   const Counterexample& c = o.cex;
-  const auto step_no = [](int k) { return k >= 0 ? "step " + std::to_string(k + 1) : std::string("not in the table"); };
+  const auto step_no = [](int k) {
+    return k >= 0 ? "step " + std::to_string(k + 1) : std::string("not in the table");
+  };
   switch (o.found) {
     case Found::data_race: {
       if (c.race.size() == 2) {
-        out.push_back("data race: two accesses to " + c.race[1].op.substr(c.race[1].op.find(' ') + 1) +
+        out.push_back("data race: two accesses to " +
+                      c.race[1].op.substr(c.race[1].op.find(' ') + 1) +
                       " with no happens-before between them");
         const char* side[] = {"earlier", "racing "};
         for (size_t k = 0; k < 2; ++k) {
           const AccessRef& a = c.race[k];
-          out.push_back("  " + std::string(side[k]) + "  " + pad(a.thread, 5) + " " + pad(a.op.substr(0, a.op.find(' ')), 6) +
-                        " " + (a.where.empty() ? "?" : a.where) + "  (" + step_no(a.step) + ")");
+          out.push_back("  " + std::string(side[k]) + "  " + pad(a.thread, 5) + " " +
+                        pad(a.op.substr(0, a.op.find(' ')), 6) + " " +
+                        (a.where.empty() ? "?" : a.where) + "  (" + step_no(a.step) + ")");
         }
         if (c.race[0].step >= 0 && c.race[1].step >= 0) {
           size_t between = 0;
           for (int k = c.race[0].step + 1; k < c.race[1].step; ++k)
             if (!c.steps[static_cast<size_t>(k)].internal) ++between;
-          out.push_back("  between them: " + std::to_string(between) + (between == 1 ? " step" : " steps") +
-                        (between ? " (steps " + std::to_string(c.race[0].step + 2) + "-" + std::to_string(c.race[1].step) +
-                                       " below)"
+          out.push_back("  between them: " + std::to_string(between) +
+                        (between == 1 ? " step" : " steps") +
+                        (between ? " (steps " + std::to_string(c.race[0].step + 2) + "-" +
+                                       std::to_string(c.race[1].step) + " below)"
                                  : ": the racing access follows the earlier one directly"));
         } else if (c.race[0].step < 0) {
           out.push_back("  (the checker's history does not show the earlier access)");
@@ -541,15 +558,18 @@ std::vector<std::string> summary_of(const Outcome& o, const std::string& detail)
       break;
     }
     case Found::deadlock: {
-      const bool lost = std::any_of(c.blocked.begin(), c.blocked.end(), [](const BlockedThread& b) { return b.note.find("lost wake-up") != std::string::npos; });
-      out.push_back(std::string(lost ? "deadlock (a lost wake-up)" : "deadlock") + ": no thread can go on; " +
-                    std::to_string(c.blocked.size()) + (c.blocked.size() == 1 ? " thread is" : " threads are") +
-                    " blocked for ever");
+      const bool lost = std::any_of(c.blocked.begin(), c.blocked.end(), [](const BlockedThread& b) {
+        return b.note.find("lost wake-up") != std::string::npos;
+      });
+      out.push_back(std::string(lost ? "deadlock (a lost wake-up)" : "deadlock") +
+                    ": no thread can go on; " + std::to_string(c.blocked.size()) +
+                    (c.blocked.size() == 1 ? " thread is" : " threads are") + " blocked for ever");
       for (const BlockedThread& b : c.blocked) {
         std::string held;
         for (const std::string& h : b.holds) held += (held.empty() ? "" : ", ") + h;
-        out.push_back("  " + pad(b.thread, 5) + " blocked in " + b.op + " at " + (b.where.empty() ? "?" : b.where) +
-                      ", holding " + (held.empty() ? "nothing" : held));
+        out.push_back("  " + pad(b.thread, 5) + " blocked in " + b.op + " at " +
+                      (b.where.empty() ? "?" : b.where) + ", holding " +
+                      (held.empty() ? "nothing" : held));
         if (!b.note.empty()) out.push_back("        " + b.note);
       }
       if (c.blocked.empty()) out.push_back("  " + detail);
@@ -557,13 +577,16 @@ std::vector<std::string> summary_of(const Outcome& o, const std::string& detail)
     }
     case Found::assertion: {
       out.push_back(c.check.empty() ? "check failed: " + detail
-                                    : "check failed: " + c.check + " at " + (c.check_where.empty() ? "?" : c.check_where));
+                                    : "check failed: " + c.check + " at " +
+                                          (c.check_where.empty() ? "?" : c.check_where));
       // The reads and writes involved: the objects the check read (the
       // checking thread's reads since its last sync step, an unlock aside),
       // and every access of the
       // threads to them up to the check (main's construction aside). Without
       // those, the objects two or more model threads touch, one writing.
-      const size_t end = c.check_step >= 0 ? std::min(c.steps.size(), static_cast<size_t>(c.check_step)) : c.steps.size();
+      const size_t end = c.check_step >= 0
+                             ? std::min(c.steps.size(), static_cast<size_t>(c.check_step))
+                             : c.steps.size();
       std::set<std::string> checked;
       for (size_t k = end; k-- > 0 && checked.size() < 3;) {  // back to the thread's last sync step
         const Step& st = c.steps[k];
@@ -572,7 +595,8 @@ std::vector<std::string> summary_of(const Outcome& o, const std::string& detail)
         if (st.access == 'r') checked.insert(st.object);
       }
       size_t first_thread_step = 0;
-      while (first_thread_step < end && c.steps[first_thread_step].thread == "main") ++first_thread_step;
+      while (first_thread_step < end && c.steps[first_thread_step].thread == "main")
+        ++first_thread_step;
       std::map<std::string, std::pair<std::set<std::string>, bool>> use;
       for (size_t k = 0; k < end; ++k) {
         const Step& st = c.steps[k];
@@ -587,19 +611,24 @@ std::vector<std::string> summary_of(const Outcome& o, const std::string& detail)
         const Step& st = c.steps[k];
         if (st.access == 0 || st.object.empty()) continue;
         const auto& u = use[st.object];
-        if (checked.empty() ? st.thread != "main" && u.first.size() >= 2 && u.second : checked.count(st.object) != 0)
+        if (checked.empty() ? st.thread != "main" && u.first.size() >= 2 && u.second
+                            : checked.count(st.object) != 0)
           involved.push_back(k);
       }
       constexpr size_t kMax = 8;
       if (!involved.empty()) {
-        out.push_back(std::string("  the reads and writes involved (") +
-                      (checked.empty() ? "shared objects that threads write" : "the objects the check read") + "):" +
-                      (involved.size() > kMax ? " the last " + std::to_string(kMax) + " of " + std::to_string(involved.size())
-                                              : std::string()));
-        for (size_t k = involved.size() > kMax ? involved.size() - kMax : 0; k < involved.size(); ++k) {
+        out.push_back(
+            std::string("  the reads and writes involved (") +
+            (checked.empty() ? "shared objects that threads write" : "the objects the check read") +
+            "):" +
+            (involved.size() > kMax
+                 ? " the last " + std::to_string(kMax) + " of " + std::to_string(involved.size())
+                 : std::string()));
+        for (size_t k = involved.size() > kMax ? involved.size() - kMax : 0; k < involved.size();
+             ++k) {
           const Step& st = c.steps[involved[k]];
-          out.push_back("    step " + pad(std::to_string(involved[k] + 1), 4) + " " + pad(st.thread, 5) + " " +
-                        pad(st.op, 26) + "  " + short_where(st.where));
+          out.push_back("    step " + pad(std::to_string(involved[k] + 1), 4) + " " +
+                        pad(st.thread, 5) + " " + pad(st.op, 26) + "  " + short_where(st.where));
         }
       }
       break;
@@ -616,10 +645,15 @@ std::vector<std::string> summary_of(const Outcome& o, const std::string& detail)
       for (const auto& [t, lines] : loop) {
         std::string l;
         for (const std::string& w : lines) l += (l.empty() ? "" : ", ") + w;
-        out.push_back("  the loop: " + t + " repeats " + l + " (the last " + std::to_string(seen) + " steps)");
+        out.push_back("  the loop: " + t + " repeats " + l + " (the last " + std::to_string(seen) +
+                      " steps)");
       }
-      out.push_back("  hint: a spin loop must call Sync::yield() in each iteration; a yielding re-read with no");
-      out.push_back("  store since is then not explored again (DporSearch::spin()), and the loop's traces are finite");
+      out.push_back(
+          "  hint: a spin loop must call Sync::yield() in each iteration; a yielding re-read with "
+          "no");
+      out.push_back(
+          "  store since is then not explored again (DporSearch::spin()), and the loop's traces "
+          "are finite");
       break;
     }
     default: out.push_back(std::string(found_name(o.found)) + ": " + detail);
@@ -645,7 +679,8 @@ Table table_of(const Counterexample& c, bool verbose) {
   // (the DPOR checker runs the execution to its end) is not shown.
   // A failed check ends there too.
   size_t end = c.steps.size();
-  if (!verbose && c.race.size() == 2 && c.race[1].step >= 0) end = static_cast<size_t>(c.race[1].step) + 1;
+  if (!verbose && c.race.size() == 2 && c.race[1].step >= 0)
+    end = static_cast<size_t>(c.race[1].step) + 1;
   if (!verbose && c.check_step >= 0) end = std::min(end, static_cast<size_t>(c.check_step));
   t.hidden_after = c.steps.size() - end;
   for (size_t k = 0; k < end; ++k)
@@ -674,12 +709,14 @@ Table table_of(const Counterexample& c, bool verbose) {
       const size_t n = j - i;
       bool keeps_access = false;
       for (size_t k = i + kRunKeep; k + kRunKeep < j; ++k)
-        for (const AccessRef& a : c.race) keeps_access = keeps_access || a.step == static_cast<int>(shown[k]);
+        for (const AccessRef& a : c.race)
+          keeps_access = keeps_access || a.step == static_cast<int>(shown[k]);
       if (n > 2 * kRunKeep + 1 && !keeps_access) {
         for (size_t k = i; k < i + kRunKeep; ++k) f.rows.push_back(static_cast<long>(shown[k]));
-        std::vector<size_t> mid(shown.begin() + static_cast<long>(i + kRunKeep), shown.begin() + static_cast<long>(j - kRunKeep));
-        f.folds.push_back(c.steps[shown[i]].thread + " " + std::to_string(mid.size()) + " more steps (" +
-                          line_range(c.steps, mid) + ")");
+        std::vector<size_t> mid(shown.begin() + static_cast<long>(i + kRunKeep),
+                                shown.begin() + static_cast<long>(j - kRunKeep));
+        f.folds.push_back(c.steps[shown[i]].thread + " " + std::to_string(mid.size()) +
+                          " more steps (" + line_range(c.steps, mid) + ")");
         f.rows.push_back(-static_cast<long>(f.folds.size()));
         for (size_t k = j - kRunKeep; k < j; ++k) f.rows.push_back(static_cast<long>(shown[k]));
       } else {
@@ -694,7 +731,10 @@ Table table_of(const Counterexample& c, bool verbose) {
     size_t lo = 0, hi = shown.size() - 1;
     while (lo < hi) {  // the earliest start whose folded table fits
       const size_t mid = (lo + hi) / 2;
-      if (fold(mid).rows.size() <= kTableRows) hi = mid; else lo = mid + 1;
+      if (fold(mid).rows.size() <= kTableRows)
+        hi = mid;
+      else
+        lo = mid + 1;
     }
     from = lo;
   }
@@ -702,7 +742,8 @@ Table table_of(const Counterexample& c, bool verbose) {
   if (t.rows.size() > kTableRows) {  // a race window too long even folded: its ends
     const size_t head = 4, tail = kTableRows - head - 1;
     std::vector<long> rows(t.rows.begin(), t.rows.begin() + head);
-    t.folds.push_back(std::to_string(t.rows.size() - head - tail) + " more rows (--verbose shows them)");
+    t.folds.push_back(std::to_string(t.rows.size() - head - tail) +
+                      " more rows (--verbose shows them)");
     rows.push_back(-static_cast<long>(t.folds.size()));
     rows.insert(rows.end(), t.rows.end() - static_cast<long>(tail), t.rows.end());
     t.rows = rows;
@@ -710,7 +751,8 @@ Table table_of(const Counterexample& c, bool verbose) {
   return t;
 }
 
-void print_counterexample(std::ostream& os, const ModelEntry& m, const Outcome& o, const Show& show) {
+void print_counterexample(std::ostream& os, const ModelEntry& m, const Outcome& o,
+                          const Show& show) {
   if (o.history.empty() && o.cex.empty()) return;
   const Counterexample& c = o.cex;
   if (c.empty()) {  // a checker that gave no structure: its text
@@ -726,7 +768,9 @@ void print_counterexample(std::ostream& os, const ModelEntry& m, const Outcome& 
     if (show.verbose)
       os << " and " << hidden << " of the checker's own";
     else
-      os << (hidden ? ", " + std::to_string(hidden) + " of the checker's own hidden" : std::string()) << "; --verbose shows all";
+      os << (hidden ? ", " + std::to_string(hidden) + " of the checker's own hidden"
+                    : std::string())
+         << "; --verbose shows all";
     os << "):\n";
     if (t.hidden_before) os << "    (" << t.hidden_before << " earlier steps not shown)\n";
     size_t w_op = 9, w_where = 4;
@@ -735,7 +779,8 @@ void print_counterexample(std::ostream& os, const ModelEntry& m, const Outcome& 
         w_op = std::max(w_op, std::min<size_t>(c.steps[static_cast<size_t>(r)].op.size(), 34));
         w_where = std::max(w_where, short_where(c.steps[static_cast<size_t>(r)].where).size());
       }
-    os << "    step  " << pad("thread", 6) << " " << pad("operation", w_op) << "  line" << (show.verbose ? pad("", w_where - 2) + "function" : "") << "\n";
+    os << "    step  " << pad("thread", 6) << " " << pad("operation", w_op) << "  line"
+       << (show.verbose ? pad("", w_where - 2) + "function" : "") << "\n";
     for (long r : t.rows) {
       if (r < 0) {
         os << "       ~  " << t.folds[static_cast<size_t>(-r - 1)] << "\n";
@@ -748,14 +793,17 @@ void print_counterexample(std::ostream& os, const ModelEntry& m, const Outcome& 
       std::string mark;
       if (c.race.size() == 2 && c.race[0].step == static_cast<int>(k)) mark = "  <- earlier access";
       if (c.race.size() == 2 && c.race[1].step == static_cast<int>(k)) mark = "  <- racing access";
-      std::string line = std::string(num) + "  " + pad(st.thread, 6) + " " + pad(st.op, w_op) + "  " +
-                         (show.verbose ? pad(short_where(st.where), w_where) + "  " + st.function : short_where(st.where)) + mark;
+      std::string line = std::string(num) + "  " + pad(st.thread, 6) + " " + pad(st.op, w_op) +
+                         "  " +
+                         (show.verbose ? pad(short_where(st.where), w_where) + "  " + st.function
+                                       : short_where(st.where)) +
+                         mark;
       while (!line.empty() && line.back() == ' ') line.pop_back();
       os << "  " << line << "\n";
     }
     if (t.hidden_after)
-      os << "    (" << t.hidden_after << " later steps, after the " << (c.race.empty() ? "failed check" : "racing access")
-         << ", not shown)\n";
+      os << "    (" << t.hidden_after << " later steps, after the "
+         << (c.race.empty() ? "failed check" : "racing access") << ", not shown)\n";
   }
   if (o.token.empty()) return;
   os << "  replay: ci/verify --replay '" << o.token << "'\n";
@@ -763,10 +811,11 @@ void print_counterexample(std::ostream& os, const ModelEntry& m, const Outcome& 
   if (!show.regression || !m.replay_token.empty()) return;  // a replay registration is one already
   if (m.model_template.empty()) return;
   os << "  regression test, for " << model_file_of(show.exe, m.checker) << ":\n";
-  os << "    INTERLEAVE_MODEL_REPLAY(" << m.model_template << ", " << cpp_string(m.name + ".replay_" + m.checker) << ", "
-     << cpp_string(m.row) << ",\n";
-  os << "        " << cpp_string("replays the " + std::string(found_name(o.found)) + " that --reproduce found") << ", "
-     << expect_enum(m.expect) << ",\n";
+  os << "    INTERLEAVE_MODEL_REPLAY(" << m.model_template << ", "
+     << cpp_string(m.name + ".replay_" + m.checker) << ", " << cpp_string(m.row) << ",\n";
+  os << "        "
+     << cpp_string("replays the " + std::string(found_name(o.found)) + " that --reproduce found")
+     << ", " << expect_enum(m.expect) << ",\n";
   os << "        " << cpp_string(o.token) << ");\n";
 }
 
@@ -878,23 +927,26 @@ int merge_shards(const std::vector<std::string>& files, const std::string& repor
       try {
         j = nlohmann::json::parse(line);
       } catch (const nlohmann::json::exception& e) {
-        throw std::invalid_argument("--merge: " + path + ":" + std::to_string(line_no) + " is not JSON: " + e.what());
+        throw std::invalid_argument("--merge: " + path + ":" + std::to_string(line_no) +
+                                    " is not JSON: " + e.what());
       }
       if (!j.contains("shard"))
-        throw std::invalid_argument("--merge: " + path + ":" + std::to_string(line_no) +
-                                    " is a record of no shard (run the shards with --shard I/N --report FILE)");
+        throw std::invalid_argument(
+            "--merge: " + path + ":" + std::to_string(line_no) +
+            " is a record of no shard (run the shards with --shard I/N --report FILE)");
       const std::string sh = j.at("shard").get<std::string>();
       unsigned i = 0, n = 0;
       if (std::sscanf(sh.c_str(), "%u/%u", &i, &n) != 2 || i < 1 || i > n)
-        throw std::invalid_argument("--merge: " + path + ":" + std::to_string(line_no) + " has shard '" + sh +
-                                    "', want I/N with 1 <= I <= N");
+        throw std::invalid_argument("--merge: " + path + ":" + std::to_string(line_no) +
+                                    " has shard '" + sh + "', want I/N with 1 <= I <= N");
       Parts& p = models[j.at("check").get<std::string>()];
       if (p.count != 0 && p.count != n)
-        throw std::invalid_argument("--merge: model " + j.at("check").get<std::string>() + " has shards of " +
-                                    std::to_string(p.count) + " and of " + std::to_string(n));
+        throw std::invalid_argument("--merge: model " + j.at("check").get<std::string>() +
+                                    " has shards of " + std::to_string(p.count) + " and of " +
+                                    std::to_string(n));
       if (p.shards.count(i) != 0)
-        throw std::invalid_argument("--merge: model " + j.at("check").get<std::string>() + ": shard " + sh +
-                                    " appears twice");
+        throw std::invalid_argument("--merge: model " + j.at("check").get<std::string>() +
+                                    ": shard " + sh + " appears twice");
       p.count = n;
       if (p.shards.empty()) p.first = j;
       p.shards[i] = j;
@@ -917,7 +969,8 @@ int merge_shards(const std::vector<std::string>& files, const std::string& repor
       all_proved = all_proved && j.value("verdict", std::string()).rfind("part proved", 0) == 0;
       if (!ok && failed_detail.empty())
         failed_detail = "shard " + std::to_string(i) + "/" + std::to_string(p.count) + ": " +
-                        j.value("verdict", std::string()) + " — " + j.value("detail", std::string());
+                        j.value("verdict", std::string()) + " — " +
+                        j.value("detail", std::string());
     }
     const bool complete = p.shards.size() == p.count;
     std::string verdict, detail;
@@ -927,19 +980,22 @@ int merge_shards(const std::vector<std::string>& files, const std::string& repor
     } else if (!complete) {
       passed = false;
       verdict = "FAILED";
-      detail = "only " + std::to_string(p.shards.size()) + " of " + std::to_string(p.count) + " shards reported";
+      detail = "only " + std::to_string(p.shards.size()) + " of " + std::to_string(p.count) +
+               " shards reported";
     } else if (budget) {
       verdict = "bounded by budget";
       detail = thousands(executions) + " executions over " + std::to_string(p.count) +
                " shards, no violation in them (a shard stopped at its budget: not exhaustive)";
     } else {
       verdict = all_proved ? "proved" : "no violation";
-      detail = std::string(all_proved ? "full search" : "search") + " over " + std::to_string(p.count) +
-               " shards, " + thousands(executions) + " executions (summed)";
+      detail = std::string(all_proved ? "full search" : "search") + " over " +
+               std::to_string(p.count) + " shards, " + thousands(executions) +
+               " executions (summed)";
     }
     if (!passed) ++failures;
-    std::cout << (passed ? "PASS " : "FAIL ") << name << " [" << p.first.value("scenario", std::string()) << "]: "
-              << verdict << " — " << detail << " (" << fixed1(duration) << " s, the slowest shard)\n";
+    std::cout << (passed ? "PASS " : "FAIL ") << name << " ["
+              << p.first.value("scenario", std::string()) << "]: " << verdict << " — " << detail
+              << " (" << fixed1(duration) << " s, the slowest shard)\n";
     nlohmann::json j = p.first;
     j.erase("shard");
     j["shards"] = p.count;
@@ -968,7 +1024,9 @@ ModelEntry replay_entry(ModelEntry m, std::string token) {
     throw std::invalid_argument("INTERLEAVE_MODEL_REPLAY(" + m.name + "): " + e.what());
   }
   if (m.expect == Expect::holds)
-    throw std::invalid_argument("INTERLEAVE_MODEL_REPLAY(" + m.name + "): expect must name the failure the token shows, not Expect::holds");
+    throw std::invalid_argument(
+        "INTERLEAVE_MODEL_REPLAY(" + m.name +
+        "): expect must name the failure the token shows, not Expect::holds");
   if (tok.checker != m.checker) return ModelEntry{};  // another checker's schedule: not here
   m.replay_token = std::move(token);
   m.search = Search::bounded(tok.bound);
@@ -1003,15 +1061,19 @@ int run_main(int argc, char** argv) {
                  "(env INTERLEAVE_MODEL_BUDGET_S; default none)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--budget-executions", budget_executions,
-                 "executions per model (complete + sleep-set-blocked runs): a deterministic budget; past it "
-                 "the search says 'bounded by budget, N executions' (env INTERLEAVE_MODEL_BUDGET_EXECUTIONS; "
+                 "executions per model (complete + sleep-set-blocked runs): a deterministic "
+                 "budget; past it "
+                 "the search says 'bounded by budget, N executions' (env "
+                 "INTERLEAVE_MODEL_BUDGET_EXECUTIONS; "
                  "checkers with an execution budget only)")
       ->check(CLI::NonNegativeNumber);
-  app.add_option("--shard", shard,
-                 "I/N: search only part I (1..N) of every model that must hold, deterministically; "
-                 "merge the N --report files with --merge (checkers that can split their search only)");
-  app.add_option("--merge", merge,
-                 "merge the --report files of N shards into one verdict per model (summed executions)")
+  app.add_option(
+      "--shard", shard,
+      "I/N: search only part I (1..N) of every model that must hold, deterministically; "
+      "merge the N --report files with --merge (checkers that can split their search only)");
+  app.add_option(
+         "--merge", merge,
+         "merge the --report files of N shards into one verdict per model (summed executions)")
       ->expected(1, -1);
   app.add_option("--reproduce", reproduce,
                  "print the failing interleaving of a model (name or row) and its replay token");
@@ -1049,13 +1111,15 @@ int run_main(int argc, char** argv) {
       unsigned i = 0, n = 0;
       char extra = 0;
       if (std::sscanf(shard.c_str(), "%u/%u%c", &i, &n, &extra) != 2 || n == 0 || i < 1 || i > n)
-        throw std::invalid_argument("--shard: '" + shard + "' must be I/N with 1 <= I <= N (e.g. 2/4)");
+        throw std::invalid_argument("--shard: '" + shard +
+                                    "' must be I/N with 1 <= I <= N (e.g. 2/4)");
       limits().shard_index = i - 1;
       limits().shard_count = n;
     }
     for (const ModelEntry& m : registry()) {
       if (limits().shard_count > 0 && !m.can_shard)
-        throw std::invalid_argument("--shard: the " + std::string(m.checker) + " checker cannot split its search");
+        throw std::invalid_argument("--shard: the " + std::string(m.checker) +
+                                    " checker cannot split its search");
       if (limits().budget_executions > 0 && !m.execution_budget) {
         if (app.count("--budget-executions") != 0)
           throw std::invalid_argument("--budget-executions: the " + std::string(m.checker) +
@@ -1077,7 +1141,8 @@ int run_main(int argc, char** argv) {
     }
 
     if (app.count("--replay") != 0 && replay.empty())
-      throw std::invalid_argument("--replay: needs a token (as printed after \"--replay\" by --reproduce)");
+      throw std::invalid_argument(
+          "--replay: needs a token (as printed after \"--replay\" by --reproduce)");
     if (app.count("--reproduce") != 0 && reproduce.empty())
       throw std::invalid_argument("--reproduce: needs a model name or row");
     if (!replay.empty()) {
@@ -1119,14 +1184,16 @@ int run_main(int argc, char** argv) {
 
     if (!reproduce.empty()) {
       const ModelEntry* m = find_model(reproduce, true);
-      if (!m) throw std::invalid_argument("--reproduce: no model or row named '" + reproduce + "' here");
+      if (!m)
+        throw std::invalid_argument("--reproduce: no model or row named '" + reproduce + "' here");
       Outcome o = run_model(*m, m->search, budget);
       if (o.history.empty() && o.cex.empty()) {
         std::cout << m->name << " [" << m->row << "]: " << o.verdict << " — " << o.detail << "\n";
         std::cout << "  (no failing interleaving to show: the model holds)\n";
         return 1;
       }
-      std::cout << m->name << " [" << m->row << "]: " << o.verdict << " by " << checker << ", " << o.how << "\n";
+      std::cout << m->name << " [" << m->row << "]: " << o.verdict << " by " << checker << ", "
+                << o.how << "\n";
       print_counterexample(std::cout, *m, o, {verbose, argv[0], true});
       return 0;
     }
@@ -1148,7 +1215,8 @@ int run_main(int argc, char** argv) {
           m.row.find(filter) == std::string::npos)
         continue;
       if (limits().shard_count > 0 && expects_failure(m)) {
-        std::cout << "SKIP " << m.name << " [" << m.row << "]: an expected failure is searched unsharded\n";
+        std::cout << "SKIP " << m.name << " [" << m.row
+                  << "]: an expected failure is searched unsharded\n";
         continue;
       }
       Search s = m.search;
@@ -1168,8 +1236,8 @@ int run_main(int argc, char** argv) {
         o.verdict = "part proved";
       if (m.note) o.detail += ", " + m.note();
       std::cout << (o.passed ? "PASS " : "FAIL ") << m.name << " [" << m.row << "]: " << o.verdict
-                << " — " << o.detail << " (" << fixed1(o.duration_s) << " s)\n    claim: " << m.claim
-                << "\n";
+                << " — " << o.detail << " (" << fixed1(o.duration_s)
+                << " s)\n    claim: " << m.claim << "\n";
       if (!no_history || !o.passed) print_counterexample(std::cout, m, o, {verbose, argv[0], true});
       std::cout.flush();
       if (!o.passed) ++failures;
@@ -1183,7 +1251,8 @@ int run_main(int argc, char** argv) {
       j["replay"] = o.token;
       j["duration_s"] = o.duration_s;
       if (limits().shard_count > 0)
-        j["shard"] = std::to_string(limits().shard_index + 1) + "/" + std::to_string(limits().shard_count);
+        j["shard"] =
+            std::to_string(limits().shard_index + 1) + "/" + std::to_string(limits().shard_count);
       rep.finished(j);
     }
     if (ran == 0) throw std::invalid_argument("no model matched --model/--filter");

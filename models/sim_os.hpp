@@ -165,7 +165,9 @@ struct sim_sync : Sync {
     // std::thread::detach, which the backends' threads lack: the kernel keeps
     // the handle, never joins it, and at its end leaks it (see ~sim_kernel).
     // A detached thread still running when the execution ends is a hang.
-    void detach() { sim_detail::kernel_for<Sync>("thread::detach").keep_detached(std::move(*this)); }
+    void detach() {
+      sim_detail::kernel_for<Sync>("thread::detach").keep_detached(std::move(*this));
+    }
   };
   class jthread : public Sync::jthread {
    public:
@@ -183,10 +185,12 @@ class sim_kernel {
   using lock_type = std::unique_lock<mutex>;
   using time_point = typename Sync::clock::time_point;
 
-  sim_kernel(std::size_t pipe_buf, std::size_t pipe_capacity) : pipe_buf_(pipe_buf), capacity_(pipe_capacity) {
+  sim_kernel(std::size_t pipe_buf, std::size_t pipe_capacity)
+      : pipe_buf_(pipe_buf), capacity_(pipe_capacity) {
     if (pipe_buf == 0 || pipe_capacity < pipe_buf)
-      throw std::invalid_argument("sim_kernel: pipe_buf must be >= 1 and pipe_capacity >= pipe_buf, got pipe_buf " +
-                                  std::to_string(pipe_buf) + ", pipe_capacity " + std::to_string(pipe_capacity));
+      throw std::invalid_argument(
+          "sim_kernel: pipe_buf must be >= 1 and pipe_capacity >= pipe_buf, got pipe_buf " +
+          std::to_string(pipe_buf) + ", pipe_capacity " + std::to_string(pipe_capacity));
     // The newest kernel is the installed one: a checker may abandon a failed
     // execution without destroying its model.
     sim_detail::installed<Sync>::kernel = this;
@@ -223,7 +227,8 @@ class sim_kernel {
     child.parent = parent;
     child.state = State::running;
     child.fds = procs_[parent].fds;
-    for (const auto& [fd, e] : child.fds) ++(e.write ? pipes_[e.pipe].writers : pipes_[e.pipe].readers);
+    for (const auto& [fd, e] : child.fds)
+      ++(e.write ? pipes_[e.pipe].writers : pipes_[e.pipe].readers);
     changed();
     lk.unlock();
     // Not through sim_sync: the main thread's exit is the process's exit.
@@ -270,14 +275,16 @@ class sim_kernel {
 
   void kill(int pid, int sig) {
     if (sig != SIGKILL && sig != SIGTERM)
-      throw os_error(std::make_error_code(std::errc::invalid_argument),
-                     "kill: signal " + std::to_string(sig) + " is not simulated (SIGTERM or SIGKILL)");
+      throw os_error(
+          std::make_error_code(std::errc::invalid_argument),
+          "kill: signal " + std::to_string(sig) + " is not simulated (SIGTERM or SIGKILL)");
     lock_type lk(m_);
     const int me = self();
     deliver(me);
     const auto it = procs_.find(pid);
     if (it == procs_.end() || pid == 1)
-      throw os_error(std::make_error_code(std::errc::no_such_process), "kill: no process " + std::to_string(pid));
+      throw os_error(std::make_error_code(std::errc::no_such_process),
+                     "kill: no process " + std::to_string(pid));
     Proc& p = it->second;
     if (p.state == State::reaped)
       throw os_error(std::make_error_code(std::errc::no_such_process),
@@ -338,7 +345,9 @@ class sim_kernel {
       const std::size_t need = out.size() <= pipe_buf_ ? left : 1;  // atomic: room for all of it
       if (capacity_ - pp.buf.size() < need) {
         Waiter w{Op::write, me, fd, e.pipe, left};
-        block(lk, w, [&] { return capacity_ - pp.buf.size() >= need || pp.readers == 0 || signalled(me); });
+        block(lk, w, [&] {
+          return capacity_ - pp.buf.size() >= need || pp.readers == 0 || signalled(me);
+        });
         deliver(me);
         continue;
       }
@@ -401,7 +410,8 @@ class sim_kernel {
     std::string fault;
     for (const auto& [pid, p] : procs_) {
       if (pid == 1) {
-        if (!p.fds.empty()) fault = "descriptor leak: process 1 still holds " + fd_list(p) + " at the end";
+        if (!p.fds.empty())
+          fault = "descriptor leak: process 1 still holds " + fd_list(p) + " at the end";
       } else if (p.state == State::zombie) {
         fault = "zombie: process " + std::to_string(pid) + " exited and was never waited for";
       } else if (p.state == State::running) {
@@ -410,7 +420,8 @@ class sim_kernel {
       if (!fault.empty()) break;
     }
     if (fault.empty() && !thread_pid_.empty())
-      fault = "a thread of process " + std::to_string(thread_pid_.begin()->second) + " still runs at the end";
+      fault = "a thread of process " + std::to_string(thread_pid_.begin()->second) +
+              " still runs at the end";
     static char text[256];
     std::snprintf(text, sizeof text, "%s", fault.c_str());
     Sync::model_check(fault.empty(), text, std::source_location::current());
@@ -435,7 +446,8 @@ class sim_kernel {
   void adopt(int pid) { thread_pid_[Sync::thread_index()] = pid; }
   void keep_detached(typename Sync::thread&& t) {
     if (!t.joinable())
-      throw std::system_error(std::make_error_code(std::errc::invalid_argument), "thread::detach: not joinable");
+      throw std::system_error(std::make_error_code(std::errc::invalid_argument),
+                              "thread::detach: not joinable");
     detached_.push_back(std::move(t));
   }
   void leave() { thread_pid_.erase(Sync::thread_index()); }
@@ -463,7 +475,7 @@ class sim_kernel {
   struct Waiter {
     Op op;
     int pid;
-    int arg;            // fd, or the pid waited for
+    int arg;  // fd, or the pid waited for
     int pipe = -1;
     std::size_t n = 0;  // bytes to read / still to write, fds polled
   };
@@ -511,8 +523,8 @@ class sim_kernel {
     const auto it = procs_.find(pid);
     if (it == procs_.end() || pid == 1 || it->second.parent != me)
       throw os_error(std::make_error_code(std::errc::no_child_process),
-                     std::string(call) + ": pid " + std::to_string(pid) + " is not a child of process " +
-                         std::to_string(me));
+                     std::string(call) + ": pid " + std::to_string(pid) +
+                         " is not a child of process " + std::to_string(me));
     if (it->second.state == State::reaped)
       throw os_error(std::make_error_code(std::errc::no_child_process),
                      std::string(call) + ": pid " + std::to_string(pid) + " already reaped");
@@ -537,12 +549,14 @@ class sim_kernel {
     if (write && it->second.write != *write)
       throw os_error(std::make_error_code(std::errc::bad_file_descriptor),
                      std::string(call) + ": fd " + std::to_string(fd) + " is the " +
-                         (it->second.write ? "write" : "read") + " end of a pipe in process " + std::to_string(me));
+                         (it->second.write ? "write" : "read") + " end of a pipe in process " +
+                         std::to_string(me));
     return it->second;
   }
   static os_error ebadf(const char* call, int fd, int me) {
     return os_error(std::make_error_code(std::errc::bad_file_descriptor),
-                    std::string(call) + ": fd " + std::to_string(fd) + " is not open in process " + std::to_string(me));
+                    std::string(call) + ": fd " + std::to_string(fd) + " is not open in process " +
+                        std::to_string(me));
   }
   static os_error epipe(int fd, int me, std::size_t done, std::size_t size) {
     return os_error(std::make_error_code(std::errc::broken_pipe),
@@ -624,7 +638,8 @@ class sim_kernel {
   std::string fd_list(const Proc& p) const {
     std::string s;
     for (const auto& [fd, e] : p.fds)
-      s += (s.empty() ? "fd " : ", fd ") + std::to_string(fd) + (e.write ? " (write end)" : " (read end)");
+      s += (s.empty() ? "fd " : ", fd ") + std::to_string(fd) +
+           (e.write ? " (write end)" : " (read end)");
     return s.empty() ? "no descriptor" : s;
   }
   // Where the other end of pipe `pipe` is open: "process 2 (fd 4), ...".
@@ -633,7 +648,8 @@ class sim_kernel {
     for (const auto& [pid, p] : procs_)
       for (const auto& [fd, e] : p.fds)
         if (e.pipe == pipe && e.write == write && pid != except_pid)
-          s += (s.empty() ? "" : ", ") + ("process " + std::to_string(pid)) + " (fd " + std::to_string(fd) + ")";
+          s += (s.empty() ? "" : ", ") + ("process " + std::to_string(pid)) + " (fd " +
+               std::to_string(fd) + ")";
     return s;
   }
   // A short "what it does" for a process, from its blocked threads.
@@ -661,14 +677,15 @@ class sim_kernel {
         std::string own;
         for (const auto& [fd, e] : procs_.at(w.pid).fds)
           if (e.pipe == w.pipe && e.write) own += (own.empty() ? "" : ", ") + std::to_string(fd);
-        if (!own.empty()) return s + "end-of-file impossible, this process still holds write end fd " + own;
+        if (!own.empty())
+          return s + "end-of-file impossible, this process still holds write end fd " + own;
         if (pp.writers > 0) {
           std::string o;
           for (const auto& [pid, p] : procs_)
             for (const auto& [fd, e] : p.fds)
               if (e.pipe == w.pipe && e.write)
-                o += (o.empty() ? "" : ", ") + ("process " + std::to_string(pid) + " (fd " + std::to_string(fd) +
-                                                ", which " + doing(pid) + ")");
+                o += (o.empty() ? "" : ", ") + ("process " + std::to_string(pid) + " (fd " +
+                                                std::to_string(fd) + ", which " + doing(pid) + ")");
           return s + "the write end is still open in " + o;
         }
         return s + "nothing";
@@ -676,14 +693,14 @@ class sim_kernel {
       case Op::write: {
         const Pipe& pp = pipes_[w.pipe];
         std::string s = me + " blocks in write on fd " + std::to_string(w.arg) + ": pipe full (" +
-                        std::to_string(pp.buf.size()) + " of " + std::to_string(capacity_) + " bytes, " +
-                        std::to_string(w.n) + " more to write); ";
+                        std::to_string(pp.buf.size()) + " of " + std::to_string(capacity_) +
+                        " bytes, " + std::to_string(w.n) + " more to write); ";
         std::string o;
         for (const auto& [pid, p] : procs_)
           for (const auto& [fd, e] : p.fds)
             if (e.pipe == w.pipe && !e.write)
-              o += (o.empty() ? "" : ", ") + ("process " + std::to_string(pid) + " (fd " + std::to_string(fd) +
-                                              ", which " + doing(pid) + ")");
+              o += (o.empty() ? "" : ", ") + ("process " + std::to_string(pid) + " (fd " +
+                                              std::to_string(fd) + ", which " + doing(pid) + ")");
         return s + "the read end is open in " + o;
       }
       case Op::wait:
@@ -705,7 +722,8 @@ class sim_kernel {
   mutex m_;
   typename Sync::condition_variable cv_;
   std::map<int, Proc> procs_;
-  std::deque<Pipe> pipes_;  // not a vector: a blocked read/write holds a reference to its pipe across pipe()
+  std::deque<Pipe>
+      pipes_;  // not a vector: a blocked read/write holds a reference to its pipe across pipe()
   std::map<std::size_t, int> thread_pid_;
   std::map<std::size_t, Waiter> waiting_;
   std::map<int, thread_type> handles_;
@@ -749,9 +767,10 @@ struct sim_os {
   static sim_kernel<Sync>& k(const char* call) {
     sim_kernel<Sync>& kern = sim_detail::kernel_for<Sync>(call);
     if (kern.pipe_buf() != PipeBuf || kern.pipe_capacity() != PipeCapacity)
-      throw std::logic_error(std::string("sim_os::") + call + ": the installed kernel's pipes (pipe_buf " +
-                             std::to_string(kern.pipe_buf()) + ", capacity " + std::to_string(kern.pipe_capacity()) +
-                             ") are not this sim_os's");
+      throw std::logic_error(std::string("sim_os::") + call +
+                             ": the installed kernel's pipes (pipe_buf " +
+                             std::to_string(kern.pipe_buf()) + ", capacity " +
+                             std::to_string(kern.pipe_capacity()) + ") are not this sim_os's");
     return kern;
   }
 };

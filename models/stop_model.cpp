@@ -66,24 +66,27 @@ template <class Sync> using JthreadLimit6 = StopThenJoin<Sync, JthreadFibonacci,
 INTERLEAVE_MODEL(PlainLimit3, "stop.plain_flag.limit3", "stop.plain_flag",
                  "a plain bool stop flag is a data race between stop() and the worker's poll",
                  Expect::data_race, Search::deepen(3));
-INTERLEAVE_MODEL(AtomicLimit3, "stop.atomic_flag.limit3.full", "stop.atomic_flag",
-                 "release/acquire flag: after stop()+join() the worker is done, its values visible, the "
-                 "reason seen",
-                 Expect::holds, Search::full());
-INTERLEAVE_MODEL(AtomicLimit6, "stop.atomic_flag.limit6.bound2",
-                 "stop.atomic_flag", "the same with a 6-value limit, to 2 preemptions",
-                 Expect::holds, Search::bounded(2));
-INTERLEAVE_MODEL(RelaxedLimit3, "stop.atomic_flag.relaxed_breaks_it",
-                 "stop.atomic_flag",
-                 "a weaker order (relaxed store/load) loses the guarantee: the worker's read of the reason "
-                 "races with stop()",
-                 Expect::data_race, Search::deepen(3));
-INTERLEAVE_MODEL(JthreadLimit3, "stop.stop_token.limit3.full", "stop.stop_token",
-                 "jthread + stop_token: after stop()+join() the worker is done, its values visible, the reason "
-                 "seen",
-                 Expect::holds, Search::full());
-INTERLEAVE_MODEL(JthreadLimit6, "stop.stop_token.limit6.bound2",
-                 "stop.stop_token", "the same with a 6-value limit, to 2 preemptions", Expect::holds, Search::bounded(2));
+INTERLEAVE_MODEL(
+    AtomicLimit3, "stop.atomic_flag.limit3.full", "stop.atomic_flag",
+    "release/acquire flag: after stop()+join() the worker is done, its values visible, the "
+    "reason seen",
+    Expect::holds, Search::full());
+INTERLEAVE_MODEL(AtomicLimit6, "stop.atomic_flag.limit6.bound2", "stop.atomic_flag",
+                 "the same with a 6-value limit, to 2 preemptions", Expect::holds,
+                 Search::bounded(2));
+INTERLEAVE_MODEL(
+    RelaxedLimit3, "stop.atomic_flag.relaxed_breaks_it", "stop.atomic_flag",
+    "a weaker order (relaxed store/load) loses the guarantee: the worker's read of the reason "
+    "races with stop()",
+    Expect::data_race, Search::deepen(3));
+INTERLEAVE_MODEL(
+    JthreadLimit3, "stop.stop_token.limit3.full", "stop.stop_token",
+    "jthread + stop_token: after stop()+join() the worker is done, its values visible, the reason "
+    "seen",
+    Expect::holds, Search::full());
+INTERLEAVE_MODEL(JthreadLimit6, "stop.stop_token.limit6.bound2", "stop.stop_token",
+                 "the same with a 6-value limit, to 2 preemptions", Expect::holds,
+                 Search::bounded(2));
 
 }  // namespace
 }  // namespace interleave::models

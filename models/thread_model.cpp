@@ -44,9 +44,9 @@ struct Lifecycle {
   ThreadRegistry<Sync> reg;
   bool t1_saw_itself = false;
   Thread<Sync> t1{reg, [this] {
-                           t1_saw_itself = reg.current_thread() == &t1;
-                           reg.sleep_for(std::chrono::milliseconds(1));
-                         }};
+                    t1_saw_itself = reg.current_thread() == &t1;
+                    reg.sleep_for(std::chrono::milliseconds(1));
+                  }};
   Thread<Sync> t2{reg, [this] { t1.join(); }, "joiner"};
 
   void thread(unsigned id) {
@@ -98,7 +98,8 @@ struct LifecycleOne {
     int last = 0;
     for (int i = 0; i < 2; ++i) {
       const auto listed = reg.enumerate();
-      for (const ThreadInfo& info : listed) INTERLEAVE_MODEL_CHECK(info.state != S::New && info.state != S::Dead);
+      for (const ThreadInfo& info : listed)
+        INTERLEAVE_MODEL_CHECK(info.state != S::New && info.state != S::Dead);
       const int r = rank(t1.state());
       INTERLEAVE_MODEL_CHECK(r >= last);
       last = r;
@@ -107,14 +108,16 @@ struct LifecycleOne {
   void after() { INTERLEAVE_MODEL_CHECK(reg.enumerate().empty()); }
 };
 
-INTERLEAVE_MODEL(LifecycleOne, "thread.lifecycle.1thread.bound3", "thread.lifecycle",
-                 "start/run/sleep/join of 1 thread with an observer: states follow the graph, enumerate() "
-                 "lists only started, unfinished threads",
-                 Expect::holds, Search::bounded(3));
-INTERLEAVE_MODEL(Lifecycle, "thread.lifecycle.2threads.bound1", "thread.lifecycle",
-                 "start/run/sleep/join of 2 threads (one joining the other) with an observer: states follow "
-                 "the graph, enumerate() lists only started, unfinished threads",
-                 Expect::holds, Search::bounded(1));
+INTERLEAVE_MODEL(
+    LifecycleOne, "thread.lifecycle.1thread.bound3", "thread.lifecycle",
+    "start/run/sleep/join of 1 thread with an observer: states follow the graph, enumerate() "
+    "lists only started, unfinished threads",
+    Expect::holds, Search::bounded(3));
+INTERLEAVE_MODEL(
+    Lifecycle, "thread.lifecycle.2threads.bound1", "thread.lifecycle",
+    "start/run/sleep/join of 2 threads (one joining the other) with an observer: states follow "
+    "the graph, enumerate() lists only started, unfinished threads",
+    Expect::holds, Search::bounded(1));
 
 // --- exit, concurrent joiners, throwing targets --------------------------
 
@@ -139,14 +142,16 @@ struct TwoJoiners {
   typename Sync::template var<int> exited{0};
   int seen[2] = {-1, -1};
   T<Sync> t{reg, [m = std::make_shared<ExitMark<Sync>>(ExitMark<Sync>{&exited})] {}, "T"};
-  Thread<Sync> j{reg, [this] {
+  Thread<Sync> j{reg,
+                 [this] {
                    t.join();
                    seen[1] = exited.load();
                  },
                  "J"};
 
   void thread(unsigned) {
-    INTERLEAVE_MODEL_CHECK(!t.ident().has_value() && !t.native_id().has_value());  // empty before start()
+    INTERLEAVE_MODEL_CHECK(!t.ident().has_value() &&
+                           !t.native_id().has_value());  // empty before start()
     t.start();
     INTERLEAVE_MODEL_CHECK(t.ident().has_value());
     j.start();
@@ -174,7 +179,8 @@ struct JoinWhileOthersDie {
   int seen[2] = {-1, -1};
   T<Sync> t1{reg, [m = std::make_shared<ExitMark<Sync>>(ExitMark<Sync>{&exited})] {}, "T1"};
   Thread<Sync> t2{reg, [] {}, "T2"};
-  Thread<Sync> j{reg, [this] {
+  Thread<Sync> j{reg,
+                 [this] {
                    t1.join();
                    seen[1] = exited.load();
                  },
@@ -226,26 +232,30 @@ template <class Sync> using TwoJoinersEarly = TwoJoiners<Sync, BrokenEarlyJoinTh
 template <class Sync> using OthersDieFixed = JoinWhileOthersDie<Sync, Thread>;
 template <class Sync> using OthersDieAnyDeath = JoinWhileOthersDie<Sync, BrokenAnyDeathJoinThread>;
 
-INTERLEAVE_MODEL(TwoJoinersFixed, "thread.join_exit.2joiners.full", "thread.join_exit",
-                 "2 concurrent joiners of one thread both return after its exit (the target's captures "
-                 "destroyed on it): the exit mark is 1 and race-free for both; ident empty before start()",
-                 Expect::holds, Search::full());
+INTERLEAVE_MODEL(
+    TwoJoinersFixed, "thread.join_exit.2joiners.full", "thread.join_exit",
+    "2 concurrent joiners of one thread both return after its exit (the target's captures "
+    "destroyed on it): the exit mark is 1 and race-free for both; ident empty before start()",
+    Expect::holds, Search::full());
 INTERLEAVE_MODEL(OthersDieFixed, "thread.join_exit.others_die.bound6", "thread.join_exit",
-                 "2 joiners of T1 while T2 dies: each goes back to waiting until T1 exited", Expect::holds,
-                 Search::bounded(6));
-INTERLEAVE_MODEL(TwoJoinersEarly, "thread.broken_early_join.2joiners", "thread.broken_early_join",
-                 "the joiner that finds the OS join claimed returns before the exit: it reads the exit "
-                 "mark unordered with the exiting thread's write",
-                 Expect::data_race, Search::deepen(3));
-INTERLEAVE_MODEL(OthersDieAnyDeath, "thread.broken_any_death_join.others_die", "thread.broken_any_death_join",
-                 "a joiner that waits once instead of in a loop returns on another thread's death (or a "
-                 "spurious wake-up) before its thread exited: a race on the exit mark (Relacy: random search, "
-                 "which finds it in about a hundred executions where context bounds 0..3 do not)",
-                 Expect::data_race, Search::random(20000));
-INTERLEAVE_MODEL(ThrowingTarget, "thread.throwing_target.bound2", "thread.throwing_target",
-                 "a throwing target: exception kept, never listed Dead, registry empty after, is_alive() "
-                 "false after join",
-                 Expect::holds, Search::bounded(2));
+                 "2 joiners of T1 while T2 dies: each goes back to waiting until T1 exited",
+                 Expect::holds, Search::bounded(6));
+INTERLEAVE_MODEL(
+    TwoJoinersEarly, "thread.broken_early_join.2joiners", "thread.broken_early_join",
+    "the joiner that finds the OS join claimed returns before the exit: it reads the exit "
+    "mark unordered with the exiting thread's write",
+    Expect::data_race, Search::deepen(3));
+INTERLEAVE_MODEL(
+    OthersDieAnyDeath, "thread.broken_any_death_join.others_die", "thread.broken_any_death_join",
+    "a joiner that waits once instead of in a loop returns on another thread's death (or a "
+    "spurious wake-up) before its thread exited: a race on the exit mark (Relacy: random search, "
+    "which finds it in about a hundred executions where context bounds 0..3 do not)",
+    Expect::data_race, Search::random(20000));
+INTERLEAVE_MODEL(
+    ThrowingTarget, "thread.throwing_target.bound2", "thread.throwing_target",
+    "a throwing target: exception kept, never listed Dead, registry empty after, is_alive() "
+    "false after join",
+    Expect::holds, Search::bounded(2));
 
 // --- Obi-Wan and Anakin -----------------------------------------------------
 
@@ -286,15 +296,19 @@ struct ReaderWhilePrinting {
   }
 };
 template <class Sync> using ReaderFixed = ReaderWhilePrinting<Sync, LineLog>;
-template <class Sync> using ReaderUnlockedSize = ReaderWhilePrinting<Sync, BrokenUnlockedSizeLineLog>;
+template <class Sync> using ReaderUnlockedSize =
+    ReaderWhilePrinting<Sync, BrokenUnlockedSizeLineLog>;
 
-INTERLEAVE_MODEL(ReaderFixed, "interleavings.reader_while_printing.full", "interleavings.obiwan_anakin",
-                 "size() and lines() read while 2 + 1 lines are printed: every snapshot a prefix of the "
-                 "output, growing",
-                 Expect::holds, Search::full());
-INTERLEAVE_MODEL(ReaderUnlockedSize, "interleavings.broken_unlocked_size.reader", "interleavings.broken_unlocked_size",
-                 "a size() that reads the count without the lock races with a print() still running",
-                 Expect::data_race, Search::deepen(3));
+INTERLEAVE_MODEL(
+    ReaderFixed, "interleavings.reader_while_printing.full", "interleavings.obiwan_anakin",
+    "size() and lines() read while 2 + 1 lines are printed: every snapshot a prefix of the "
+    "output, growing",
+    Expect::holds, Search::full());
+INTERLEAVE_MODEL(
+    ReaderUnlockedSize, "interleavings.broken_unlocked_size.reader",
+    "interleavings.broken_unlocked_size",
+    "a size() that reads the count without the lock races with a print() still running",
+    Expect::data_race, Search::deepen(3));
 
 // Runs the seed's program; after the search, checks that it produced exactly
 // C(7,3) = 35 distinct orders (fails the model otherwise); the count is
@@ -331,7 +345,9 @@ struct StarWars {
   }
   static void before_search() { std::fill(std::begin(seen), std::end(seen), false); }
   static bool after_search() { return count_seen() == 35; }
-  static std::string note() { return std::to_string(count_seen()) + " distinct output orders of C(7,3) = 35"; }
+  static std::string note() {
+    return std::to_string(count_seen()) + " distinct output orders of C(7,3) = 35";
+  }
 };
 
 // Random scheduler: neither exhaustive search nor context bound 1 of this
@@ -339,10 +355,11 @@ struct StarWars {
 // started-and-joined threads and their registry branches). All 35 orders
 // being produced needs only a witness schedule for each; "nothing but
 // merges" is checked on every schedule explored.
-INTERLEAVE_MODEL(StarWars, "interleavings.obiwan_anakin.all_orders", "interleavings.obiwan_anakin",
-                 "all C(7,3) = 35 merges of Obi-Wan's 4 lines and Anakin's 3 occur, and every schedule explored "
-                 "(random, seeds 0..19,999) is one of them",
-                 Expect::holds, Search::random(20000));
+INTERLEAVE_MODEL(
+    StarWars, "interleavings.obiwan_anakin.all_orders", "interleavings.obiwan_anakin",
+    "all C(7,3) = 35 merges of Obi-Wan's 4 lines and Anakin's 3 occur, and every schedule explored "
+    "(random, seeds 0..19,999) is one of them",
+    Expect::holds, Search::random(20000));
 
 // The seed's program at the level of its output: Obi-Wan prints 4 lines and
 // Anakin 3 on one LineLog, a scheduling point (the seed's sleep) after each
@@ -383,8 +400,8 @@ struct StarWarsLines {
   }
   static bool after_search() { return count_seen() == 35; }
   static std::string note() {
-    return std::to_string(count_seen()) + " distinct merges of C(7,3) = 35 in " + std::to_string(runs) +
-           " executions";
+    return std::to_string(count_seen()) + " distinct merges of C(7,3) = 35 in " +
+           std::to_string(runs) + " executions";
   }
 };
 INTERLEAVE_MODEL(StarWarsLines, "interleavings.obiwan_anakin.lines", "interleavings.obiwan_anakin",

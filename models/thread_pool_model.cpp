@@ -125,7 +125,9 @@ struct FutureCallbackThrows {
   int got = 0;
 
   static void silent(const std::string&) {}
-  static void before_search() { set_callback_error_reporter(&silent); }  // one line per execution otherwise
+  static void before_search() {
+    set_callback_error_reporter(&silent);
+  }  // one line per execution otherwise
 
   void thread(unsigned t) {
     if (t == 0) {
@@ -152,14 +154,17 @@ struct FutureCallbackThrows {
 };
 
 INTERLEAVE_MODEL(FutureSetGet, "future.set_get.full", "future",
-                 "get() returns the value set; two callbacks run once each, in the order added", Expect::holds, Search::full());
-INTERLEAVE_MODEL(FutureCallbackThrows, "future.callback_throws.full", "future",
-                 "a throwing done callback racing set_value() and get(): the next callback runs once, get() "
-                 "returns the value, the throw is counted once",
+                 "get() returns the value set; two callbacks run once each, in the order added",
                  Expect::holds, Search::full());
-INTERLEAVE_MODEL(FutureCancelRace, "future.cancel_vs_run.full", "future",
-                 "cancel() racing set_running_or_notify_cancel(): exactly one wins, the callback runs once",
-                 Expect::holds, Search::full());
+INTERLEAVE_MODEL(
+    FutureCallbackThrows, "future.callback_throws.full", "future",
+    "a throwing done callback racing set_value() and get(): the next callback runs once, get() "
+    "returns the value, the throw is counted once",
+    Expect::holds, Search::full());
+INTERLEAVE_MODEL(
+    FutureCancelRace, "future.cancel_vs_run.full", "future",
+    "cancel() racing set_running_or_notify_cancel(): exactly one wins, the callback runs once",
+    Expect::holds, Search::full());
 
 // ---------------------------------------------------------------------------
 // thread_pool
@@ -218,7 +223,8 @@ struct PoolTwoSubmitters {
 
   void thread(unsigned t) {
     Future<int, Sync> a = pool.submit([this, t] { return ++runs[2 * t], static_cast<int>(2 * t); });
-    Future<int, Sync> b = pool.submit([this, t] { return ++runs[2 * t + 1], static_cast<int>(2 * t + 1); });
+    Future<int, Sync> b =
+        pool.submit([this, t] { return ++runs[2 * t + 1], static_cast<int>(2 * t + 1); });
     got[2 * t] = a.get();
     got[2 * t + 1] = b.get();
     if (finished.fetch_add(1) == 1) pool.shutdown();  // the last submitter shuts down
@@ -287,7 +293,8 @@ struct PoolShutdownFromTwoThreads {
   static constexpr unsigned dynamic_threads = 2;
   static constexpr bool heap_under_test = false;
   ThreadPool<Sync> pool{2, "P"};
-  typename Sync::template var<int> done[2] = {typename Sync::template var<int>(0), typename Sync::template var<int>(0)};
+  typename Sync::template var<int> done[2] = {typename Sync::template var<int>(0),
+                                              typename Sync::template var<int>(0)};
   typename Sync::template atomic<int> accepted[2] = {0, 0};
 
   void thread(unsigned t) {
@@ -322,7 +329,8 @@ struct PoolShutdownRacesDestructor {
   static constexpr unsigned dynamic_threads = 2;
   static constexpr bool heap_under_test = false;
   std::optional<ThreadPool<Sync>> pool;
-  typename Sync::template var<int> done[2] = {typename Sync::template var<int>(0), typename Sync::template var<int>(0)};
+  typename Sync::template var<int> done[2] = {typename Sync::template var<int>(0),
+                                              typename Sync::template var<int>(0)};
   typename Sync::template atomic<int> returned{0};
 
   void before() {
@@ -335,7 +343,8 @@ struct PoolShutdownRacesDestructor {
   }
   void thread(unsigned t) {
     if (t == 0) {
-      while (pool->shutdowns_in_progress() == 0 && returned.load(std::memory_order_seq_cst) == 0) Sync::yield();
+      while (pool->shutdowns_in_progress() == 0 && returned.load(std::memory_order_seq_cst) == 0)
+        Sync::yield();
       pool.reset();  // the destructor: shutdown(wait=true)
     } else {
       pool->shutdown(/*wait=*/true);
@@ -384,67 +393,76 @@ template <class Sync> using Pool2w3tShutdown = PoolRun<Sync, fixed, 2, 3, false>
 template <class Sync> using Pool3w5t = PoolRun<Sync, fixed, 3, 5, true>;
 template <class Sync> using Pool3w3t = PoolRun<Sync, fixed, 3, 3, true>;
 template <class Sync> using PoolUnlockedCheck = PoolRun<Sync, pool_bug::unlocked_check, 2, 2, true>;
-template <class Sync> using PoolShutdownNotifyOne = PoolRun<Sync, pool_bug::shutdown_notify_one, 2, 2, true>;
-INTERLEAVE_MODEL(Pool2w2t, "thread_pool.2w2t.bound3", "thread_pool",
-                 "2 workers x 2 tasks: each runs once, get() returns its value, <= 2 at once, <= 2 threads",
-                 Expect::holds, Search::bounded(3),
-                 DporSearch{}.no_spurious());
-INTERLEAVE_MODEL(Pool2w3tShutdown, "thread_pool.2w3t.shutdown.bound3", "thread_pool",
-                 "2 workers x 3 tasks, shutdown(wait) without get(): returns after every task ran once; "
-                 "no worker sleeps through shutdown",
-                 Expect::holds, Search::bounded(3),
-                 DporSearch{}.no_spurious());
+template <class Sync> using PoolShutdownNotifyOne =
+    PoolRun<Sync, pool_bug::shutdown_notify_one, 2, 2, true>;
+INTERLEAVE_MODEL(
+    Pool2w2t, "thread_pool.2w2t.bound3", "thread_pool",
+    "2 workers x 2 tasks: each runs once, get() returns its value, <= 2 at once, <= 2 threads",
+    Expect::holds, Search::bounded(3), DporSearch{}.no_spurious());
+INTERLEAVE_MODEL(
+    Pool2w3tShutdown, "thread_pool.2w3t.shutdown.bound3", "thread_pool",
+    "2 workers x 3 tasks, shutdown(wait) without get(): returns after every task ran once; "
+    "no worker sleeps through shutdown",
+    Expect::holds, Search::bounded(3), DporSearch{}.no_spurious());
 // The seed's pool sizes are beyond exhaustive search on either checker: the
 // DPOR checker searches them in await mode (the worker's and the future's
 // predicate waits block until their predicates hold) under its budget and
 // says "bounded by budget"; `./ci/verify --budget S` searches longer.
 INTERLEAVE_MODEL(Pool3w5t, "thread_pool.3w5t.bound1", "thread_pool",
-                 "the seed's size, 3 workers x 5 tasks: each runs once, values returned, <= 3 at once, <= 3 threads "
+                 "the seed's size, 3 workers x 5 tasks: each runs once, values returned, <= 3 at "
+                 "once, <= 3 threads "
                  "(bound 2 did not finish in 150 s)",
-                 Expect::holds, Search::bounded(1),
-                 DporSearch{}.no_spurious().await());
-INTERLEAVE_MODEL(Pool3w3t, "thread_pool.3w3t.bound2", "thread_pool",
-                 "the seed's 3 workers x 3 tasks: each runs once, values returned, <= 3 at once, <= 3 threads",
-                 Expect::holds, Search::bounded(2),
-                 DporSearch{}.no_spurious().await());
-INTERLEAVE_MODEL(PoolTwoSubmitters, "thread_pool.2submitters.bound1", "thread_pool",
-                 "2 concurrent submitters x 2 tasks on 2 workers: each task runs once, each get() its own value",
-                 Expect::holds, Search::bounded(1),
-                 DporSearch{}.no_spurious());
+                 Expect::holds, Search::bounded(1), DporSearch{}.no_spurious().await());
+INTERLEAVE_MODEL(
+    Pool3w3t, "thread_pool.3w3t.bound2", "thread_pool",
+    "the seed's 3 workers x 3 tasks: each runs once, values returned, <= 3 at once, <= 3 threads",
+    Expect::holds, Search::bounded(2), DporSearch{}.no_spurious().await());
+INTERLEAVE_MODEL(
+    PoolTwoSubmitters, "thread_pool.2submitters.bound1", "thread_pool",
+    "2 concurrent submitters x 2 tasks on 2 workers: each task runs once, each get() its own value",
+    Expect::holds, Search::bounded(1), DporSearch{}.no_spurious());
 
 template <class Sync> using PoolTaskThrows1w = PoolTaskThrows<Sync, 1>;
 template <class Sync> using PoolTaskThrows2w = PoolTaskThrows<Sync, 2>;
 INTERLEAVE_MODEL(PoolTaskThrows1w, "thread_pool.task_throws.1w3t.bound3", "thread_pool",
-                 "1 worker, a throwing task then 2 more: the exception lands in its future, the worker takes the "
-                 "next tasks, nothing pending, shutdown returns with the worker exited (a full search took 120 s)",
+                 "1 worker, a throwing task then 2 more: the exception lands in its future, the "
+                 "worker takes the "
+                 "next tasks, nothing pending, shutdown returns with the worker exited (a full "
+                 "search took 120 s)",
                  Expect::holds, Search::bounded(3), DporSearch{}.no_spurious());
 INTERLEAVE_MODEL(PoolTaskThrows2w, "thread_pool.task_throws.2w3t.bound2", "thread_pool",
-                 "the same on 2 workers", Expect::holds, Search::bounded(2), DporSearch{}.no_spurious());
-INTERLEAVE_MODEL(PoolShutdownFromTwoThreads, "thread_pool.shutdown_from_2_threads.bound2", "thread_pool",
-                 "2 threads each submit a task and call shutdown(wait=true): each returns only after every "
-                 "accepted task finished (its data written and ordered before the read)",
-                 Expect::holds, Search::bounded(2), DporSearch{}.no_spurious());
-INTERLEAVE_MODEL(PoolShutdownRacesDestructor, "thread_pool.shutdown_races_destructor.bound1", "thread_pool",
-                 "shutdown(wait=true) in progress while the owner destroys the pool: both return only after "
-                 "both tasks finished (bound 2: 2.7 million executions, 54 s)",
-                 Expect::holds, Search::bounded(1),
-                 // A shutdown() that returned without waiting for the workers another caller
-                 // joins is found by Relacy at bound 1; the DPOR checker did not reach it within
-                 // 30 s (this model's polling loop is slow to explore there).
-                 DporSearch{}.no_spurious().spin());
-INTERLEAVE_MODEL(PoolAccessorsWhileSubmitting, "thread_pool.accessors_while_running.bound2", "thread_pool",
-                 "worker_count/live/idle/pending read while a submitter and 2 workers run: always within bounds",
-                 Expect::holds, Search::bounded(2), DporSearch{}.no_spurious());
+                 "the same on 2 workers", Expect::holds, Search::bounded(2),
+                 DporSearch{}.no_spurious());
+INTERLEAVE_MODEL(
+    PoolShutdownFromTwoThreads, "thread_pool.shutdown_from_2_threads.bound2", "thread_pool",
+    "2 threads each submit a task and call shutdown(wait=true): each returns only after every "
+    "accepted task finished (its data written and ordered before the read)",
+    Expect::holds, Search::bounded(2), DporSearch{}.no_spurious());
+INTERLEAVE_MODEL(
+    PoolShutdownRacesDestructor, "thread_pool.shutdown_races_destructor.bound1", "thread_pool",
+    "shutdown(wait=true) in progress while the owner destroys the pool: both return only after "
+    "both tasks finished (bound 2: 2.7 million executions, 54 s)",
+    Expect::holds, Search::bounded(1),
+    // A shutdown() that returned without waiting for the workers another caller
+    // joins is found by Relacy at bound 1; the DPOR checker did not reach it within
+    // 30 s (this model's polling loop is slow to explore there).
+    DporSearch{}.no_spurious().spin());
+INTERLEAVE_MODEL(
+    PoolAccessorsWhileSubmitting, "thread_pool.accessors_while_running.bound2", "thread_pool",
+    "worker_count/live/idle/pending read while a submitter and 2 workers run: always within bounds",
+    Expect::holds, Search::bounded(2), DporSearch{}.no_spurious());
 
 // --- the broken twins --------------------------------------------------------
-INTERLEAVE_MODEL(PoolUnlockedCheck,
-                 "thread_pool.broken_unlocked_check.2w2t", "thread_pool.broken_unlocked_check",
-                 "a worker that checks the queue count without the lock races with submit() (DATA RACE)",
-                 Expect::data_race, Search::deepen(3));
-INTERLEAVE_MODEL(PoolShutdownNotifyOne,
-                 "thread_pool.broken_shutdown_notify_one.2w2t", "thread_pool.broken_shutdown_notify_one",
-                 "shutdown() that wakes one idle worker leaves the other asleep: shutdown(wait) never returns",
-                 Expect::deadlock, Search::deepen(3));
+INTERLEAVE_MODEL(
+    PoolUnlockedCheck, "thread_pool.broken_unlocked_check.2w2t",
+    "thread_pool.broken_unlocked_check",
+    "a worker that checks the queue count without the lock races with submit() (DATA RACE)",
+    Expect::data_race, Search::deepen(3));
+INTERLEAVE_MODEL(
+    PoolShutdownNotifyOne, "thread_pool.broken_shutdown_notify_one.2w2t",
+    "thread_pool.broken_shutdown_notify_one",
+    "shutdown() that wakes one idle worker leaves the other asleep: shutdown(wait) never returns",
+    Expect::deadlock, Search::deepen(3));
 
 // ---------------------------------------------------------------------------
 // thread_pool.reuse
@@ -488,13 +506,13 @@ struct PoolReuseAfterBurst {
 };
 
 template <class Sync> using PoolReuse3 = PoolReuse<Sync, 3>;
-INTERLEAVE_MODEL(PoolReuse3, "thread_pool.reuse.3rounds.full", "thread_pool.reuse",
-                 "3 rounds of submit + get on a 3-worker pool run on 1 worker: an idle worker is reused",
-                 Expect::holds, Search::full(),
-                 DporSearch{}.no_spurious());
+INTERLEAVE_MODEL(
+    PoolReuse3, "thread_pool.reuse.3rounds.full", "thread_pool.reuse",
+    "3 rounds of submit + get on a 3-worker pool run on 1 worker: an idle worker is reused",
+    Expect::holds, Search::full(), DporSearch{}.no_spurious());
 INTERLEAVE_MODEL(PoolReuseAfterBurst, "thread_pool.reuse.burst.bound3", "thread_pool.reuse",
-                 "2 tasks at once start <= 2 workers; a later task starts none", Expect::holds, Search::bounded(3),
-                 DporSearch{}.no_spurious());
+                 "2 tasks at once start <= 2 workers; a later task starts none", Expect::holds,
+                 Search::bounded(3), DporSearch{}.no_spurious());
 
 // ---------------------------------------------------------------------------
 // thread_pool.cancel_race
@@ -539,13 +557,14 @@ struct PoolShutdownCancel {
   }
 };
 
-INTERLEAVE_MODEL(PoolCancelRace, "thread_pool.cancel_race.1w.full", "thread_pool.cancel_race",
-                 "cancel() racing the worker: the task runs iff cancel() failed, never both, never neither",
-                 Expect::holds, Search::full());
-INTERLEAVE_MODEL(PoolShutdownCancel, "thread_pool.cancel_race.shutdown_cancel.bound3", "thread_pool.cancel_race",
-                 "shutdown(cancel_futures) racing 2 workers x 3 tasks: each task ran once xor was cancelled",
-                 Expect::holds, Search::bounded(3),
-                 DporSearch{}.no_spurious());
+INTERLEAVE_MODEL(
+    PoolCancelRace, "thread_pool.cancel_race.1w.full", "thread_pool.cancel_race",
+    "cancel() racing the worker: the task runs iff cancel() failed, never both, never neither",
+    Expect::holds, Search::full());
+INTERLEAVE_MODEL(
+    PoolShutdownCancel, "thread_pool.cancel_race.shutdown_cancel.bound3", "thread_pool.cancel_race",
+    "shutdown(cancel_futures) racing 2 workers x 3 tasks: each task ran once xor was cancelled",
+    Expect::holds, Search::bounded(3), DporSearch{}.no_spurious());
 
 // ---------------------------------------------------------------------------
 // as_completed and wait
@@ -597,12 +616,13 @@ struct AsCompletedPool {
   }
 };
 
-INTERLEAVE_MODEL(AsCompletedPromises, "as_completed.promises.bound3", "as_completed",
-                 "2 producers, consumer iterates as_completed([f0, f1, f0]): each distinct future once",
-                 Expect::holds, Search::bounded(3));
+INTERLEAVE_MODEL(
+    AsCompletedPromises, "as_completed.promises.bound3", "as_completed",
+    "2 producers, consumer iterates as_completed([f0, f1, f0]): each distinct future once",
+    Expect::holds, Search::bounded(3));
 INTERLEAVE_MODEL(AsCompletedPool, "as_completed.pool.2w3t.bound2", "as_completed",
-                 "2 workers x 3 tasks: as_completed yields each future exactly once", Expect::holds, Search::bounded(2),
-                 DporSearch{}.no_spurious());
+                 "2 workers x 3 tasks: as_completed yields each future exactly once", Expect::holds,
+                 Search::bounded(2), DporSearch{}.no_spurious());
 
 // wait(): FIRST_COMPLETED returns with >= 1 done; FIRST_EXCEPTION returns
 // when the failing one is done (or all are); ALL_COMPLETED with all done.
@@ -636,9 +656,11 @@ template <class Sync> using WaitFirstCompleted = WaitModel<Sync, ReturnWhen::fir
 template <class Sync> using WaitFirstException = WaitModel<Sync, ReturnWhen::first_exception>;
 template <class Sync> using WaitAllCompleted = WaitModel<Sync, ReturnWhen::all_completed>;
 INTERLEAVE_MODEL(WaitFirstCompleted, "wait.first_completed.bound3", "wait",
-                 "FIRST_COMPLETED returns with at least one done future; each future once", Expect::holds, Search::bounded(3));
+                 "FIRST_COMPLETED returns with at least one done future; each future once",
+                 Expect::holds, Search::bounded(3));
 INTERLEAVE_MODEL(WaitFirstException, "wait.first_exception.bound3", "wait",
-                 "FIRST_EXCEPTION returns once the failing future is done (or all are)", Expect::holds, Search::bounded(3));
+                 "FIRST_EXCEPTION returns once the failing future is done (or all are)",
+                 Expect::holds, Search::bounded(3));
 INTERLEAVE_MODEL(WaitAllCompleted, "wait.all_completed.bound3", "wait",
                  "ALL_COMPLETED returns with every future done", Expect::holds, Search::bounded(3));
 

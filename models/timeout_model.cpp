@@ -37,8 +37,9 @@ struct CallWithTimeout {
 
   void thread(unsigned) {
     try {
-      result = call_with_timeout_grace<Os>(std::chrono::milliseconds(1), std::chrono::milliseconds(1),
-                                           [](int x) { return x * 6; }, 7);
+      result = call_with_timeout_grace<Os>(
+          std::chrono::milliseconds(1), std::chrono::milliseconds(1), [](int x) { return x * 6; },
+          7);
     } catch (const TimeoutError&) {
       timeout = true;
     } catch (const std::exception&) {
@@ -47,7 +48,8 @@ struct CallWithTimeout {
   }
   void after() {
     INTERLEAVE_MODEL_CHECK_MSG(!other, "only the result or a timeout");
-    INTERLEAVE_MODEL_CHECK_MSG(timeout || result == 42, "a returned result is the function's, whole");
+    INTERLEAVE_MODEL_CHECK_MSG(timeout || result == 42,
+                               "a returned result is the function's, whole");
     kernel.check_clean();
     seen()[timeout ? 0 : 1] = true;
   }
@@ -72,7 +74,9 @@ struct SeedExitcodeAfterTerminate {
   typename Os::kernel kernel;
   seed_resolve_result r{};
 
-  void thread(unsigned) { r = seed_resolve_host<Os>(&lookup_localhost, "localhost", std::chrono::milliseconds(1)); }
+  void thread(unsigned) {
+    r = seed_resolve_host<Os>(&lookup_localhost, "localhost", std::chrono::milliseconds(1));
+  }
   void after() {
     INTERLEAVE_MODEL_CHECK_MSG(r.code.has_value(), "the seed returns a known exit code");
     kernel.check_clean();
@@ -91,24 +95,33 @@ struct SeedMissesDeliveredResult {
   typename Os::kernel kernel;
   seed_resolve_result r{};
 
-  void thread(unsigned) { r = seed_resolve_host<Os>(&lookup_localhost, "localhost", std::chrono::milliseconds(1)); }
+  void thread(unsigned) {
+    r = seed_resolve_host<Os>(&lookup_localhost, "localhost", std::chrono::milliseconds(1));
+  }
   void after() {
-    if (r.final_code == 0) INTERLEAVE_MODEL_CHECK_MSG(r.ip == "127.0.0.1", "a child that exited 0 has its result taken");
+    if (r.final_code == 0)
+      INTERLEAVE_MODEL_CHECK_MSG(r.ip == "127.0.0.1", "a child that exited 0 has its result taken");
   }
 };
 
 }  // namespace
 
 INTERLEAVE_MODEL(CallWithTimeout, "timeout.fixed.child_vs_deadline", "timeout.fixed",
-                 "call_with_timeout with the child finishing at any point relative to the deadline: the whole result "
-                 "or a TimeoutError (both seen), never a cut one; the child is always reaped, no descriptor left, "
+                 "call_with_timeout with the child finishing at any point relative to the "
+                 "deadline: the whole result "
+                 "or a TimeoutError (both seen), never a cut one; the child is always reaped, no "
+                 "descriptor left, "
                  "no hang",
                  Expect::holds, Search::bounded(3), DporSearch{}.budget(60));
-INTERLEAVE_MODEL(SeedExitcodeAfterTerminate, "timeout.seed_program.exitcode_after_terminate", "timeout.seed_program",
-                 "the seed reads exitcode right after terminate() without a join: it is still empty",
-                 Expect::assertion, Search::deepen(2));
-INTERLEAVE_MODEL(SeedMissesDeliveredResult, "timeout.seed_program.empty_misses_result", "timeout.seed_program",
-                 "the seed checks queue.empty() right after join(timeout): a result the child then delivers (exit "
+INTERLEAVE_MODEL(
+    SeedExitcodeAfterTerminate, "timeout.seed_program.exitcode_after_terminate",
+    "timeout.seed_program",
+    "the seed reads exitcode right after terminate() without a join: it is still empty",
+    Expect::assertion, Search::deepen(2));
+INTERLEAVE_MODEL(SeedMissesDeliveredResult, "timeout.seed_program.empty_misses_result",
+                 "timeout.seed_program",
+                 "the seed checks queue.empty() right after join(timeout): a result the child then "
+                 "delivers (exit "
                  "code 0) is reported as a failure",
                  Expect::assertion, Search::deepen(2));
 

@@ -53,13 +53,15 @@ struct NoYield {
 struct NoClock : std_sync {
   using clock = void;
 };
-struct PlainStdMutex : std_sync {  // std::mutex is not a backend mutex (no interleave_backend_mutex)
+struct PlainStdMutex
+    : std_sync {  // std::mutex is not a backend mutex (no interleave_backend_mutex)
   using mutex = std::mutex;
 };
 
 static_assert(!SyncBackend<NoYield>, "a backend without yield() must be rejected");
 static_assert(!SyncBackend<NoClock>, "a backend without a clock must be rejected");
-static_assert(!SyncBackend<PlainStdMutex>, "a backend whose mutex is not a backend mutex must be rejected");
+static_assert(!SyncBackend<PlainStdMutex>,
+              "a backend whose mutex is not a backend mutex must be rejected");
 static_assert(!backend_mutex<std::mutex>);
 static_assert(backend_mutex<std_sync::mutex>);
 
@@ -88,10 +90,14 @@ TEST(BackendConcept, std_backend_satisfies_and_incomplete_ones_are_rejected) {
 using steady = std::chrono::steady_clock;
 
 TEST(Deadline, huge_timeouts_saturate_instead_of_overflowing) {
-  EXPECT_EQ(detail::deadline_after<steady>(std::chrono::hours::max(), "t"), steady::time_point::max());
-  EXPECT_EQ(detail::deadline_after<steady>(std::chrono::nanoseconds::max(), "t"), steady::time_point::max());
-  EXPECT_EQ(detail::deadline_after<steady>(std::chrono::seconds::max(), "t"), steady::time_point::max());
-  EXPECT_EQ(detail::deadline_after<steady>(std::chrono::duration<double>::max(), "t"), steady::time_point::max());
+  EXPECT_EQ(detail::deadline_after<steady>(std::chrono::hours::max(), "t"),
+            steady::time_point::max());
+  EXPECT_EQ(detail::deadline_after<steady>(std::chrono::nanoseconds::max(), "t"),
+            steady::time_point::max());
+  EXPECT_EQ(detail::deadline_after<steady>(std::chrono::seconds::max(), "t"),
+            steady::time_point::max());
+  EXPECT_EQ(detail::deadline_after<steady>(std::chrono::duration<double>::max(), "t"),
+            steady::time_point::max());
   const auto before = steady::now();
   const auto d = detail::deadline_after<steady>(1s, "t");
   EXPECT_GE(d, before + 1s);
@@ -103,7 +109,9 @@ TEST(Deadline, negative_timeouts_are_an_error_naming_the_argument) {
     (void)detail::deadline_after<steady>(-1ms, "Thing::wait_for");
     FAIL() << "no exception";
   } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("Thing::wait_for: timeout must be >= 0"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("Thing::wait_for: timeout must be >= 0"),
+              std::string::npos)
+        << e.what();
   }
   // The backend's own condition variable keeps std's rule: a past deadline.
   const auto past = detail::saturating_deadline<steady>(-1h);
@@ -111,7 +119,8 @@ TEST(Deadline, negative_timeouts_are_an_error_naming_the_argument) {
 }
 
 TEST(Deadline, a_deadline_on_another_clock_converts_by_the_time_left) {
-  EXPECT_EQ(detail::to_clock<steady>(std::chrono::system_clock::time_point::max()), steady::time_point::max());
+  EXPECT_EQ(detail::to_clock<steady>(std::chrono::system_clock::time_point::max()),
+            steady::time_point::max());
   const auto past = detail::to_clock<steady>(std::chrono::system_clock::now() - 1h);
   EXPECT_LE(past, steady::now());
   const auto soon = detail::to_clock<steady>(std::chrono::system_clock::now() + 1h);
@@ -156,22 +165,27 @@ class recording_condition_variable {
     while (!pred()) wait(lk);
   }
   template <class Rep, class Period>
-  std::cv_status wait_for(lock_type& lk, const std::chrono::duration<Rep, Period>& d, loc = loc::current()) {
+  std::cv_status wait_for(lock_type& lk, const std::chrono::duration<Rep, Period>& d,
+                          loc = loc::current()) {
     return wait_until(lk, detail::saturating_deadline<virtual_clock>(d));
   }
   template <class Rep, class Period, class Pred>
-  bool wait_for(lock_type& lk, const std::chrono::duration<Rep, Period>& d, Pred pred, loc = loc::current()) {
+  bool wait_for(lock_type& lk, const std::chrono::duration<Rep, Period>& d, Pred pred,
+                loc = loc::current()) {
     return wait_until(lk, detail::saturating_deadline<virtual_clock>(d), pred);
   }
   template <class C, class Dur>
-  std::cv_status wait_until(lock_type&, const std::chrono::time_point<C, Dur>& t, loc = loc::current()) {
-    static_assert(std::is_same_v<C, virtual_clock>, "impl passed a deadline on another clock than Sync::clock");
+  std::cv_status wait_until(lock_type&, const std::chrono::time_point<C, Dur>& t,
+                            loc = loc::current()) {
+    static_assert(std::is_same_v<C, virtual_clock>,
+                  "impl passed a deadline on another clock than Sync::clock");
     std::lock_guard<std::mutex> g(recorded_mu);
     recorded_deadlines().push_back(t);
     return std::cv_status::timeout;
   }
   template <class C, class Dur, class Pred>
-  bool wait_until(lock_type& lk, const std::chrono::time_point<C, Dur>& t, Pred pred, loc = loc::current()) {
+  bool wait_until(lock_type& lk, const std::chrono::time_point<C, Dur>& t, Pred pred,
+                  loc = loc::current()) {
     if (pred()) return true;
     wait_until(lk, t);
     return pred();
@@ -193,14 +207,16 @@ const auto v_max = virtual_clock::time_point::max();
 
 virtual_clock::time_point last_deadline() {
   std::lock_guard<std::mutex> g(recorded_mu);
-  return recorded_deadlines().empty() ? virtual_clock::time_point::min() : recorded_deadlines().back();
+  return recorded_deadlines().empty() ? virtual_clock::time_point::min()
+                                      : recorded_deadlines().back();
 }
 
 TEST(BackendClock, event_waits_on_the_backends_clock) {
   Event<virtual_sync> ev;
   EXPECT_FALSE(ev.wait_for(5s));
   EXPECT_EQ(last_deadline(), v_now + 5s);
-  EXPECT_FALSE(ev.wait_for(std::chrono::hours::max()));  // the virtual clock says the deadline passed
+  EXPECT_FALSE(
+      ev.wait_for(std::chrono::hours::max()));  // the virtual clock says the deadline passed
   EXPECT_EQ(last_deadline(), v_max);
 }
 
@@ -247,7 +263,14 @@ TEST(BackendClock, pool_map_and_thread_join_wait_on_the_backends_clock) {
   Event<> release;  // real time: the task waits until the test lets it go
   {
     ThreadPool<virtual_sync> pool(1);
-    EXPECT_THROW(pool.map([&](int x) { release.wait(); return x; }, std::vector<int>{1}, 6s).to_vector(), TimeoutError);
+    EXPECT_THROW(pool.map(
+                         [&](int x) {
+                           release.wait();
+                           return x;
+                         },
+                         std::vector<int>{1}, 6s)
+                     .to_vector(),
+                 TimeoutError);
     EXPECT_EQ(last_deadline(), v_now + 6s);
     release.set();
   }

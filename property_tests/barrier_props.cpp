@@ -24,7 +24,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-INTERLEAVE_PROP(BarrierProps, every_generation_hands_out_each_index_once_after_its_action, "barrier", ()) {
+INTERLEAVE_PROP(BarrierProps, every_generation_hands_out_each_index_once_after_its_action,
+                "barrier", ()) {
   const int n = *rc::gen::inRange(1, 9);
   const int rounds = *rc::gen::inRange(1, 30);
   std::atomic<int> completions{0};
@@ -86,7 +87,8 @@ INTERLEAVE_PROP(BarrierProps, abort_wakes_every_waiter_and_reset_makes_it_usable
   RC_ASSERT(!barrier.broken());
   std::vector<int> idx(static_cast<size_t>(n), -1);
   pool.clear();
-  for (int t = 0; t < n; ++t) pool.emplace_back([&, t] { idx[static_cast<size_t>(t)] = static_cast<int>(barrier.wait()); });
+  for (int t = 0; t < n; ++t)
+    pool.emplace_back([&, t] { idx[static_cast<size_t>(t)] = static_cast<int>(barrier.wait()); });
   for (auto& th : pool) th.join();
   std::sort(idx.begin(), idx.end());
   for (int t = 0; t < n; ++t) RC_ASSERT(idx[static_cast<size_t>(t)] == t);
@@ -100,7 +102,7 @@ INTERLEAVE_PROP(BarrierProps, wait_for_timeout_breaks_the_barrier_for_everyone, 
   const bool all_arrive = *rc::gen::arbitrary<bool>();
   const int micros = *rc::gen::inRange(0, 3000);
   Barrier<> barrier(n);
-  const int arriving = all_arrive ? n : n - 1;  // besides the timed one: arriving - 1
+  const int arriving = all_arrive ? n : n - 1;              // besides the timed one: arriving - 1
   std::vector<int> idx(static_cast<size_t>(arriving), -1);  // -1: broken
   std::vector<std::thread> pool;
   for (int t = 1; t < arriving; ++t)
@@ -164,16 +166,19 @@ template <class B>
 void parties_pass_generation_after_generation() {
   const int n = *rc::gen::inRange(1, 6);
   const int rounds = *rc::gen::inRange(1, 6);
-  testkit::watchdog(std::to_string(n) + " parties, " + std::to_string(rounds) + " generation(s) back to back: a wait()",
+  testkit::watchdog(std::to_string(n) + " parties, " + std::to_string(rounds) +
+                        " generation(s) back to back: a wait()",
                     [&] {
                       B barrier(n);
-                      std::vector<std::vector<int>> idx(static_cast<size_t>(rounds),
-                                                        std::vector<int>(static_cast<size_t>(n), -1));
+                      std::vector<std::vector<int>> idx(
+                          static_cast<size_t>(rounds),
+                          std::vector<int>(static_cast<size_t>(n), -1));
                       std::vector<std::thread> pool;
                       for (int t = 0; t < n; ++t)
                         pool.emplace_back([&, t] {
                           for (int r = 0; r < rounds; ++r)
-                            idx[static_cast<size_t>(r)][static_cast<size_t>(t)] = static_cast<int>(barrier.wait());
+                            idx[static_cast<size_t>(r)][static_cast<size_t>(t)] =
+                                static_cast<int>(barrier.wait());
                         });
                       for (auto& th : pool) th.join();
                       for (auto& gen : idx) {
@@ -183,7 +188,8 @@ void parties_pass_generation_after_generation() {
                     });
 }
 
-INTERLEAVE_PROP(BarrierProps, parties_pass_generation_after_generation_without_a_hang, "barrier", ()) {
+INTERLEAVE_PROP(BarrierProps, parties_pass_generation_after_generation_without_a_hang, "barrier",
+                ()) {
   parties_pass_generation_after_generation<Barrier<>>();
 }
 
@@ -199,28 +205,31 @@ INTERLEAVE_PROP_FALSIFIED(BarrierProps, no_generation_twin_deadlocks_when_a_part
 // x the completed generations (nobody leaves before its own generation
 // completed); at the end g generations, each index handed out g times.
 // Under the watchdog: a thread stranded across generations never returns.
-INTERLEAVE_PROP(BarrierProps, more_threads_than_parties_fill_generation_after_generation, "barrier", ()) {
+INTERLEAVE_PROP(BarrierProps, more_threads_than_parties_fill_generation_after_generation, "barrier",
+                ()) {
   const int n = *rc::gen::inRange(1, 5);
   const int g = *rc::gen::inRange(1, 5);
-  testkit::watchdog(std::to_string(n * g) + " threads on a " + std::to_string(n) + "-party barrier: a wait()", [&] {
-    std::atomic<int> completions{0}, returned{0}, early{0};
-    Barrier<> barrier(n, [&] { completions.fetch_add(1); });
-    std::vector<int> index(static_cast<size_t>(n * g), -1);
-    std::vector<std::thread> pool;
-    for (int t = 0; t < n * g; ++t)
-      pool.emplace_back([&, t] {
-        index[static_cast<size_t>(t)] = static_cast<int>(barrier.wait());
-        // completions is read after the count: a stale (smaller) value would
-        // only make the check stricter
-        const int r = returned.fetch_add(1) + 1;
-        if (r > n * completions.load()) early.fetch_add(1);
+  testkit::watchdog(
+      std::to_string(n * g) + " threads on a " + std::to_string(n) + "-party barrier: a wait()",
+      [&] {
+        std::atomic<int> completions{0}, returned{0}, early{0};
+        Barrier<> barrier(n, [&] { completions.fetch_add(1); });
+        std::vector<int> index(static_cast<size_t>(n * g), -1);
+        std::vector<std::thread> pool;
+        for (int t = 0; t < n * g; ++t)
+          pool.emplace_back([&, t] {
+            index[static_cast<size_t>(t)] = static_cast<int>(barrier.wait());
+            // completions is read after the count: a stale (smaller) value would
+            // only make the check stricter
+            const int r = returned.fetch_add(1) + 1;
+            if (r > n * completions.load()) early.fetch_add(1);
+          });
+        for (auto& th : pool) th.join();
+        RC_ASSERT(early.load() == 0);
+        RC_ASSERT(completions.load() == g);
+        RC_ASSERT(barrier.generation() == static_cast<unsigned long>(g));
+        for (int i = 0; i < n; ++i) RC_ASSERT(std::count(index.begin(), index.end(), i) == g);
       });
-    for (auto& th : pool) th.join();
-    RC_ASSERT(early.load() == 0);
-    RC_ASSERT(completions.load() == g);
-    RC_ASSERT(barrier.generation() == static_cast<unsigned long>(g));
-    for (int i = 0; i < n; ++i) RC_ASSERT(std::count(index.begin(), index.end(), i) == g);
-  });
 }
 
 // A completion action that throws: the last party gets its exception, every
@@ -252,7 +261,8 @@ INTERLEAVE_PROP(BarrierProps, throwing_action_breaks_the_barrier_for_every_party
   barrier.reset();
   std::vector<int> idx(static_cast<size_t>(n), -1);
   pool.clear();
-  for (int t = 0; t < n; ++t) pool.emplace_back([&, t] { idx[static_cast<size_t>(t)] = static_cast<int>(barrier.wait()); });
+  for (int t = 0; t < n; ++t)
+    pool.emplace_back([&, t] { idx[static_cast<size_t>(t)] = static_cast<int>(barrier.wait()); });
   for (auto& th : pool) th.join();
   std::sort(idx.begin(), idx.end());
   for (int t = 0; t < n; ++t) RC_ASSERT(idx[static_cast<size_t>(t)] == t);
@@ -265,8 +275,8 @@ INTERLEAVE_PROP(BarrierProps, default_timeout_applies_to_every_wait, "barrier", 
   const int micros = *rc::gen::inRange(0, 3000);
   const bool own = *rc::gen::arbitrary<bool>();
   // Under the watchdog: a wait() that ignored the default would never return.
-  testkit::watchdog(std::string(own ? "wait_for(d/2)" : "wait()") + " one party short, default timeout " +
-                        std::to_string(micros) + " us",
+  testkit::watchdog(std::string(own ? "wait_for(d/2)" : "wait()") +
+                        " one party short, default timeout " + std::to_string(micros) + " us",
                     [&] {
                       Barrier<> barrier(2, {}, std::chrono::microseconds(micros));
                       RC_ASSERT(barrier.timeout().has_value());
@@ -289,7 +299,8 @@ INTERLEAVE_PROP(BarrierProps, default_timeout_applies_to_every_wait, "barrier", 
   RC_ASSERT(!Barrier<>(2).timeout().has_value());
 }
 
-INTERLEAVE_PROP(BarrierProps, each_thread_reads_back_its_own_local_value, "barrier.thread_local", ()) {
+INTERLEAVE_PROP(BarrierProps, each_thread_reads_back_its_own_local_value, "barrier.thread_local",
+                ()) {
   const int n = *rc::gen::inRange(1, 9);
   const int rounds = *rc::gen::inRange(1, 20);
   const auto seed = *rc::gen::arbitrary<unsigned>();

@@ -35,14 +35,17 @@ void ends_at_threads_times_increments() {
   const int threads = *rc::gen::inRange(1, 9);
   const int incs = *rc::gen::inRange(0, 2001);
   const bool yield = *rc::gen::arbitrary<bool>();
-  RC_ASSERT(run_counter<Counter>(threads, incs, MaybeYield{yield}) == static_cast<long>(threads) * incs);
+  RC_ASSERT(run_counter<Counter>(threads, incs, MaybeYield{yield}) ==
+            static_cast<long>(threads) * incs);
 }
 
-INTERLEAVE_PROP(CounterProps, locked_counter_ends_at_threads_times_increments, "counter.locked", ()) {
+INTERLEAVE_PROP(CounterProps, locked_counter_ends_at_threads_times_increments, "counter.locked",
+                ()) {
   ends_at_threads_times_increments<LockedCounter<>>();
 }
 
-INTERLEAVE_PROP(CounterProps, atomic_counter_ends_at_threads_times_increments, "counter.atomic", ()) {
+INTERLEAVE_PROP(CounterProps, atomic_counter_ends_at_threads_times_increments, "counter.atomic",
+                ()) {
   ends_at_threads_times_increments<AtomicCounter<>>();
 }
 
@@ -56,18 +59,21 @@ INTERLEAVE_PROP_FALSIFIED(CounterProps, racy_plain_counter_loses_updates_and_rap
   ends_at_threads_times_increments<RacyCounter<>>();
 }
 
-INTERLEAVE_PROP_FALSIFIED(CounterProps, racy_relaxed_counter_loses_updates_and_rapidcheck_shrinks_it,
+INTERLEAVE_PROP_FALSIFIED(CounterProps,
+                          racy_relaxed_counter_loses_updates_and_rapidcheck_shrinks_it,
                           "counter.racy_relaxed", ()) {
   ends_at_threads_times_increments<RelaxedRacyCounter<>>();
 }
 
 // What does hold for a racy counter in every run: it loses updates, never
 // invents them, and a thread alone loses nothing.
-INTERLEAVE_PROP(CounterProps, racy_relaxed_counter_never_ends_above_total, "counter.racy_relaxed", ()) {
+INTERLEAVE_PROP(CounterProps, racy_relaxed_counter_never_ends_above_total, "counter.racy_relaxed",
+                ()) {
   const int threads = *rc::gen::inRange(1, 9);
   const int incs = *rc::gen::inRange(0, 2001);
   const long total = static_cast<long>(threads) * incs;
-  const long value = run_counter<RelaxedRacyCounter<>>(threads, incs, [] { std::this_thread::yield(); });
+  const long value =
+      run_counter<RelaxedRacyCounter<>>(threads, incs, [] { std::this_thread::yield(); });
   RC_ASSERT(value <= total);
   RC_ASSERT(value >= (incs > 0 ? 1 : 0));
   if (threads == 1) RC_ASSERT(value == total);
@@ -109,11 +115,13 @@ INTERLEAVE_TEST(CounterSeed, seed_fix_with_random_pauses_always_counts_ten, "cou
   const unsigned seed = std::random_device{}();
   const auto results = seed_runs<LockedCounter<>>(20, seed);
   for (long v : results) EXPECT_EQ(v, 10) << "pause seed " << seed;
-  testkit::cell("counter.locked", "seed program (2x5, random pauses): 20 runs, all 10, pause seed " +
-                                      std::to_string(seed));
+  testkit::cell(
+      "counter.locked",
+      "seed program (2x5, random pauses): 20 runs, all 10, pause seed " + std::to_string(seed));
 }
 
-INTERLEAVE_TEST(CounterSeed, seed_race_with_random_pauses_never_counts_above_ten, "counter.racy_relaxed") {
+INTERLEAVE_TEST(CounterSeed, seed_race_with_random_pauses_never_counts_above_ten,
+                "counter.racy_relaxed") {
   const unsigned seed = std::random_device{}();
   const auto results = seed_runs<RelaxedRacyCounter<>>(20, seed);
   long lowest = 10;
@@ -122,8 +130,9 @@ INTERLEAVE_TEST(CounterSeed, seed_race_with_random_pauses_never_counts_above_ten
     EXPECT_GE(v, 1) << "pause seed " << seed;
     lowest = std::min(lowest, v);
   }
-  testkit::cell("counter.racy_relaxed", "seed program (2x5, random pauses): 20 runs, none above 10, lowest " +
-                                            std::to_string(lowest) + ", pause seed " + std::to_string(seed));
+  testkit::cell("counter.racy_relaxed",
+                "seed program (2x5, random pauses): 20 runs, none above 10, lowest " +
+                    std::to_string(lowest) + ", pause seed " + std::to_string(seed));
 }
 
 }  // namespace

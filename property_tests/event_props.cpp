@@ -26,13 +26,14 @@ using namespace std::chrono_literals;
 
 INTERLEAVE_PROP(EventProps, set_wakes_every_waiter_even_if_cleared_at_once, "event", ()) {
   const int waiters = *rc::gen::inRange(1, 9);
-  const bool set_early = *rc::gen::arbitrary<bool>();   // before or after the waiters block
+  const bool set_early = *rc::gen::arbitrary<bool>();    // before or after the waiters block
   const bool clear_after = *rc::gen::arbitrary<bool>();  // clear() right after set()
   Event<> ev;
   std::vector<char> returned(static_cast<size_t>(waiters), 0);
   if (set_early && !clear_after) ev.set();
   std::vector<std::thread> pool;
-  for (int w = 0; w < waiters; ++w) pool.emplace_back([&, w] { returned[static_cast<size_t>(w)] = ev.wait(); });
+  for (int w = 0; w < waiters; ++w)
+    pool.emplace_back([&, w] { returned[static_cast<size_t>(w)] = ev.wait(); });
   if (!(set_early && !clear_after)) {
     checks::until_waiting(ev, waiters);  // every waiter is blocked: set() must wake them all
     ev.set();
@@ -102,20 +103,21 @@ template <class Ev>
 void set_racing_new_waiters_wakes_them_all() {
   const int waiters = *rc::gen::inRange(1, 5);
   const int rounds = *rc::gen::inRange(1, 30);
-  testkit::watchdog(std::to_string(waiters) + " waiter(s) starting while set() runs, " + std::to_string(rounds) +
-                        " round(s): a wait()",
-                    [&] {
-                      for (int r = 0; r < rounds; ++r) {
-                        Ev ev;
-                        std::vector<char> returned(static_cast<size_t>(waiters), 0);
-                        std::vector<std::thread> pool;
-                        for (int w = 0; w < waiters; ++w)
-                          pool.emplace_back([&, w] { returned[static_cast<size_t>(w)] = ev.wait(); });
-                        ev.set();
-                        for (auto& t : pool) t.join();
-                        for (char x : returned) RC_ASSERT(x == 1);
-                      }
-                    });
+  testkit::watchdog(
+      std::to_string(waiters) + " waiter(s) starting while set() runs, " + std::to_string(rounds) +
+          " round(s): a wait()",
+      [&] {
+        for (int r = 0; r < rounds; ++r) {
+          Ev ev;
+          std::vector<char> returned(static_cast<size_t>(waiters), 0);
+          std::vector<std::thread> pool;
+          for (int w = 0; w < waiters; ++w)
+            pool.emplace_back([&, w] { returned[static_cast<size_t>(w)] = ev.wait(); });
+          ev.set();
+          for (auto& t : pool) t.join();
+          for (char x : returned) RC_ASSERT(x == 1);
+        }
+      });
 }
 
 INTERLEAVE_PROP(EventProps, set_wakes_waiters_that_are_just_beginning_to_wait, "event", ()) {

@@ -56,7 +56,8 @@ bool no_child_left() {
 // A size around the interesting boundaries: small, PIPE_BUF +- a little, the
 // pipe capacity +- a little, or well above it.
 rc::Gen<int> item_size() {
-  const int pb = static_cast<int>(posix_os::pipe_buf), cap = static_cast<int>(posix_os::pipe_capacity);
+  const int pb = static_cast<int>(posix_os::pipe_buf),
+            cap = static_cast<int>(posix_os::pipe_capacity);
   return rc::gen::oneOf(rc::gen::inRange(0, 65), rc::gen::inRange(pb - 16, pb + 17),
                         rc::gen::inRange(cap - 16, cap + 17), rc::gen::inRange(cap, 3 * cap));
 }
@@ -65,7 +66,8 @@ rc::Gen<int> item_size() {
 // record is seen.
 std::string body(int producer, int seq, int size) {
   std::string s(static_cast<std::size_t>(size), '\0');
-  for (int i = 0; i < size; ++i) s[static_cast<std::size_t>(i)] = static_cast<char>('a' + (producer * 7 + seq * 3 + i) % 26);
+  for (int i = 0; i < size; ++i)
+    s[static_cast<std::size_t>(i)] = static_cast<char>('a' + (producer * 7 + seq * 3 + i) % 26);
   return s;
 }
 
@@ -73,7 +75,8 @@ std::string body(int producer, int seq, int size) {
 // ipc.queue.stop_sentinel
 // ---------------------------------------------------------------------------
 
-INTERLEAVE_PROP(IpcQueueProps, every_fibonacci_number_arrives_once_in_order, "ipc.queue.stop_sentinel", ()) {
+INTERLEAVE_PROP(IpcQueueProps, every_fibonacci_number_arrives_once_in_order,
+                "ipc.queue.stop_sentinel", ()) {
   const int n = *rc::gen::inRange(0, 94);  // F(93) is the last that fits 64 bits
   const int fds = open_fds();
   const sentinel_result r = stop_sentinel_program<posix_os>(n);
@@ -90,11 +93,13 @@ INTERLEAVE_PROP(IpcQueueProps, items_of_several_producers_arrive_whole_once_in_p
                 "ipc.queue.stop_sentinel", ()) {
   const int producers = *rc::gen::inRange(1, 4);
   const auto sizes = *rc::gen::container<std::vector<std::vector<int>>>(
-      static_cast<std::size_t>(producers), rc::gen::resize(6, rc::gen::container<std::vector<int>>(item_size())));
+      static_cast<std::size_t>(producers),
+      rc::gen::resize(6, rc::gen::container<std::vector<int>>(item_size())));
   long total = 0;
   for (const auto& v : sizes)
     for (int n : v) total += n;
-  RC_CLASSIFY(total > static_cast<long>(posix_os::pipe_capacity), "more than the pipe holds in flight");
+  RC_CLASSIFY(total > static_cast<long>(posix_os::pipe_capacity),
+              "more than the pipe holds in flight");
   const int fds = open_fds();
   {
     IpcQueue<tagged> q;
@@ -116,13 +121,15 @@ INTERLEAVE_PROP(IpcQueueProps, items_of_several_producers_arrive_whole_once_in_p
           continue;
         }
         got.emplace_back(std::get<0>(t), std::get<1>(t),
-                         std::get<2>(t) == body(std::get<0>(t), std::get<1>(t), static_cast<int>(std::get<2>(t).size())));
+                         std::get<2>(t) == body(std::get<0>(t), std::get<1>(t),
+                                                static_cast<int>(std::get<2>(t).size())));
       }
       Connection(-1, wfd).send(got);
     });
     for (auto& p : ps) p.start();
     result_w.close();
-    const auto got = result_r.recv<std::vector<std::tuple<int, int, bool>>>();  // drain first, then join
+    const auto got =
+        result_r.recv<std::vector<std::tuple<int, int, bool>>>();  // drain first, then join
     for (auto& p : ps) {
       p.join();
       RC_ASSERT(p.exitcode() == std::optional<int>(0));
@@ -133,7 +140,8 @@ INTERLEAVE_PROP(IpcQueueProps, items_of_several_producers_arrive_whole_once_in_p
       RC_ASSERT(seq == next[static_cast<std::size_t>(p)]++);  // once, in that producer's order
     }
     for (int p = 0; p < producers; ++p)
-      RC_ASSERT(next[static_cast<std::size_t>(p)] == static_cast<int>(sizes[static_cast<std::size_t>(p)].size()));
+      RC_ASSERT(next[static_cast<std::size_t>(p)] ==
+                static_cast<int>(sizes[static_cast<std::size_t>(p)].size()));
   }
   RC_ASSERT(open_fds() == fds);
   RC_ASSERT(no_child_left());
@@ -149,7 +157,8 @@ struct maybe_poison {
   }
 };
 
-INTERLEAVE_PROP(IpcQueueProps, an_unencodable_item_fails_only_its_put, "ipc.queue.stop_sentinel", ()) {
+INTERLEAVE_PROP(IpcQueueProps, an_unencodable_item_fails_only_its_put, "ipc.queue.stop_sentinel",
+                ()) {
   const auto poison = *rc::gen::container<std::vector<bool>>(rc::gen::arbitrary<bool>());
   const int fds = open_fds();
   {
@@ -181,7 +190,8 @@ INTERLEAVE_PROP(IpcQueueProps, an_unencodable_item_fails_only_its_put, "ipc.queu
   RC_ASSERT(no_child_left());
 }
 
-INTERLEAVE_PROP(IpcQueueProps, get_on_an_empty_queue_times_out_after_its_timeout, "ipc.queue.stop_sentinel", ()) {
+INTERLEAVE_PROP(IpcQueueProps, get_on_an_empty_queue_times_out_after_its_timeout,
+                "ipc.queue.stop_sentinel", ()) {
   const int ms = *rc::gen::inRange(0, 20);
   IpcQueue<int> q;
   const auto t0 = std::chrono::steady_clock::now();
@@ -196,25 +206,29 @@ INTERLEAVE_PROP(IpcQueueProps, get_on_an_empty_queue_times_out_after_its_timeout
 // producer's join returns. Falsified once more than the pipe holds is in flight.
 // ---------------------------------------------------------------------------
 
-INTERLEAVE_PROP_FALSIFIED(IpcQueueTwins, joining_a_producer_before_draining_returns, "ipc.queue.join_before_drain",
-                          ()) {
+INTERLEAVE_PROP_FALSIFIED(IpcQueueTwins, joining_a_producer_before_draining_returns,
+                          "ipc.queue.join_before_drain", ()) {
   const int items = *rc::gen::inRange(1, 65);
   const int size = *item_size();
   const int fds = open_fds();
-  const drain_result r = join_before_drain_program<posix_os>(items, static_cast<std::size_t>(size), 500ms);
+  const drain_result r =
+      join_before_drain_program<posix_os>(items, static_cast<std::size_t>(size), 500ms);
   RC_ASSERT(r.drained == static_cast<std::size_t>(items));  // drained afterwards, ended cleanly
   RC_ASSERT(open_fds() == fds);
   RC_ASSERT(no_child_left());
   if (r.join_timed_out)
-    RC_FAIL("producer.join() still blocked after 500 ms with " + std::to_string(items) + " x " + std::to_string(size) +
-            " bytes put and none drained: its feeder waits on the full pipe, its exit waits on its feeder");
+    RC_FAIL("producer.join() still blocked after 500 ms with " + std::to_string(items) + " x " +
+            std::to_string(size) +
+            " bytes put and none drained: its feeder waits on the full pipe, its exit waits on its "
+            "feeder");
 }
 
 // ---------------------------------------------------------------------------
 // ipc.pipe and its twin
 // ---------------------------------------------------------------------------
 
-INTERLEAVE_PROP(PipeProps, a_reader_that_closed_its_write_end_gets_every_item_then_eof, "ipc.pipe", ()) {
+INTERLEAVE_PROP(PipeProps, a_reader_that_closed_its_write_end_gets_every_item_then_eof, "ipc.pipe",
+                ()) {
   const int items = *rc::gen::inRange(0, 3000);
   const int fds = open_fds();
   const auto r = pipe_reader_program<posix_os>(items, false, 10s);
@@ -227,7 +241,8 @@ INTERLEAVE_PROP(PipeProps, a_reader_that_closed_its_write_end_gets_every_item_th
 // order; the stream ends with end-of-file or a short-record error, never a
 // corrupted value.
 INTERLEAVE_PROP(PipeProps, a_killed_writer_never_delivers_a_partial_record, "ipc.pipe", ()) {
-  const auto sizes = *rc::gen::nonEmpty(rc::gen::resize(8, rc::gen::container<std::vector<int>>(item_size())));
+  const auto sizes =
+      *rc::gen::nonEmpty(rc::gen::resize(8, rc::gen::container<std::vector<int>>(item_size())));
   const int before_kill = *rc::gen::inRange(0, 20);  // records read before the kill
   const int fds = open_fds();
   int delivered = 0;
@@ -240,8 +255,11 @@ INTERLEAVE_PROP(PipeProps, a_killed_writer_never_delivers_a_partial_record, "ipc
     });
     writer.start();
     w.close();  // only the writer holds a write end: its death is end-of-file
-    const auto expect = [&](int i) { return body(0, i, sizes[static_cast<std::size_t>(i) % sizes.size()]); };
-    for (; delivered < before_kill; ++delivered) RC_ASSERT(r.recv<std::string>() == expect(delivered));
+    const auto expect = [&](int i) {
+      return body(0, i, sizes[static_cast<std::size_t>(i) % sizes.size()]);
+    };
+    for (; delivered < before_kill; ++delivered)
+      RC_ASSERT(r.recv<std::string>() == expect(delivered));
     writer.kill();
     writer.join();
     RC_ASSERT(writer.exitcode() == std::optional<int>(-SIGKILL));
@@ -295,8 +313,10 @@ INTERLEAVE_PROP_FALSIFIED(PipeTwins, a_reader_that_keeps_its_write_end_gets_ever
   RC_ASSERT(open_fds() == fds);
   RC_ASSERT(no_child_left());
   if (!r)
-    RC_FAIL("the reader is still blocked in recv() 500 ms after the parent closed its write end: its own copy "
-            "of the write end keeps end-of-file from coming (killed and reaped)");
+    RC_FAIL(
+        "the reader is still blocked in recv() 500 ms after the parent closed its write end: its "
+        "own copy "
+        "of the write end keeps end-of-file from coming (killed and reaped)");
   RC_ASSERT(*r == 0);
 }
 
@@ -319,19 +339,24 @@ TEST(IpcMisuse, each_is_refused_with_a_message_and_leaks_nothing) {
     EXPECT_NE(message_of([&] { r.send(1); }).find("receive-only"), std::string::npos);
     EXPECT_NE(message_of([&] { w.recv<int>(); }).find("send-only"), std::string::npos);
     EXPECT_NE(message_of([&] { r.poll(-1ms); }).find("timeout must be >= 0"), std::string::npos);
-    EXPECT_NE(message_of([&] { w.send(maybe_poison{1, true}); }).find("cannot be encoded"), std::string::npos);
+    EXPECT_NE(message_of([&] { w.send(maybe_poison{1, true}); }).find("cannot be encoded"),
+              std::string::npos);
     EXPECT_FALSE(r.poll());  // the failed send wrote nothing
     auto [small_r, small_w] = Pipe<>(false, 100);
-    EXPECT_NE(message_of([&] { small_w.send(std::string(200, 'x')); }).find("exceeds max_record 100"), std::string::npos);
+    EXPECT_NE(
+        message_of([&] { small_w.send(std::string(200, 'x')); }).find("exceeds max_record 100"),
+        std::string::npos);
     r.close();
-    EXPECT_NE(message_of([&] { w.send(1); }).find("broken pipe"), std::string::npos);  // SIGPIPE did not kill us
+    EXPECT_NE(message_of([&] { w.send(1); }).find("broken pipe"),
+              std::string::npos);  // SIGPIPE did not kill us
     w.close();
     EXPECT_NE(message_of([&] { w.send(1); }).find("connection is closed"), std::string::npos);
     IpcQueue<int> q;
     EXPECT_NE(message_of([&] { q.get(-5ms); }).find("timeout must be >= 0"), std::string::npos);
     EXPECT_NE(message_of([&] { q.join_thread(); }).find("call close() first"), std::string::npos);
     BasicIpcQueue<maybe_poison, posix_os> pq;
-    EXPECT_NE(message_of([&] { pq.put(maybe_poison{1, true}); }).find("cannot be encoded"), std::string::npos);
+    EXPECT_NE(message_of([&] { pq.put(maybe_poison{1, true}); }).find("cannot be encoded"),
+              std::string::npos);
     q.close();
     EXPECT_NE(message_of([&] { q.put(1); }).find("closed in this process"), std::string::npos);
   }

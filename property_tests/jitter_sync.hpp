@@ -68,19 +68,23 @@ class jitter_condition_variable {
     while (!pred()) cv_.wait(lk);
   }
   template <class Rep, class Period>
-  std::cv_status wait_for(lock_type& lk, const std::chrono::duration<Rep, Period>& d, loc = loc::current()) {
+  std::cv_status wait_for(lock_type& lk, const std::chrono::duration<Rep, Period>& d,
+                          loc = loc::current()) {
     return cv_.wait_for(lk, d);
   }
   template <class Rep, class Period, class Pred>
-  bool wait_for(lock_type& lk, const std::chrono::duration<Rep, Period>& d, Pred pred, loc = loc::current()) {
+  bool wait_for(lock_type& lk, const std::chrono::duration<Rep, Period>& d, Pred pred,
+                loc = loc::current()) {
     return cv_.wait_for(lk, d, std::move(pred));
   }
   template <class Clock, class Dur>
-  std::cv_status wait_until(lock_type& lk, const std::chrono::time_point<Clock, Dur>& t, loc = loc::current()) {
+  std::cv_status wait_until(lock_type& lk, const std::chrono::time_point<Clock, Dur>& t,
+                            loc = loc::current()) {
     return cv_.wait_until(lk, t);
   }
   template <class Clock, class Dur, class Pred>
-  bool wait_until(lock_type& lk, const std::chrono::time_point<Clock, Dur>& t, Pred pred, loc = loc::current()) {
+  bool wait_until(lock_type& lk, const std::chrono::time_point<Clock, Dur>& t, Pred pred,
+                  loc = loc::current()) {
     return cv_.wait_until(lk, t, std::move(pred));
   }
 

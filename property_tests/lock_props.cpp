@@ -29,7 +29,8 @@ namespace {
 INTERLEAVE_PROP(Lock, MutualExclusionHoldsForEveryFormOfAcquire, "lock", ()) {
   const int threads = *rc::gen::inRange(1, 7);
   const int sections = *rc::gen::inRange(1, 200);
-  const auto forms = *rc::gen::container<std::vector<int>>(static_cast<size_t>(threads), rc::gen::inRange(0, 3));
+  const auto forms =
+      *rc::gen::container<std::vector<int>>(static_cast<size_t>(threads), rc::gen::inRange(0, 3));
   Lock<> lock;
   long counter = 0;  // plain: only the lock orders it
   std::atomic<int> holders{0}, overlaps{0};
@@ -61,25 +62,26 @@ INTERLEAVE_PROP(Lock, MutualExclusionHoldsForEveryFormOfAcquire, "lock", ()) {
 // first can then take it again (its blocked acquire is woken).
 INTERLEAVE_PROP(Lock, ReleaseFromAnotherThreadWakesTheBlockedAcquirer, "lock", ()) {
   const int rounds = *rc::gen::inRange(1, 50);
-  testkit::watchdog(std::to_string(rounds) + " round(s) of acquire here, release there: an acquire()", [&] {
-    for (int r = 0; r < rounds; ++r) {
-      Lock<> lock;
-      int handed = 0;
-      bool saw_handed = false;
-      std::thread holder([&] {
-        lock.acquire();
-        lock.acquire();  // blocks until the other thread releases
-        saw_handed = handed == 1;
-        lock.release();
+  testkit::watchdog(
+      std::to_string(rounds) + " round(s) of acquire here, release there: an acquire()", [&] {
+        for (int r = 0; r < rounds; ++r) {
+          Lock<> lock;
+          int handed = 0;
+          bool saw_handed = false;
+          std::thread holder([&] {
+            lock.acquire();
+            lock.acquire();  // blocks until the other thread releases
+            saw_handed = handed == 1;
+            lock.release();
+          });
+          while (!lock.locked()) std::this_thread::yield();
+          handed = 1;  // before the release: visible to the holder's second acquire
+          lock.release();
+          holder.join();
+          RC_ASSERT(saw_handed);
+          RC_ASSERT(!lock.locked());
+        }
       });
-      while (!lock.locked()) std::this_thread::yield();
-      handed = 1;  // before the release: visible to the holder's second acquire
-      lock.release();
-      holder.join();
-      RC_ASSERT(saw_handed);
-      RC_ASSERT(!lock.locked());
-    }
-  });
 }
 
 // A timed acquire of a held lock returns false no sooner than its timeout
@@ -117,20 +119,25 @@ INTERLEAVE_TEST(Lock, ArgumentErrorsNameTheArgumentOrTheState, "lock") {
     return "(no exception)";
   };
   EXPECT_THROW(lock.acquire(true, std::chrono::milliseconds(-5)), std::invalid_argument);
-  EXPECT_NE(message_of([&] { lock.acquire(true, std::chrono::milliseconds(-5)); }).find("timeout"), std::string::npos);
+  EXPECT_NE(message_of([&] { lock.acquire(true, std::chrono::milliseconds(-5)); }).find("timeout"),
+            std::string::npos);
   EXPECT_THROW(lock.acquire(false, std::chrono::milliseconds(5)), std::invalid_argument);
-  EXPECT_NE(message_of([&] { lock.acquire(false, std::chrono::milliseconds(5)); }).find("timeout"), std::string::npos);
+  EXPECT_NE(message_of([&] { lock.acquire(false, std::chrono::milliseconds(5)); }).find("timeout"),
+            std::string::npos);
   EXPECT_THROW(lock.release(), std::runtime_error);
   EXPECT_NE(message_of([&] { lock.release(); }).find("release unlocked lock"), std::string::npos);
-  EXPECT_FALSE(lock.locked());  // none of the refused calls changed it
+  EXPECT_FALSE(lock.locked());                       // none of the refused calls changed it
   EXPECT_TRUE(lock.acquire(true, Lock<>::forever));  // Python's timeout=-1
-  EXPECT_FALSE(lock.acquire(false));                  // not recursive
+  EXPECT_FALSE(lock.acquire(false));                 // not recursive
   EXPECT_FALSE(lock.acquire(true, std::chrono::hours(0)));
   lock.release();
-  EXPECT_TRUE(lock.acquire(true, std::chrono::hours(1'000'000)));  // huge: saturated, not overflowed
+  EXPECT_TRUE(
+      lock.acquire(true, std::chrono::hours(1'000'000)));  // huge: saturated, not overflowed
   lock.release();
-  testkit::cell("lock", "negative timeout and timeout with blocking=false refused naming 'timeout', release of an "
-                        "unlocked lock refused ('release unlocked lock'), state unchanged after each");
+  testkit::cell(
+      "lock",
+      "negative timeout and timeout with blocking=false refused naming 'timeout', release of an "
+      "unlocked lock refused ('release unlocked lock'), state unchanged after each");
 }
 
 INTERLEAVE_TEST(Lock, WorksWithLockGuardUniqueLockAndScopedLock, "lock") {
@@ -147,7 +154,8 @@ INTERLEAVE_TEST(Lock, WorksWithLockGuardUniqueLockAndScopedLock, "lock") {
     std::thread other([&] {
       std::unique_lock<Lock<>> v(a, std::try_to_lock);
       EXPECT_FALSE(v.owns_lock());
-      EXPECT_FALSE(v.try_lock_until(std::chrono::steady_clock::now() + std::chrono::milliseconds(2)));
+      EXPECT_FALSE(
+          v.try_lock_until(std::chrono::steady_clock::now() + std::chrono::milliseconds(2)));
     });
     other.join();
   }

@@ -50,7 +50,8 @@ struct Input {
 Input draw_input(int max_size) {
   const int size = *rc::gen::inRange(0, max_size + 1);
   const int keys = *rc::gen::inRange(1, std::max(2, size + 1));
-  const auto shape = *rc::gen::element(Shape::random, Shape::sorted, Shape::reversed, Shape::all_equal);
+  const auto shape =
+      *rc::gen::element(Shape::random, Shape::sorted, Shape::reversed, Shape::all_equal);
   const auto seed = *rc::gen::arbitrary<unsigned>();
   std::mt19937 rng(seed);
   std::uniform_int_distribution<int> key(0, keys - 1);
@@ -60,8 +61,8 @@ Input draw_input(int max_size) {
   if (shape == Shape::reversed) std::sort(ks.rbegin(), ks.rend());
   Input in;
   for (int i = 0; i < size; ++i) in.records.push_back({ks[static_cast<std::size_t>(i)], i});
-  in.described = std::to_string(size) + " " + shape_names[static_cast<int>(shape)] + " records, " + std::to_string(keys) +
-                 " keys, seed " + std::to_string(seed);
+  in.described = std::to_string(size) + " " + shape_names[static_cast<int>(shape)] + " records, " +
+                 std::to_string(keys) + " keys, seed " + std::to_string(seed);
   return in;
 }
 
@@ -85,11 +86,14 @@ INTERLEAVE_PROP(MergesortProps, sequential_sort_equals_stable_sort, "mergesort.s
   RC_ASSERT(differing(ms::sort(in.records, parts, ByKey{}), stable_sorted(in.records)) == 0L);
 }
 
-INTERLEAVE_PROP(MergesortProps, merge_of_two_sorted_runs_is_their_stable_sort, "mergesort.sequential", ()) {
+INTERLEAVE_PROP(MergesortProps, merge_of_two_sorted_runs_is_their_stable_sort,
+                "mergesort.sequential", ()) {
   const Input in = draw_input(2'000);
   const std::size_t cut = *rc::gen::inRange<std::size_t>(0, in.records.size() + 1);
-  const std::vector<Rec> a = stable_sorted({in.records.begin(), in.records.begin() + static_cast<long>(cut)});
-  const std::vector<Rec> b = stable_sorted({in.records.begin() + static_cast<long>(cut), in.records.end()});
+  const std::vector<Rec> a =
+      stable_sorted({in.records.begin(), in.records.begin() + static_cast<long>(cut)});
+  const std::vector<Rec> b =
+      stable_sorted({in.records.begin() + static_cast<long>(cut), in.records.end()});
   // a's records all precede b's in the input: the stable sort of a ++ b
   RC_ASSERT(differing(ms::merge(a, b, ByKey{}), stable_sorted(in.records)) == 0L);
 }
@@ -98,7 +102,8 @@ INTERLEAVE_PROP(MergesortProps, threaded_sort_equals_stable_sort, "mergesort.thr
   const Input in = draw_input(100'000);
   const int workers = *rc::gen::inRange(1, 17);
   RC_TAG(workers > static_cast<int>(in.records.size()) ? "workers > size" : "workers <= size");
-  RC_ASSERT(differing(ms::sort_multithreading(in.records, workers, ByKey{}), stable_sorted(in.records)) == 0L);
+  RC_ASSERT(differing(ms::sort_multithreading(in.records, workers, ByKey{}),
+                      stable_sorted(in.records)) == 0L);
 }
 
 // One pool, several sorts in a row (the pool is joined at the end of the
@@ -109,7 +114,8 @@ INTERLEAVE_PROP(MergesortProps, sorts_on_a_reused_pool_equal_stable_sort, "merge
   for (int round = 0; round < 3; ++round) {
     const Input in = draw_input(20'000);
     const int chunks = *rc::gen::inRange(1, 12);
-    RC_ASSERT(differing(ms::sort_on_pool(pool, in.records, chunks, ByKey{}), stable_sorted(in.records)) == 0L);
+    RC_ASSERT(differing(ms::sort_on_pool(pool, in.records, chunks, ByKey{}),
+                        stable_sorted(in.records)) == 0L);
   }
 }
 
@@ -133,7 +139,8 @@ INTERLEAVE_TEST(MergesortProps, bad_parts_and_workers_are_refused_by_name, "merg
   }
   EXPECT_EQ(ms::sort(std::vector<int>{}), std::vector<int>{});
   EXPECT_EQ(ms::sort_multithreading(std::vector<int>{5}), std::vector<int>{5});
-  testkit::cell("mergesort.sequential", "parts 1, 0, -4 and workers 0, -1 refused naming the argument");
+  testkit::cell("mergesort.sequential",
+                "parts 1, 0, -4 and workers 0, -1 refused naming the argument");
 }
 
 // The fixed sort's property, on the twin, weakened to what a lock would fix:
@@ -146,12 +153,16 @@ INTERLEAVE_PROP_FALSIFIED(MergesortProps, unlocked_merge_twin_loses_chunks,
                           "mergesort.threads.broken_unlocked_merge", ()) {
   const Input in = draw_input(100'000);
   const int workers = *rc::gen::inRange(2, 9);
-  testkit::watchdog(in.described + ", " + std::to_string(workers) + " workers", [&] {
-    std::vector<Rec> got = ms::BrokenUnlockedMergeSort<>::sort_multithreading(in.records, workers, ByKey{});
-    std::sort(got.begin(), got.end());  // by (key, input position): the multiset
-    RC_ASSERT(got.size() == in.records.size());
-    RC_ASSERT(differing(got, stable_sorted(in.records)) == 0L);
-  }, std::chrono::milliseconds(10'000));
+  testkit::watchdog(
+      in.described + ", " + std::to_string(workers) + " workers",
+      [&] {
+        std::vector<Rec> got =
+            ms::BrokenUnlockedMergeSort<>::sort_multithreading(in.records, workers, ByKey{});
+        std::sort(got.begin(), got.end());  // by (key, input position): the multiset
+        RC_ASSERT(got.size() == in.records.size());
+        RC_ASSERT(differing(got, stable_sorted(in.records)) == 0L);
+      },
+      std::chrono::milliseconds(10'000));
 }
 
 }  // namespace

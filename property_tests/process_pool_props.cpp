@@ -100,7 +100,8 @@ INTERLEAVE_TASK(takes_unencodable);
 INTERLEAVE_PROP(ProcessPoolProps, results_equal_a_sequential_run, "process_pool", ()) {
   const int workers = *rc::gen::inRange(1, 5);
   const auto xs = *rc::gen::container<std::vector<long>>(rc::gen::inRange<long>(-1000, 1000));
-  const auto kinds = *rc::gen::container<std::vector<int>>(xs.size(), rc::gen::element(kValue, kValue, kThrow));
+  const auto kinds =
+      *rc::gen::container<std::vector<int>>(xs.size(), rc::gen::element(kValue, kValue, kThrow));
   const int chunksize = *rc::gen::inRange(1, 4);
   const int fds = open_fds();
   {
@@ -110,8 +111,8 @@ INTERLEAVE_PROP(ProcessPoolProps, results_equal_a_sequential_run, "process_pool"
     for (std::size_t i = 0; i < xs.size(); ++i) {
       if (kinds[i] == kThrow) {
         const std::string why = message_of([&] { fs[i].get(); });
-        RC_ASSERT(why.find("task 'task' raised: task " + std::to_string(xs[i]) + " failed on purpose") !=
-                  std::string::npos);
+        RC_ASSERT(why.find("task 'task' raised: task " + std::to_string(xs[i]) +
+                           " failed on purpose") != std::string::npos);
       } else {
         RC_ASSERT(fs[i].get() == xs[i] * xs[i] + 1);
       }
@@ -123,7 +124,8 @@ INTERLEAVE_PROP(ProcessPoolProps, results_equal_a_sequential_run, "process_pool"
     RC_ASSERT(results.size() == xs.size());
     for (std::size_t i = 0; i < xs.size(); ++i) {
       if (kinds[i] == kThrow)
-        RC_ASSERT(message_of([&] { results.next(); }).find("failed on purpose") != std::string::npos);
+        RC_ASSERT(message_of([&] { results.next(); }).find("failed on purpose") !=
+                  std::string::npos);
       else
         RC_ASSERT(results.next() == xs[i] * xs[i] + 1);
     }
@@ -132,7 +134,8 @@ INTERLEAVE_PROP(ProcessPoolProps, results_equal_a_sequential_run, "process_pool"
   RC_ASSERT(no_child_left());
 }
 
-INTERLEAVE_PROP(ProcessPoolProps, a_crash_breaks_the_pool_and_every_future_resolves, "process_pool.broken_worker", ()) {
+INTERLEAVE_PROP(ProcessPoolProps, a_crash_breaks_the_pool_and_every_future_resolves,
+                "process_pool.broken_worker", ()) {
   const int workers = *rc::gen::inRange(1, 4);
   const int n = *rc::gen::inRange(1, 10);
   const int crash_at = *rc::gen::inRange(0, n);
@@ -140,7 +143,8 @@ INTERLEAVE_PROP(ProcessPoolProps, a_crash_breaks_the_pool_and_every_future_resol
   {
     ProcessPool pool(workers);
     std::vector<Future<long>> fs;
-    for (int i = 0; i < n; ++i) fs.push_back(pool.submit(task, i == crash_at ? kCrash : kValue, long{i}));
+    for (int i = 0; i < n; ++i)
+      fs.push_back(pool.submit(task, i == crash_at ? kCrash : kValue, long{i}));
     int broken = 0;
     for (int i = 0; i < n; ++i) {
       try {
@@ -170,19 +174,23 @@ INTERLEAVE_PROP_FALSIFIED(ProcessPoolProps, twin_ignoring_a_dead_worker_leaves_a
   const int crash_at = *rc::gen::inRange(0, n);
   BrokenIgnoresDeadWorkerProcessPool pool(1);
   std::vector<Future<long>> fs;
-  for (int i = 0; i < n; ++i) fs.push_back(pool.submit(task, i == crash_at ? kCrash : kValue, long{i}));
+  for (int i = 0; i < n; ++i)
+    fs.push_back(pool.submit(task, i == crash_at ? kCrash : kValue, long{i}));
   for (auto& f : fs) RC_ASSERT(f.wait_for(3s));
 }
 
-INTERLEAVE_TEST(ProcessPoolUnit, twin_defect_is_at_its_marked_line, "process_pool.broken_ignores_dead_worker") {
-  const auto lines = testkit::marker_lines("impl/include/interleave/process_pool.hpp",
-                                           "interleave:bug process_pool.broken_ignores_dead_worker");
+INTERLEAVE_TEST(ProcessPoolUnit, twin_defect_is_at_its_marked_line,
+                "process_pool.broken_ignores_dead_worker") {
+  const auto lines =
+      testkit::marker_lines("impl/include/interleave/process_pool.hpp",
+                            "interleave:bug process_pool.broken_ignores_dead_worker");
   ASSERT_EQ(lines.size(), 1u);
 }
 
 // --- unit checks with their rows -------------------------------------------------
 
-INTERLEAVE_TEST(ProcessPoolUnit, seed_program_three_workers_serve_five_tasks, "process_pool.reuse") {
+INTERLEAVE_TEST(ProcessPoolUnit, seed_program_three_workers_serve_five_tasks,
+                "process_pool.reuse") {
   const int fds = open_fds();
   std::set<int> pids;
   std::set<std::string> names;
@@ -202,7 +210,8 @@ INTERLEAVE_TEST(ProcessPoolUnit, seed_program_three_workers_serve_five_tasks, "p
   EXPECT_LE(pids.size(), 3u);  // at most 3 processes served all 5
   EXPECT_EQ(open_fds(), fds);
   EXPECT_TRUE(no_child_left());
-  testkit::cell("process_pool.reuse", "seed program: " + std::to_string(pids.size()) + " worker pids served P0..P4");
+  testkit::cell("process_pool.reuse",
+                "seed program: " + std::to_string(pids.size()) + " worker pids served P0..P4");
 }
 
 INTERLEAVE_TEST(ProcessPoolUnit, max_tasks_per_child_replaces_workers, "process_pool.reuse") {
@@ -220,7 +229,8 @@ INTERLEAVE_TEST(ProcessPoolUnit, initializer_runs_in_every_worker, "process_pool
   EXPECT_EQ(pool.submit(read_initialized).get(), 41);
 }
 
-INTERLEAVE_TEST(ProcessPoolUnit, an_initializer_that_throws_breaks_the_pool, "process_pool.broken_worker") {
+INTERLEAVE_TEST(ProcessPoolUnit, an_initializer_that_throws_breaks_the_pool,
+                "process_pool.broken_worker") {
   ProcessPool pool(1, pool_initializer(fail_init));
   auto f = pool.submit(task, kValue, 1L);
   const std::string why = message_of([&] { f.get(); });
@@ -229,28 +239,38 @@ INTERLEAVE_TEST(ProcessPoolUnit, an_initializer_that_throws_breaks_the_pool, "pr
 
 INTERLEAVE_TEST(ProcessPoolUnit, misuse_is_refused_with_a_message, "process_pool") {
   const int fds = open_fds();
-  EXPECT_NE(message_of([] { ProcessPool p(0); }).find("max_workers must be > 0"), std::string::npos);
-  EXPECT_NE(message_of([] { ProcessPool p(2, std::nullopt, 0); }).find("max_tasks_per_child must be > 0"),
+  EXPECT_NE(message_of([] { ProcessPool p(0); }).find("max_workers must be > 0"),
             std::string::npos);
+  EXPECT_NE(
+      message_of([] { ProcessPool p(2, std::nullopt, 0); }).find("max_tasks_per_child must be > 0"),
+      std::string::npos);
   {
     ProcessPool pool(2);
-    EXPECT_NE(message_of([&] { (void)pool.submit(unregistered, 1L); }).find("not registered"), std::string::npos);
-    EXPECT_NE(message_of([&] { (void)pool.submit(takes_unencodable, Unencodable{}); })
-                  .find("the arguments of 'takes_unencodable' cannot be encoded"),
+    EXPECT_NE(message_of([&] { (void)pool.submit(unregistered, 1L); }).find("not registered"),
               std::string::npos);
-    EXPECT_NE(message_of([&] { pool.map(task, std::vector<std::tuple<int, long>>{}, -1s); }).find("timeout"),
+    EXPECT_NE(message_of([&] {
+                (void)pool.submit(takes_unencodable, Unencodable{});
+              }).find("the arguments of 'takes_unencodable' cannot be encoded"),
               std::string::npos);
-    EXPECT_NE(message_of([&] { pool.map(task, std::vector<std::tuple<int, long>>{}, 1s, 0); }).find("chunksize"),
+    EXPECT_NE(message_of([&] {
+                pool.map(task, std::vector<std::tuple<int, long>>{}, -1s);
+              }).find("timeout"),
+              std::string::npos);
+    EXPECT_NE(message_of([&] {
+                pool.map(task, std::vector<std::tuple<int, long>>{}, 1s, 0);
+              }).find("chunksize"),
               std::string::npos);
     EXPECT_EQ(pool.submit(task, kValue, 3L).get(), 10);  // the pool still works
     pool.shutdown();
-    EXPECT_NE(message_of([&] { (void)pool.submit(task, kValue, 3L); }).find("after shutdown"), std::string::npos);
+    EXPECT_NE(message_of([&] { (void)pool.submit(task, kValue, 3L); }).find("after shutdown"),
+              std::string::npos);
   }
   EXPECT_EQ(open_fds(), fds);
   EXPECT_TRUE(no_child_left());
 }
 
-INTERLEAVE_TEST(ProcessPoolUnit, shutdown_with_cancel_futures_cancels_pending_work, "process_pool") {
+INTERLEAVE_TEST(ProcessPoolUnit, shutdown_with_cancel_futures_cancels_pending_work,
+                "process_pool") {
   ProcessPool pool(1);
   std::vector<Future<long>> fs;
   for (int i = 0; i < 20; ++i) fs.push_back(pool.submit(task, kValue, long{i}));
@@ -269,6 +289,7 @@ INTERLEAVE_TEST(ProcessPoolUnit, shutdown_with_cancel_futures_cancels_pending_wo
 }  // namespace interleave
 
 int main(int argc, char** argv) {
-  interleave::posix_os::run_entry_point_if_requested(argc, argv);  // a re-exec'd worker runs and exits
+  interleave::posix_os::run_entry_point_if_requested(argc,
+                                                     argv);  // a re-exec'd worker runs and exits
   return interleave::testkit::main(argc, argv, "property");
 }

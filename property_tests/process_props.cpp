@@ -66,10 +66,16 @@ INTERLEAVE_PROP(ProcessProps, exit_codes_follow_pythons_convention, "process.lif
     RC_ASSERT(p.is_alive());
     RC_ASSERT(!p.join(std::chrono::milliseconds(wait_ms)));  // still running: the timeout runs out
     RC_ASSERT(!p.exitcode().has_value());
-    if (end == End::Terminate) p.terminate(); else p.kill();
+    if (end == End::Terminate)
+      p.terminate();
+    else
+      p.kill();
   }
   RC_ASSERT(p.join());
-  const int want = end == End::Return ? code : end == End::Throw ? 1 : end == End::Terminate ? -SIGTERM : -SIGKILL;
+  const int want = end == End::Return      ? code
+                   : end == End::Throw     ? 1
+                   : end == End::Terminate ? -SIGTERM
+                                           : -SIGKILL;
   RC_ASSERT(p.exitcode() == std::optional<int>(want));
   RC_ASSERT(!p.is_alive());
   p.terminate();  // on a reaped child: nothing happens
@@ -79,7 +85,8 @@ INTERLEAVE_PROP(ProcessProps, exit_codes_follow_pythons_convention, "process.lif
   RC_ASSERT(no_child_left());
 }
 
-INTERLEAVE_PROP(ProcessProps, active_children_lists_exactly_the_running_ones, "process.lifecycle", ()) {
+INTERLEAVE_PROP(ProcessProps, active_children_lists_exactly_the_running_ones, "process.lifecycle",
+                ()) {
   const int running = *rc::gen::inRange(0, 5);
   const int finished = *rc::gen::inRange(0, 5);
   std::vector<Process> ps;
@@ -118,7 +125,8 @@ INTERLEAVE_TEST(ProcessProps, a_dropped_process_is_reaped_by_active_children, "p
 // no lock in them was held at the fork, so the child may look at them: its
 // own copy says "not started" (the pid was set after the fork), and
 // active_children() lists none of the parent's children (not its own).
-INTERLEAVE_TEST(ProcessProps, a_child_may_look_at_its_inherited_process_objects, "process.lifecycle") {
+INTERLEAVE_TEST(ProcessProps, a_child_may_look_at_its_inherited_process_objects,
+                "process.lifecycle") {
   Process sibling([] { ::pause(); });
   sibling.start();
   Process* self = nullptr;
@@ -135,7 +143,8 @@ INTERLEAVE_TEST(ProcessProps, a_child_may_look_at_its_inherited_process_objects,
   EXPECT_TRUE(ended) << "the child blocked on a lock it inherited held";
   EXPECT_EQ(child.exitcode(), std::optional<int>(0));
   EXPECT_TRUE(no_child_left());
-  testkit::cell("process.lifecycle", "a child reads its inherited Process objects without blocking");
+  testkit::cell("process.lifecycle",
+                "a child reads its inherited Process objects without blocking");
 }
 
 // --- misuse: each an exception naming the argument or the state -----------------
@@ -212,13 +221,15 @@ TEST(ProcessMisuse, the_safe_start_method_works_with_other_threads_running) {
   EXPECT_EQ(n, 1u);
   EXPECT_EQ(std::to_integer<int>(got), 7);  // the passed descriptor reached the child
   EXPECT_EQ(code, 42);
-  EXPECT_NE(message_of([] { posix_os::spawn_entry("no_such_entry", {}); }).find("not registered"), std::string::npos);
+  EXPECT_NE(message_of([] { posix_os::spawn_entry("no_such_entry", {}); }).find("not registered"),
+            std::string::npos);
 }
 
 }  // namespace
 }  // namespace interleave
 
 int main(int argc, char** argv) {
-  interleave::posix_os::run_entry_point_if_requested(argc, argv);  // a re-exec'd child runs its entry and exits
+  interleave::posix_os::run_entry_point_if_requested(
+      argc, argv);  // a re-exec'd child runs its entry and exits
   return interleave::testkit::main(argc, argv, "property");
 }

@@ -91,7 +91,9 @@ struct TryPut : Cmd<Q> {
     }
     RC_ASSERT(call() == !m.full());
   }
-  void show(std::ostream& os) const override { os << (timed ? "put_for(" : "try_put(") << v << ", 0)"; }
+  void show(std::ostream& os) const override {
+    os << (timed ? "put_for(" : "try_put(") << v << ", 0)";
+  }
 };
 
 template <class Q>
@@ -164,7 +166,9 @@ struct Shutdown : Cmd<Q> {
     }
   }
   void run(const QModel&, Q& q) const override { q.shutdown(immediate); }
-  void show(std::ostream& os) const override { os << "shutdown(" << (immediate ? "true" : "false") << ")"; }
+  void show(std::ostream& os) const override {
+    os << "shutdown(" << (immediate ? "true" : "false") << ")";
+  }
 };
 
 template <class Q>
@@ -196,9 +200,10 @@ void check_sequential_semantics() {
   m.maxsize = *rc::gen::element<long>(0, -1, 1, 2, 3, 5);
   Q q(m.maxsize);
   if (m.maxsize < 0) m.maxsize = 0;
-  rc::state::check(m, q,
-                   rc::state::gen::execOneOfWithArgs<Put<Q>, TryPut<Q>, Get<Q>, TryGet<Q>, TaskDone<Q>, Join<Q>,
-                                                     Shutdown<Q>, Observe<Q>, NegativeTimeout<Q>>());
+  rc::state::check(
+      m, q,
+      rc::state::gen::execOneOfWithArgs<Put<Q>, TryPut<Q>, Get<Q>, TryGet<Q>, TaskDone<Q>, Join<Q>,
+                                        Shutdown<Q>, Observe<Q>, NegativeTimeout<Q>>());
 }
 
 INTERLEAVE_PROP(QueueProps, sequential_semantics_match_a_deque_model, "queue", ()) {
@@ -223,8 +228,8 @@ void join_returns_after_the_last_task_done() {
   const int consumers = *rc::gen::inRange(1, 4);
   const int items = *rc::gen::inRange(1, 20);
   const int rounds = *rc::gen::inRange(1, 20);
-  testkit::watchdog(std::to_string(consumers) + " consumer(s), " + std::to_string(items) + " item(s), " +
-                        std::to_string(rounds) + " round(s): join()",
+  testkit::watchdog(std::to_string(consumers) + " consumer(s), " + std::to_string(items) +
+                        " item(s), " + std::to_string(rounds) + " round(s): join()",
                     [&] {
                       for (int r = 0; r < rounds; ++r) {
                         Q q;
@@ -258,9 +263,9 @@ INTERLEAVE_PROP_FALSIFIED(QueueProps, join_unlocked_twin_misses_the_last_task_do
 // --- linearizability of concurrent histories --------------------------------
 struct Op {
   bool is_put = false;
-  int value = 0;                // put: the value; get: the value got
-  bool ok = false;              // put: stored; get: got something
-  long inv = 0, res = 0;        // invocation and response ticks
+  int value = 0;          // put: the value; get: the value got
+  bool ok = false;        // put: stored; get: got something
+  long inv = 0, res = 0;  // invocation and response ticks
 };
 
 struct Linearizer {
@@ -314,7 +319,9 @@ INTERLEAVE_PROP(QueueProps, concurrent_histories_are_linearizable_and_conserve_i
   const int per_thread = *rc::gen::inRange(1, 16 / threads + 1);
   // Per thread: true = try_put of a unique value, false = try_get.
   std::vector<std::vector<bool>> plan(static_cast<size_t>(threads));
-  for (auto& p : plan) p = *rc::gen::container<std::vector<bool>>(static_cast<size_t>(per_thread), rc::gen::arbitrary<bool>());
+  for (auto& p : plan)
+    p = *rc::gen::container<std::vector<bool>>(static_cast<size_t>(per_thread),
+                                               rc::gen::arbitrary<bool>());
 
   std::vector<Op> ops;
   std::vector<int> drained;
@@ -431,9 +438,9 @@ INTERLEAVE_PROP(QueueProps, a_throwing_copy_or_move_leaves_the_queue_unchanged, 
   struct Step {
     bool is_put, by_move, copy_throws, move_throws;
   };
-  const auto steps = *rc::gen::container<std::vector<Step>>(rc::gen::build<Step>(
-      rc::gen::set(&Step::is_put), rc::gen::set(&Step::by_move), rc::gen::set(&Step::copy_throws),
-      rc::gen::set(&Step::move_throws)));
+  const auto steps = *rc::gen::container<std::vector<Step>>(
+      rc::gen::build<Step>(rc::gen::set(&Step::is_put), rc::gen::set(&Step::by_move),
+                           rc::gen::set(&Step::copy_throws), rc::gen::set(&Step::move_throws)));
   int next = 0;
   for (const Step& st : steps) {
     bool threw = false;
@@ -488,7 +495,8 @@ INTERLEAVE_PROP(QueueProps, a_throwing_copy_or_move_leaves_the_queue_unchanged, 
 // Getters on an empty queue and putters on a full one, then shutdown (either
 // kind) from the main thread: every one of them returns, with
 // queue_shut_down or with an item it got/stored before the shutdown.
-INTERLEAVE_PROP(QueueProps, shutdown_releases_every_blocked_putter_and_getter, "queue.shutdown", ()) {
+INTERLEAVE_PROP(QueueProps, shutdown_releases_every_blocked_putter_and_getter, "queue.shutdown",
+                ()) {
   const int getters = *rc::gen::inRange(1, 7);
   const int putters = *rc::gen::inRange(1, 7);
   const bool immediate = *rc::gen::arbitrary<bool>();
@@ -498,8 +506,10 @@ INTERLEAVE_PROP(QueueProps, shutdown_releases_every_blocked_putter_and_getter, "
   std::atomic<int> started{0}, shut_seen{0};
   std::vector<std::thread> pool;
   const auto count_shut = [&shut_seen](bool shut) { shut_seen.fetch_add(shut ? 1 : 0); };
-  checks::start_blocked_callers<queue_shut_down>(pool, getters, started, [&](int) { (void)empty_q.get(); }, count_shut);
-  checks::start_blocked_callers<queue_shut_down>(pool, putters, started, [&](int p) { full_q.put(p); }, count_shut);
+  checks::start_blocked_callers<queue_shut_down>(
+      pool, getters, started, [&](int) { (void)empty_q.get(); }, count_shut);
+  checks::start_blocked_callers<queue_shut_down>(
+      pool, putters, started, [&](int p) { full_q.put(p); }, count_shut);
   while (started.load() < getters + putters) std::this_thread::yield();
   empty_q.shutdown(immediate);
   full_q.shutdown(immediate);
@@ -604,7 +614,8 @@ INTERLEAVE_PROP(ProducerConsumerProps, seed_sentinel_protocol_delivers_every_num
   RecordingSink sink;
   producer_consumer::seed_program(n, sink, [] {});
   RC_ASSERT(sink.items.size() == fib.size());
-  for (size_t i = 0; i < fib.size(); ++i) RC_ASSERT(sink.items[i].value == fib[i] && !sink.items[i].sentinel);
+  for (size_t i = 0; i < fib.size(); ++i)
+    RC_ASSERT(sink.items[i].value == fib[i] && !sink.items[i].sentinel);
 }
 
 // On real threads the seed's join race shows up only when the OS happens to
@@ -633,7 +644,8 @@ INTERLEAVE_PROP(ProducerConsumerProps, fixed_program_has_processed_everything_wh
   for (size_t i = 0; i < fib.size(); ++i) RC_ASSERT(sink.items[i].value == fib[i]);
 }
 
-INTERLEAVE_PROP(ProducerConsumerProps, two_by_two_consumes_every_item_exactly_once_before_join_returns,
+INTERLEAVE_PROP(ProducerConsumerProps,
+                two_by_two_consumes_every_item_exactly_once_before_join_returns,
                 "producer_consumer.2x2", ()) {
   const long n = *rc::gen::inRange<long>(0, 1'000'000'000);
   const auto fib = checks::fibonacci_upto(n);
@@ -656,10 +668,11 @@ INTERLEAVE_PROP(ProducerConsumerProps, two_by_two_consumes_every_item_exactly_on
 // getter took has had its task_done(); every owed task_done() after the
 // shutdown is accepted, and one more is refused. On the jitter backend, so
 // that the shutdown lands anywhere among the gets.
-INTERLEAVE_PROP(QueueProps, shutdown_immediate_releases_a_pending_join_after_owed_task_dones, "queue.shutdown", ()) {
+INTERLEAVE_PROP(QueueProps, shutdown_immediate_releases_a_pending_join_after_owed_task_dones,
+                "queue.shutdown", ()) {
   const int items = *rc::gen::inRange(1, 9);
-  const auto takes = *rc::gen::container<std::vector<int>>(static_cast<std::size_t>(*rc::gen::inRange(0, 4)),
-                                                             rc::gen::inRange(0, 4));
+  const auto takes = *rc::gen::container<std::vector<int>>(
+      static_cast<std::size_t>(*rc::gen::inRange(0, 4)), rc::gen::inRange(0, 4));
   const int pause_us = *rc::gen::inRange(0, 300);
   std::string what = std::to_string(items) + " item(s), " + std::to_string(takes.size()) +
                      " getter(s), shutdown(true) racing, joiner pending";
@@ -683,7 +696,8 @@ INTERLEAVE_PROP(QueueProps, shutdown_immediate_releases_a_pending_join_after_owe
             return;
           }
           taken.fetch_add(1);
-          std::this_thread::sleep_for(std::chrono::microseconds(pause_us));  // work, not synchronisation
+          std::this_thread::sleep_for(
+              std::chrono::microseconds(pause_us));  // work, not synchronisation
           done.fetch_add(1);
           try {
             q.task_done();
@@ -720,7 +734,8 @@ TEST(QueueErrors, task_done_with_nothing_outstanding_says_so) {
     q.task_done();
     FAIL() << "no exception";
   } catch (const std::logic_error& e) {
-    EXPECT_NE(std::string(e.what()).find("more times than items were put"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("more times than items were put"), std::string::npos)
+        << e.what();
   }
 }
 

@@ -20,7 +20,6 @@
 namespace interleave {
 namespace {
 
-
 template <class Worker>
 void stop_then_join_property() {
   const auto limit = static_cast<std::size_t>(*rc::gen::inRange(0, 93));
@@ -41,11 +40,13 @@ void stop_then_join_property() {
     RC_ASSERT(v.size() == limit);
 }
 
-INTERLEAVE_PROP(StopProps, atomic_flag_stop_then_join_leaves_a_fibonacci_prefix_and_the_reason, "stop.atomic_flag", ()) {
+INTERLEAVE_PROP(StopProps, atomic_flag_stop_then_join_leaves_a_fibonacci_prefix_and_the_reason,
+                "stop.atomic_flag", ()) {
   stop_then_join_property<StoppableFibonacci<AtomicStopFlag<>>>();
 }
 
-INTERLEAVE_PROP(StopProps, stop_token_stop_then_join_leaves_a_fibonacci_prefix_and_the_reason, "stop.stop_token", ()) {
+INTERLEAVE_PROP(StopProps, stop_token_stop_then_join_leaves_a_fibonacci_prefix_and_the_reason,
+                "stop.stop_token", ()) {
   stop_then_join_property<JthreadFibonacci<>>();
 }
 
@@ -71,8 +72,14 @@ RC_GTEST_PROP(StopProps, plain_flag_without_concurrent_stop_behaves, ()) {
 }
 
 TEST(StopUnit, the_jthread_worker_is_stopped_and_joined_by_its_destructor) {
-  { JthreadFibonacci<> w(92, std::chrono::milliseconds(1)); w.start(); }  // must not hang or terminate
-  { StoppableFibonacci<AtomicStopFlag<>> w(92, std::chrono::milliseconds(1)); w.start(); }
+  {
+    JthreadFibonacci<> w(92, std::chrono::milliseconds(1));
+    w.start();
+  }  // must not hang or terminate
+  {
+    StoppableFibonacci<AtomicStopFlag<>> w(92, std::chrono::milliseconds(1));
+    w.start();
+  }
   SUCCEED();
 }
 
@@ -103,7 +110,9 @@ void expect_misuse_refused() {
   }
 }
 
-TEST(StopUnit, misuse_is_refused_with_a_message_atomic_flag) { expect_misuse_refused<StoppableFibonacci<AtomicStopFlag<>>>(); }
+TEST(StopUnit, misuse_is_refused_with_a_message_atomic_flag) {
+  expect_misuse_refused<StoppableFibonacci<AtomicStopFlag<>>>();
+}
 TEST(StopUnit, misuse_is_refused_with_a_message_jthread) {
   expect_misuse_refused<JthreadFibonacci<>>();
   JthreadFibonacci<> w(5);

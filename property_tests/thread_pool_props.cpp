@@ -68,7 +68,8 @@ struct Boom : std::runtime_error {
 INTERLEAVE_PROP(FutureProps, callbacks_run_once_in_order_and_first_result_is_kept, "future", ()) {
   const int before = *rc::gen::inRange(0, 6);
   const int after = *rc::gen::inRange(0, 6);
-  const auto throws = *rc::gen::container<std::vector<bool>>(static_cast<std::size_t>(before + after), rc::gen::arbitrary<bool>());
+  const auto throws = *rc::gen::container<std::vector<bool>>(
+      static_cast<std::size_t>(before + after), rc::gen::arbitrary<bool>());
   const int outcome = *rc::gen::inRange(0, 3);  // 0 value, 1 exception, 2 cancel
   Promise<int> p;
   Future<int> f = p.get_future();
@@ -76,11 +77,12 @@ INTERLEAVE_PROP(FutureProps, callbacks_run_once_in_order_and_first_result_is_kep
   int expected_errors = 0;
   auto add = [&](int i) {
     if (throws[static_cast<std::size_t>(i)]) ++expected_errors;
-    f.add_done_callback([&order, i, t = bool(throws[static_cast<std::size_t>(i)])](const Future<int>& g) {
-      order.push_back(i);
-      RC_ASSERT(g.done());
-      if (t) throw std::runtime_error("callback " + std::to_string(i));
-    });
+    f.add_done_callback(
+        [&order, i, t = bool(throws[static_cast<std::size_t>(i)])](const Future<int>& g) {
+          order.push_back(i);
+          RC_ASSERT(g.done());
+          if (t) throw std::runtime_error("callback " + std::to_string(i));
+        });
   };
   for (int i = 0; i < before; ++i) add(i);
   if (outcome == 0) p.set_value(7);
@@ -153,11 +155,15 @@ INTERLEAVE_TEST(FutureUnit, misuse_is_refused_with_a_message, "future") {
   {
     Promise<int> dropped;
     Future<int> g = dropped.get_future();
-    { Promise<int> gone = std::move(dropped); }
+    {
+      Promise<int> gone = std::move(dropped);
+    }
     EXPECT_THROW(g.get(), BrokenPromise);
   }
-  testkit::cell("future", "misuse refused: empty future, negative timeout, cancel while running, second result, "
-                          "dropped promise");
+  testkit::cell(
+      "future",
+      "misuse refused: empty future, negative timeout, cancel while running, second result, "
+      "dropped promise");
 }
 
 // ---------------------------------------------------------------------------
@@ -171,9 +177,10 @@ struct TaskSpec {
 };
 
 rc::Gen<TaskSpec> task_spec() {
-  return rc::gen::build<TaskSpec>(rc::gen::set(&TaskSpec::duration_us, rc::gen::inRange(0, 300)),
-                                  rc::gen::set(&TaskSpec::throws, rc::gen::weightedElement<bool>({{4, false}, {1, true}})),
-                                  rc::gen::set(&TaskSpec::cancel, rc::gen::weightedElement<bool>({{4, false}, {1, true}})));
+  return rc::gen::build<TaskSpec>(
+      rc::gen::set(&TaskSpec::duration_us, rc::gen::inRange(0, 300)),
+      rc::gen::set(&TaskSpec::throws, rc::gen::weightedElement<bool>({{4, false}, {1, true}})),
+      rc::gen::set(&TaskSpec::cancel, rc::gen::weightedElement<bool>({{4, false}, {1, true}})));
 }
 
 // The sequential run: task i returns i*i, or throws Boom(i).
@@ -213,7 +220,8 @@ INTERLEAVE_PROP(PoolProps, results_equal_a_sequential_run_within_max_workers, "t
         running.fetch_sub(1);
         return sequential(static_cast<int>(i), tasks[i]);
       }));
-      fs.back().add_done_callback([&callbacks, i](const Future<int>&) { callbacks[i].fetch_add(1); });
+      fs.back().add_done_callback(
+          [&callbacks, i](const Future<int>&) { callbacks[i].fetch_add(1); });
       if (tasks[i].cancel) cancel_won[i] = fs.back().cancel();
     }
     RC_ASSERT(pool.worker_count() <= workers);
@@ -260,8 +268,9 @@ INTERLEAVE_TEST(PoolUnit, failing_initializer_breaks_the_pool, "thread_pool") {
   EXPECT_EQ(broken + refused, 5) << "every task either failed in its future or was refused";
   EXPECT_GE(broken, 1) << "the first submit precedes any worker";
   EXPECT_THROW((void)pool.submit([] { return 0; }), BrokenThreadPool);
-  testkit::cell("thread_pool", "failing initializer: " + std::to_string(broken) + " queued future(s) failed and " +
-                                   std::to_string(refused + 1) + " submit(s) refused, all with BrokenThreadPool");
+  testkit::cell("thread_pool", "failing initializer: " + std::to_string(broken) +
+                                   " queued future(s) failed and " + std::to_string(refused + 1) +
+                                   " submit(s) refused, all with BrokenThreadPool");
 }
 
 TEST(PoolUnit, misuse_is_refused_with_a_message) {
@@ -273,7 +282,8 @@ TEST(PoolUnit, misuse_is_refused_with_a_message) {
   }
   EXPECT_THROW(ThreadPool<>(-3), std::invalid_argument);
   ThreadPool<> pool(2);
-  EXPECT_THROW((void)pool.map([](int x) { return x; }, std::vector<int>{1}, -1ms), std::invalid_argument);
+  EXPECT_THROW((void)pool.map([](int x) { return x; }, std::vector<int>{1}, -1ms),
+               std::invalid_argument);
   // shutdown(wait) from a worker would wait for itself.
   auto f = pool.submit([&pool] {
     try {
@@ -316,7 +326,9 @@ INTERLEAVE_TEST(PoolUnit, waiting_on_own_future_from_a_saturated_pool_is_detecte
     EXPECT_GE(detected.load(), 1) << workers << " workers";
     EXPECT_EQ(sum, workers - 2 * detected.load()) << workers << " workers";
   }
-  testkit::cell("thread_pool", "wait on own future from a saturated pool: PoolDeadlockError with 1, 2, 3 workers, no hang");
+  testkit::cell(
+      "thread_pool",
+      "wait on own future from a saturated pool: PoolDeadlockError with 1, 2, 3 workers, no hang");
 }
 
 // A count that tests wait for with a bound: the bound is a failure limit
@@ -347,7 +359,8 @@ class Tally {
 cpu_set_t affinity_of_this_thread() {
   cpu_set_t set;
   CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof set, &set) != 0) throw std::runtime_error("sched_getaffinity failed");
+  if (sched_getaffinity(0, sizeof set, &set) != 0)
+    throw std::runtime_error("sched_getaffinity failed");
   return set;
 }
 
@@ -373,10 +386,11 @@ INTERLEAVE_TEST(PoolUnit, default_max_workers_counts_the_cpus_of_the_affinity_ma
   EXPECT_EQ(pool_default, 5);
   const int all = CPU_COUNT(&saved);
   EXPECT_EQ(ThreadPool<>::default_max_workers(), std::min(32, all + 4));
-  testkit::cell("thread_pool", "default max_workers: " + std::to_string(pinned) + " pinned to 1 CPU, " +
-                                   std::to_string(ThreadPool<>::default_max_workers()) + " with the " +
-                                   std::to_string(all) + " CPU(s) of this process's mask (" +
-                                   std::to_string(std::thread::hardware_concurrency()) + " online)");
+  testkit::cell("thread_pool",
+                "default max_workers: " + std::to_string(pinned) + " pinned to 1 CPU, " +
+                    std::to_string(ThreadPool<>::default_max_workers()) + " with the " +
+                    std::to_string(all) + " CPU(s) of this process's mask (" +
+                    std::to_string(std::thread::hardware_concurrency()) + " online)");
 }
 
 // map submits every call before it returns (all 4 start before anything is
@@ -384,7 +398,8 @@ INTERLEAVE_TEST(PoolUnit, default_max_workers_counts_the_cpus_of_the_affinity_ma
 // for the consumer to have received result 0, which a map that collected
 // every result before returning would never deliver (call 1 then gives up
 // after its 5 s bound and the test fails).
-INTERLEAVE_TEST(PoolUnit, map_submits_every_call_eagerly_and_yields_results_lazily_in_order, "thread_pool") {
+INTERLEAVE_TEST(PoolUnit, map_submits_every_call_eagerly_and_yields_results_lazily_in_order,
+                "thread_pool") {
   ThreadPool<> pool(4);
   Tally started;
   std::promise<void> got_first;
@@ -407,7 +422,9 @@ INTERLEAVE_TEST(PoolUnit, map_submits_every_call_eagerly_and_yields_results_lazi
   pool.shutdown();
   EXPECT_EQ(got, (std::vector<int>{0, 10, 20, 30}));
   EXPECT_TRUE(call1_saw_result0.load()) << "result 0 was not yielded before call 1 finished";
-  testkit::cell("thread_pool", "map: 4 calls submitted before the first dereference; result 0 yielded while call 1 still ran");
+  testkit::cell("thread_pool",
+                "map: 4 calls submitted before the first dereference; result 0 yielded while call "
+                "1 still ran");
 }
 
 // An exception from one call surfaces at its own position, and only there:
@@ -417,16 +434,19 @@ INTERLEAVE_TEST(PoolUnit, map_submits_every_call_eagerly_and_yields_results_lazi
 // consumer has received that exception, so that they are still queued or
 // running when it surfaces: a map that cancelled the rest on an exception
 // would cancel them here.
-INTERLEAVE_PROP(PoolProps, map_exception_surfaces_at_its_position_and_cancels_nothing, "thread_pool", ()) {
+INTERLEAVE_PROP(PoolProps, map_exception_surfaces_at_its_position_and_cancels_nothing,
+                "thread_pool", ()) {
   const int n = *rc::gen::inRange(0, 30);
   const auto chunksize = static_cast<std::size_t>(*rc::gen::inRange(1, 6));
   const int workers = *rc::gen::inRange(1, 5);
-  const auto throws = *rc::gen::container<std::vector<bool>>(static_cast<std::size_t>(n), rc::gen::arbitrary<bool>());
+  const auto throws = *rc::gen::container<std::vector<bool>>(static_cast<std::size_t>(n),
+                                                             rc::gen::arbitrary<bool>());
   std::vector<int> xs(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) xs[static_cast<std::size_t>(i)] = i;
   const auto first = std::find(throws.begin(), throws.end(), true);
   const std::size_t first_chunk =
-      first == throws.end() ? SIZE_MAX : static_cast<std::size_t>(first - throws.begin()) / chunksize;
+      first == throws.end() ? SIZE_MAX
+                            : static_cast<std::size_t>(first - throws.begin()) / chunksize;
   std::promise<void> received;
   std::shared_future<void> received_f = received.get_future().share();
   bool opened = false;
@@ -460,7 +480,8 @@ INTERLEAVE_PROP(PoolProps, map_exception_surfaces_at_its_position_and_cancels_no
   }
   RC_ASSERT(ran.load() == n);
   for (int i = 0; i < n; ++i)
-    RC_ASSERT(got[static_cast<std::size_t>(i)] == (throws[static_cast<std::size_t>(i)] ? -1 - i : 2 * i));
+    RC_ASSERT(got[static_cast<std::size_t>(i)] ==
+              (throws[static_cast<std::size_t>(i)] ? -1 - i : 2 * i));
 }
 
 // map's timeout: the results already yielded stay delivered; the future being
@@ -469,7 +490,8 @@ INTERLEAVE_PROP(PoolProps, map_exception_surfaces_at_its_position_and_cancels_no
 // ends. First with the awaited call running (it finishes, cancel cannot stop
 // it), then with the awaited call still queued behind a blocked worker (it
 // never runs).
-INTERLEAVE_TEST(PoolUnit, map_timeout_keeps_yielded_results_and_cancels_the_awaited_and_later_calls, "thread_pool") {
+INTERLEAVE_TEST(PoolUnit, map_timeout_keeps_yielded_results_and_cancels_the_awaited_and_later_calls,
+                "thread_pool") {
   std::mutex mu;
   std::set<int> ran;
   std::string message;
@@ -524,7 +546,8 @@ INTERLEAVE_TEST(PoolUnit, map_timeout_keeps_yielded_results_and_cancels_the_awai
     pool.shutdown();
   }
   EXPECT_TRUE(ran_queued.empty()) << "the awaited call ran after map timed out";
-  testkit::cell("thread_pool", "map timeout: \"" + message + "\"; the yielded result kept, calls 2 and 3 never ran; " +
+  testkit::cell("thread_pool", "map timeout: \"" + message +
+                                   "\"; the yielded result kept, calls 2 and 3 never ran; " +
                                    "a queued awaited call cancelled (never ran)");
 }
 
@@ -552,7 +575,8 @@ INTERLEAVE_TEST(PoolUnit, map_chunksize_groups_calls_into_pool_tasks, "thread_po
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("chunksize"), std::string::npos) << e.what();
   }
-  testkit::cell("thread_pool", "map chunksize 3: 7 calls queued as " + std::to_string(queued) + " tasks, results in order");
+  testkit::cell("thread_pool", "map chunksize 3: 7 calls queued as " + std::to_string(queued) +
+                                   " tasks, results in order");
 }
 
 // Tasks that throw: each throwing task's future holds its own exception,
@@ -560,10 +584,11 @@ INTERLEAVE_TEST(PoolUnit, map_chunksize_groups_calls_into_pool_tasks, "thread_po
 // bookkeeping is whole afterwards (nothing pending, at most max_workers
 // started, every worker exited after shutdown) and a task submitted after
 // the throws still runs.
-INTERLEAVE_PROP(PoolProps, a_throwing_task_fails_only_its_own_future_and_the_pool_goes_on, "thread_pool", ()) {
+INTERLEAVE_PROP(PoolProps, a_throwing_task_fails_only_its_own_future_and_the_pool_goes_on,
+                "thread_pool", ()) {
   const int workers = *rc::gen::inRange(1, 5);
-  const auto throws = *rc::gen::container<std::vector<bool>>(static_cast<std::size_t>(*rc::gen::inRange(1, 20)),
-                                                             rc::gen::arbitrary<bool>());
+  const auto throws = *rc::gen::container<std::vector<bool>>(
+      static_cast<std::size_t>(*rc::gen::inRange(1, 20)), rc::gen::arbitrary<bool>());
   ThreadPool<> pool(workers);
   std::vector<Future<int>> fs;
   for (std::size_t i = 0; i < throws.size(); ++i)
@@ -597,13 +622,15 @@ INTERLEAVE_PROP(PoolProps, a_throwing_task_fails_only_its_own_future_and_the_poo
 // callers' shutdown() is in progress. Under the watchdog (a caller that never
 // returns is a falsification) and, in ./ci/test, under ASan (a call that
 // outlived the pool's state would be a use after free).
-INTERLEAVE_PROP(PoolProps, concurrent_shutdowns_and_the_destructor_each_return_after_every_task, "thread_pool", ()) {
+INTERLEAVE_PROP(PoolProps, concurrent_shutdowns_and_the_destructor_each_return_after_every_task,
+                "thread_pool", ()) {
   const int workers = *rc::gen::inRange(1, 4);
   const int tasks = *rc::gen::inRange(0, 12);
   const int callers = *rc::gen::inRange(1, 4);
   const bool destroy = *rc::gen::arbitrary<bool>();
-  testkit::watchdog(std::to_string(callers) + " shutdown caller(s)" + (destroy ? " + the destructor" : "") + ", " +
-                        std::to_string(tasks) + " task(s) on " + std::to_string(workers) + " worker(s)",
+  testkit::watchdog(std::to_string(callers) + " shutdown caller(s)" +
+                        (destroy ? " + the destructor" : "") + ", " + std::to_string(tasks) +
+                        " task(s) on " + std::to_string(workers) + " worker(s)",
                     [&] {
                       auto pool = std::make_unique<ThreadPool<>>(workers);
                       std::atomic<int> finished{0};
@@ -685,11 +712,13 @@ INTERLEAVE_PROP_FALSIFIED(PoolProps, notify_one_twin_leaves_idle_workers_asleep_
 template <pool_bug Flavor>
 void submit_after_get_is_always_run() {
   const int rounds = *rc::gen::inRange(1, 60);
-  testkit::watchdog("1 worker, " + std::to_string(rounds) + " submit-then-get round(s): a get()", [&] {
-    BasicThreadPool<props::jitter_sync, Flavor> pool(1, "one");
-    for (int i = 0; i < rounds; ++i) RC_ASSERT(pool.submit([i] { return i; }).get() == i);
-    pool.shutdown(true);
-  });
+  testkit::watchdog("1 worker, " + std::to_string(rounds) + " submit-then-get round(s): a get()",
+                    [&] {
+                      BasicThreadPool<props::jitter_sync, Flavor> pool(1, "one");
+                      for (int i = 0; i < rounds; ++i)
+                        RC_ASSERT(pool.submit([i] { return i; }).get() == i);
+                      pool.shutdown(true);
+                    });
 }
 
 INTERLEAVE_PROP(PoolProps, a_task_submitted_right_after_a_get_runs, "thread_pool", ()) {
@@ -760,8 +789,8 @@ INTERLEAVE_TEST(PoolSeed, seed_pool_of_3_runs_5_tasks_on_at_most_3_workers, "thr
       const int value = (i * 37 + 11) % 100;
       {
         std::lock_guard<std::mutex> g(out_mu);
-        lines.push_back("Hi, I am " + name + " (" + pool.current_worker_name() + ") and my value is " +
-                        std::to_string(value));
+        lines.push_back("Hi, I am " + name + " (" + pool.current_worker_name() +
+                        ") and my value is " + std::to_string(value));
       }
       return std::make_pair(name, value);
     }));
@@ -784,8 +813,9 @@ INTERLEAVE_TEST(PoolSeed, seed_pool_of_3_runs_5_tasks_on_at_most_3_workers, "thr
   EXPECT_LE(pool.worker_count(), 3);
   std::string names;
   for (const auto& w : workers) names += (names.empty() ? "" : ", ") + w;
-  testkit::cell("thread_pool.reuse", "seed program: T0..T4 on a pool of 3 served by " + std::to_string(workers.size()) +
-                                         " distinct workers (" + names + "), 5 of 5 returned");
+  testkit::cell("thread_pool.reuse", "seed program: T0..T4 on a pool of 3 served by " +
+                                         std::to_string(workers.size()) + " distinct workers (" +
+                                         names + "), 5 of 5 returned");
 }
 
 // ---------------------------------------------------------------------------
@@ -795,7 +825,8 @@ INTERLEAVE_TEST(PoolSeed, seed_pool_of_3_runs_5_tasks_on_at_most_3_workers, "thr
 // cancel() right after submit races the workers: each task ran exactly when
 // cancel() returned false; shutdown(cancel_futures) leaves every future done,
 // run once or cancelled.
-INTERLEAVE_PROP(PoolProps, each_task_runs_once_or_is_cancelled_never_both, "thread_pool.cancel_race", ()) {
+INTERLEAVE_PROP(PoolProps, each_task_runs_once_or_is_cancelled_never_both,
+                "thread_pool.cancel_race", ()) {
   const int workers = *rc::gen::inRange(1, 5);
   const auto cancel = *rc::gen::container<std::vector<bool>>(rc::gen::arbitrary<bool>());
   const bool shutdown_cancels = *rc::gen::arbitrary<bool>();
@@ -856,7 +887,11 @@ INTERLEAVE_TEST(AsCompletedUnit, expiry_names_how_many_of_how_many_are_unfinishe
   Gate gate;
   ThreadPool<> pool(2);
   std::vector<Future<int>> fs{pool.submit([] { return 0; })};
-  for (int i = 1; i < 4; ++i) fs.push_back(pool.submit([&gate, i] { gate.pass(); return i; }));
+  for (int i = 1; i < 4; ++i)
+    fs.push_back(pool.submit([&gate, i] {
+      gate.pass();
+      return i;
+    }));
   fs.push_back(fs[0]);
   fs[0].wait();
   std::string message;
@@ -883,7 +918,8 @@ static_assert(FutureRange<std::list<Future<int>>>);
 static_assert(FutureRange<std::array<Future<int>, 2>&>);
 static_assert(FutureRange<std::span<const Future<int>>>);
 static_assert(!FutureRange<std::vector<int>>);
-INTERLEAVE_TEST(AsCompletedUnit, as_completed_and_wait_accept_any_range_of_futures, "as_completed") {
+INTERLEAVE_TEST(AsCompletedUnit, as_completed_and_wait_accept_any_range_of_futures,
+                "as_completed") {
   std::array<Promise<int>, 3> ps;
   std::array<Future<int>, 3> fs{ps[0].get_future(), ps[1].get_future(), ps[2].get_future()};
   for (int i = 0; i < 3; ++i) ps[static_cast<std::size_t>(i)].set_value(i);
@@ -900,12 +936,15 @@ INTERLEAVE_TEST(AsCompletedUnit, as_completed_and_wait_accept_any_range_of_futur
   EXPECT_EQ(yielded(fs | std::views::filter([](const Future<int>& f) { return f.get() != 1; })),
             (std::multiset<int>{0, 2}));
   const std::vector<int> idx{2, 0, 2};
-  EXPECT_EQ(yielded(idx | std::views::transform([&](int i) { return fs[static_cast<std::size_t>(i)]; })),
-            (std::multiset<int>{0, 2}));
+  EXPECT_EQ(
+      yielded(idx | std::views::transform([&](int i) { return fs[static_cast<std::size_t>(i)]; })),
+      (std::multiset<int>{0, 2}));
   EXPECT_EQ(wait(list).done.size(), 3u);
   EXPECT_EQ(wait(std::span<const Future<int>>(fs), FIRST_COMPLETED, 1s).not_done.size(), 0u);
   EXPECT_EQ(wait(fs | std::views::take(2), ALL_COMPLETED).done.size(), 2u);
-  testkit::cell("as_completed", "as_completed/wait over a list, an array, a span, filter/transform/take views: each distinct future once");
+  testkit::cell("as_completed",
+                "as_completed/wait over a list, an array, a span, filter/transform/take views: "
+                "each distinct future once");
 }
 
 // ---------------------------------------------------------------------------
@@ -914,18 +953,21 @@ INTERLEAVE_TEST(AsCompletedUnit, as_completed_and_wait_accept_any_range_of_futur
 
 INTERLEAVE_PROP(WaitProps, return_when_holds_and_sets_partition_the_distinct_futures, "wait", ()) {
   const int n = *rc::gen::inRange(0, 10);
-  const auto fail = *rc::gen::container<std::vector<bool>>(static_cast<std::size_t>(n), rc::gen::weightedElement<bool>({{3, false}, {1, true}}));
-  const auto delay = *rc::gen::container<std::vector<int>>(static_cast<std::size_t>(n), rc::gen::inRange(0, 500));
+  const auto fail = *rc::gen::container<std::vector<bool>>(
+      static_cast<std::size_t>(n), rc::gen::weightedElement<bool>({{3, false}, {1, true}}));
+  const auto delay =
+      *rc::gen::container<std::vector<int>>(static_cast<std::size_t>(n), rc::gen::inRange(0, 500));
   const int mode = *rc::gen::inRange(0, 3);
   const ReturnWhen when = mode == 0 ? FIRST_COMPLETED : mode == 1 ? FIRST_EXCEPTION : ALL_COMPLETED;
   ThreadPool<> pool(3);
   std::vector<Future<int>> fs;
   for (int i = 0; i < n; ++i)
-    fs.push_back(pool.submit([i, f = bool(fail[static_cast<std::size_t>(i)]), d = delay[static_cast<std::size_t>(i)]] {
-      busy_for(std::chrono::microseconds(d));
-      if (f) throw Boom(i);
-      return i;
-    }));
+    fs.push_back(pool.submit(
+        [i, f = bool(fail[static_cast<std::size_t>(i)]), d = delay[static_cast<std::size_t>(i)]] {
+          busy_for(std::chrono::microseconds(d));
+          if (f) throw Boom(i);
+          return i;
+        }));
   std::vector<Future<int>> passed = fs;
   if (n > 0) passed.push_back(fs[0]);
   const auto r = wait(passed, when);
@@ -947,7 +989,10 @@ INTERLEAVE_PROP(WaitProps, return_when_holds_and_sets_partition_the_distinct_fut
 INTERLEAVE_TEST(WaitUnit, timeout_returns_the_unfinished_as_not_done, "wait") {
   Gate gate;
   ThreadPool<> pool(2);
-  std::vector<Future<int>> fs{pool.submit([] { return 0; }), pool.submit([&gate] { gate.pass(); return 1; })};
+  std::vector<Future<int>> fs{pool.submit([] { return 0; }), pool.submit([&gate] {
+                                gate.pass();
+                                return 1;
+                              })};
   fs[0].wait();
   const auto r = wait(fs, ALL_COMPLETED, 20ms);
   gate.open();

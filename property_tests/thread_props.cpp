@@ -30,7 +30,8 @@ enum class Phase { New, Started, Joined };
 // Random sequences of start / finish-and-join / timed join / misuse over K
 // threads whose targets block on their own gate; after every step the
 // registry and each thread's state agree with a model of phases.
-INTERLEAVE_PROP(ThreadProps, random_start_join_sequences_keep_registry_and_states_consistent, "thread.lifecycle", ()) {
+INTERLEAVE_PROP(ThreadProps, random_start_join_sequences_keep_registry_and_states_consistent,
+                "thread.lifecycle", ()) {
   const int k = *rc::gen::inRange(1, 9);
   const auto ops = *rc::gen::container<std::vector<std::pair<int, int>>>(
       rc::gen::pair(rc::gen::inRange(0, 4), rc::gen::inRange(0, k)));
@@ -138,7 +139,8 @@ TEST(ThreadUnit, a_sleeping_thread_is_not_running_and_an_escaping_exception_is_k
   // Poll the state (an observation, not synchronisation): it must reach
   // NotRunning while the target sleeps.
   bool saw_not_running = false;
-  while (sleeper.is_alive() && !saw_not_running) saw_not_running = sleeper.state() == ThreadState::NotRunning;
+  while (sleeper.is_alive() && !saw_not_running)
+    saw_not_running = sleeper.state() == ThreadState::NotRunning;
   sleeper.join();
   EXPECT_TRUE(saw_not_running);
   Thread<> thrower(reg, [] { throw std::runtime_error("boom"); });
@@ -169,10 +171,13 @@ void every_joiner_returns_after_the_exit(int joiners, int deaths) {
   ThreadRegistry<> reg;
   Event<> gate;
   std::atomic<bool> mark{false};
-  T<std_sync> t(reg, [&] {
-    thread_local ExitProbe probe{&gate, &mark};
-    (void)probe;
-  }, "exiting");
+  T<std_sync> t(
+      reg,
+      [&] {
+        thread_local ExitProbe probe{&gate, &mark};
+        (void)probe;
+      },
+      "exiting");
   t.start();
   std::vector<char> saw(static_cast<size_t>(joiners), 0);
   std::vector<std::thread> js;
@@ -191,7 +196,8 @@ void every_joiner_returns_after_the_exit(int joiners, int deaths) {
   RC_ASSERT(std::count(saw.begin(), saw.end(), 1) == joiners);
 }
 
-INTERLEAVE_PROP(Thread, JoinReturnsAfterThreadLocalDestructorsForEveryJoiner, "thread.join_exit", ()) {
+INTERLEAVE_PROP(Thread, JoinReturnsAfterThreadLocalDestructorsForEveryJoiner, "thread.join_exit",
+                ()) {
   const int joiners = *rc::gen::inRange(1, 7);
   const int deaths = *rc::gen::inRange(0, 9);
   every_joiner_returns_after_the_exit<Thread>(joiners, deaths);
@@ -199,12 +205,14 @@ INTERLEAVE_PROP(Thread, JoinReturnsAfterThreadLocalDestructorsForEveryJoiner, "t
 
 // The twins: a joiner that returns when it finds the OS join claimed, or
 // when another thread's death wakes it, has not seen the exit.
-INTERLEAVE_PROP_FALSIFIED(Thread, EarlyJoinTwinReturnsBeforeTheExit, "thread.broken_early_join", ()) {
+INTERLEAVE_PROP_FALSIFIED(Thread, EarlyJoinTwinReturnsBeforeTheExit, "thread.broken_early_join",
+                          ()) {
   const int joiners = *rc::gen::inRange(1, 7);
   const int deaths = *rc::gen::inRange(0, 9);
   every_joiner_returns_after_the_exit<BrokenEarlyJoinThread>(joiners, deaths);
 }
-INTERLEAVE_PROP_FALSIFIED(Thread, AnyDeathJoinTwinReturnsWhenAnotherThreadDies, "thread.broken_any_death_join", ()) {
+INTERLEAVE_PROP_FALSIFIED(Thread, AnyDeathJoinTwinReturnsWhenAnotherThreadDies,
+                          "thread.broken_any_death_join", ()) {
   const int joiners = *rc::gen::inRange(1, 7);
   const int deaths = *rc::gen::inRange(0, 9);
   every_joiner_returns_after_the_exit<BrokenAnyDeathJoinThread>(joiners, deaths);
@@ -214,11 +222,12 @@ INTERLEAVE_PROP_FALSIFIED(Thread, AnyDeathJoinTwinReturnsWhenAnotherThreadDies, 
 // exercise (their stress cells are n/a, so this is where the markers are
 // read): each marker still sits in thread.hpp.
 TEST(Thread, JoinTwinDefectsAreMarkedInTheImpl) {
-  EXPECT_FALSE(testkit::marker_lines("impl/include/interleave/thread.hpp", "interleave:bug thread.broken_early_join")
+  EXPECT_FALSE(testkit::marker_lines("impl/include/interleave/thread.hpp",
+                                     "interleave:bug thread.broken_early_join")
                    .empty());
-  EXPECT_FALSE(
-      testkit::marker_lines("impl/include/interleave/thread.hpp", "interleave:bug thread.broken_any_death_join")
-          .empty());
+  EXPECT_FALSE(testkit::marker_lines("impl/include/interleave/thread.hpp",
+                                     "interleave:bug thread.broken_any_death_join")
+                   .empty());
 }
 
 // is_alive() stays true until the exit: a thread_local destructor that
@@ -250,7 +259,8 @@ INTERLEAVE_PROP(Thread, IsAliveUntilThreadLocalDestructorsRan, "thread.join_exit
 
 // ident / native_id: empty before start(), then the index and the kernel
 // id of the thread that runs the target, distinct among running threads.
-INTERLEAVE_PROP(Thread, IdentAndNativeIdAreEmptyBeforeStartAndNameTheRunningThread, "thread.lifecycle", ()) {
+INTERLEAVE_PROP(Thread, IdentAndNativeIdAreEmptyBeforeStartAndNameTheRunningThread,
+                "thread.lifecycle", ()) {
   const int k = *rc::gen::inRange(1, 9);
   ThreadRegistry<> reg;
   Event<> gate;
@@ -287,7 +297,8 @@ INTERLEAVE_PROP(Thread, IdentAndNativeIdAreEmptyBeforeStartAndNameTheRunningThre
 // Some targets throw: each thrower's exception is kept, nobody else's; an
 // observer enumerating meanwhile never sees a Dead thread; afterwards the
 // registry is empty and nobody is alive.
-INTERLEAVE_PROP(Thread, ThrowingTargetLeavesTheRegistryAndKeepsItsException, "thread.throwing_target", ()) {
+INTERLEAVE_PROP(Thread, ThrowingTargetLeavesTheRegistryAndKeepsItsException,
+                "thread.throwing_target", ()) {
   const auto throws = *rc::gen::container<std::vector<bool>>(rc::gen::arbitrary<bool>());
   const int k = static_cast<int>(throws.size());
   // Under the watchdog: a thrower whose bookkeeping were skipped would never
@@ -315,7 +326,8 @@ INTERLEAVE_PROP(Thread, ThrowingTargetLeavesTheRegistryAndKeepsItsException, "th
     done.store(true);
     observer.join();
     for (int i = 0; i < k; ++i) {
-      RC_ASSERT((ts[static_cast<size_t>(i)]->exception() != nullptr) == throws[static_cast<size_t>(i)]);
+      RC_ASSERT((ts[static_cast<size_t>(i)]->exception() != nullptr) ==
+                throws[static_cast<size_t>(i)]);
       RC_ASSERT(!ts[static_cast<size_t>(i)]->is_alive());
     }
     RC_ASSERT(listed_dead.load() == 0L);
@@ -368,8 +380,9 @@ INTERLEAVE_TEST(ThreadLocal, ManyShortThreadsDoNotGrowALongLivedLocal, "thread_l
     most = std::max(most, local.size());
   }
   EXPECT_EQ(most, 0u);
-  testkit::cell("thread_local.exit", std::to_string(threads) +
-                                         " short Threads each set a value: 0 slots left after every join");
+  testkit::cell(
+      "thread_local.exit",
+      std::to_string(threads) + " short Threads each set a value: 0 slots left after every join");
 }
 
 // Read-only accessors while the writers still run: a reader takes lines()
@@ -408,7 +421,8 @@ INTERLEAVE_PROP(InterleavingProps, lines_read_while_both_threads_print_are_prefi
 
 // The seed's program with random pauses (the seed's sleep(0.2 * random()),
 // scaled to microseconds): every output is a merge of the two threads' lines.
-INTERLEAVE_PROP(InterleavingProps, starwars_output_is_always_a_merge_of_both_threads, "interleavings.obiwan_anakin", ()) {
+INTERLEAVE_PROP(InterleavingProps, starwars_output_is_always_a_merge_of_both_threads,
+                "interleavings.obiwan_anakin", ()) {
   const auto seed = *rc::gen::arbitrary<unsigned>();
   ThreadRegistry<> reg;
   LineLog<> out;
@@ -422,14 +436,16 @@ INTERLEAVE_PROP(InterleavingProps, starwars_output_is_always_a_merge_of_both_thr
   RC_ASSERT(reg.enumerate().empty());
 }
 
-INTERLEAVE_TEST(InterleavingProps, starwars_distinct_orders_seen_on_real_threads, "interleavings.obiwan_anakin") {
+INTERLEAVE_TEST(InterleavingProps, starwars_distinct_orders_seen_on_real_threads,
+                "interleavings.obiwan_anakin") {
   const unsigned seed = std::random_device{}();
   std::set<long> seen;
   const int runs = 300;
   for (int r = 0; r < runs; ++r) {
     ThreadRegistry<> reg;
     LineLog<> out;
-    std::mt19937 rng_obi(seed + 2u * static_cast<unsigned>(r)), rng_ani(seed + 2u * static_cast<unsigned>(r) + 1u);
+    std::mt19937 rng_obi(seed + 2u * static_cast<unsigned>(r)),
+        rng_ani(seed + 2u * static_cast<unsigned>(r) + 1u);
     starwars(reg, out, [&] {
       std::mt19937& rng = reg.current_thread()->name() == "Obi-Wan" ? rng_obi : rng_ani;
       std::uniform_int_distribution<int> us(0, 200);
@@ -440,9 +456,10 @@ INTERLEAVE_TEST(InterleavingProps, starwars_distinct_orders_seen_on_real_threads
     seen.insert(mask);
   }
   EXPECT_LE(seen.size(), 35u);
-  testkit::cell("interleavings.obiwan_anakin", std::to_string(runs) + " runs with random pauses, all merges, " +
-                                                   std::to_string(seen.size()) +
-                                                   " distinct orders of 35 seen, pause seed " + std::to_string(seed));
+  testkit::cell("interleavings.obiwan_anakin",
+                std::to_string(runs) + " runs with random pauses, all merges, " +
+                    std::to_string(seen.size()) + " distinct orders of 35 seen, pause seed " +
+                    std::to_string(seed));
 }
 
 }  // namespace

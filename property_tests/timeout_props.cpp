@@ -62,7 +62,8 @@ std::string blocking_lookup(const std::string&) {
 enum class Kind { value, slow_value, blocks, throws, crashes };
 
 INTERLEAVE_PROP(TimeoutProps, result_or_timeout_and_nothing_left, "timeout.fixed", ()) {
-  const Kind kind = *rc::gen::element(Kind::value, Kind::slow_value, Kind::blocks, Kind::throws, Kind::crashes);
+  const Kind kind =
+      *rc::gen::element(Kind::value, Kind::slow_value, Kind::blocks, Kind::throws, Kind::crashes);
   const int timeout_ms = *rc::gen::inRange(0, 40);
   const int work_ms = *rc::gen::inRange(0, 40);  // how long the slow function computes
   const long x = *rc::gen::inRange<long>(-1000, 1000);
@@ -82,7 +83,8 @@ INTERLEAVE_PROP(TimeoutProps, result_or_timeout_and_nothing_left, "timeout.fixed
   } catch (const TimeoutError&) {
     outcome = "timeout";
   } catch (const ChildProcessError& e) {
-    outcome = std::string(e.what()).find("failed on purpose") != std::string::npos ? "raised" : "died";
+    outcome =
+        std::string(e.what()).find("failed on purpose") != std::string::npos ? "raised" : "died";
   }
   switch (kind) {
     case Kind::value:
@@ -108,7 +110,8 @@ INTERLEAVE_TEST(TimeoutUnit, seed_lookup_of_localhost_and_a_blocking_one, "timeo
   } catch (const TimeoutError& e) {
     why = e.what();
   }
-  EXPECT_NE(why.find("stopped with exit status -15"), std::string::npos) << why;  // SIGTERM sufficed
+  EXPECT_NE(why.find("stopped with exit status -15"), std::string::npos)
+      << why;  // SIGTERM sufficed
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
   EXPECT_EQ(open_fds(), fds);
   EXPECT_TRUE(no_child_left());
@@ -139,9 +142,11 @@ INTERLEAVE_TEST(TimeoutUnit, bad_arguments_are_refused_by_name, "timeout.fixed")
 // exit code without a join. Property of the fixed contract: the reported exit
 // code is known. Falsified as soon as a run reads it before the child died
 // (the window is the child's death after SIGTERM: nearly every run).
-INTERLEAVE_PROP_FALSIFIED(TimeoutProps, seed_reports_a_known_exit_code, "timeout.seed_program", ()) {
+INTERLEAVE_PROP_FALSIFIED(TimeoutProps, seed_reports_a_known_exit_code, "timeout.seed_program",
+                          ()) {
   const int timeout_ms = *rc::gen::inRange(0, 20);
-  const auto r = seed_resolve_host<posix_os>(&blocking_lookup, "example.org", std::chrono::milliseconds(timeout_ms));
+  const auto r = seed_resolve_host<posix_os>(&blocking_lookup, "example.org",
+                                             std::chrono::milliseconds(timeout_ms));
   RC_ASSERT(r.code.has_value());
 }
 

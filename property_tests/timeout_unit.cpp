@@ -50,7 +50,8 @@ void expect_names_timeout(F&& f, const char* what) {
     f();
     ADD_FAILURE() << what << ": a negative timeout was accepted";
   } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("timeout must be >= 0"), std::string::npos) << what << ": " << e.what();
+    EXPECT_NE(std::string(e.what()).find("timeout must be >= 0"), std::string::npos)
+        << what << ": " << e.what();
   }
 }
 
@@ -128,7 +129,7 @@ TEST(HugeTimeout, barrier_wait_for_waits_for_the_other_party) {
 
 TEST(HugeTimeout, queue_get_for_and_put_for_return_the_item) {
   Queue<int> q(1);
-  ASSERT_TRUE(q.put_for(1, kHours));           // room: at once
+  ASSERT_TRUE(q.put_for(1, kHours));                    // room: at once
   EXPECT_EQ(q.get_for(kNanos), std::optional<int>(1));  // an item: at once
   std::thread producer([&] { q.put(2); });
   EXPECT_EQ(q.get_for(kHours), std::optional<int>(2));
@@ -186,12 +187,15 @@ TEST(HugeTimeout, as_completed_and_wait_return_every_future) {
 TEST(HugeTimeout, pool_map_returns_every_result) {
   ThreadPool<> pool(2);
   const std::vector<int> in{1, 2, 3, 4};
-  EXPECT_EQ(pool.map([](int x) { return x * x; }, in, kHours).to_vector(), (std::vector<int>{1, 4, 9, 16}));
-  EXPECT_EQ(pool.map([](int x) { return x + 1; }, in, kNanos).to_vector(), (std::vector<int>{2, 3, 4, 5}));
+  EXPECT_EQ(pool.map([](int x) { return x * x; }, in, kHours).to_vector(),
+            (std::vector<int>{1, 4, 9, 16}));
+  EXPECT_EQ(pool.map([](int x) { return x + 1; }, in, kNanos).to_vector(),
+            (std::vector<int>{2, 3, 4, 5}));
   auto f = pool.submit([] { return 7; });
   EXPECT_TRUE(f.wait_for(kHours));
   EXPECT_EQ(f.get(), 7);
-  expect_names_timeout([&] { (void)pool.map([](int x) { return x; }, in, -1ms); }, "ThreadPool::map");
+  expect_names_timeout([&] { (void)pool.map([](int x) { return x; }, in, -1ms); },
+                       "ThreadPool::map");
 }
 
 // --- Thread ---------------------------------------------------------------------
@@ -289,13 +293,16 @@ TEST(OwnWorker, thread_destroyed_from_its_own_target_does_not_terminate) {
   Event<> started;
   Thread<>* self = nullptr;
   Thread<>* seen_after = reinterpret_cast<Thread<>*>(1);
-  auto* t = new Thread<>(reg, [&] {
-    exit_signal.ev = &exited;
-    started.wait();  // `self` is assigned
-    EXPECT_EQ(reg.current_thread(), self);
-    delete self;  // ~Thread on its own thread
-    seen_after = reg.current_thread();
-  }, "self-deleting");
+  auto* t = new Thread<>(
+      reg,
+      [&] {
+        exit_signal.ev = &exited;
+        started.wait();  // `self` is assigned
+        EXPECT_EQ(reg.current_thread(), self);
+        delete self;  // ~Thread on its own thread
+        seen_after = reg.current_thread();
+      },
+      "self-deleting");
   self = t;
   t->start();
   started.set();

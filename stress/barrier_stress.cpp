@@ -78,7 +78,8 @@ int run_thread_local(long parties, long gens) {
       }
     });
   for (auto& th : pool) th.join();
-  std::printf("reads=%ld mismatches=%ld slots=%zu\n", reads.load(), mismatches.load(), local.size());
+  std::printf("reads=%ld mismatches=%ld slots=%zu\n", reads.load(), mismatches.load(),
+              local.size());
   return 0;
 }
 
@@ -97,7 +98,10 @@ int run_broken(long parties, long gens) {
   {
     interleave::stress::Watchdog watchdog(
         std::chrono::seconds(2), [&] { return passed.load(); },
-        [&] { return "stranded_at=" + std::to_string(passed.load() / parties) + " of " + std::to_string(gens); });
+        [&] {
+          return "stranded_at=" + std::to_string(passed.load() / parties) + " of " +
+                 std::to_string(gens);
+        });
     for (auto& th : pool) th.join();
   }
   std::printf("stranded_at=-1 of %ld\n", gens);

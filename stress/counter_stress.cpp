@@ -18,7 +18,8 @@ namespace {
 
 template <class Counter, class Pause>
 int count(long threads, long incs, Pause pause) {
-  const long counted = interleave::checks::run_counter<Counter>(static_cast<int>(threads), incs, pause);
+  const long counted =
+      interleave::checks::run_counter<Counter>(static_cast<int>(threads), incs, pause);
   std::printf("counted=%ld expected=%ld\n", counted, threads * incs);
   return interleave::stress::kExitOk;
 }
@@ -33,8 +34,12 @@ int main(int argc, char** argv) {
   const stress::Param threads{"threads", 1, 1024}, incs{"increments", 0, 100'000'000};
   return stress::dispatch(
       "counter_stress", argc, argv,
-      {variant("racy_plain", threads, incs, [](long t, long n) { return count<RacyCounter<>>(t, n, yield); }),
-       variant("racy_relaxed", threads, incs, [](long t, long n) { return count<RelaxedRacyCounter<>>(t, n, yield); }),
-       variant("locked", threads, incs, [](long t, long n) { return count<LockedCounter<>>(t, n, no_pause{}); }),
-       variant("atomic", threads, incs, [](long t, long n) { return count<AtomicCounter<>>(t, n, no_pause{}); })});
+      {variant("racy_plain", threads, incs,
+               [](long t, long n) { return count<RacyCounter<>>(t, n, yield); }),
+       variant("racy_relaxed", threads, incs,
+               [](long t, long n) { return count<RelaxedRacyCounter<>>(t, n, yield); }),
+       variant("locked", threads, incs,
+               [](long t, long n) { return count<LockedCounter<>>(t, n, no_pause{}); }),
+       variant("atomic", threads, incs,
+               [](long t, long n) { return count<AtomicCounter<>>(t, n, no_pause{}); })});
 }

@@ -52,7 +52,8 @@ long run(int waiters, long rounds) {
 
 template <class Ev>
 int wake(long waiters, long rounds) {
-  std::printf("woken=%ld expected=%ld\n", run<Ev>(static_cast<int>(waiters), rounds), waiters * rounds);
+  std::printf("woken=%ld expected=%ld\n", run<Ev>(static_cast<int>(waiters), rounds),
+              waiters * rounds);
   return interleave::stress::kExitOk;
 }
 
@@ -89,9 +90,10 @@ int main(int argc, char** argv) {
   using namespace interleave;
   using stress::variant;
   const stress::Param waiters{"waiters", 1, 256}, rounds{"rounds", 0, 10'000'000};
-  return stress::dispatch("event_stress", argc, argv,
-                          {variant("fixed", waiters, rounds, wake<Event<>>),
-                           variant("broken_unlocked_check", waiters, rounds, wake<BrokenUnlockedCheckEvent<>>),
-                           variant("publish_fixed", waiters, rounds, publish<Event<>>),
-                           variant("publish_broken_relaxed_flag", waiters, rounds, publish<BrokenRelaxedFlagEvent<>>)});
+  return stress::dispatch(
+      "event_stress", argc, argv,
+      {variant("fixed", waiters, rounds, wake<Event<>>),
+       variant("broken_unlocked_check", waiters, rounds, wake<BrokenUnlockedCheckEvent<>>),
+       variant("publish_fixed", waiters, rounds, publish<Event<>>),
+       variant("publish_broken_relaxed_flag", waiters, rounds, publish<BrokenRelaxedFlagEvent<>>)});
 }

@@ -75,8 +75,8 @@ int stop_sentinel(long runs, long n) {
     items += static_cast<long>(r.received.size());
     bad += r.received != want || r.producer != 0 || r.consumer != 0;
   }
-  std::printf("runs=%ld items=%ld bad_runs=%ld fd_delta=%d unreaped=%d\n", runs, items, bad, open_fds() - fds,
-              unreaped());
+  std::printf("runs=%ld items=%ld bad_runs=%ld fd_delta=%d unreaped=%d\n", runs, items, bad,
+              open_fds() - fds, unreaped());
   return stress::kExitOk;
 }
 
@@ -116,8 +116,8 @@ int parent_feeder(long items, long putters) {
     consumer.join();
     consumer_code = *consumer.exitcode();
   }
-  std::printf("items=%ld out_of_order=%ld consumer=%d fd_delta=%d unreaped=%d\n", got, out_of_order, consumer_code,
-              open_fds() - fds, unreaped());
+  std::printf("items=%ld out_of_order=%ld consumer=%d fd_delta=%d unreaped=%d\n", got, out_of_order,
+              consumer_code, open_fds() - fds, unreaped());
   return stress::kExitOk;
 }
 
@@ -125,11 +125,10 @@ int join_before_drain(stress::Args& a) {
   const long items = a.integer("items", 1, 1'000'000), bytes = a.integer("bytes", 0, 10'000'000),
              timeout = a.integer("timeout_ms", 1, 600'000);
   const int fds = open_fds();
-  const drain_result r =
-      join_before_drain_program<posix_os>(static_cast<int>(items), static_cast<std::size_t>(bytes),
-                                          std::chrono::milliseconds(timeout));
-  std::printf("join_timed_out=%d drained=%zu producer=%d fd_delta=%d unreaped=%d\n", r.join_timed_out ? 1 : 0,
-              r.drained, r.producer, open_fds() - fds, unreaped());
+  const drain_result r = join_before_drain_program<posix_os>(
+      static_cast<int>(items), static_cast<std::size_t>(bytes), std::chrono::milliseconds(timeout));
+  std::printf("join_timed_out=%d drained=%zu producer=%d fd_delta=%d unreaped=%d\n",
+              r.join_timed_out ? 1 : 0, r.drained, r.producer, open_fds() - fds, unreaped());
   return stress::kExitOk;
 }
 
@@ -137,14 +136,17 @@ int pipe_runs(long runs, long items) {
   const int fds = open_fds();
   long bad = 0;
   for (long i = 0; i < runs; ++i)
-    bad += pipe_reader_program<posix_os>(static_cast<int>(items), false, std::chrono::seconds(60)) != std::optional<int>(0);
-  std::printf("runs=%ld bad_runs=%ld fd_delta=%d unreaped=%d\n", runs, bad, open_fds() - fds, unreaped());
+    bad += pipe_reader_program<posix_os>(static_cast<int>(items), false,
+                                         std::chrono::seconds(60)) != std::optional<int>(0);
+  std::printf("runs=%ld bad_runs=%ld fd_delta=%d unreaped=%d\n", runs, bad, open_fds() - fds,
+              unreaped());
   return stress::kExitOk;
 }
 
 int pipe_keeps_write_end(long items, long timeout_ms) {
   const int fds = open_fds();
-  const auto r = pipe_reader_program<posix_os>(static_cast<int>(items), true, std::chrono::milliseconds(timeout_ms));
+  const auto r = pipe_reader_program<posix_os>(static_cast<int>(items), true,
+                                               std::chrono::milliseconds(timeout_ms));
   std::printf("timed_out=%d fd_delta=%d unreaped=%d\n", r ? 0 : 1, open_fds() - fds, unreaped());
   return stress::kExitOk;
 }
@@ -154,11 +156,13 @@ int pipe_keeps_write_end(long items, long timeout_ms) {
 int main(int argc, char** argv) {
   using stress::Param;
   using stress::variant;
-  const Param runs{"runs", 1, 1'000'000}, n{"n", 0, 93}, items{"items", 0, 10'000'000}, putters{"putters", 1, 64},
-      timeout{"timeout_ms", 1, 600'000};
+  const Param runs{"runs", 1, 1'000'000}, n{"n", 0, 93}, items{"items", 0, 10'000'000},
+      putters{"putters", 1, 64}, timeout{"timeout_ms", 1, 600'000};
   return stress::dispatch(
       "ipc_stress", argc, argv,
-      {variant("stop_sentinel", runs, n, stop_sentinel), variant("parent_feeder", items, putters, parent_feeder),
+      {variant("stop_sentinel", runs, n, stop_sentinel),
+       variant("parent_feeder", items, putters, parent_feeder),
        stress::Variant{"join_before_drain", "<items> <bytes> <timeout_ms>", join_before_drain},
-       variant("pipe", runs, items, pipe_runs), variant("pipe_keeps_write_end", items, timeout, pipe_keeps_write_end)});
+       variant("pipe", runs, items, pipe_runs),
+       variant("pipe_keeps_write_end", items, timeout, pipe_keeps_write_end)});
 }

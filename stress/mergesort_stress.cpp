@@ -42,7 +42,8 @@ std::vector<Rec> input(long n) {
 }
 
 long mismatches(const std::vector<Rec>& got, const std::vector<Rec>& want) {
-  long m = static_cast<long>(got.size() > want.size() ? got.size() - want.size() : want.size() - got.size());
+  long m = static_cast<long>(got.size() > want.size() ? got.size() - want.size()
+                                                      : want.size() - got.size());
   for (std::size_t i = 0; i < std::min(got.size(), want.size()); ++i) m += got[i] != want[i];
   return m;
 }
@@ -65,7 +66,8 @@ int sequential_reentrant(long threads, long n) {
   std::vector<std::thread> ts;
   for (long t = 0; t < threads; ++t)
     ts.emplace_back([&, t] {
-      bad[static_cast<std::size_t>(t)] = mismatches(interleave::mergesort::sort(in, 2 + static_cast<int>(t % 6), ByKey{}), want);
+      bad[static_cast<std::size_t>(t)] =
+          mismatches(interleave::mergesort::sort(in, 2 + static_cast<int>(t % 6), ByKey{}), want);
     });
   for (auto& t : ts) t.join();
   long sorts = 0, total = 0;
@@ -80,10 +82,11 @@ int sequential_reentrant(long threads, long n) {
 int main(int argc, char** argv) {
   using namespace interleave;
   using stress::variant;
-  const stress::Param workers{"workers", 1, 64}, threads{"threads", 1, 64}, elements{"elements", 0, 50'000'000};
-  return stress::dispatch(
-      "mergesort_stress", argc, argv,
-      {variant("threads", workers, elements, threaded<mergesort::MergeSort<>>),
-       variant("sequential_reentrant", threads, elements, sequential_reentrant),
-       variant("broken_unlocked_merge", workers, elements, threaded<mergesort::BrokenUnlockedMergeSort<>>)});
+  const stress::Param workers{"workers", 1, 64}, threads{"threads", 1, 64},
+      elements{"elements", 0, 50'000'000};
+  return stress::dispatch("mergesort_stress", argc, argv,
+                          {variant("threads", workers, elements, threaded<mergesort::MergeSort<>>),
+                           variant("sequential_reentrant", threads, elements, sequential_reentrant),
+                           variant("broken_unlocked_merge", workers, elements,
+                                   threaded<mergesort::BrokenUnlockedMergeSort<>>)});
 }

@@ -44,8 +44,8 @@
 namespace {
 
 using namespace std::chrono_literals;
-using interleave::Process;
 using interleave::posix_os;
+using interleave::Process;
 
 int open_fds() {
   int n = 0;
@@ -87,7 +87,8 @@ int lifecycle(long runs) {
     wrong += p.exitcode() != std::optional<int>(want);
     p.close();
   }
-  std::printf("runs=%ld wrong_codes=%ld fd_delta=%d unreaped=%d\n", runs, wrong, open_fds() - fds, unreaped());
+  std::printf("runs=%ld wrong_codes=%ld fd_delta=%d unreaped=%d\n", runs, wrong, open_fds() - fds,
+              unreaped());
   return interleave::stress::kExitOk;
 }
 
@@ -112,8 +113,8 @@ int concurrent_waits(long children, long threads) {
   long wrong = 0;
   for (auto& p : ps) wrong += p.exitcode() != std::optional<int>(-SIGTERM);
   ps.clear();
-  std::printf("children=%ld wrong_codes=%ld fd_delta=%d unreaped=%d alive_seen=%ld\n", children, wrong,
-              open_fds() - fds, unreaped(), alive_seen.load());
+  std::printf("children=%ld wrong_codes=%ld fd_delta=%d unreaped=%d alive_seen=%ld\n", children,
+              wrong, open_fds() - fds, unreaped(), alive_seen.load());
   return interleave::stress::kExitOk;
 }
 
@@ -135,8 +136,8 @@ int entry(long runs, long threads) {
       }
     });
   for (auto& t : ts) t.join();
-  std::printf("runs=%ld wrong_codes=%ld fd_delta=%d unreaped=%d\n", runs * threads, wrong.load(), open_fds() - fds,
-              unreaped());
+  std::printf("runs=%ld wrong_codes=%ld fd_delta=%d unreaped=%d\n", runs * threads, wrong.load(),
+              open_fds() - fds, unreaped());
   return interleave::stress::kExitOk;
 }
 
@@ -147,8 +148,9 @@ int main(int argc, char** argv) {
   using interleave::stress::Param;
   using interleave::stress::variant;
   const Param runs{"runs", 1, 1'000'000}, children{"children", 1, 1000}, threads{"threads", 1, 64};
-  return interleave::stress::dispatch("process_stress", argc, argv,
-                                      {variant("lifecycle", runs, lifecycle),
-                                       variant("concurrent_waits", children, threads, concurrent_waits),
-                                       variant("entry", runs, threads, entry)});
+  return interleave::stress::dispatch(
+      "process_stress", argc, argv,
+      {variant("lifecycle", runs, lifecycle),
+       variant("concurrent_waits", children, threads, concurrent_waits),
+       variant("entry", runs, threads, entry)});
 }

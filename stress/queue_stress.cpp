@@ -82,8 +82,8 @@ int mpmc(int producers, int consumers, long per, long maxsize) {
     }
   long lost = 0;
   for (unsigned char s : seen) lost += s == 0;
-  std::printf("consumed=%ld expected=%ld lost=%ld duplicated=%ld out_of_range=%ld\n", consumed, total, lost,
-              duplicated, out_of_range);
+  std::printf("consumed=%ld expected=%ld lost=%ld duplicated=%ld out_of_range=%ld\n", consumed,
+              total, lost, duplicated, out_of_range);
   return 0;
 }
 
@@ -141,26 +141,30 @@ int shutdown_load(long rounds) {
         exits.exit_one();
       });
     const auto exit_one = [&exits](bool) { exits.exit_one(); };
-    start_blocked_callers<queue_shut_down>(pool, 4, started, [&](int) { (void)empty_q.get(); }, exit_one);
-    start_blocked_callers<queue_shut_down>(pool, 4, started, [&](int i) { full_q.put(i); }, exit_one);
+    start_blocked_callers<queue_shut_down>(
+        pool, 4, started, [&](int) { (void)empty_q.get(); }, exit_one);
+    start_blocked_callers<queue_shut_down>(
+        pool, 4, started, [&](int i) { full_q.put(i); }, exit_one);
     const int threads = static_cast<int>(pool.size());
     while (started.load() < threads || got.load() < 2000) std::this_thread::yield();
     q.shutdown(immediate);
     empty_q.shutdown(immediate);
     full_q.shutdown(immediate);
     {
-      interleave::stress::Watchdog watchdog(60s, [&] { return exits.wait_for(threads, 0s); }, [&] {
-        const int exited = exits.wait_for(threads, 0s);
-        return "released=" + std::to_string(exited) + " stranded=" + std::to_string(threads - exited) +
-               " round=" + std::to_string(r);
-      });
+      interleave::stress::Watchdog watchdog(
+          60s, [&] { return exits.wait_for(threads, 0s); },
+          [&] {
+            const int exited = exits.wait_for(threads, 0s);
+            return "released=" + std::to_string(exited) +
+                   " stranded=" + std::to_string(threads - exited) + " round=" + std::to_string(r);
+          });
       for (auto& t : pool) t.join();
     }
     q.join();  // every item got was task_done, the dropped ones were settled
     const long dropped = put_ok.load() - got.load();
     if (dropped < 0 || (!immediate && dropped != 0) || q.unfinished_tasks() != 0 || !q.empty()) {
-      std::printf("accounting broken: round=%d immediate=%d put_ok=%ld got=%ld unfinished=%ld\n", r, immediate,
-                  put_ok.load(), got.load(), q.unfinished_tasks());
+      std::printf("accounting broken: round=%d immediate=%d put_ok=%ld got=%ld unfinished=%ld\n", r,
+                  immediate, put_ok.load(), got.load(), q.unfinished_tasks());
       return interleave::stress::kExitInconsistent;
     }
     released_total += threads;
@@ -168,8 +172,8 @@ int shutdown_load(long rounds) {
     got_total += got.load();
     dropped_total += dropped;
   }
-  std::printf("released=%ld stranded=0 put_ok=%ld got=%ld dropped=%ld rounds=%ld\n", released_total, put_ok_total,
-              got_total, dropped_total, rounds);
+  std::printf("released=%ld stranded=0 put_ok=%ld got=%ld dropped=%ld rounds=%ld\n", released_total,
+              put_ok_total, got_total, dropped_total, rounds);
   return 0;
 }
 
@@ -178,8 +182,8 @@ int broken_notify_one(long getters) {
   std::atomic<int> started{0};
   ExitCounter exits;
   std::vector<std::thread> pool;
-  start_blocked_callers<queue_shut_down>(pool, getters, started, [&](int) { (void)q.get(); },
-                                         [&exits](bool) { exits.exit_one(); });
+  start_blocked_callers<queue_shut_down>(
+      pool, getters, started, [&](int) { (void)q.get(); }, [&exits](bool) { exits.exit_one(); });
   while (started.load() < getters) std::this_thread::yield();
   // Give the getters time to reach their wait (not synchronisation: a getter
   // that arrives after shutdown() just sees the flag; the figure counts

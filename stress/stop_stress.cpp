@@ -45,7 +45,8 @@ int run(long controllers, long cycles) {
       }
     });
   for (auto& t : pool) t.join();
-  std::printf("cycles=%ld bad=%ld stopped_by_request=%ld\n", done.load(), bad.load(), by_request.load());
+  std::printf("cycles=%ld bad=%ld stopped_by_request=%ld\n", done.load(), bad.load(),
+              by_request.load());
   return interleave::stress::kExitOk;
 }
 
@@ -55,8 +56,9 @@ int main(int argc, char** argv) {
   using namespace interleave;
   using stress::variant;
   const stress::Param controllers{"controllers", 1, 256}, cycles{"cycles", 0, 1'000'000};
-  return stress::dispatch("stop_stress", argc, argv,
-                          {variant("plain", controllers, cycles, run<StoppableFibonacci<PlainStopFlag<>>>),
-                           variant("atomic", controllers, cycles, run<StoppableFibonacci<AtomicStopFlag<>>>),
-                           variant("stop_token", controllers, cycles, run<JthreadFibonacci<>>)});
+  return stress::dispatch(
+      "stop_stress", argc, argv,
+      {variant("plain", controllers, cycles, run<StoppableFibonacci<PlainStopFlag<>>>),
+       variant("atomic", controllers, cycles, run<StoppableFibonacci<AtomicStopFlag<>>>),
+       variant("stop_token", controllers, cycles, run<JthreadFibonacci<>>)});
 }

@@ -32,11 +32,13 @@
 namespace interleave::stress {
 
 // How a stress binary ends. The drivers (stress_support.hpp) read these.
-inline constexpr int kExitOk = 0;            // ran to the end; its figures are on stdout
-inline constexpr int kExitInconsistent = 1;  // its own accounting failed (printed), or an unexpected exception
-inline constexpr int kExitUsage = 2;         // bad arguments, refused with a message naming the argument
-inline constexpr int kExitHang = 3;          // the watchdog saw no progress: a hang, with its figures printed
-inline constexpr int kTsanExitCode = 66;     // TSAN_OPTIONS exitcode: TSan reported something
+inline constexpr int kExitOk = 0;  // ran to the end; its figures are on stdout
+inline constexpr int kExitInconsistent =
+    1;  // its own accounting failed (printed), or an unexpected exception
+inline constexpr int kExitUsage = 2;  // bad arguments, refused with a message naming the argument
+inline constexpr int kExitHang =
+    3;  // the watchdog saw no progress: a hang, with its figures printed
+inline constexpr int kTsanExitCode = 66;  // TSAN_OPTIONS exitcode: TSan reported something
 
 // A usage error (exit kExitUsage). Its message names the argument.
 struct usage_error : std::invalid_argument {
@@ -48,8 +50,8 @@ inline long parse(const std::string& s, const std::string& what, long lo, long h
   char* end = nullptr;
   const long v = std::strtol(s.c_str(), &end, 10);
   if (s.empty() || !end || *end || v < lo || v > hi)
-    throw usage_error(what + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) +
-                      "], not '" + s + "'");
+    throw usage_error(what + " must be an integer in [" + std::to_string(lo) + ", " +
+                      std::to_string(hi) + "], not '" + s + "'");
   return v;
 }
 
@@ -63,7 +65,9 @@ class Args {
     if (next_ >= values_.size()) throw usage_error("missing argument " + what);
     return parse(values_[next_++], what, lo, hi);
   }
-  int count(const std::string& what, int lo, int hi) { return static_cast<int>(integer(what, lo, hi)); }
+  int count(const std::string& what, int lo, int hi) {
+    return static_cast<int>(integer(what, lo, hi));
+  }
 
  private:
   std::vector<std::string> values_;
@@ -104,14 +108,17 @@ Variant variant(const std::string& name, const Param& p, const Param& q, Run run
 inline std::string usage(const std::string& program, const std::vector<Variant>& variants) {
   std::string out = "usage: " + program + " VARIANT ARGUMENTS..., one of:\n";
   for (const Variant& v : variants) out += "  " + program + " " + v.name + " " + v.params + "\n";
-  out += "exit codes: 0 ran (figures on stdout), 1 inconsistent, 2 bad arguments, 3 hang (watchdog), " +
-         std::to_string(kTsanExitCode) + " TSan reported";
+  out +=
+      "exit codes: 0 ran (figures on stdout), 1 inconsistent, 2 bad arguments, 3 hang "
+      "(watchdog), " +
+      std::to_string(kTsanExitCode) + " TSan reported";
   return out;
 }
 
 // The main of a stress binary: picks the variant argv[1] names, checks the
 // argument count, runs it. Bad arguments exit kExitUsage with a message.
-inline int dispatch(const std::string& program, int argc, char** argv, const std::vector<Variant>& variants) {
+inline int dispatch(const std::string& program, int argc, char** argv,
+                    const std::vector<Variant>& variants) {
   try {
     if (argc == 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
       std::printf("%s\n", usage(program, variants).c_str());
@@ -128,12 +135,13 @@ inline int dispatch(const std::string& program, int argc, char** argv, const std
     if (!chosen) throw usage_error("variant must be one of " + names + ", not '" + name + "'");
     const std::vector<std::string> values(argv + 2, argv + argc);
     if (values.size() != chosen->arity())
-      throw usage_error(name + " takes " + std::to_string(chosen->arity()) + " argument(s) " + chosen->params +
-                        ", got " + std::to_string(values.size()));
+      throw usage_error(name + " takes " + std::to_string(chosen->arity()) + " argument(s) " +
+                        chosen->params + ", got " + std::to_string(values.size()));
     Args args(values);
     return chosen->run(args);
   } catch (const usage_error& e) {
-    std::fprintf(stderr, "%s: %s\n%s\n", program.c_str(), e.what(), usage(program, variants).c_str());
+    std::fprintf(stderr, "%s: %s\n%s\n", program.c_str(), e.what(),
+                 usage(program, variants).c_str());
     return kExitUsage;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s: %s\n", program.c_str(), e.what());
@@ -149,8 +157,12 @@ inline int dispatch(const std::string& program, int argc, char** argv, const std
 // waits on the watchdog to be correct, and a run that finishes destroys it.
 class Watchdog {
  public:
-  Watchdog(std::chrono::milliseconds quiet, std::function<long()> progress, std::function<std::string()> report)
-      : quiet_(quiet), progress_(std::move(progress)), report_(std::move(report)), thread_([this] { watch(); }) {}
+  Watchdog(std::chrono::milliseconds quiet, std::function<long()> progress,
+           std::function<std::string()> report)
+      : quiet_(quiet),
+        progress_(std::move(progress)),
+        report_(std::move(report)),
+        thread_([this] { watch(); }) {}
   Watchdog(const Watchdog&) = delete;
   Watchdog& operator=(const Watchdog&) = delete;
   ~Watchdog() {

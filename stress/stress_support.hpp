@@ -47,8 +47,9 @@ struct check_failed : std::runtime_error {
 inline const char* symbolizer() {
   const char* path = "/usr/lib/llvm-19/bin/llvm-symbolizer";
   if (access(path, X_OK) != 0)
-    throw std::runtime_error(std::string(path) +
-                             " is missing: install the Debian package 'llvm-19' (./ci/bootstrap does)");
+    throw std::runtime_error(
+        std::string(path) +
+        " is missing: install the Debian package 'llvm-19' (./ci/bootstrap does)");
   return path;
 }
 
@@ -63,11 +64,14 @@ struct StressRun {
   int reports = 0;  // "WARNING: ThreadSanitizer:" lines
 
   [[noreturn]] void fail(const std::string& why) const {
-    throw check_failed(command + ": " + why + "\n--- output (exit " + std::to_string(process.exit_code) +
+    throw check_failed(command + ": " + why + "\n--- output (exit " +
+                       std::to_string(process.exit_code) +
                        (process.timed_out ? ", timed out" : "") + ") ---\n" + tail(process.output));
   }
   bool hung() const { return process.exit_code == kExitHang; }
-  bool output_has(const std::string& text) const { return process.output.find(text) != std::string::npos; }
+  bool output_has(const std::string& text) const {
+    return process.output.find(text) != std::string::npos;
+  }
 
   // "key=<integer>" from the output; a missing figure fails the check.
   long figure(const std::string& key) const {
@@ -86,7 +90,8 @@ struct StressRun {
     std::string misses;
     for (const auto& [key, want] : figures)
       if (const long got = figure(key); got != want)
-        misses += " " + key + "=" + std::to_string(got) + " (expected " + std::to_string(want) + ")";
+        misses +=
+            " " + key + "=" + std::to_string(got) + " (expected " + std::to_string(want) + ")";
     if (!misses.empty()) fail("figures off:" + misses);
   }
 };
@@ -96,7 +101,8 @@ struct Marked {
   std::vector<std::pair<std::string, int>> lines;  // (path from the source tree, 1-based line)
   std::string where() const {
     std::map<std::string, std::vector<int>> by_file;
-    for (const auto& [file, line] : lines) by_file[std::filesystem::path(file).filename().string()].push_back(line);
+    for (const auto& [file, line] : lines)
+      by_file[std::filesystem::path(file).filename().string()].push_back(line);
     std::string out;
     for (auto& [file, nums] : by_file) {
       std::sort(nums.begin(), nums.end());
@@ -128,7 +134,8 @@ inline Marked find_markers(const std::vector<std::string>& markers) {
           found.lines.emplace_back(fs::relative(entry.path(), root).string(), n);
       }
     }
-    if (found.lines.size() == before) throw check_failed("no impl line carries the marker '" + marker + "'");
+    if (found.lines.size() == before)
+      throw check_failed("no impl line carries the marker '" + marker + "'");
   }
   return found;
 }
@@ -155,7 +162,10 @@ inline int until(int attempts, const std::function<bool()>& once, const std::str
   throw check_failed(why + " (in " + std::to_string(attempts) + " runs)");
 }
 
-enum class Reports { halt, keep };  // TSAN_OPTIONS halt_on_error=1: the first report ends the run; 0: all kept
+enum class Reports {
+  halt,
+  keep
+};  // TSAN_OPTIONS halt_on_error=1: the first report ends the run; 0: all kept
 
 // A scenario's stress binary, as its driver runs it.
 class StressBinary {
@@ -166,9 +176,10 @@ class StressBinary {
                 std::chrono::seconds timeout = 300s) const {
     std::vector<std::string> argv{path_};
     argv.insert(argv.end(), args.begin(), args.end());
-    const std::string options = std::string("halt_on_error=") + (reports == Reports::halt ? "1" : "0") +
-                                " exitcode=" + std::to_string(kTsanExitCode) +
-                                " second_deadlock_stack=1 history_size=4 external_symbolizer_path=" + symbolizer();
+    const std::string options =
+        std::string("halt_on_error=") + (reports == Reports::halt ? "1" : "0") +
+        " exitcode=" + std::to_string(kTsanExitCode) +
+        " second_deadlock_stack=1 history_size=4 external_symbolizer_path=" + symbolizer();
     StressRun run;
     run.command = std::filesystem::path(path_).filename().string();
     for (const auto& a : args) run.command += " " + a;
@@ -186,8 +197,10 @@ class StressBinary {
                   std::chrono::seconds timeout = 300s) const {
     StressRun r = run(args, Reports::halt, timeout);
     if (r.process.timed_out) r.fail("timed out after " + std::to_string(timeout.count()) + " s");
-    if (r.reports != 0) r.fail(std::to_string(r.reports) + " TSan report(s) in a run that must be clean");
-    if (r.process.exit_code != kExitOk) r.fail("exit code " + std::to_string(r.process.exit_code) + ", not 0");
+    if (r.reports != 0)
+      r.fail(std::to_string(r.reports) + " TSan report(s) in a run that must be clean");
+    if (r.process.exit_code != kExitOk)
+      r.fail("exit code " + std::to_string(r.process.exit_code) + ", not 0");
     r.require(figures);
     return r;
   }
@@ -210,15 +223,17 @@ class StressBinary {
     if (r.process.timed_out) r.fail("timed out: the binary's watchdog did not end the hang");
     if (r.reports != 0) r.fail("the bug is a hang, not a data race, yet TSan reported");
     if (r.process.exit_code != kExitHang && r.process.exit_code != kExitOk)
-      r.fail("exit code " + std::to_string(r.process.exit_code) + ", neither a hang (3) nor a finished run (0)");
+      r.fail("exit code " + std::to_string(r.process.exit_code) +
+             ", neither a hang (3) nor a finished run (0)");
     return r;
   }
 
   // TSan reports a data race, and some report names a line that carries one
   // of `markers`. A race that shows only in some runs gets up to `attempts`
   // runs; a run that ends clean (exit 0, no report) is the only kind retried.
-  Race race_at_markers(const std::vector<std::string>& args, const std::vector<std::string>& markers,
-                       Reports reports, std::chrono::seconds timeout = 300s, int attempts = 1) const {
+  Race race_at_markers(const std::vector<std::string>& args,
+                       const std::vector<std::string>& markers, Reports reports,
+                       std::chrono::seconds timeout = 300s, int attempts = 1) const {
     const Marked marked = find_markers(markers);
     for (int attempt = 1;; ++attempt) {
       Race race{run(args, reports, timeout), marked.where(), attempt};
@@ -226,11 +241,14 @@ class StressBinary {
       if (r.process.timed_out) r.fail("timed out");
       if (r.process.exit_code == kExitOk && r.reports == 0 && attempt < attempts) continue;
       if (r.process.exit_code != kTsanExitCode)
-        r.fail("exit code " + std::to_string(r.process.exit_code) + ", not TSan's " + std::to_string(kTsanExitCode) +
-               " (run " + std::to_string(attempt) + " of " + std::to_string(attempts) + ")");
-      if (!r.output_has("WARNING: ThreadSanitizer: data race")) r.fail("TSan reported no data race");
+        r.fail("exit code " + std::to_string(r.process.exit_code) + ", not TSan's " +
+               std::to_string(kTsanExitCode) + " (run " + std::to_string(attempt) + " of " +
+               std::to_string(attempts) + ")");
+      if (!r.output_has("WARNING: ThreadSanitizer: data race"))
+        r.fail("TSan reported no data race");
       bool named = false;
-      for (const auto& [file, line] : marked.lines) named |= r.output_has(file + ":" + std::to_string(line) + ":");
+      for (const auto& [file, line] : marked.lines)
+        named |= r.output_has(file + ":" + std::to_string(line) + ":");
       if (!named) r.fail("no data-race report names the marked lines " + race.where);
       return race;
     }

@@ -57,8 +57,8 @@ int load(int submitters, int workers, long per) {
     for (auto& t : ts) t.join();
     std::printf("workers_started=%d\n", pool.worker_count());
   }
-  std::printf("submitted=%ld ran=%ld resolved=%ld wrong=%ld\n", submitters * per, ran.load(), resolved.load(),
-              wrong.load());
+  std::printf("submitted=%ld ran=%ld resolved=%ld wrong=%ld\n", submitters * per, ran.load(),
+              resolved.load(), wrong.load());
   return 0;
 }
 
@@ -94,7 +94,8 @@ int cancel_shutdown(int submitters, int workers, long per) {
       }
     });
   start.arrive_and_wait();
-  while (submitted.load() < submitters * per / 2) std::this_thread::yield();  // mid-stream: load, not synchronisation
+  while (submitted.load() < submitters * per / 2)
+    std::this_thread::yield();  // mid-stream: load, not synchronisation
   pool.shutdown(/*wait=*/true, /*cancel_futures=*/true);
   for (auto& t : ts) t.join();
   for (int s = 0; s < submitters; ++s) {
@@ -108,7 +109,8 @@ int cancel_shutdown(int submitters, int workers, long per) {
       if (r.load() > 1) both.fetch_add(1);
   }
   std::printf("submitted=%ld accepted=%ld refused=%ld ran=%ld cancelled=%ld done=%ld twice=%ld\n",
-              submitters * per, accepted.load(), refused.load(), ran.load(), cancelled.load(), done.load(), both.load());
+              submitters * per, accepted.load(), refused.load(), ran.load(), cancelled.load(),
+              done.load(), both.load());
   return 0;
 }
 
@@ -124,7 +126,8 @@ int reuse(int submitters, int workers, long rounds) {
         if (pool.submit([i] { return i; }).get() == i) ok.fetch_add(1, std::memory_order_relaxed);
     });
   for (auto& t : ts) t.join();
-  std::printf("rounds=%ld ok=%ld workers_started=%d\n", submitters * rounds, ok.load(), pool.worker_count());
+  std::printf("rounds=%ld ok=%ld workers_started=%d\n", submitters * rounds, ok.load(),
+              pool.worker_count());
   return 0;
 }
 
@@ -143,17 +146,21 @@ int notify_one(long workers) {
       }));
     for (auto& f : fs) (void)f.get();
   }
-  while (pool->idle_workers() < workers) std::this_thread::yield();  // all asleep on the condition variable
+  while (pool->idle_workers() < workers)
+    std::this_thread::yield();  // all asleep on the condition variable
   std::atomic<bool> returned{false};
   std::thread shut([&] {
     pool->shutdown(true);
     returned.store(true);
   });
   {
-    stress::Watchdog watchdog(std::chrono::seconds(5), [&] { return returned.load() ? 1L : 0L; }, [&] {
-      return "workers=" + std::to_string(workers) +
-             " shutdown_returned=0 asleep_after_shutdown=" + std::to_string(pool->idle_workers());
-    });
+    stress::Watchdog watchdog(
+        std::chrono::seconds(5), [&] { return returned.load() ? 1L : 0L; },
+        [&] {
+          return "workers=" + std::to_string(workers) +
+                 " shutdown_returned=0 asleep_after_shutdown=" +
+                 std::to_string(pool->idle_workers());
+        });
     shut.join();  // a shutdown that never returns: the watchdog ends the process
   }
   std::printf("workers=%ld shutdown_returned=1 live=%d\n", workers, pool->live_workers());
@@ -182,7 +189,8 @@ int futures(long promises, long getters) {
   });
   setter.join();
   for (auto& t : ts) t.join();
-  std::printf("promises=%ld gets=%ld wrong=%ld callbacks=%ld\n", promises, seen.load(), wrong.load(), callbacks.load());
+  std::printf("promises=%ld gets=%ld wrong=%ld callbacks=%ld\n", promises, seen.load(),
+              wrong.load(), callbacks.load());
   return 0;
 }
 
@@ -203,7 +211,8 @@ int as_completed_load(int submitters, int workers, long per) {
       }
     });
   for (auto& t : ts) t.join();
-  std::printf("futures=%ld yielded=%ld duplicates=%ld\n", submitters * per, yielded.load(), dup.load());
+  std::printf("futures=%ld yielded=%ld duplicates=%ld\n", submitters * per, yielded.load(),
+              dup.load());
   return 0;
 }
 
@@ -231,8 +240,8 @@ int wait_load(long workers, long tasks) {
   }
   auto first_exc = wait(fs, FIRST_EXCEPTION);
   auto all = wait(fs, ALL_COMPLETED);
-  std::printf("tasks=%ld done_seen=%ld rounds=%ld all_done=%zu first_exception_done=%zu\n", tasks, seen_done, rounds,
-              all.done.size(), first_exc.done.size());
+  std::printf("tasks=%ld done_seen=%ld rounds=%ld all_done=%zu first_exception_done=%zu\n", tasks,
+              seen_done, rounds, all.done.size(), first_exc.done.size());
   return 0;
 }
 
@@ -254,8 +263,7 @@ int main(int argc, char** argv) {
   return stress::dispatch(
       "thread_pool_stress", argc, argv,
       {pool_load("load", "tasks", 0, load<ThreadPool<>>),
-       pool_load("load_broken_unlocked_check", "tasks", 0,
-                 load<BrokenUnlockedCheckThreadPool<>>),
+       pool_load("load_broken_unlocked_check", "tasks", 0, load<BrokenUnlockedCheckThreadPool<>>),
        pool_load("cancel_shutdown", "tasks", 2, cancel_shutdown),
        pool_load("reuse", "rounds", 0, reuse),
        pool_load("as_completed", "tasks", 0, as_completed_load),

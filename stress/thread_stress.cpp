@@ -69,7 +69,8 @@ int lifecycle(long n, long rounds) {
   for (long r = 0; r < rounds; ++r) {
     auto gate = std::make_unique<Event<>>();
     std::vector<std::unique_ptr<Thread<>>> threads;
-    for (int i = 0; i < n; ++i) threads.push_back(std::make_unique<Thread<>>(*reg, [&gate] { gate->wait(); }));
+    for (int i = 0; i < n; ++i)
+      threads.push_back(std::make_unique<Thread<>>(*reg, [&gate] { gate->wait(); }));
     for (auto& t : threads) t->start();
     if (reg->enumerate().size() == static_cast<size_t>(n)) ++listed_ok;
     gate->set();
@@ -81,7 +82,8 @@ int lifecycle(long n, long rounds) {
   }
   done.store(true);
   observer.join();
-  std::printf("rounds=%ld listed_ok=%ld observed=%ld bad=%ld\n", rounds, listed_ok, observed.load(), bad.load());
+  std::printf("rounds=%ld listed_ok=%ld observed=%ld bad=%ld\n", rounds, listed_ok, observed.load(),
+              bad.load());
   return 0;
 }
 
@@ -150,7 +152,8 @@ int throwing(long n, long rounds) {
   }
   done.store(true);
   observer.join();
-  std::printf("rounds=%ld kept=%ld listed_dead=%ld left=%ld\n", rounds, kept, listed_dead.load(), left);
+  std::printf("rounds=%ld kept=%ld listed_dead=%ld left=%ld\n", rounds, kept, listed_dead.load(),
+              left);
   return 0;
 }
 
@@ -162,7 +165,8 @@ int thread_local_exit(long n, long rounds) {
   for (long r = 0; r < rounds; ++r) {
     std::vector<std::unique_ptr<Thread<>>> ts;
     for (long i = 0; i < n; ++i)
-      ts.push_back(std::make_unique<Thread<>>(reg, [&local, i] { local.set(std::vector<int>(16, static_cast<int>(i))); }));
+      ts.push_back(std::make_unique<Thread<>>(
+          reg, [&local, i] { local.set(std::vector<int>(16, static_cast<int>(i))); }));
     for (auto& t : ts) t->start();
     for (auto& t : ts) t->join();
     slots_left += static_cast<long>(local.size());
@@ -172,7 +176,8 @@ int thread_local_exit(long n, long rounds) {
 }
 
 template <class Log>
-long check_snapshots(const std::vector<std::pair<std::size_t, std::vector<std::string>>>& snaps, const Log& out) {
+long check_snapshots(const std::vector<std::pair<std::size_t, std::vector<std::string>>>& snaps,
+                     const Log& out) {
   const std::vector<std::string> final_lines = out.lines();
   long bad = 0;
   std::size_t last = 0;
@@ -257,8 +262,10 @@ int main(int argc, char** argv) {
        variant("joiners", {"joiners", 1, 256}, {"rounds", 0, 100000}, joiners),
        variant("throwing", {"threads", 1, 1024}, {"rounds", 0, 100000}, throwing),
        variant("thread_local", {"threads", 1, 1024}, {"rounds", 0, 100000}, thread_local_exit),
-       variant("reader", {"runs", 0, 1000000}, [](long n) { return reader_runs<interleave::LineLog<>>(n, true); }),
-       variant("broken_unlocked_size", {"runs", 0, 1000000},
-               [](long n) { return reader_runs<interleave::BrokenUnlockedSizeLineLog<>>(n, false); }),
+       variant("reader", {"runs", 0, 1000000},
+               [](long n) { return reader_runs<interleave::LineLog<>>(n, true); }),
+       variant(
+           "broken_unlocked_size", {"runs", 0, 1000000},
+           [](long n) { return reader_runs<interleave::BrokenUnlockedSizeLineLog<>>(n, false); }),
        variant("starwars", {"runs", 0, 1000000}, starwars_runs)});
 }

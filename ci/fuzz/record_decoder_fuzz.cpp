@@ -76,7 +76,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return n;
   };
   try {
-    while (const auto payload = interleave::read_record(read_some, std::size_t{1} << 20)) decode_all(*payload);
+    while (const auto payload = interleave::read_record(read_some, std::size_t{1} << 20))
+      decode_all(*payload);
   } catch (const interleave::codec_error&) {  // short_record_error included
   }
   // 2. the whole input as one payload

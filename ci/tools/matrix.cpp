@@ -47,7 +47,8 @@ struct Record {
   bool passed = false;
   bool started = false;  // a "started" marker with no later record
   json seed, executions, duration_s;
-  json search;  // the checker and its search (model records): checker, search, mode, bound, expected
+  json
+      search;  // the checker and its search (model records): checker, search, mode, bound, expected
 };
 
 // The command that re-runs a record's check.
@@ -62,7 +63,9 @@ std::string reproduce_of(const Record& r, const std::string& layer, const std::s
 
 // The checker a model record came from ("" for other layers).
 std::string checker_of(const Record& r) {
-  return r.search.is_object() && r.search.contains("checker") ? r.search["checker"].get<std::string>() : "";
+  return r.search.is_object() && r.search.contains("checker")
+             ? r.search["checker"].get<std::string>()
+             : "";
 }
 std::string checker_title(const std::string& c) {
   if (c == "dpor") return "DPOR";
@@ -72,7 +75,8 @@ std::string checker_title(const std::string& c) {
 // What a record says about its model, whatever the search: a model that
 // holds may be proved, bounded or budget-stopped; anything else is itself.
 std::string outcome_of(const Record& r) {
-  if (r.passed && (r.verdict == "proved" || r.verdict == "no violation" || r.verdict == "bounded by budget"))
+  if (r.passed &&
+      (r.verdict == "proved" || r.verdict == "no violation" || r.verdict == "bounded by budget"))
     return "holds";
   return (r.passed ? "" : "FAILED ") + r.verdict;
 }
@@ -107,14 +111,16 @@ struct Cell {
     for (const auto& g : by_check()) {
       bool differ = false;
       for (const Record* r : g)
-        differ = differ || (checker_of(*r) != checker_of(*g.front()) && outcome_of(*r) != outcome_of(*g.front()));
+        differ = differ || (checker_of(*r) != checker_of(*g.front()) &&
+                            outcome_of(*r) != outcome_of(*g.front()));
       if (differ) out.push_back(g.front()->check);
     }
     return out;
   }
   bool multi_checker() const {
-    return std::any_of(records.begin(), records.end(),
-                       [&](const Record& r) { return checker_of(r) != checker_of(records.front()); });
+    return std::any_of(records.begin(), records.end(), [&](const Record& r) {
+      return checker_of(r) != checker_of(records.front());
+    });
   }
 
   bool passed() const {
@@ -151,10 +157,14 @@ struct Cell {
       const auto disagree = disagreements();
       for (int pass = 0; pass < 3; ++pass)
         for (const auto& g : groups) {
-          const bool dis = std::find(disagree.begin(), disagree.end(), g.front()->check) != disagree.end();
-          const bool bad = std::any_of(g.begin(), g.end(), [](const Record* r) { return !r->passed; });
+          const bool dis =
+              std::find(disagree.begin(), disagree.end(), g.front()->check) != disagree.end();
+          const bool bad =
+              std::any_of(g.begin(), g.end(), [](const Record* r) { return !r->passed; });
           if ((pass == 0) != dis || (pass == 1) != (!dis && bad)) continue;
-          const bool same = std::all_of(g.begin(), g.end(), [&](const Record* r) { return r->verdict == g.front()->verdict; });
+          const bool same = std::all_of(g.begin(), g.end(), [&](const Record* r) {
+            return r->verdict == g.front()->verdict;
+          });
           if (!d.empty()) d += "; ";
           if (dis) d += "checkers disagree: ";
           if (same) d += g.front()->verdict + ": ";
@@ -168,8 +178,9 @@ struct Cell {
         }
       return d;
     }
-    const bool mixed = std::any_of(records.begin(), records.end(),
-                                   [&](const Record& r) { return r.verdict != records.front().verdict; });
+    const bool mixed = std::any_of(records.begin(), records.end(), [&](const Record& r) {
+      return r.verdict != records.front().verdict;
+    });
     // failures first: they are what a reader of a failing cell needs
     for (int pass = 0; pass < 2; ++pass)
       for (const auto& r : records) {
@@ -201,9 +212,12 @@ std::string xml_escape(const std::string& s) {
 std::string md_escape(const std::string& s) {
   std::string o;
   for (char c : s) {
-    if (c == '|') o += "\\|";
-    else if (c == '\n') o += "<br>";
-    else o += c;
+    if (c == '|')
+      o += "\\|";
+    else if (c == '\n')
+      o += "<br>";
+    else
+      o += c;
   }
   return o;
 }
@@ -230,8 +244,8 @@ std::vector<std::string> split_tabs(const std::string& line) {
 }
 
 bool is_started(const json& j) {
-  return j.value("verdict", "") == "started" || j.value("started", false) || j.value("status", "") == "started" ||
-         j.value("event", "") == "started";
+  return j.value("verdict", "") == "started" || j.value("started", false) ||
+         j.value("status", "") == "started" || j.value("event", "") == "started";
 }
 
 }  // namespace
@@ -241,12 +255,17 @@ int main(int argc, char** argv) {
   std::vector<std::string> dirs;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--rows" && i + 1 < argc) rows_file = argv[++i];
-    else if (a == "--out" && i + 1 < argc) out_dir = argv[++i];
-    else if (!a.empty() && a[0] == '-') return usage("unknown option " + a);
-    else dirs.push_back(a);
+    if (a == "--rows" && i + 1 < argc)
+      rows_file = argv[++i];
+    else if (a == "--out" && i + 1 < argc)
+      out_dir = argv[++i];
+    else if (!a.empty() && a[0] == '-')
+      return usage("unknown option " + a);
+    else
+      dirs.push_back(a);
   }
-  if (rows_file.empty()) return usage("missing --rows (build/<preset>/matrix_rows.tsv, written by configuring)");
+  if (rows_file.empty())
+    return usage("missing --rows (build/<preset>/matrix_rows.tsv, written by configuring)");
   if (out_dir.empty()) return usage("missing --out");
   if (dirs.empty()) return usage("missing RECORDS_DIR");
 
@@ -255,7 +274,9 @@ int main(int argc, char** argv) {
   std::map<std::string, std::map<std::string, Cell>> matrix;
   {
     std::ifstream in(rows_file);
-    if (!in) return usage("cannot read rows file " + rows_file + " (configure with cmake --preset default)");
+    if (!in)
+      return usage("cannot read rows file " + rows_file +
+                   " (configure with cmake --preset default)");
     int lineno = 0;
     for (std::string line; std::getline(in, line);) {
       ++lineno;
@@ -263,9 +284,11 @@ int main(int argc, char** argv) {
       const auto f = split_tabs(line);
       if (f.size() != 2 + kLayers.size())
         return usage(rows_file + ":" + std::to_string(lineno) + ": expected row, scenario and " +
-                     std::to_string(kLayers.size()) + " layer fields, got " + std::to_string(f.size()));
+                     std::to_string(kLayers.size()) + " layer fields, got " +
+                     std::to_string(f.size()));
       const std::string& row = f[0];
-      if (matrix.count(row)) return usage(rows_file + ":" + std::to_string(lineno) + ": row " + row + " declared twice");
+      if (matrix.count(row))
+        return usage(rows_file + ":" + std::to_string(lineno) + ": row " + row + " declared twice");
       order.push_back(row);
       scenario_of[row] = f[1];
       for (size_t i = 0; i < kLayers.size(); ++i) {
@@ -273,8 +296,8 @@ int main(int argc, char** argv) {
         const std::string& st = f[2 + i];
         if (st == "checked") continue;
         if (st.rfind("n/a: ", 0) != 0 || st.size() <= 5)
-          return usage(rows_file + ":" + std::to_string(lineno) + ": layer " + kLayers[i] + " of " + row +
-                       " is '" + st + "', not 'checked' or 'n/a: <reason>'");
+          return usage(rows_file + ":" + std::to_string(lineno) + ": layer " + kLayers[i] + " of " +
+                       row + " is '" + st + "', not 'checked' or 'n/a: <reason>'");
         c.checked = false;
         c.reason = st.substr(5);
       }
@@ -313,7 +336,9 @@ int main(int argc, char** argv) {
           const auto key = std::make_tuple(row, layer, r.check, r.source);
           if (is_started(j)) {
             r.verdict = "FAILED";
-            r.detail = "started, never finished: the check crashed or was killed before it recorded a result";
+            r.detail =
+                "started, never finished: the check crashed or was killed before it recorded a "
+                "result";
             r.started = true;
             r.reproduce = j.value("reproduce", "");
             r.token = j.value("token", j.value("replay", ""));
@@ -339,7 +364,8 @@ int main(int argc, char** argv) {
           matrix[row][layer].records.push_back(std::move(r));
           ++records;
         } catch (const std::exception& e) {
-          std::cerr << "interleave_matrix: " << p << ":" << lineno << ": bad record: " << e.what() << "\n";
+          std::cerr << "interleave_matrix: " << p << ":" << lineno << ": bad record: " << e.what()
+                    << "\n";
           return 2;
         }
       }
@@ -384,29 +410,37 @@ int main(int argc, char** argv) {
       std::string shown = c.detail();  // continuation lines indented under the cell
       for (size_t at = shown.find('\n'); at != std::string::npos; at = shown.find('\n', at + 1))
         shown.insert(at + 1, "         ");
-      std::cout << "  " << mark << layer << std::string(9 - layer.size(), ' ') << c.verdict() << " — " << shown
-                << "\n";
+      std::cout << "  " << mark << layer << std::string(9 - layer.size(), ' ') << c.verdict()
+                << " — " << shown << "\n";
       std::vector<std::string> repro;  // "reproduce: <command>" / "re-run the check: <command>"
       for (const auto& r : c.records)
         if (!r.passed) {
-          for (const std::string& line : {std::string(reproduce_of(r, layer, row).empty() ? "" : "reproduce: ") +
-                                              reproduce_of(r, layer, row),
-                                          r.rerun.empty() ? std::string() : "re-run the check: " + r.rerun})
-            if (!line.empty() && std::find(repro.begin(), repro.end(), line) == repro.end()) repro.push_back(line);
+          for (const std::string& line :
+               {std::string(reproduce_of(r, layer, row).empty() ? "" : "reproduce: ") +
+                    reproduce_of(r, layer, row),
+                r.rerun.empty() ? std::string() : "re-run the check: " + r.rerun})
+            if (!line.empty() && std::find(repro.begin(), repro.end(), line) == repro.end())
+              repro.push_back(line);
         }
       for (const auto& line : repro) std::cout << "         " << line << "\n";
       md << (!ok ? "❌ " : (c.checked ? "✅ " : "➖ ")) << "**" << md_escape(c.verdict()) << "** — "
          << md_escape(c.detail()) << " | ";
 
-      json cell = {{"scenario", row},        {"file_scenario", scenario_of[row]},
-                   {"layer", layer},         {"state", c.checked ? "checked" : "n/a"},
-                   {"verdict", c.verdict()}, {"detail", c.detail()},
+      json cell = {{"scenario", row},
+                   {"file_scenario", scenario_of[row]},
+                   {"layer", layer},
+                   {"state", c.checked ? "checked" : "n/a"},
+                   {"verdict", c.verdict()},
+                   {"detail", c.detail()},
                    {"passed", ok}};
       if (!c.checked) cell["reason"] = c.reason;
       json recs = json::array();
       double seconds = 0;
       for (const auto& r : c.records) {
-        json jr = {{"check", r.check}, {"verdict", r.verdict}, {"passed", r.passed}, {"detail", r.detail},
+        json jr = {{"check", r.check},
+                   {"verdict", r.verdict},
+                   {"passed", r.passed},
+                   {"detail", r.detail},
                    {"source", r.source}};
         if (!r.token.empty()) jr["token"] = r.token;
         if (!r.seed.is_null()) jr["seed"] = r.seed;
@@ -415,7 +449,8 @@ int main(int argc, char** argv) {
           jr["duration_s"] = r.duration_s;
           if (r.duration_s.is_number()) seconds += r.duration_s.get<double>();
         }
-        if (const std::string cmd = reproduce_of(r, layer, row); !cmd.empty()) jr["reproduce"] = cmd;
+        if (const std::string cmd = reproduce_of(r, layer, row); !cmd.empty())
+          jr["reproduce"] = cmd;
         if (!r.rerun.empty()) jr["rerun"] = r.rerun;
         if (!r.search.is_null()) jr.update(r.search);
         recs.push_back(jr);
@@ -426,19 +461,21 @@ int main(int argc, char** argv) {
 
       std::ostringstream secs;
       secs << std::fixed << std::setprecision(3) << seconds;
-      junit_cases << "  <testcase classname=\"" << xml_escape(layer) << "\" name=\"" << xml_escape(row)
-                  << "\" time=\"" << secs.str() << "\">";
+      junit_cases << "  <testcase classname=\"" << xml_escape(layer) << "\" name=\""
+                  << xml_escape(row) << "\" time=\"" << secs.str() << "\">";
       if (!ok) {
         std::string body = c.detail();
         for (const auto& line : repro) body += "\n" + line;
         std::string message = c.detail();
         if (message.rfind(c.verdict(), 0) != 0) message = c.verdict() + ": " + message;
         if (!repro.empty()) message += " | " + repro.front();
-        junit_cases << "<failure message=\"" << xml_escape(message) << "\">" << xml_escape(body) << "</failure>";
+        junit_cases << "<failure message=\"" << xml_escape(message) << "\">" << xml_escape(body)
+                    << "</failure>";
       } else if (!c.checked) {
         junit_cases << "<skipped message=\"" << xml_escape("n/a — " + c.reason) << "\"/>";
       } else {
-        junit_cases << "<system-out>" << xml_escape(c.verdict() + " — " + c.detail()) << "</system-out>";
+        junit_cases << "<system-out>" << xml_escape(c.verdict() + " — " + c.detail())
+                    << "</system-out>";
       }
       junit_cases << "</testcase>\n";
     }
@@ -447,26 +484,32 @@ int main(int argc, char** argv) {
   for (const auto& u : undeclared) {
     ++failed;
     std::cout << "FAIL record for undeclared row " << u << " (declare it in ci/scenarios.cmake)\n";
-    junit_cases << "  <testcase classname=\"matrix\" name=\"" << xml_escape(u) << "\"><failure message=\""
-                << xml_escape("record for a row not declared in ci/scenarios.cmake: " + u) << "\"/></testcase>\n";
+    junit_cases << "  <testcase classname=\"matrix\" name=\"" << xml_escape(u)
+                << "\"><failure message=\""
+                << xml_escape("record for a row not declared in ci/scenarios.cmake: " + u)
+                << "\"/></testcase>\n";
   }
   failed += rows_failed;
   std::cout << std::string(78, '=') << "\n";
-  std::cout << order.size() << " rows x " << kLayers.size() << " layers = " << cells << " cells (" << (cells - na_cells)
-            << " checked, " << na_cells << " n/a)\n";
+  std::cout << order.size() << " rows x " << kLayers.size() << " layers = " << cells << " cells ("
+            << (cells - na_cells) << " checked, " << na_cells << " n/a)\n";
   const int cell_failures = failed - rows_failed - static_cast<int>(undeclared.size());
-  std::cout << "matrix: " << (cells - cell_failures) << " cells passed, " << cell_failures << " failed";
+  std::cout << "matrix: " << (cells - cell_failures) << " cells passed, " << cell_failures
+            << " failed";
   if (rows_failed) std::cout << ", " << rows_failed << " row(s) with fewer than two checked layers";
-  if (!undeclared.empty()) std::cout << ", " << undeclared.size() << " record(s) for undeclared rows";
+  if (!undeclared.empty())
+    std::cout << ", " << undeclared.size() << " record(s) for undeclared rows";
   std::cout << "\n";
 
   std::ofstream(fs::path(out_dir) / "matrix.md") << md.str();
   std::ofstream(fs::path(out_dir) / "matrix.json") << out.dump(2) << "\n";
   std::ofstream(fs::path(out_dir) / "junit.xml")
-      << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"interleave.matrix\" tests=\""
-      << cells + static_cast<int>(undeclared.size()) << "\" failures=\"" << failed << "\" skipped=\"" << na_cells
-      << "\">\n"
+      << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"interleave.matrix\" "
+         "tests=\""
+      << cells + static_cast<int>(undeclared.size()) << "\" failures=\"" << failed
+      << "\" skipped=\"" << na_cells << "\">\n"
       << junit_cases.str() << "</testsuite>\n";
-  std::cout << "written: " << (fs::path(out_dir) / "matrix.md").string() << ", matrix.json, junit.xml\n";
+  std::cout << "written: " << (fs::path(out_dir) / "matrix.md").string()
+            << ", matrix.json, junit.xml\n";
   return failed == 0 ? 0 : 1;
 }

@@ -39,9 +39,9 @@ std::string relative_to_source(std::string path) {
 }
 
 std::string shell_quote(const std::string& s) {
-  if (!s.empty() &&
-      s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=:,+") ==
-          std::string::npos)
+  if (!s.empty() && s.find_first_not_of(
+                        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=:,+") ==
+                        std::string::npos)
     return s;
   std::string o = "'";
   for (char c : s) o += (c == '\'') ? std::string("'\\''") : std::string(1, c);
@@ -110,13 +110,14 @@ class CellListener : public ::testing::EmptyTestEventListener {
                   std::to_string(part.line_number()) + ": " + part.message();
     }
     if (failure.size() > 1500) failure = failure.substr(0, 1500) + "...";
-    nlohmann::json j = {{"scenario", g_current.row},
-                        {"layer", layer_},
-                        {"verdict", passed ? g_current.pass_verdict : (r->Skipped() ? "skipped" : "FAILED")},
-                        {"detail", passed ? g_current.detail : (failure.empty() ? "failed" : failure)},
-                        {"passed", passed},
-                        {"check", g_current.check},
-                        {"duration_s", static_cast<double>(r->elapsed_time()) / 1000.0}};
+    nlohmann::json j = {
+        {"scenario", g_current.row},
+        {"layer", layer_},
+        {"verdict", passed ? g_current.pass_verdict : (r->Skipped() ? "skipped" : "FAILED")},
+        {"detail", passed ? g_current.detail : (failure.empty() ? "failed" : failure)},
+        {"passed", passed},
+        {"check", g_current.check},
+        {"duration_s", static_cast<double>(r->elapsed_time()) / 1000.0}};
     if (g_current.has_executions) {
       j["executions"] = g_current.executions;
       j["seed"] = rc::detail::configuration().testParams.seed;
@@ -135,7 +136,8 @@ class CellListener : public ::testing::EmptyTestEventListener {
   std::string gtest_command(bool with_seed) const {
     std::string cmd;
     if (with_seed)
-      cmd = "RC_PARAMS=\"seed=" + std::to_string(rc::detail::configuration().testParams.seed) + "\" ";
+      cmd =
+          "RC_PARAMS=\"seed=" + std::to_string(rc::detail::configuration().testParams.seed) + "\" ";
     return cmd + g_executable + " --gtest_filter=" + g_current.check;
   }
 
@@ -194,15 +196,16 @@ void set_executions(unsigned long long cases) {
 void set_pass_verdict(const std::string& verdict) { g_current.pass_verdict = verdict; }
 std::string last_watchdog_failure() { return g_last_watchdog_failure; }
 std::string reproduce_property_command() {
-  return g_listener ? g_listener->gtest_command(true) : std::string("(run under INTERLEAVE_TEST_MAIN)");
+  return g_listener ? g_listener->gtest_command(true)
+                    : std::string("(run under INTERLEAVE_TEST_MAIN)");
 }
 }  // namespace detail
 
 void row(const std::string& r) {
   if (r.empty()) throw std::invalid_argument("testkit::row: row is empty");
   if (!g_current.row.empty() && g_current.row != r) {
-    ADD_FAILURE() << "testkit: test " << current_check() << " already speaks for row '" << g_current.row
-                  << "', not '" << r << "'";
+    ADD_FAILURE() << "testkit: test " << current_check() << " already speaks for row '"
+                  << g_current.row << "', not '" << r << "'";
     return;
   }
   g_current.row = r;
@@ -214,12 +217,14 @@ void cell(const std::string& r, const std::string& detail) {
   g_current.detail = detail;
 }
 
-void watchdog(const std::string& what, const std::function<void()>& body, std::chrono::milliseconds bound) {
+void watchdog(const std::string& what, const std::function<void()>& body,
+              std::chrono::milliseconds bound) {
   using rc::detail::CaseResult;
   if (bound.count() <= 0) throw std::invalid_argument("watchdog: bound must be > 0 ms");
   if (const int threads = thread_count(); threads != 1)
-    throw std::logic_error("watchdog: the property process has " + std::to_string(threads) +
-                           " threads; fork() is only safe with one (join every thread before a case)");
+    throw std::logic_error(
+        "watchdog: the property process has " + std::to_string(threads) +
+        " threads; fork() is only safe with one (join every thread before a case)");
   std::cout.flush();
   std::cerr.flush();
   std::fflush(nullptr);
@@ -252,8 +257,8 @@ void watchdog(const std::string& what, const std::function<void()>& body, std::c
   const auto deadline = std::chrono::steady_clock::now() + bound;
   char buf[4096];
   for (;;) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       timed_out = true;
       kill(pid, SIGKILL);
@@ -277,8 +282,8 @@ void watchdog(const std::string& what, const std::function<void()>& body, std::c
   };
   if (timed_out) fail(what + ": still blocked after " + seconds_text(bound));
   if (WIFSIGNALED(status))
-    fail(what + ": the case died by signal " + std::to_string(WTERMSIG(status)) + " (" + strsignal(WTERMSIG(status)) +
-         ")");
+    fail(what + ": the case died by signal " + std::to_string(WTERMSIG(status)) + " (" +
+         strsignal(WTERMSIG(status)) + ")");
   if (report.empty()) fail(what + ": the case exited without reporting");
   if (report[0] == 'S') return;
   if (report[0] == 'D') throw CaseResult(CaseResult::Type::Discard, report.substr(1));
@@ -293,7 +298,8 @@ std::string thousands(unsigned long long n) {
 
 std::string rapidcheck_settings() {
   const auto& params = rc::detail::configuration().testParams;
-  return "seed=" + std::to_string(params.seed) + " max_success=" + std::to_string(params.maxSuccess);
+  return "seed=" + std::to_string(params.seed) +
+         " max_success=" + std::to_string(params.maxSuccess);
 }
 
 ProcessResult run_process(const std::vector<std::string>& argv,

@@ -161,18 +161,21 @@ void check_falsified(const std::string& row, Testable&& testable) {
     // failure (a hang, a lost update) may not recur then, leaving a success text as the description. The
     // shrunk case's own failure is the last one the watchdog reported.
     if (why == "no exceptions thrown" && !detail::last_watchdog_failure().empty())
-      why = detail::last_watchdog_failure() + " (the re-run that displays it passed: timing-dependent)";
+      why = detail::last_watchdog_failure() +
+            " (the re-run that displays it passed: timing-dependent)";
     if (const size_t nl = why.find_last_not_of("\n "); nl != std::string::npos) why.resize(nl + 1);
     for (char& c : why)
       if (c == '\n') c = ' ';
     detail::set_pass_verdict("twin caught");
     cell(row, "falsified after " + std::to_string(failure.numSuccess) +
-                  " passing cases, shrunk to (" + example + "): " + why + "; " + rapidcheck_settings());
+                  " passing cases, shrunk to (" + example + "): " + why + "; " +
+                  rapidcheck_settings());
   } else {
     std::ostringstream ss;
     printResultMessage(result, ss);
     if (result.template is<SuccessResult>())
-      detail::set_executions(static_cast<unsigned long long>(result.template get<SuccessResult>().numSuccess));
+      detail::set_executions(
+          static_cast<unsigned long long>(result.template get<SuccessResult>().numSuccess));
     ADD_FAILURE() << "the broken twin was NOT caught: the property held\n"
                   << ss.str() << "\nreproduce: " << detail::reproduce_property_command();
     cell(row, "twin not caught");
@@ -199,9 +202,9 @@ void watchdog(const std::string& what, const std::function<void()>& body,
 
 // A child process's outcome.
 struct ProcessResult {
-  int exit_code = -1;      // exit status, or 128 + signal
+  int exit_code = -1;  // exit status, or 128 + signal
   bool timed_out = false;
-  std::string output;      // stdout and stderr, interleaved
+  std::string output;  // stdout and stderr, interleaved
 };
 
 // Runs argv[0] with argv, `env` added to the environment, capturing output;
@@ -223,9 +226,9 @@ int main(int argc, char** argv, const char* layer);
   int main(int argc, char** argv) { return ::interleave::testkit::main(argc, argv, layer); }
 
 // A gtest test that speaks for `Row` from its start (see the header comment).
-#define INTERLEAVE_TEST(Suite, Name, Row)                                               \
-  [[maybe_unused]] static const bool interleave_row_##Suite##_##Name =                 \
-      ::interleave::testkit::detail::declare_row(#Suite, #Name, Row);                  \
+#define INTERLEAVE_TEST(Suite, Name, Row)                              \
+  [[maybe_unused]] static const bool interleave_row_##Suite##_##Name = \
+      ::interleave::testkit::detail::declare_row(#Suite, #Name, Row);  \
   TEST(Suite, Name)
 
 // A property of the fixed primitive, run on its broken twin: the test passes

@@ -44,7 +44,8 @@ inline bool is_fibonacci_prefix(const std::vector<long>& v) {
 // The Fibonacci numbers <= n, in order (10 of them for n = 35): what the
 // seed's producer puts before its sentinel.
 inline std::vector<long> fibonacci_upto(long n) {
-  if (n < 0) throw std::invalid_argument("fibonacci_upto: n must be non-negative, got " + std::to_string(n));
+  if (n < 0)
+    throw std::invalid_argument("fibonacci_upto: n must be non-negative, got " + std::to_string(n));
   std::vector<long> out;
   for (FibonacciSequence fib; fib.peek() <= n;) out.push_back(fib.next());
   return out;
@@ -85,7 +86,8 @@ void until_waiting(const Primitive& p, int n) {
 // full one), and then run `after(shut_down)`: whether the call ended with
 // the exception `ShutDown`.
 template <class ShutDown, class Op, class After>
-void start_blocked_callers(std::vector<std::thread>& pool, int n, std::atomic<int>& started, Op op, After after) {
+void start_blocked_callers(std::vector<std::thread>& pool, int n, std::atomic<int>& started, Op op,
+                           After after) {
   for (int i = 0; i < n; ++i)
     pool.emplace_back([&started, op, after, i] {
       started.fetch_add(1);

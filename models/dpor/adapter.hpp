@@ -98,7 +98,8 @@ inline std::string encode_state(std::string s) {
 }
 inline std::string decode_state(std::string s) {
   if (s.rfind("dpor1,", 0) != 0)
-    throw std::invalid_argument("replay state '" + s + "' is not a DPOR token (want dpor1,<decisions>,<hash>)");
+    throw std::invalid_argument("replay state '" + s +
+                                "' is not a DPOR token (want dpor1,<decisions>,<hash>)");
   std::replace(s.begin(), s.end(), ',', ':');
   return s;
 }
@@ -176,18 +177,22 @@ inline Counterexample counterexample(const dpor::Result& r) {
 // threads; otherwise the checker's own text.
 inline std::string detail_of(const dpor::Result& r, const Counterexample& c) {
   if (c.race.size() == 2) {
-    const auto verb = [](const std::string& op) { return op.rfind("write", 0) == 0 ? "writes" : "reads"; };
-    return "data race on " + c.race[1].op.substr(c.race[1].op.find(' ') + 1) + ": " + c.race[0].thread + " " +
-           verb(c.race[0].op) + " at " + c.race[0].where + ", " + c.race[1].thread + " " + verb(c.race[1].op) +
-           " at " + c.race[1].where + " with no happens-before between them";
+    const auto verb = [](const std::string& op) {
+      return op.rfind("write", 0) == 0 ? "writes" : "reads";
+    };
+    return "data race on " + c.race[1].op.substr(c.race[1].op.find(' ') + 1) + ": " +
+           c.race[0].thread + " " + verb(c.race[0].op) + " at " + c.race[0].where + ", " +
+           c.race[1].thread + " " + verb(c.race[1].op) + " at " + c.race[1].where +
+           " with no happens-before between them";
   }
   if (!c.blocked.empty()) {
     std::string d;
     for (const BlockedThread& b : c.blocked) {
       std::string held;
       for (const std::string& h : b.holds) held += (held.empty() ? "" : ", ") + h;
-      d += (d.empty() ? "" : "; ") + b.thread + " blocked in " + b.op + " at " + b.where + ", holding " +
-           (held.empty() ? "nothing" : held) + (b.note.empty() ? "" : " [" + b.note + "]");
+      d += (d.empty() ? "" : "; ") + b.thread + " blocked in " + b.op + " at " + b.where +
+           ", holding " + (held.empty() ? "nothing" : held) +
+           (b.note.empty() ? "" : " [" + b.note + "]");
     }
     return d;
   }
@@ -224,7 +229,8 @@ Verdict drive(const Run& run, const DporSearch& ds, bool holds) {
     if (v.found != Found::nothing) v.cex = counterexample(r);
     // A hang inside simulated OS calls is named first (hang_board.hpp).
     v.detail = std::string(dpor::to_string(r.verdict)) + ": " +
-               (os_hang.empty() ? "" : "in OS calls: " + os_hang + "; threads: ") + detail_of(r, v.cex);
+               (os_hang.empty() ? "" : "in OS calls: " + os_hang + "; threads: ") +
+               detail_of(r, v.cex);
     return v;
   }
   // An execution budget (the run's, else the registration's) makes the
@@ -233,7 +239,9 @@ Verdict drive(const Run& run, const DporSearch& ds, bool holds) {
   if (opts.max_executions > 0)
     opts.max_seconds = run.budget_s > 0 ? run.budget_s : 0;
   else
-    opts.max_seconds = run.budget_s > 0 ? run.budget_s : ds.budget_s > 0 ? ds.budget_s : kDefaultBudgetS;
+    opts.max_seconds = run.budget_s > 0  ? run.budget_s
+                       : ds.budget_s > 0 ? ds.budget_s
+                                         : kDefaultBudgetS;
   if (run.budget_s <= 0) v.budget_s = opts.max_seconds;
   if (run.mode == Mode::bound) {
     opts.mode = dpor::Mode::naive;
@@ -242,7 +250,8 @@ Verdict drive(const Run& run, const DporSearch& ds, bool holds) {
     opts.mode = dpor::Mode::dpor;
   }
   const dpor::Result r = dpor::explore(b, opts);
-  if (r.bounded_by_budget && opts.max_executions > 0 && r.executions + r.blocked >= opts.max_executions) {
+  if (r.bounded_by_budget && opts.max_executions > 0 &&
+      r.executions + r.blocked >= opts.max_executions) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "execution budget of %llu executions",
                   static_cast<unsigned long long>(opts.max_executions));
@@ -268,7 +277,8 @@ Verdict drive(const Run& run, const DporSearch& ds, bool holds) {
     v.cex = counterexample(r);
     v.detail = std::string(dpor::to_string(r.verdict)) + " (" + std::to_string(r.preemptions) +
                (r.preemptions == 1 ? " preemption" : " preemptions") +
-               "): " + (os_hang.empty() ? "" : "in OS calls: " + os_hang + "; threads: ") + detail_of(r, v.cex);
+               "): " + (os_hang.empty() ? "" : "in OS calls: " + os_hang + "; threads: ") +
+               detail_of(r, v.cex);
     return v;
   }
   v.detail = r.summary();
@@ -285,14 +295,15 @@ inline std::string search_note() {
   const LastSearch& l = last();
   char buf[256];
   std::snprintf(buf, sizeof buf, "%s, spurious wake-ups %s%s, %llu sleep-set-blocked, %.2f s",
-                l.await ? "DPOR await (wait(lk, pred) blocks until pred holds: blind to lost wake-ups)"
-                        : "DPOR exact",
+                l.await
+                    ? "DPOR await (wait(lk, pred) blocks until pred holds: blind to lost wake-ups)"
+                    : "DPOR exact",
                 l.spurious ? "on" : "off", l.spin ? ", spin reduction" : "",
                 static_cast<unsigned long long>(l.blocked), l.seconds);
   std::string s = buf;
   if (l.shard_count > 0)
-    s += ", shard " + std::to_string(l.shard_index + 1) + "/" + std::to_string(l.shard_count) + " (" +
-         std::to_string(l.skipped) + " runs cut at other shards' subtrees)";
+    s += ", shard " + std::to_string(l.shard_index + 1) + "/" + std::to_string(l.shard_count) +
+         " (" + std::to_string(l.skipped) + " runs cut at other shards' subtrees)";
   return s;
 }
 
@@ -310,11 +321,20 @@ ModelEntry entry(std::string name, std::string row, std::string claim, Expect ex
     s.depth_limit = search.depth_limit;
   }
   if (dpor.await_mode && expect != Expect::holds)
-    throw std::invalid_argument("model " + name + ": DporSearch::await() on an expected failure; await mode " +
+    throw std::invalid_argument("model " + name +
+                                ": DporSearch::await() on an expected failure; await mode " +
                                 "cannot see lost wake-ups, expected failures run exact");
   const bool holds = expect == Expect::holds;
-  ModelEntry e{std::move(name), std::move(row),  std::move(claim), expect, s, "dpor",
-               [dpor, holds](const Run& r) { return drive<M>(r, dpor, holds); }, {}, {}, {}};
+  ModelEntry e{std::move(name),
+               std::move(row),
+               std::move(claim),
+               expect,
+               s,
+               "dpor",
+               [dpor, holds](const Run& r) { return drive<M>(r, dpor, holds); },
+               {},
+               {},
+               {}};
   e.can_shard = true;
   e.execution_budget = true;
   using Model = M<dpor_sync>;

@@ -16,14 +16,15 @@
 namespace interleave::dpor {
 
 inline bool is_acquire(std::memory_order o) {
-  return o == std::memory_order_acquire || o == std::memory_order_acq_rel || o == std::memory_order_seq_cst ||
-         o == std::memory_order_consume;
+  return o == std::memory_order_acquire || o == std::memory_order_acq_rel ||
+         o == std::memory_order_seq_cst || o == std::memory_order_consume;
 }
 inline bool is_release(std::memory_order o) {
-  return o == std::memory_order_release || o == std::memory_order_acq_rel || o == std::memory_order_seq_cst;
+  return o == std::memory_order_release || o == std::memory_order_acq_rel ||
+         o == std::memory_order_seq_cst;
 }
 inline std::memory_order failure_order(std::memory_order o) {
-  return o == std::memory_order_acq_rel ? std::memory_order_acquire
+  return o == std::memory_order_acq_rel   ? std::memory_order_acquire
          : o == std::memory_order_release ? std::memory_order_relaxed
                                           : o;
 }
@@ -71,7 +72,8 @@ class atomic {
   T fetch_and(T v, std::memory_order o = std::memory_order_seq_cst, loc where = loc::current()) {
     return rmw([&](T old) { return static_cast<T>(old & v); }, o, where);
   }
-  bool compare_exchange_strong(T& expected, T desired, std::memory_order o = std::memory_order_seq_cst,
+  bool compare_exchange_strong(T& expected, T desired,
+                               std::memory_order o = std::memory_order_seq_cst,
                                loc where = loc::current()) {
     Execution& x = Execution::require("atomic");
     if (!x.announce(Op::store, id_, kNone, where)) return false;
@@ -85,7 +87,8 @@ class atomic {
     return false;
   }
   // Never fails spuriously here (a weak CAS in a loop behaves the same).
-  bool compare_exchange_weak(T& expected, T desired, std::memory_order o = std::memory_order_seq_cst,
+  bool compare_exchange_weak(T& expected, T desired,
+                             std::memory_order o = std::memory_order_seq_cst,
                              loc where = loc::current()) {
     return compare_exchange_strong(expected, std::move(desired), o, where);
   }

@@ -54,19 +54,23 @@ class condition_variable {
     if (pred()) return;
     ex.await_failed_check(lk.mutex()->id());
     while (!pred())
-      ex.cv_await(id_, lk.mutex()->id(), [](void* p) { return static_cast<bool>((*static_cast<Pred*>(p))()); }, &pred,
-                  where);
+      ex.cv_await(
+          id_, lk.mutex()->id(),
+          [](void* p) { return static_cast<bool>((*static_cast<Pred*>(p))()); }, &pred, where);
   }
   template <class Rep, class Period>
-  std::cv_status wait_for(lock_type& lk, const std::chrono::duration<Rep, Period>&, loc where = loc::current()) {
+  std::cv_status wait_for(lock_type& lk, const std::chrono::duration<Rep, Period>&,
+                          loc where = loc::current()) {
     return wait_(lk, WaitKind::timed, where);
   }
   template <class Rep, class Period, class Pred>
-  bool wait_for(lock_type& lk, const std::chrono::duration<Rep, Period>&, Pred pred, loc where = loc::current()) {
+  bool wait_for(lock_type& lk, const std::chrono::duration<Rep, Period>&, Pred pred,
+                loc where = loc::current()) {
     return timed_pred(lk, pred, where);
   }
   template <class Clock, class Dur>
-  std::cv_status wait_until(lock_type& lk, const std::chrono::time_point<Clock, Dur>&, loc where = loc::current()) {
+  std::cv_status wait_until(lock_type& lk, const std::chrono::time_point<Clock, Dur>&,
+                            loc where = loc::current()) {
     return wait_(lk, WaitKind::timed, where);
   }
   template <class Clock, class Dur, class Pred>

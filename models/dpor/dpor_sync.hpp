@@ -66,12 +66,14 @@ struct dpor_sync {
                           std::source_location where = std::source_location::current()) {
     if (ok) return;
     dpor::Execution& x = dpor::Execution::require("model_check");
-    x.record_failure(dpor::Verdict::assertion, std::string("check failed: ") + text + " at " + where.file_name() + ":" +
-                                         std::to_string(where.line()));
+    x.record_failure(dpor::Verdict::assertion, std::string("check failed: ") + text + " at " +
+                                                   where.file_name() + ":" +
+                                                   std::to_string(where.line()));
     x.note_check(where);
   }
 };
 
-static_assert(SyncBackend<dpor_sync>, "dpor_sync implements sync.hpp's interface (the SyncBackend concept)");
+static_assert(SyncBackend<dpor_sync>,
+              "dpor_sync implements sync.hpp's interface (the SyncBackend concept)");
 
 }  // namespace interleave

@@ -56,7 +56,8 @@ Result counter_run(unsigned threads, unsigned n, const Options& o, bool check_ex
             for (unsigned i = 0; i < n; ++i) c.increment();
           });
         for (auto& t : ts) t.join();
-        if (check_exact) S::model_check(c.value() == static_cast<long>(threads * n), "no increment is lost");
+        if (check_exact)
+          S::model_check(c.value() == static_cast<long>(threads * n), "no increment is lost");
       },
       o);
 }
@@ -70,7 +71,8 @@ TEST(DporCounts, two_threads_times_n_locked_increments_explore_binomial_2n_n) {
     std::printf("locked counter 2x%u: %s\n", n, r.summary().c_str());
     Options hi;
     hi.prefer_highest = true;
-    EXPECT_EQ(counter_run<LockedCounter>(2, n, hi).executions, binomial(2 * n, n)) << "highest-first, n=" << n;
+    EXPECT_EQ(counter_run<LockedCounter>(2, n, hi).executions, binomial(2 * n, n))
+        << "highest-first, n=" << n;
   }
 }
 
@@ -81,7 +83,8 @@ TEST(DporCounts, n_threads_one_locked_increment_each_explore_n_factorial) {
     EXPECT_EQ(r.executions, factorial(n)) << "n=" << n << ": " << r.summary();
     Options hi;
     hi.prefer_highest = true;
-    EXPECT_EQ(counter_run<LockedCounter>(n, 1, hi).executions, factorial(n)) << "highest-first, n=" << n;
+    EXPECT_EQ(counter_run<LockedCounter>(n, 1, hi).executions, factorial(n))
+        << "highest-first, n=" << n;
     std::printf("locked counter %ux1: %s\n", n, r.summary().c_str());
   }
 }
@@ -90,9 +93,15 @@ TEST(DporCounts, independent_threads_explore_one_execution) {
   const Result r = dpor::explore([] {
     LockedCounter<S> a, b, c;
     S::atomic<int> x{0};
-    S::thread t1([&] { a.increment(); a.increment(); });
+    S::thread t1([&] {
+      a.increment();
+      a.increment();
+    });
     S::thread t2([&] { b.increment(); });
-    S::thread t3([&] { c.increment(); x.store(1); });
+    S::thread t3([&] {
+      c.increment();
+      x.store(1);
+    });
     t1.join();
     t2.join();
     t3.join();
@@ -111,7 +120,8 @@ TEST(DporCounts, naive_enumeration_agrees_on_small_counters) {
   EXPECT_GT(naive.executions, dp.executions);
   EXPECT_EQ(dp.executions, 6u);
   std::printf("locked counter 2x2: naive %llu executions, DPOR %llu\n",
-              static_cast<unsigned long long>(naive.executions), static_cast<unsigned long long>(dp.executions));
+              static_cast<unsigned long long>(naive.executions),
+              static_cast<unsigned long long>(dp.executions));
 }
 
 // The seed's Obi-Wan/Anakin stream: 4 + 3 lines printed on one locked log.
@@ -120,12 +130,27 @@ TEST(DporCounts, obi_wan_and_anakin_lines_explore_exactly_the_35_merges) {
   unsigned not_merge = 0;
   long last = -2;
   Options o;
-  o.on_execution = [&](Verdict) { if (last == -1) ++not_merge; else masks.insert(last); };
+  o.on_execution = [&](Verdict) {
+    if (last == -1)
+      ++not_merge;
+    else
+      masks.insert(last);
+  };
   const Result r = dpor::explore(
       [&] {
         LineLog<S> out;
-        S::thread obi([&] { for (int i = 0; i < 4; ++i) { out.print(hello_line("Obi-Wan", i)); S::sleep_for(std::chrono::milliseconds(1)); } });
-        S::thread ani([&] { for (int i = 0; i < 3; ++i) { out.print(hello_line("Anakin", i)); S::sleep_for(std::chrono::milliseconds(1)); } });
+        S::thread obi([&] {
+          for (int i = 0; i < 4; ++i) {
+            out.print(hello_line("Obi-Wan", i));
+            S::sleep_for(std::chrono::milliseconds(1));
+          }
+        });
+        S::thread ani([&] {
+          for (int i = 0; i < 3; ++i) {
+            out.print(hello_line("Anakin", i));
+            S::sleep_for(std::chrono::milliseconds(1));
+          }
+        });
         obi.join();
         ani.join();
         last = merge_mask(out.lines());
@@ -135,7 +160,8 @@ TEST(DporCounts, obi_wan_and_anakin_lines_explore_exactly_the_35_merges) {
   EXPECT_EQ(r.executions, 35u) << r.summary();
   EXPECT_EQ(not_merge, 0u);
   EXPECT_EQ(masks.size(), 35u);
-  std::printf("Obi-Wan/Anakin on LineLog: %s, %zu distinct merges\n", r.summary().c_str(), masks.size());
+  std::printf("Obi-Wan/Anakin on LineLog: %s, %zu distinct merges\n", r.summary().c_str(),
+              masks.size());
 }
 
 // The same program through the seed's ThreadRegistry (starwars()): the
@@ -146,7 +172,12 @@ TEST(DporCounts, starwars_through_the_thread_registry_sees_every_merge) {
   unsigned not_merge = 0;
   long last = -2;
   Options o;
-  o.on_execution = [&](Verdict) { if (last == -1) ++not_merge; else masks.insert(last); };
+  o.on_execution = [&](Verdict) {
+    if (last == -1)
+      ++not_merge;
+    else
+      masks.insert(last);
+  };
   auto body = [&] {
     ThreadRegistry<S> reg;
     LineLog<S> out;
@@ -158,7 +189,8 @@ TEST(DporCounts, starwars_through_the_thread_registry_sees_every_merge) {
   EXPECT_TRUE(r.exhaustive);
   EXPECT_EQ(not_merge, 0u);
   EXPECT_EQ(masks.size(), 35u);
-  std::printf("starwars() with ThreadRegistry: %s, %zu distinct merges\n", r.summary().c_str(), masks.size());
+  std::printf("starwars() with ThreadRegistry: %s, %zu distinct merges\n", r.summary().c_str(),
+              masks.size());
   // The same traces whichever thread each new node tries first.
   o.prefer_highest = true;
   const Result other = dpor::explore(body, o);
@@ -176,15 +208,21 @@ TEST(DporCounts, unbounded_queue_one_producer_one_consumer_n_items_explore_binom
         [n] {
           Queue<int, S> q;
           std::vector<int> got;
-          S::thread p([&] { for (int i = 1; i <= n; ++i) q.put(i); });
-          S::thread c([&] { for (int i = 0; i < n; ++i) got.push_back(q.get()); });
+          S::thread p([&] {
+            for (int i = 1; i <= n; ++i) q.put(i);
+          });
+          S::thread c([&] {
+            for (int i = 0; i < n; ++i) got.push_back(q.get());
+          });
           p.join();
           c.join();
-          for (int i = 0; i < n; ++i) S::model_check(got[static_cast<std::size_t>(i)] == i + 1, "FIFO");
+          for (int i = 0; i < n; ++i)
+            S::model_check(got[static_cast<std::size_t>(i)] == i + 1, "FIFO");
         },
         o);
     EXPECT_EQ(r.verdict, Verdict::holds) << r.summary();
-    EXPECT_EQ(r.executions, binomial(2 * static_cast<unsigned>(n), static_cast<unsigned>(n))) << "n=" << n << ": " << r.summary();
+    EXPECT_EQ(r.executions, binomial(2 * static_cast<unsigned>(n), static_cast<unsigned>(n)))
+        << "n=" << n << ": " << r.summary();
   }
 }
 
@@ -196,7 +234,9 @@ TEST(DporCounts, three_party_barrier_explores_12_per_round_and_360_reused_twice)
     const Result r = dpor::explore(
         [rounds] {
           Barrier<S> b{3};
-          auto party = [&] { for (int g = 0; g < rounds; ++g) b.wait(); };
+          auto party = [&] {
+            for (int g = 0; g < rounds; ++g) b.wait();
+          };
           S::thread t1(party), t2(party), t3(party);
           t1.join();
           t2.join();
@@ -229,8 +269,14 @@ TEST(DporCounts, relaxed_racy_counter_loses_updates_and_dpor_agrees_with_naive) 
     r = dpor::explore(
         [&] {
           RelaxedRacyCounter<S> c;
-          S::thread a([&] { c.increment(); c.increment(); });
-          S::thread b([&] { c.increment(); c.increment(); });
+          S::thread a([&] {
+            c.increment();
+            c.increment();
+          });
+          S::thread b([&] {
+            c.increment();
+            c.increment();
+          });
           a.join();
           b.join();
           last = c.value();
@@ -242,9 +288,10 @@ TEST(DporCounts, relaxed_racy_counter_loses_updates_and_dpor_agrees_with_naive) 
   const auto d = outcomes(Mode::dpor, rd), n = outcomes(Mode::naive, rn);
   EXPECT_EQ(d, n);
   EXPECT_TRUE(d.count(2) == 1 && d.count(4) == 1);
-  std::printf("relaxed racy counter 2x2: DPOR %llu executions (+%llu blocked), naive %llu, finals %zu\n",
-              static_cast<unsigned long long>(rd.executions), static_cast<unsigned long long>(rd.blocked),
-              static_cast<unsigned long long>(rn.executions), d.size());
+  std::printf(
+      "relaxed racy counter 2x2: DPOR %llu executions (+%llu blocked), naive %llu, finals %zu\n",
+      static_cast<unsigned long long>(rd.executions), static_cast<unsigned long long>(rd.blocked),
+      static_cast<unsigned long long>(rn.executions), d.size());
   const Result r5 = counter_run<RelaxedRacyCounter>(2, 5, {}, false);
   std::printf("relaxed racy counter 2x5: %s\n", r5.summary().c_str());
   EXPECT_TRUE(r5.exhaustive);
@@ -286,8 +333,14 @@ TEST(DporVerdicts, relaxed_publication_of_a_var_is_a_data_race) {
 TEST(DporVerdicts, lock_order_inversion_is_a_deadlock_naming_each_thread_and_its_locks) {
   const Result r = dpor::explore([] {
     S::mutex a, b;
-    S::thread t1([&] { std::unique_lock<S::mutex> x(a); std::unique_lock<S::mutex> y(b); });
-    S::thread t2([&] { std::unique_lock<S::mutex> y(b); std::unique_lock<S::mutex> x(a); });
+    S::thread t1([&] {
+      std::unique_lock<S::mutex> x(a);
+      std::unique_lock<S::mutex> y(b);
+    });
+    S::thread t2([&] {
+      std::unique_lock<S::mutex> y(b);
+      std::unique_lock<S::mutex> x(a);
+    });
     t1.join();
     t2.join();
   });
@@ -328,8 +381,14 @@ TEST(DporReport, a_data_race_names_both_accesses_and_their_steps) {
 TEST(DporReport, a_deadlock_names_each_blocked_thread_its_operation_and_the_lock_it_holds) {
   const Result r = dpor::explore([] {
     S::mutex a, b;
-    S::thread t1([&] { std::unique_lock<S::mutex> x(a); std::unique_lock<S::mutex> y(b); });
-    S::thread t2([&] { std::unique_lock<S::mutex> y(b); std::unique_lock<S::mutex> x(a); });
+    S::thread t1([&] {
+      std::unique_lock<S::mutex> x(a);
+      std::unique_lock<S::mutex> y(b);
+    });
+    S::thread t2([&] {
+      std::unique_lock<S::mutex> y(b);
+      std::unique_lock<S::mutex> x(a);
+    });
     t1.join();
     t2.join();
   });
@@ -460,27 +519,27 @@ TEST(DporAwait, a_predicate_that_writes_is_refused_by_name) {
   Options o;
   o.await_mode = true;
   const Result r = dpor::explore(
-                   [] {
-                     S::mutex m;
-                     S::condition_variable cv;
-                     S::var<int> calls{0};
-                     S::atomic<bool> ready{false};
-                     S::thread waiter([&] {
-                       std::unique_lock<S::mutex> lk(m);
-                       cv.wait(lk, [&] {
-                         calls.store(calls.load() + 1);
-                         return ready.load();
-                       });
-                     });
-                     S::thread setter([&] {
-                       std::unique_lock<S::mutex> lk(m);
-                       ready.store(true);
-                       cv.notify_one();
-                     });
-                     waiter.join();
-                     setter.join();
-                   },
-                   o);
+      [] {
+        S::mutex m;
+        S::condition_variable cv;
+        S::var<int> calls{0};
+        S::atomic<bool> ready{false};
+        S::thread waiter([&] {
+          std::unique_lock<S::mutex> lk(m);
+          cv.wait(lk, [&] {
+            calls.store(calls.load() + 1);
+            return ready.load();
+          });
+        });
+        S::thread setter([&] {
+          std::unique_lock<S::mutex> lk(m);
+          ready.store(true);
+          cv.notify_one();
+        });
+        waiter.join();
+        setter.join();
+      },
+      o);
   ASSERT_EQ(r.verdict, Verdict::uncaught_exception) << r.summary();
   EXPECT_NE(r.detail.find("a wait predicate writes var#"), std::string::npos) << r.detail;
 }
@@ -566,7 +625,9 @@ TEST(DporVerdicts, notify_one_may_wake_either_waiter) {
   std::set<std::pair<int, int>> seen;  // (first to register, woken by the token)
   int first = -1, woken = -1;
   Options o;
-  o.on_execution = [&](Verdict v) { if (v == Verdict::holds) seen.insert({first, woken}); };
+  o.on_execution = [&](Verdict v) {
+    if (v == Verdict::holds) seen.insert({first, woken});
+  };
   const Result r = dpor::explore(
       [&] {
         S::mutex m;
@@ -608,7 +669,8 @@ TEST(DporVerdicts, notify_one_may_wake_either_waiter) {
   EXPECT_EQ(seen.count({2, 1}), 1u);
   EXPECT_EQ(seen.count({1, 1}), 1u);
   EXPECT_EQ(seen.count({2, 2}), 1u);
-  std::printf("notify_one with two waiters: %s, %zu (first, woken) pairs\n", r.summary().c_str(), seen.size());
+  std::printf("notify_one with two waiters: %s, %zu (first, woken) pairs\n", r.summary().c_str(),
+              seen.size());
 }
 
 // A waiter with a timed wait and a notifier: exploring must reach both the
@@ -675,13 +737,15 @@ TEST(DporVerdicts, a_spin_without_yield_hits_the_step_cap_as_a_possible_livelock
 TEST(DporVerdicts, a_yielding_spin_that_nobody_ends_is_a_livelock) {
   Options o;
   o.spin_reduction = true;
-  const Result r = dpor::explore([] {
-    S::atomic<bool> flag{false};
-    S::thread spinner([&] {
-      while (!flag.load()) S::yield();
-    });
-    spinner.join();
-  }, o);
+  const Result r = dpor::explore(
+      [] {
+        S::atomic<bool> flag{false};
+        S::thread spinner([&] {
+          while (!flag.load()) S::yield();
+        });
+        spinner.join();
+      },
+      o);
   ASSERT_EQ(r.verdict, Verdict::livelock) << r.summary();
   EXPECT_NE(r.detail.find("T1 spins on atomic#0"), std::string::npos) << r.detail;
 }
@@ -689,20 +753,22 @@ TEST(DporVerdicts, a_yielding_spin_that_nobody_ends_is_a_livelock) {
 TEST(DporVerdicts, a_yielding_spin_wait_has_finitely_many_traces_and_holds) {
   Options o;
   o.spin_reduction = true;
-  const Result r = dpor::explore([] {
-    S::atomic<bool> flag{false};
-    S::var<int> data{0};
-    S::thread spinner([&] {
-      while (!flag.load(std::memory_order_acquire)) S::yield();
-      S::model_check(data.load() == 1, "the flag publishes the data");
-    });
-    S::thread setter([&] {
-      data.store(1);
-      flag.store(true, std::memory_order_release);
-    });
-    spinner.join();
-    setter.join();
-  }, o);
+  const Result r = dpor::explore(
+      [] {
+        S::atomic<bool> flag{false};
+        S::var<int> data{0};
+        S::thread spinner([&] {
+          while (!flag.load(std::memory_order_acquire)) S::yield();
+          S::model_check(data.load() == 1, "the flag publishes the data");
+        });
+        S::thread setter([&] {
+          data.store(1);
+          flag.store(true, std::memory_order_release);
+        });
+        spinner.join();
+        setter.join();
+      },
+      o);
   EXPECT_EQ(r.verdict, Verdict::holds) << r.summary();
   EXPECT_TRUE(r.exhaustive);
   EXPECT_EQ(r.executions, 2u) << r.summary();  // the spinner reads false once, or not at all
@@ -793,7 +859,10 @@ TEST(DporVerdicts, thread_index_is_per_fiber) {
   const Result r = dpor::explore([&] {
     ids.insert(S::thread_index());
     S::thread a([&] { ids.insert(S::thread_index()); });
-    S::thread b([&] { S::yield(); ids.insert(S::thread_index()); });
+    S::thread b([&] {
+      S::yield();
+      ids.insert(S::thread_index());
+    });
     a.join();
     b.join();
   });
@@ -970,7 +1039,19 @@ TEST(DporReplay, objects_outside_an_execution_are_refused_by_name) {
 // atomics and 2 vars; the outcome of an execution is every value read plus
 // the final state, or the verdict's name.
 struct Instr {
-  enum Kind { lock, unlock, try_cs, load, store, fetch_add, vread, vwrite, yield, cv_wait, cv_notify } kind;
+  enum Kind {
+    lock,
+    unlock,
+    try_cs,
+    load,
+    store,
+    fetch_add,
+    vread,
+    vwrite,
+    yield,
+    cv_wait,
+    cv_notify
+  } kind;
   int obj;
   int val;
 };
@@ -992,11 +1073,16 @@ Program generate(std::mt19937& rng, bool with_cv) {
       const int c = pick(10);
       auto simple = [&](std::vector<Instr>& out) {
         const int k = pick(5);
-        if (k == 0) out.push_back({Instr::load, pick(2), 0});
-        else if (k == 1) out.push_back({Instr::store, pick(2), 1 + pick(3)});
-        else if (k == 2) out.push_back({Instr::fetch_add, pick(2), 1});
-        else if (k == 3) out.push_back({Instr::vread, pick(2), 0});
-        else out.push_back({Instr::vwrite, pick(2), 1 + pick(3)});
+        if (k == 0)
+          out.push_back({Instr::load, pick(2), 0});
+        else if (k == 1)
+          out.push_back({Instr::store, pick(2), 1 + pick(3)});
+        else if (k == 2)
+          out.push_back({Instr::fetch_add, pick(2), 1});
+        else if (k == 3)
+          out.push_back({Instr::vread, pick(2), 0});
+        else
+          out.push_back({Instr::vwrite, pick(2), 1 + pick(3)});
         return k <= 2 ? 1 : 0;
       };
       if (c < 4 && used + 2 <= budget) {  // a critical section
@@ -1038,7 +1124,9 @@ std::string show(const Program& p) {
   std::string s;
   for (std::size_t t = 0; t < p.size(); ++t) {
     s += "T" + std::to_string(t + 1) + ":";
-    for (const Instr& in : p[t]) s += std::string(" ") + names[in.kind] + "(" + std::to_string(in.obj) + "," + std::to_string(in.val) + ")";
+    for (const Instr& in : p[t])
+      s += std::string(" ") + names[in.kind] + "(" + std::to_string(in.obj) + "," +
+           std::to_string(in.val) + ")";
     s += "; ";
   }
   return s;
@@ -1085,13 +1173,17 @@ std::set<std::string> outcomes(const Program& p, Mode m, Result& r, bool prefer_
                 case Instr::yield: S::yield(); break;
                 case Instr::cv_wait: {
                   std::unique_lock<S::mutex> lk(mu[0]);
-                  reads[t].push_back(cv.wait_for(lk, std::chrono::seconds(1), [&] { return flag > 0; }) ? 1 : 0);
+                  reads[t].push_back(
+                      cv.wait_for(lk, std::chrono::seconds(1), [&] { return flag > 0; }) ? 1 : 0);
                   break;
                 }
                 case Instr::cv_notify: {
                   std::unique_lock<S::mutex> lk(mu[0]);
                   flag = 1;
-                  if (in.val) cv.notify_all(); else cv.notify_one();
+                  if (in.val)
+                    cv.notify_all();
+                  else
+                    cv.notify_one();
                   break;
                 }
               }
@@ -1124,9 +1216,11 @@ TEST(DporDifferential, random_programs_reach_the_same_outcomes_and_traces_as_nai
       ++skipped;
       continue;
     }
-    const auto d = outcomes(p, Mode::dpor, rd, k % 2 == 1, &dpor_traces);  // both first-choice orders
+    const auto d =
+        outcomes(p, Mode::dpor, rd, k % 2 == 1, &dpor_traces);  // both first-choice orders
     ASSERT_TRUE(rd.exhaustive);
-    ASSERT_EQ(d, n) << "program " << k << " " << show(p) << ": DPOR " << rd.summary() << " vs naive " << rn.summary();
+    ASSERT_EQ(d, n) << "program " << k << " " << show(p) << ": DPOR " << rd.summary()
+                    << " vs naive " << rn.summary();
     // Stronger: the same Mazurkiewicz traces, and each explored once.
     ASSERT_EQ(dpor_traces, naive_traces) << "program " << k << " " << show(p);
     ASSERT_EQ(rd.executions, dpor_traces.size()) << "program " << k << " " << show(p);
@@ -1145,9 +1239,12 @@ TEST(DporDifferential, random_programs_reach_the_same_outcomes_and_traces_as_nai
   }
   EXPECT_GE(programs, 100u);
   EXPECT_GE(with_cv, 30u);
-  std::printf("differential: %u random programs (%u with a timed wait and a notify; %u over the oracle budget skipped), same outcome and trace sets; naive %llu executions, DPOR %llu (+%llu blocked)\n",
-              programs, with_cv, skipped, static_cast<unsigned long long>(naive_total), static_cast<unsigned long long>(dpor_total),
-              static_cast<unsigned long long>(blocked_total));
+  std::printf(
+      "differential: %u random programs (%u with a timed wait and a notify; %u over the oracle "
+      "budget skipped), same outcome and trace sets; naive %llu executions, DPOR %llu (+%llu "
+      "blocked)\n",
+      programs, with_cv, skipped, static_cast<unsigned long long>(naive_total),
+      static_cast<unsigned long long>(dpor_total), static_cast<unsigned long long>(blocked_total));
 }
 
 TEST(DporThroughput, locked_counter_two_by_five_executions_per_second) {
@@ -1160,7 +1257,8 @@ TEST(DporThroughput, locked_counter_two_by_five_executions_per_second) {
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_EQ(executions, 252u * static_cast<unsigned>(rounds));
-  std::printf("throughput: locked counter 2x5, %d full searches, %.0f executions/s\n", rounds, executions / secs);
+  std::printf("throughput: locked counter 2x5, %d full searches, %.0f executions/s\n", rounds,
+              executions / secs);
 }
 
 }  // namespace

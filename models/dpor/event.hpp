@@ -39,19 +39,19 @@ namespace interleave::dpor {
 inline constexpr std::uint32_t kNone = 0xffffffffu;
 
 enum class Op : std::uint8_t {
-  start,       // a new thread's first step
-  yield,       // yield() / sleep_for(): a scheduling point, dependent with nothing
-  join,        // obj = the target thread
+  start,  // a new thread's first step
+  yield,  // yield() / sleep_for(): a scheduling point, dependent with nothing
+  join,   // obj = the target thread
   lock,
   try_lock,
   unlock,
-  cv_wait,     // unlock the mutex (obj2) and register on the cv (obj)
-  cv_resume,   // woken (or timed out): relock obj2
-  await,       // await mode: a predicate wait whose predicate holds relocks obj2
+  cv_wait,    // unlock the mutex (obj2) and register on the cv (obj)
+  cv_resume,  // woken (or timed out): relock obj2
+  await,      // await mode: a predicate wait whose predicate holds relocks obj2
   notify_one,
   notify_all,
   load,
-  store,       // store, RMW, successful compare-exchange
+  store,  // store, RMW, successful compare-exchange
 };
 
 const char* op_name(Op op) noexcept;
@@ -77,16 +77,19 @@ inline int depends(Access earlier, Access later) noexcept {
     case A::m_lock:
     case A::m_trylock_ok:
       return later == A::m_lock || later == A::m_trylock_ok || later == A::m_trylock_fail ? 2
-             : later == A::m_unlock                                                     ? 1
-                                                                                        : 0;
+             : later == A::m_unlock                                                       ? 1
+                                                                                          : 0;
     // A try_lock never blocks: after an unlock it could have come first
     // (and failed), so that pair is a reversible race; a lock could not.
     case A::m_unlock: return later == A::m_trylock_ok ? 2 : later == A::m_lock ? 1 : 0;
-    case A::m_trylock_fail: return later == A::m_unlock ? 2 : later == A::m_lock || later == A::m_trylock_ok ? 1 : 0;
+    case A::m_trylock_fail:
+      return later == A::m_unlock ? 2 : later == A::m_lock || later == A::m_trylock_ok ? 1 : 0;
     case A::cv_register: return later == A::cv_notify ? 2 : 0;
     case A::cv_notify:
-      return later == A::cv_notify || later == A::cv_register || later == A::cv_timeout || later == A::cv_wake ? 2
-                                                                                                           : 0;
+      return later == A::cv_notify || later == A::cv_register || later == A::cv_timeout ||
+                     later == A::cv_wake
+                 ? 2
+                 : 0;
     case A::cv_timeout: return later == A::cv_notify ? 2 : 0;
     case A::cv_wake: return 0;
     case A::a_load: return later == A::a_store ? 2 : 0;
@@ -137,7 +140,7 @@ struct Event {
   std::uint32_t seq = 0;   // 1-based index among tid's events
   std::uint32_t node = 0;  // the path node that scheduled it
   Op op = Op::start;
-  Access acc[kSlots] = {};                               // Access::none
+  Access acc[kSlots] = {};  // Access::none
   std::uint32_t obj[kSlots] = {kNone, kNone, kNone, kNone, kNone};
   std::source_location loc{};
   VectorClock vc;  // dependence clock

@@ -72,7 +72,9 @@ const char* to_string(Verdict v) noexcept {
   return "?";
 }
 
-std::string thread_name(unsigned tid) { return tid == 0 ? std::string("main") : "T" + std::to_string(tid - 1); }
+std::string thread_name(unsigned tid) {
+  return tid == 0 ? std::string("main") : "T" + std::to_string(tid - 1);
+}
 
 Execution* Execution::current() noexcept { return g_current; }
 
@@ -167,7 +169,8 @@ std::uint32_t Execution::new_object(ObjKind k, std::source_location where) {
 
 unsigned Execution::spawn(std::function<void()> fn) {
   if (nthreads_ >= kMaxThreads)
-    throw std::length_error("dpor: more than " + std::to_string(kMaxThreads) + " model threads in one execution");
+    throw std::length_error("dpor: more than " + std::to_string(kMaxThreads) +
+                            " model threads in one execution");
   if (threads_.size() < kMaxThreads) threads_.resize(kMaxThreads);
   const unsigned t = nthreads_++;
   ThreadRec& th = threads_[t];
@@ -180,28 +183,28 @@ unsigned Execution::spawn(std::function<void()> fn) {
     ++threads_[running_].causality.c[running_];
   }
   th.causality.c[t] = std::max<std::uint32_t>(th.causality.c[t], 1);
-  th.fiber = boost::context::fiber(std::allocator_arg, SlotStack{&pool_, t},
-                                   [this, t](boost::context::fiber&& sched) {
-                                     ThreadRec& me = threads_[t];
-                                     me.sched = std::move(sched);
-                                     if (!aborting_) {
-                                       try {
-                                         // First resumed when scheduled: the start step.
-                                         commit(Access::none, kNone);
-                                         me.fn();
-                                       } catch (const Abort&) {
-                                       } catch (const std::exception& e) {
-                                         record_failure(Verdict::uncaught_exception,
-                                                     "T" + std::to_string(t) + " ended with an uncaught exception: " +
-                                                         e.what());
-                                       } catch (...) {
-                                         record_failure(Verdict::uncaught_exception,
-                                                     "T" + std::to_string(t) + " ended with an uncaught exception");
-                                       }
-                                     }
-                                     me.finished = true;
-                                     return std::move(me.sched);
-                                   });
+  th.fiber = boost::context::fiber(
+      std::allocator_arg, SlotStack{&pool_, t}, [this, t](boost::context::fiber&& sched) {
+        ThreadRec& me = threads_[t];
+        me.sched = std::move(sched);
+        if (!aborting_) {
+          try {
+            // First resumed when scheduled: the start step.
+            commit(Access::none, kNone);
+            me.fn();
+          } catch (const Abort&) {
+          } catch (const std::exception& e) {
+            record_failure(
+                Verdict::uncaught_exception,
+                "T" + std::to_string(t) + " ended with an uncaught exception: " + e.what());
+          } catch (...) {
+            record_failure(Verdict::uncaught_exception,
+                           "T" + std::to_string(t) + " ended with an uncaught exception");
+          }
+        }
+        me.finished = true;
+        return std::move(me.sched);
+      });
   return t;
 }
 
@@ -220,8 +223,9 @@ void Execution::fail(Verdict v, std::string detail) {
 
 bool Execution::announce(Op op, std::uint32_t obj, std::uint32_t obj2, std::source_location where) {
   if (peeking_)
-    throw PeekMisuse{std::string("dpor await mode: a wait predicate performs ") + op_name(op) + " at " +
-                     ::interleave::dpor::where(where) + "; a predicate may only read state"};
+    throw PeekMisuse{std::string("dpor await mode: a wait predicate performs ") + op_name(op) +
+                     " at " + ::interleave::dpor::where(where) +
+                     "; a predicate may only read state"};
   ThreadRec& th = threads_[running_];
   if (aborting_) {
     if (std::uncaught_exceptions() == 0) throw Abort{};
@@ -274,9 +278,12 @@ bool Execution::enabled(unsigned t) {
 // critical section that writes only plain members (not var<T>).
 bool Execution::spinning(unsigned t) const {
   const ThreadRec& th = threads_[t];
-  return th.yielded_since_load && th.spin_obj >= 0 && (th.pending.op == Op::load || th.pending.op == Op::lock) &&
-         th.pending.obj == static_cast<std::uint32_t>(th.spin_obj) && objs_[th.pending.obj].stores == th.spin_stores &&
-         th.pending.loc.line() == th.spin_loc.line() && th.pending.loc.column() == th.spin_loc.column() &&
+  return th.yielded_since_load && th.spin_obj >= 0 &&
+         (th.pending.op == Op::load || th.pending.op == Op::lock) &&
+         th.pending.obj == static_cast<std::uint32_t>(th.spin_obj) &&
+         objs_[th.pending.obj].stores == th.spin_stores &&
+         th.pending.loc.line() == th.spin_loc.line() &&
+         th.pending.loc.column() == th.spin_loc.column() &&
          std::string_view(th.pending.loc.file_name()) == th.spin_loc.file_name();
 }
 
@@ -320,13 +327,14 @@ int Execution::schedule(std::uint64_t en) {
       const Decision& d = replay_[replay_pos_];
       if (d.kind != 't' || d.value >= kMaxThreads || (en & bit(d.value)) == 0 ||
           d.check != static_cast<std::uint16_t>(hash_)) {
-        set_failure(Verdict::nondeterminism,
-                    "replay diverged at decision " + std::to_string(replay_pos_) + " (event " +
-                        std::to_string(events_.size()) + "): " +
-                        (d.kind != 't' ? std::string("a thread choice is here, the token has a data choice")
-                         : (d.value >= kMaxThreads || (en & bit(d.value)) == 0)
-                             ? "thread T" + std::to_string(d.value) + " is not enabled"
-                             : std::string("the events before it differ (hash mismatch)")));
+        set_failure(
+            Verdict::nondeterminism,
+            "replay diverged at decision " + std::to_string(replay_pos_) + " (event " +
+                std::to_string(events_.size()) + "): " +
+                (d.kind != 't' ? std::string("a thread choice is here, the token has a data choice")
+                 : (d.value >= kMaxThreads || (en & bit(d.value)) == 0)
+                     ? "thread T" + std::to_string(d.value) + " is not enabled"
+                     : std::string("the events before it differ (hash mismatch)")));
         return -1;
       }
       chosen = d.value;
@@ -442,7 +450,7 @@ unsigned Execution::choose(unsigned n) {
 }
 
 std::uint32_t Execution::commit(Access a0, std::uint32_t o0, Access a1, std::uint32_t o1,
-                               const std::uint32_t* loads) {
+                                const std::uint32_t* loads) {
   ThreadRec& th = threads_[running_];
   const auto idx = static_cast<std::uint32_t>(events_.size());
   Event e;
@@ -500,20 +508,23 @@ std::uint32_t Execution::commit(Access a0, std::uint32_t o0, Access a1, std::uin
   }
   if (th.pending.op == Op::yield) {
     th.yielded_since_load = true;
-  } else if ((th.pending.op == Op::load && a0 == Access::a_load) || (th.pending.op == Op::lock && a0 == Access::m_lock)) {
+  } else if ((th.pending.op == Op::load && a0 == Access::a_load) ||
+             (th.pending.op == Op::lock && a0 == Access::m_lock)) {
     if (a0 == Access::m_lock) ++objs_[o0].stores;  // a lock may change what the mutex guards
     th.spin_obj = static_cast<int>(o0);
     th.spin_stores = objs_[o0].stores;
     th.spin_loc = th.pending.loc;
     th.yielded_since_load = false;
-  } else if (th.pending.op == Op::unlock && a0 == Access::m_unlock && th.spin_obj == static_cast<int>(o0)) {
+  } else if (th.pending.op == Op::unlock && a0 == Access::m_unlock &&
+             th.spin_obj == static_cast<int>(o0)) {
     // the end of the polling critical section: the poll stays recorded
   } else if (th.pending.op != Op::start) {
     th.spin_obj = -1;
     th.yielded_since_load = false;
   }
   if (a0 == Access::a_store) ++objs_[o0].stores;
-  if (a1 == Access::m_lock || a0 == Access::m_trylock_ok) ++objs_[a1 == Access::m_lock ? o1 : o0].stores;
+  if (a1 == Access::m_lock || a0 == Access::m_trylock_ok)
+    ++objs_[a1 == Access::m_lock ? o1 : o0].stores;
   events_.push_back(e);
   if (!draining_) trace_.push_back({idx, running_, kNone, false, e.loc});
   hash_ = fnv(fnv(fnv(hash_, running_), static_cast<std::uint64_t>(e.op)), o0);
@@ -568,8 +579,11 @@ void Execution::yield(std::source_location where) {
 }
 
 void Execution::join(unsigned target, std::source_location where) {
-  if (target >= nthreads_) throw std::invalid_argument("dpor: join of unknown thread T" + std::to_string(target));
-  if (target == running_) fail(Verdict::deadlock, "T" + std::to_string(running_) + " joins itself at " + ::interleave::dpor::where(where));
+  if (target >= nthreads_)
+    throw std::invalid_argument("dpor: join of unknown thread T" + std::to_string(target));
+  if (target == running_)
+    fail(Verdict::deadlock,
+         "T" + std::to_string(running_) + " joins itself at " + ::interleave::dpor::where(where));
   if (!announce(Op::join, target, kNone, where)) return;
   threads_[running_].causality.join(threads_[target].causality);
   commit(Access::none, target);
@@ -620,14 +634,16 @@ void Execution::mutex_unlock(std::uint32_t m, std::source_location where) {
   tick();
 }
 
-std::cv_status Execution::cv_wait(std::uint32_t cv, std::uint32_t m, WaitKind kind, std::source_location where) {
+std::cv_status Execution::cv_wait(std::uint32_t cv, std::uint32_t m, WaitKind kind,
+                                  std::source_location where) {
   if (!announce(Op::cv_wait, cv, m, where)) return std::cv_status::no_timeout;
   {
     ObjState& mo = objs_[m];
     ThreadRec& th = threads_[running_];
     if (mo.owner != static_cast<int>(running_))
-      fail(Verdict::assertion, "T" + std::to_string(running_) + " waits on " + obj_name(cv) + " at " +
-                                   ::interleave::dpor::where(where) + " without holding " + obj_name(m));
+      fail(Verdict::assertion, "T" + std::to_string(running_) + " waits on " + obj_name(cv) +
+                                   " at " + ::interleave::dpor::where(where) + " without holding " +
+                                   obj_name(m));
     mo.owner = -1;
     mo.rel = th.causality;
     th.held.erase(std::find(th.held.begin(), th.held.end(), m));
@@ -635,8 +651,9 @@ std::cv_status Execution::cv_wait(std::uint32_t cv, std::uint32_t m, WaitKind ki
     th.notified = false;
     // A spurious wake-up: at most one per thread and cv between two notifies
     // of that cv, so a bare wait in a loop cannot spin the search forever.
-    const bool spurious_ok = kind == WaitKind::spurious && opt_.spurious_wakeups &&
-                             !(th.spurious_cv == static_cast<int>(cv) && th.spurious_at == objs_[cv].notifies);
+    const bool spurious_ok =
+        kind == WaitKind::spurious && opt_.spurious_wakeups &&
+        !(th.spurious_cv == static_cast<int>(cv) && th.spurious_at == objs_[cv].notifies);
     th.may_timeout = kind == WaitKind::timed || spurious_ok;
     commit(Access::cv_register, cv, Access::m_unlock, m);
     tick();
@@ -679,8 +696,9 @@ void Execution::cv_await(std::uint32_t cv, std::uint32_t m, bool (*pred)(void*),
     ObjState& mo = objs_[m];
     ThreadRec& th = threads_[running_];
     if (mo.owner != static_cast<int>(running_))
-      fail(Verdict::assertion, "T" + std::to_string(running_) + " waits on " + obj_name(cv) + " at " +
-                                   ::interleave::dpor::where(where) + " without holding " + obj_name(m));
+      fail(Verdict::assertion, "T" + std::to_string(running_) + " waits on " + obj_name(cv) +
+                                   " at " + ::interleave::dpor::where(where) + " without holding " +
+                                   obj_name(m));
     mo.owner = -1;
     mo.rel = th.causality;
     th.held.erase(std::find(th.held.begin(), th.held.end(), m));
@@ -707,7 +725,9 @@ void Execution::cv_await(std::uint32_t cv, std::uint32_t m, bool (*pred)(void*),
 }
 
 void Execution::await_failed_check(std::uint32_t m) {
-  if (!opt_.await_mode || opt_.mode != Mode::dpor || opt_.replay != nullptr || draining_ || aborting_) return;
+  if (!opt_.await_mode || opt_.mode != Mode::dpor || opt_.replay != nullptr || draining_ ||
+      aborting_)
+    return;
   ThreadRec& th = threads_[running_];
   if (th.cs_mutex != m || !th.cs_clean || th.cs_node < 0) return;
   const auto k = static_cast<std::size_t>(th.cs_node);
@@ -756,8 +776,8 @@ bool Execution::await_ready(unsigned t) {
   peeking_ = false;
   running_ = saved;
   if (!misuse.empty()) {
-    set_failure(Verdict::uncaught_exception, "T" + std::to_string(t) + " waiting at " + where(th.pending.loc) + ": " +
-                                                 misuse);
+    set_failure(Verdict::uncaught_exception,
+                "T" + std::to_string(t) + " waiting at " + where(th.pending.loc) + ": " + misuse);
     return false;
   }
   return ok;
@@ -823,17 +843,22 @@ void Execution::atomic_access(std::uint32_t a, bool store, bool rmw, bool acquir
 // A data race is recorded, not thrown: the execution runs to its end, so its
 // later sync events still take part in race detection (an execution cut at
 // the race would hide the traces that reverse them).
-void Execution::race(const ObjState&, std::uint32_t id, const char* first, int ftid, std::source_location floc,
-                     int fstep, const char* second, std::source_location sloc) {
+void Execution::race(const ObjState&, std::uint32_t id, const char* first, int ftid,
+                     std::source_location floc, int fstep, const char* second,
+                     std::source_location sloc) {
   if (verdict_ == Verdict::holds && !draining_) {
     const std::string name = obj_name(id);
-    const auto op = [&name](const char* verb) { return std::string(verb[0] == 'r' ? "read " : "write ") + name; };
+    const auto op = [&name](const char* verb) {
+      return std::string(verb[0] == 'r' ? "read " : "write ") + name;
+    };
     race_ = {{static_cast<unsigned>(ftid), op(first), floc, fstep},
              {running_, op(second), sloc, static_cast<int>(trace_.size()) - 1}};
   }
-  record_failure(Verdict::data_race,  "data race on " + obj_name(id) + ": T" + std::to_string(ftid) + " " + first + " at " +
-                               ::interleave::dpor::where(floc) + ", T" + std::to_string(running_) + " " + second +
-                               " at " + ::interleave::dpor::where(sloc) + " with no happens-before between them");
+  record_failure(Verdict::data_race, "data race on " + obj_name(id) + ": T" + std::to_string(ftid) +
+                                         " " + first + " at " + ::interleave::dpor::where(floc) +
+                                         ", T" + std::to_string(running_) + " " + second + " at " +
+                                         ::interleave::dpor::where(sloc) +
+                                         " with no happens-before between them");
 }
 
 void Execution::var_read(std::uint32_t v, std::source_location where) {
@@ -933,7 +958,11 @@ Report Execution::report() const {
     if (t.event == kNone || events_[t.event].op != Op::start) ++kept;
   }
   index[trace_.size()] = kept;
-  const auto map = [&](int k) { return k < 0 || static_cast<std::size_t>(k) > trace_.size() ? -1 : index[static_cast<std::size_t>(k)]; };
+  const auto map = [&](int k) {
+    return k < 0 || static_cast<std::size_t>(k) > trace_.size()
+               ? -1
+               : index[static_cast<std::size_t>(k)];
+  };
   r.race = race_;
   for (ReportAccess& a : r.race) a.step = map(a.step);
   r.blocked = blocked_report_;
@@ -962,7 +991,8 @@ std::string Execution::describe_pending(unsigned t) const {
   s << ", holding ";
   if (th.held.empty()) s << "nothing";
   for (std::size_t k = 0; k < th.held.size(); ++k)
-    s << (k ? ", " : "") << obj_name(th.held[k]) << " (locked at " << where(objs_[th.held[k]].locked_at) << ")";
+    s << (k ? ", " : "") << obj_name(th.held[k]) << " (locked at "
+      << where(objs_[th.held[k]].locked_at) << ")";
   return s.str();
 }
 
@@ -985,12 +1015,14 @@ void Execution::deadlock() {
     }
     text += (text.empty() ? "" : "; ") + describe_pending(t);
     ReportBlocked b{t, pending_op(t), th.pending.loc, {}, {}};
-    for (const std::uint32_t m : th.held) b.held.push_back(obj_name(m) + " (locked at " + where(objs_[m].locked_at) + ")");
+    for (const std::uint32_t m : th.held)
+      b.held.push_back(obj_name(m) + " (locked at " + where(objs_[m].locked_at) + ")");
     if (th.pending.op == Op::cv_resume && objs_[th.pending.obj].lost_notify) {
       v = Verdict::lost_wakeup;
-      text += " [" + obj_name(th.pending.obj) + " was notified at " + where(objs_[th.pending.obj].lost_notify_at) +
-              " while no thread waited]";
-      b.note = obj_name(th.pending.obj) + " was notified at " + where(objs_[th.pending.obj].lost_notify_at) +
+      text += " [" + obj_name(th.pending.obj) + " was notified at " +
+              where(objs_[th.pending.obj].lost_notify_at) + " while no thread waited]";
+      b.note = obj_name(th.pending.obj) + " was notified at " +
+               where(objs_[th.pending.obj].lost_notify_at) +
                " while no thread waited: a lost wake-up";
     }
     if (verdict_ == Verdict::holds) blocked_report_.push_back(std::move(b));
@@ -1032,8 +1064,9 @@ void Execution::run(const std::function<void()>& body, const RunOptions& opt) {
       const std::size_t dot = item.find('.');
       if (item.size() < 4 || (item[0] != 't' && item[0] != 'c') || dot == std::string::npos)
         throw std::invalid_argument("dpor replay token: bad decision '" + item + "'");
-      replay_.push_back({item[0], static_cast<unsigned>(std::stoul(item.substr(1, dot - 1))),
-                         static_cast<std::uint16_t>(std::stoul(item.substr(dot + 1), nullptr, 16))});
+      replay_.push_back(
+          {item[0], static_cast<unsigned>(std::stoul(item.substr(1, dot - 1))),
+           static_cast<std::uint16_t>(std::stoul(item.substr(dot + 1), nullptr, 16))});
       p = q + 1;
     }
   }
@@ -1061,8 +1094,10 @@ void Execution::run(const std::function<void()>& body, const RunOptions& opt) {
         break;
       }
       set_failure(Verdict::livelock, "possible livelock: " + std::to_string(events_.size()) +
-                                         " steps in one execution (cap " + std::to_string(opt_.step_cap) +
-                                         "); a spin loop should call yield() in each iteration: then a re-read with no store since is not explored");
+                                         " steps in one execution (cap " +
+                                         std::to_string(opt_.step_cap) +
+                                         "); a spin loop should call yield() in each iteration: "
+                                         "then a re-read with no store since is not explored");
       break;
     }
     const int t = schedule(en);
@@ -1074,8 +1109,9 @@ void Execution::run(const std::function<void()>& body, const RunOptions& opt) {
     const std::uint64_t want = std::stoull(opt.replay->substr(colon + 1), nullptr, 16);
     if (replay_pos_ != replay_.size() || want != hash_) {
       verdict_ = Verdict::holds;  // the replayed verdict does not count: the run is not the token's
-      set_failure(Verdict::nondeterminism, "replay diverged after decision " + std::to_string(replay_pos_) +
-                                               ": the event sequence differs from the token's (hash)");
+      set_failure(Verdict::nondeterminism,
+                  "replay diverged after decision " + std::to_string(replay_pos_) +
+                      ": the event sequence differs from the token's (hash)");
     }
   }
   unwind_all();
@@ -1124,8 +1160,8 @@ std::string Execution::token() const {
   s << "dpor1:";
   for (std::size_t k = 0; k < decisions_.size(); ++k) {
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%s%c%u.%x", k ? "-" : "", decisions_[k].kind, decisions_[k].value,
-                  decisions_[k].check);
+    std::snprintf(buf, sizeof buf, "%s%c%u.%x", k ? "-" : "", decisions_[k].kind,
+                  decisions_[k].value, decisions_[k].check);
     s << buf;
   }
   char h[24];

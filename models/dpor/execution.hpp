@@ -63,31 +63,31 @@ enum class WaitKind { plain, spurious, timed };
 // "T<k>" is thread k + 1 (model thread k, then the threads impl code starts).
 struct ReportStep {
   unsigned tid = 0;
-  std::string op;               // "lock mutex#0", "read var#3", "wake cv#1 (timeout/spurious)"
-  std::string object;           // "mutex#0", "" for none
-  char access = 0;              // 'r' a read or load, 'w' a write, store or RMW, 0 neither
+  std::string op;      // "lock mutex#0", "read var#3", "wake cv#1 (timeout/spurious)"
+  std::string object;  // "mutex#0", "" for none
+  char access = 0;     // 'r' a read or load, 'w' a write, store or RMW, 0 neither
   std::source_location loc{};
 };
 struct ReportAccess {
   unsigned tid = 0;
-  std::string op;               // "write var#0"
+  std::string op;  // "write var#0"
   std::source_location loc{};
-  int step = -1;                // index into Report::steps
+  int step = -1;  // index into Report::steps
 };
 struct ReportBlocked {
   unsigned tid = 0;
-  std::string op;               // "wait cv#1 (mutex#0)", "lock mutex#1 (owned by T1)", "join T0"
+  std::string op;  // "wait cv#1 (mutex#0)", "lock mutex#1 (owned by T1)", "join T0"
   std::source_location loc{};
   std::vector<std::string> held;  // "mutex#0 (locked at impl/...:12)"
-  std::string note;             // "cv#1 was notified at ... while no thread waited"
+  std::string note;               // "cv#1 was notified at ... while no thread waited"
 };
 struct Report {
-  std::vector<ReportStep> steps;      // every committed event and var<T> access, in order
-  std::vector<ReportAccess> race;     // a data race: the earlier access, then the later one
-  std::vector<ReportBlocked> blocked; // a deadlock: every thread that cannot go on
-  std::source_location check{};       // a failed INTERLEAVE_MODEL_CHECK
-  int check_step = -1;                // steps before the check failed
-  unsigned check_tid = 0;             // the thread that ran it
+  std::vector<ReportStep> steps;       // every committed event and var<T> access, in order
+  std::vector<ReportAccess> race;      // a data race: the earlier access, then the later one
+  std::vector<ReportBlocked> blocked;  // a deadlock: every thread that cannot go on
+  std::source_location check{};        // a failed INTERLEAVE_MODEL_CHECK
+  int check_step = -1;                 // steps before the check failed
+  unsigned check_tid = 0;              // the thread that ran it
 };
 // "main" for thread 0, "T<k-1>" for thread k.
 std::string thread_name(unsigned tid);
@@ -150,8 +150,8 @@ struct ThreadRec {
   std::uint32_t spin_stores = 0;
   std::source_location spin_loc{};
   bool yielded_since_load = false;
-  int spurious_cv = -1;          // the cv of this thread's last spurious wake-up
-  std::uint32_t spurious_at = 0; // that cv's notify count then
+  int spurious_cv = -1;           // the cv of this thread's last spurious wake-up
+  std::uint32_t spurious_at = 0;  // that cv's notify count then
   VectorClock notify_causality;
   std::vector<std::uint32_t> held;  // mutexes held, in locking order
   // await mode: the predicate of the wait this thread blocks in
@@ -230,8 +230,8 @@ class Execution {
   // Announce the next operation and wait to be scheduled. False: the
   // execution is being unwound and the operation must do nothing.
   bool announce(Op op, std::uint32_t obj, std::uint32_t obj2, std::source_location where);
-  std::uint32_t commit(Access a0, std::uint32_t o0, Access a1 = Access::none, std::uint32_t o1 = kNone,
-                       const std::uint32_t* loads = nullptr);
+  std::uint32_t commit(Access a0, std::uint32_t o0, Access a1 = Access::none,
+                       std::uint32_t o1 = kNone, const std::uint32_t* loads = nullptr);
   unsigned choose(unsigned n);
   [[noreturn]] void fail(Verdict v, std::string detail);
   // A failure that does not cut the execution (a failed check, a race): the
@@ -247,11 +247,13 @@ class Execution {
   bool mutex_try_lock(std::uint32_t m, std::source_location where);
   void mutex_unlock(std::uint32_t m, std::source_location where);
 
-  std::cv_status cv_wait(std::uint32_t cv, std::uint32_t m, WaitKind kind, std::source_location where);
+  std::cv_status cv_wait(std::uint32_t cv, std::uint32_t m, WaitKind kind,
+                         std::source_location where);
   void cv_notify(std::uint32_t cv, bool all, std::source_location where);
   // Await mode: release m and block until the mutex is free and pred(ctx)
   // holds, then relock m (one event that also reads the atomics pred read).
-  void cv_await(std::uint32_t cv, std::uint32_t m, bool (*pred)(void*), void* ctx, std::source_location where);
+  void cv_await(std::uint32_t cv, std::uint32_t m, bool (*pred)(void*), void* ctx,
+                std::source_location where);
   [[nodiscard]] bool await_mode() const noexcept { return opt_.await_mode; }
   // While the scheduler evaluates an await predicate: loads return their
   // value without a scheduling point (peek_load records the atomic), and
@@ -287,12 +289,15 @@ class Execution {
   void add_race(std::uint32_t j, std::uint32_t i);
   void deadlock();
   void set_failure(Verdict v, std::string detail);
-  void tick() { ThreadRec& th = threads_[running_]; ++th.causality.c[running_]; }
+  void tick() {
+    ThreadRec& th = threads_[running_];
+    ++th.causality.c[running_];
+  }
   std::string describe_pending(unsigned t) const;
   std::string pending_op(unsigned t) const;
   std::string obj_name(std::uint32_t id) const;
-  void race(const ObjState& v, std::uint32_t id, const char* first, int ftid, std::source_location floc,
-            int fstep, const char* second, std::source_location sloc);
+  void race(const ObjState& v, std::uint32_t id, const char* first, int ftid,
+            std::source_location floc, int fstep, const char* second, std::source_location sloc);
 
   StackPool& pool_;
   Path& path_;
@@ -319,19 +324,19 @@ class Execution {
   unsigned running_ = 0;
   bool aborting_ = false;
   bool blocked_ = false;
-  bool draining_ = false;  // sleep-set blocked: run to the end, record nothing
-  bool peeking_ = false;   // evaluating an await predicate from the scheduler
-  bool skipped_ = false;   // sharding: this run's leaf is another shard's
-  bool await_cut_ = false; // await mode: cut at a read-only failed predicate check
-  unsigned top_seen_ = 0;  // sharding: top nodes passed in this run
+  bool draining_ = false;   // sleep-set blocked: run to the end, record nothing
+  bool peeking_ = false;    // evaluating an await predicate from the scheduler
+  bool skipped_ = false;    // sharding: this run's leaf is another shard's
+  bool await_cut_ = false;  // await mode: cut at a read-only failed predicate check
+  unsigned top_seen_ = 0;   // sharding: top nodes passed in this run
   std::uint64_t abandoned_ = 0;
   Verdict verdict_ = Verdict::holds;
   std::string detail_;
-  std::size_t pos_ = 0;            // next path node
-  std::uint32_t event_node_ = 0;   // path node of the event being committed
-  std::uint64_t sleep_ = 0;        // Sleep for the next new node
+  std::size_t pos_ = 0;           // next path node
+  std::uint32_t event_node_ = 0;  // path node of the event being committed
+  std::uint64_t sleep_ = 0;       // Sleep for the next new node
   std::uint32_t preemptions_ = 0;
-  int prev_ = -1;                  // thread of the last event
+  int prev_ = -1;  // thread of the last event
   std::uint64_t hash_ = 0;
   std::vector<std::uint32_t> cands_;  // scratch of commit(): race candidates
   std::vector<std::uint32_t> vlist_;  // scratch of add_race(): the events of v

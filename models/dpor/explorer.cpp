@@ -50,8 +50,8 @@ Result explore(const std::function<void()>& body, const Options& opts) {
   std::uint64_t leaves = 0;
   if (opts.shard_count > 0) {
     if (opts.shard_index >= opts.shard_count)
-      throw std::invalid_argument("shard_index " + std::to_string(opts.shard_index) + " must be < shard_count " +
-                                  std::to_string(opts.shard_count));
+      throw std::invalid_argument("shard_index " + std::to_string(opts.shard_index) +
+                                  " must be < shard_count " + std::to_string(opts.shard_count));
     if (opts.shard_depth == 0) throw std::invalid_argument("shard_depth must be > 0");
     ro.shard_count = opts.shard_count;
     ro.shard_index = opts.shard_index;
@@ -70,8 +70,8 @@ Result explore(const std::function<void()>& body, const Options& opts) {
     r.max_depth = std::max(r.max_depth, x.events().size());
     r.abandoned += x.abandoned();
     // A run that ends above the sharding depth is a leaf of its own.
-    const bool other_shard =
-        x.skipped() || (opts.shard_count > 0 && !x.reached_leaf() && leaves++ % opts.shard_count != opts.shard_index);
+    const bool other_shard = x.skipped() || (opts.shard_count > 0 && !x.reached_leaf() &&
+                                             leaves++ % opts.shard_count != opts.shard_index);
     if (other_shard) {
       ++r.skipped;
     } else if (x.await_cut()) {
@@ -99,7 +99,8 @@ Result explore(const std::function<void()>& body, const Options& opts) {
       r.exhaustive = true;
       break;
     }
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if ((opts.max_executions != 0 && r.executions + r.blocked >= opts.max_executions) ||
         (opts.max_seconds > 0 && secs >= opts.max_seconds)) {
       r.bounded_by_budget = true;

@@ -33,7 +33,7 @@ namespace interleave::dpor {
 
 struct Options {
   Mode mode = Mode::dpor;
-  int preemption_bound = -1;       // naive mode only
+  int preemption_bound = -1;         // naive mode only
   std::uint64_t max_executions = 0;  // 0: no budget
   double max_seconds = 0;            // 0: no budget
   unsigned step_cap = 20000;         // events per execution before "possible livelock"
@@ -73,21 +73,21 @@ struct Options {
 
 struct Result {
   Verdict verdict = Verdict::holds;
-  bool exhaustive = false;           // the search space was covered
+  bool exhaustive = false;  // the search space was covered
   bool bounded_by_budget = false;
   Mode mode = Mode::dpor;
   bool await_mode = false;
-  int preemption_bound = -1;         // the bound the search ran under (-1: none)
-  std::uint64_t executions = 0;      // complete executions (failing ones included)
-  std::uint64_t blocked = 0;         // sleep-set-blocked runs (DPOR)
-  std::uint64_t skipped = 0;         // sharding: runs cut at a leaf of another shard
-  std::uint64_t await_cut = 0;       // await mode: runs cut at a read-only failed predicate check
-  std::uint64_t leaves = 0;          // sharding: leaves numbered (all shards')
+  int preemption_bound = -1;     // the bound the search ran under (-1: none)
+  std::uint64_t executions = 0;  // complete executions (failing ones included)
+  std::uint64_t blocked = 0;     // sleep-set-blocked runs (DPOR)
+  std::uint64_t skipped = 0;     // sharding: runs cut at a leaf of another shard
+  std::uint64_t await_cut = 0;   // await mode: runs cut at a read-only failed predicate check
+  std::uint64_t leaves = 0;      // sharding: leaves numbered (all shards')
   unsigned shard_index = 0, shard_count = 0;
   std::uint64_t failures = 0;
-  std::uint32_t preemptions = 0;     // of the counterexample
-  std::size_t max_depth = 0;         // most events in one execution
-  std::uint64_t abandoned = 0;       // fibers stuck while unwinding (their stacks retired)
+  std::uint32_t preemptions = 0;  // of the counterexample
+  std::size_t max_depth = 0;      // most events in one execution
+  std::uint64_t abandoned = 0;    // fibers stuck while unwinding (their stacks retired)
   double seconds = 0;
   std::string detail;   // the failure
   std::string listing;  // the failing interleaving: thread | operation  file:line
@@ -101,6 +101,7 @@ struct Result {
 
 Result explore(const std::function<void()>& body, const Options& opts = {});
 Result find_failure(const std::function<void()>& body, Options opts = {}, int max_bound = 3);
-Result replay(const std::function<void()>& body, const std::string& token, const Options& opts = {});
+Result replay(const std::function<void()>& body, const std::string& token,
+              const Options& opts = {});
 
 }  // namespace interleave::dpor

@@ -34,7 +34,8 @@ class StackPool {
   boost::context::stack_context get(unsigned slot) {
     if (slot >= stacks_.size()) stacks_.resize(slot + 1, nullptr);
     if (stacks_[slot] == nullptr) {
-      void* base = ::mmap(nullptr, bytes_ + page(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      void* base = ::mmap(nullptr, bytes_ + page(), PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
       if (base == MAP_FAILED) throw std::bad_alloc();
       ::mprotect(base, page(), PROT_NONE);  // guard page: an overflow faults
       stacks_[slot] = base;

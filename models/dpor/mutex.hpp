@@ -20,7 +20,9 @@ class INTERLEAVE_CAPABILITY("mutex") mutex {
   mutex(const mutex&) = delete;
   mutex& operator=(const mutex&) = delete;
 
-  void lock(loc where = loc::current()) INTERLEAVE_ACQUIRE() { Execution::require("mutex").mutex_lock(id_, where); }
+  void lock(loc where = loc::current()) INTERLEAVE_ACQUIRE() {
+    Execution::require("mutex").mutex_lock(id_, where);
+  }
   bool try_lock(loc where = loc::current()) INTERLEAVE_TRY_ACQUIRE(true) {
     return Execution::require("mutex").mutex_try_lock(id_, where);
   }

@@ -24,10 +24,10 @@ inline std::uint64_t bit(unsigned t) { return std::uint64_t{1} << t; }
 inline unsigned lowest(std::uint64_t s) { return static_cast<unsigned>(std::countr_zero(s)); }
 
 struct Node {
-  bool choice = false;           // a data choice, not a scheduling decision
-  std::uint8_t chosen = 0;       // thread, or alternative of a choice
-  std::uint8_t alternatives = 0; // choice nodes: how many
-  std::uint32_t preemptions = 0; // before this decision
+  bool choice = false;            // a data choice, not a scheduling decision
+  std::uint8_t chosen = 0;        // thread, or alternative of a choice
+  std::uint8_t alternatives = 0;  // choice nodes: how many
+  std::uint32_t preemptions = 0;  // before this decision
   std::uint64_t enabled = 0;
   std::uint64_t backtrack = 0;
   std::uint64_t done = 0;

@@ -32,7 +32,8 @@ class thread {
   thread() noexcept = default;
   template <class F>
   explicit thread(F&& f)
-      : id_(static_cast<int>(Execution::require("thread").spawn(std::function<void()>(std::forward<F>(f))))) {}
+      : id_(static_cast<int>(
+            Execution::require("thread").spawn(std::function<void()>(std::forward<F>(f))))) {}
   thread(thread&& o) noexcept : id_(std::exchange(o.id_, -1)) {}
   thread& operator=(thread&& o) noexcept {
     if (joinable()) std::terminate();
@@ -46,7 +47,8 @@ class thread {
   [[nodiscard]] bool joinable() const noexcept { return id_ >= 0; }
   void join(std::source_location where = std::source_location::current()) {
     if (!joinable())
-      throw std::system_error(std::make_error_code(std::errc::invalid_argument), "dpor thread::join: not joinable");
+      throw std::system_error(std::make_error_code(std::errc::invalid_argument),
+                              "dpor thread::join: not joinable");
     const int t = std::exchange(id_, -1);
     Execution::require("thread").join(static_cast<unsigned>(t), where);
   }
@@ -63,7 +65,8 @@ class stop_token {
  public:
   stop_token() noexcept = default;
   explicit stop_token(std::shared_ptr<stop_state> s) noexcept : s_(std::move(s)) {}
-  [[nodiscard]] bool stop_requested(std::source_location where = std::source_location::current()) const {
+  [[nodiscard]] bool stop_requested(
+      std::source_location where = std::source_location::current()) const {
     return s_ && s_->requested.load(std::memory_order_acquire, where);
   }
   [[nodiscard]] bool stop_possible() const noexcept { return s_ != nullptr; }
@@ -79,7 +82,8 @@ class stop_source {
   bool request_stop(std::source_location where = std::source_location::current()) {
     return !s_->requested.exchange(true, std::memory_order_acq_rel, where);
   }
-  [[nodiscard]] bool stop_requested(std::source_location where = std::source_location::current()) const {
+  [[nodiscard]] bool stop_requested(
+      std::source_location where = std::source_location::current()) const {
     return s_->requested.load(std::memory_order_acquire, where);
   }
   [[nodiscard]] stop_token get_token() const noexcept { return stop_token(s_); }

@@ -26,7 +26,9 @@ struct VectorClock {
     for (unsigned i = 0; i < kMaxThreads; ++i) c[i] = std::max(c[i], o.c[i]);
   }
   // Whether the clock knows event number `seq` of thread `tid`.
-  [[nodiscard]] bool covers(unsigned tid, std::uint32_t seq) const noexcept { return c[tid] >= seq; }
+  [[nodiscard]] bool covers(unsigned tid, std::uint32_t seq) const noexcept {
+    return c[tid] >= seq;
+  }
   void clear() noexcept { c.fill(0); }
 };
 

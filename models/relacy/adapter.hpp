@@ -111,7 +111,8 @@ class Watch {
       char n[32], rate[32];
       std::fprintf(stderr, "  ... %s: %s executions in %.0f s (%s/s)\n", label_.c_str(),
                    grouped(n, executions_), elapsed,
-                   grouped(rate, static_cast<unsigned long long>(static_cast<double>(executions_) / elapsed)));
+                   grouped(rate, static_cast<unsigned long long>(static_cast<double>(executions_) /
+                                                                 elapsed)));
       std::fflush(stderr);
     }
   }
@@ -298,8 +299,10 @@ inline Counterexample counterexample(const std::string& history) {
   std::map<std::string, int> per_kind;
   bool main_phase = false;
   std::map<unsigned, std::string> last_text;  // per Relacy thread: its last record's text
-  std::map<unsigned, int> blocking_step;      // per Relacy thread: its "blocking" record, as a step index
-  std::map<std::string, std::vector<std::pair<std::string, std::string>>> held;  // thread -> (mutex, where)
+  std::map<unsigned, int>
+      blocking_step;  // per Relacy thread: its "blocking" record, as a step index
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>>
+      held;              // thread -> (mutex, where)
   std::string terminal;  // "DATA RACE", "DEADLOCK", ... and its thread
   std::string terminal_thread, terminal_where;
   int race_step = -1;
@@ -311,11 +314,14 @@ inline Counterexample counterexample(const std::string& history) {
     HistoryLine h;
     if (!parse_history_line(line, h)) break;  // the blank line before the per-thread part
     const std::string& t = h.text;
-    if (t == "[CTOR BEGIN]" || t == "[BEFORE BEGIN]" || t == "[AFTER BEGIN]" || t == "[DTOR BEGIN]") main_phase = true;
+    if (t == "[CTOR BEGIN]" || t == "[BEFORE BEGIN]" || t == "[AFTER BEGIN]" || t == "[DTOR BEGIN]")
+      main_phase = true;
     const std::string thread = main_phase ? "main" : "T" + std::to_string(h.tid);
-    if (t == "[CTOR END]" || t == "[BEFORE END]" || t == "[AFTER END]" || t == "[DTOR END]") main_phase = false;
+    if (t == "[CTOR END]" || t == "[BEFORE END]" || t == "[AFTER END]" || t == "[DTOR END]")
+      main_phase = false;
     // the verdict's own record
-    for (const char* kind : {"DATA RACE", "DEADLOCK", "USER ASSERT FAILED", "LIVELOCK", "USER INVARIANT FAILED"}) {
+    for (const char* kind :
+         {"DATA RACE", "DEADLOCK", "USER ASSERT FAILED", "LIVELOCK", "USER INVARIANT FAILED"}) {
       if (t.rfind(kind, 0) == 0) {
         terminal = kind;
         terminal_thread = thread;
@@ -355,8 +361,9 @@ inline Counterexample counterexample(const std::string& history) {
         body = t.substr(gt + 2);
         const char* kind = body.rfind("mutex:", 0) == 0      ? "mutex"
                            : body.rfind("cond_var:", 0) == 0 ? "cv"
-                           : body.rfind("load, value", 0) == 0 || body.rfind("store, value", 0) == 0 ? "var"
-                                                                                                       : "atomic";
+                           : body.rfind("load, value", 0) == 0 || body.rfind("store, value", 0) == 0
+                               ? "var"
+                               : "atomic";
         auto [it, fresh] = names.emplace(addr, "");
         if (fresh) it->second = std::string(kind) + "#" + std::to_string(per_kind[kind]++);
         st.object = it->second;
@@ -365,33 +372,54 @@ inline Counterexample counterexample(const std::string& history) {
     const std::string& o = st.object;
     const std::string order = field(body, "order");
     const std::string ord = order.empty() ? "" : " (" + order + ")";
-    if (body == "mutex: exclusive lock") st.op = "lock " + o;
-    else if (body == "mutex: exclusive unlock") st.op = "unlock " + o;
-    else if (body.rfind("mutex: ", 0) == 0) st.op = body.substr(7) + " " + o;
-    else if (body == "cond_var: wait enter") st.op = "wait " + o;
-    else if (body.rfind("cond_var: wait exit due to notified", 0) == 0) st.op = "wake " + o;
-    else if (body.rfind("cond_var: wait exit", 0) == 0) st.op = "wake " + o + " (timeout/spurious)";
-    else if (body.rfind("cond_var: notify one", 0) == 0) st.op = "notify_one " + o;
-    else if (body.rfind("cond_var: notify all", 0) == 0) st.op = "notify_all " + o;
-    else if (body.rfind("load, value=", 0) == 0) { st.op = "read " + o + " = " + field(body, "value"); st.access = 'r'; }
-    else if (body.rfind("store, value=", 0) == 0) { st.op = "write " + o + " = " + field(body, "value"); st.access = 'w'; }
-    else if (body.rfind("atomic load", 0) == 0) {
-      st.op = "load " + o + " = " + field(body, "value") + (body.find("NOT CURRENT") != std::string::npos ? " (stale)" : "") + ord;
+    if (body == "mutex: exclusive lock")
+      st.op = "lock " + o;
+    else if (body == "mutex: exclusive unlock")
+      st.op = "unlock " + o;
+    else if (body.rfind("mutex: ", 0) == 0)
+      st.op = body.substr(7) + " " + o;
+    else if (body == "cond_var: wait enter")
+      st.op = "wait " + o;
+    else if (body.rfind("cond_var: wait exit due to notified", 0) == 0)
+      st.op = "wake " + o;
+    else if (body.rfind("cond_var: wait exit", 0) == 0)
+      st.op = "wake " + o + " (timeout/spurious)";
+    else if (body.rfind("cond_var: notify one", 0) == 0)
+      st.op = "notify_one " + o;
+    else if (body.rfind("cond_var: notify all", 0) == 0)
+      st.op = "notify_all " + o;
+    else if (body.rfind("load, value=", 0) == 0) {
+      st.op = "read " + o + " = " + field(body, "value");
       st.access = 'r';
-    } else if (body.rfind("atomic store", 0) == 0) { st.op = "store " + o + " = " + field(body, "value") + ord; st.access = 'w'; }
-    else if (!o.empty()) {  // an RMW: fetch_add, exchange, compare_exchange
+    } else if (body.rfind("store, value=", 0) == 0) {
+      st.op = "write " + o + " = " + field(body, "value");
+      st.access = 'w';
+    } else if (body.rfind("atomic load", 0) == 0) {
+      st.op = "load " + o + " = " + field(body, "value") +
+              (body.find("NOT CURRENT") != std::string::npos ? " (stale)" : "") + ord;
+      st.access = 'r';
+    } else if (body.rfind("atomic store", 0) == 0) {
+      st.op = "store " + o + " = " + field(body, "value") + ord;
+      st.access = 'w';
+    } else if (!o.empty()) {  // an RMW: fetch_add, exchange, compare_exchange
       const std::string op = body.substr(0, body.find_first_of(" ,"));
       const std::string prev = field(body, "prev"), now = field(body, "new");
       st.op = op + " " + o + (prev.empty() ? "" : " " + prev + " -> " + now) + ord;
       st.access = body.find("fail") != std::string::npos ? 'r' : 'w';
-    } else if (t.rfind("yield", 0) == 0) st.op = "yield";
-    else if (t == "blocking current thread") st.op = "blocks";
-    else st.op = t;
+    } else if (t.rfind("yield", 0) == 0)
+      st.op = "yield";
+    else if (t == "blocking current thread")
+      st.op = "blocks";
+    else
+      st.op = t;
     if (st.op.rfind("lock ", 0) == 0) held[thread].push_back({o, h.where});
     if (st.op.rfind("unlock ", 0) == 0 || (st.op.rfind("wait ", 0) == 0 && false)) {
       auto& v = held[thread];
       for (auto it = v.begin(); it != v.end(); ++it)
-        if (it->first == o) { v.erase(it); break; }
+        if (it->first == o) {
+          v.erase(it);
+          break;
+        }
     }
     if (t == "blocking current thread") blocking_step[h.tid] = static_cast<int>(c.steps.size());
     c.steps.push_back(std::move(st));
@@ -412,7 +440,8 @@ inline Counterexample counterexample(const std::string& history) {
       const Step& e = c.steps[static_cast<std::size_t>(first)];
       c.race.push_back({e.thread, e.op.substr(0, e.op.find(" = ")), e.where, first});
     } else {
-      c.race.push_back({"?", "an access of another thread that Relacy's history does not show", "", -1});
+      c.race.push_back(
+          {"?", "an access of another thread that Relacy's history does not show", "", -1});
     }
     c.race.push_back({second.thread, second.op, second.where, race_step});
   }
@@ -430,7 +459,8 @@ inline Counterexample counterexample(const std::string& history) {
           const Step& e = c.steps[static_cast<std::size_t>(k)];
           if (e.thread != blk.thread || e.internal) continue;
           bt.where = e.where;
-          bt.note = "Relacy records no line for its join: the line is " + blk.thread + "'s last step (" + e.op + ")";
+          bt.note = "Relacy records no line for its join: the line is " + blk.thread +
+                    "'s last step (" + e.op + ")";
           break;
         }
       } else {
@@ -532,7 +562,8 @@ Verdict drive(const Run& run) {
   v.found = found_of(res);
   v.exhaustive = v.found == Found::nothing && run.mode != Mode::random;
   v.detail = rl::test_result_str(res);
-  if (v.found == Found::deadlock && !hang::describe().empty()) v.detail += ": in OS calls: " + hang::describe();
+  if (v.found == Found::deadlock && !hang::describe().empty())
+    v.detail += ": in OS calls: " + hang::describe();
   if (v.found != Found::nothing) {
     v.history = out_buf.str();
     v.cex = counterexample(v.history);
@@ -551,7 +582,16 @@ Verdict drive(const Run& run) {
 template <template <class> class M>
 ModelEntry entry(std::string name, std::string row, std::string claim, Expect expect, Search search,
                  DporSearch = {}) {  // the DPOR checker's search: not Relacy's
-  ModelEntry e{std::move(name), std::move(row), std::move(claim), expect, search, "relacy", &drive<M>, {}, {}, {}};
+  ModelEntry e{std::move(name),
+               std::move(row),
+               std::move(claim),
+               expect,
+               search,
+               "relacy",
+               &drive<M>,
+               {},
+               {},
+               {}};
   using Sync = sync_for<M>;
   if constexpr (requires { M<Sync>::note(); }) e.note = [] { return M<Sync>::note(); };
   return e;

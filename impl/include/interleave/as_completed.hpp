@@ -94,7 +94,8 @@ std::vector<Future<T, Sync>> distinct(const std::vector<Future<T, Sync>>& fs, co
   std::unordered_set<const void*> seen;
   out.reserve(fs.size());
   for (const auto& f : fs) {
-    if (!f.valid()) throw std::invalid_argument(std::string(who) + ": futures holds an invalid (empty) future");
+    if (!f.valid())
+      throw std::invalid_argument(std::string(who) + ": futures holds an invalid (empty) future");
     if (seen.insert(f.id()).second) out.push_back(f);
   }
   return out;
@@ -104,8 +105,9 @@ std::vector<Future<T, Sync>> distinct(const std::vector<Future<T, Sync>>& fs, co
 
 // An input range of futures of one type: what as_completed() and wait() take.
 template <class R>
-concept FutureRange = std::ranges::input_range<R> &&
-                      detail::future_traits<std::remove_cvref_t<std::ranges::range_value_t<R>>>::value;
+concept FutureRange =
+    std::ranges::input_range<R> &&
+    detail::future_traits<std::remove_cvref_t<std::ranges::range_value_t<R>>>::value;
 
 namespace detail {
 template <FutureRange R>
@@ -165,8 +167,8 @@ class AsCompleted {
           watcher_.cv_.wait(lk);
         } else if (watcher_.cv_.wait_until(lk, *deadline_) == std::cv_status::timeout &&
                    watcher_.ready_.empty()) {
-          throw TimeoutError("as_completed: " + std::to_string(futures_.size() - yielded_) + " (of " +
-                             std::to_string(futures_.size()) + ") futures unfinished");
+          throw TimeoutError("as_completed: " + std::to_string(futures_.size() - yielded_) +
+                             " (of " + std::to_string(futures_.size()) + ") futures unfinished");
         }
       }
       tag = watcher_.ready_.front();

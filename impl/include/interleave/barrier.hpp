@@ -84,7 +84,8 @@ class BasicBarrier {
       : parties_(check_parties(parties)), completion_(std::move(completion)) {}
   // With a default timeout for every wait() (Python's `timeout` argument).
   template <class Rep, class Period>
-  BasicBarrier(int parties, std::function<void()> completion, const std::chrono::duration<Rep, Period>& timeout)
+  BasicBarrier(int parties, std::function<void()> completion,
+               const std::chrono::duration<Rep, Period>& timeout)
       : parties_(check_parties(parties)),
         completion_(std::move(completion)),
         has_default_timeout_(true),
@@ -108,7 +109,8 @@ class BasicBarrier {
 
   template <class Rep, class Period>
   std::size_t wait_for(const std::chrono::duration<Rep, Period>& timeout) INTERLEAVE_EXCLUDES(mu_) {
-    return wait_impl(true, detail::deadline_after<typename Sync::clock>(timeout, "Barrier::wait_for"));
+    return wait_impl(true,
+                     detail::deadline_after<typename Sync::clock>(timeout, "Barrier::wait_for"));
   }
 
   void abort() INTERLEAVE_EXCLUDES(mu_) {
@@ -152,7 +154,8 @@ class BasicBarrier {
   }
 
   template <class Rep, class Period>
-  static std::chrono::duration<long double> check_timeout(const std::chrono::duration<Rep, Period>& timeout) {
+  static std::chrono::duration<long double> check_timeout(
+      const std::chrono::duration<Rep, Period>& timeout) {
     detail::require_non_negative(timeout, "Barrier");
     return std::chrono::duration<long double>(timeout);
   }
@@ -162,7 +165,8 @@ class BasicBarrier {
     cv_.notify_all();
   }
 
-  std::size_t wait_impl(bool timed, typename Sync::clock::time_point deadline) INTERLEAVE_EXCLUDES(mu_) {
+  std::size_t wait_impl(bool timed, typename Sync::clock::time_point deadline)
+      INTERLEAVE_EXCLUDES(mu_) {
     std::unique_lock<typename Sync::mutex> lk(mu_);
     if (broken_.load()) throw BrokenBarrierError("barrier is broken");
     const int index = count_.load();
@@ -197,7 +201,8 @@ class BasicBarrier {
         });
       }
     }
-    if (resets_.load() != resets) throw BrokenBarrierError("barrier is broken: reset() while waiting");
+    if (resets_.load() != resets)
+      throw BrokenBarrierError("barrier is broken: reset() while waiting");
     if (released(gen, resets)) return static_cast<std::size_t>(index);
     throw BrokenBarrierError("barrier is broken");
   }

@@ -74,41 +74,47 @@ struct frame_reader {
   std::size_t need() const {
     if (bytes.size() < frame_header_bytes) return frame_header_bytes - bytes.size();
     std::size_t length = 0;
-    for (std::size_t i = 0; i < frame_header_bytes; ++i) length |= std::to_integer<std::size_t>(bytes[i]) << (8 * i);
+    for (std::size_t i = 0; i < frame_header_bytes; ++i)
+      length |= std::to_integer<std::size_t>(bytes[i]) << (8 * i);
     return frame_header_bytes + length - bytes.size();
   }
   bool complete() const { return bytes.size() >= frame_header_bytes && need() == 0; }
-  std::span<const std::byte> payload() const { return std::span<const std::byte>(bytes).subspan(frame_header_bytes); }
+  std::span<const std::byte> payload() const {
+    return std::span<const std::byte>(bytes).subspan(frame_header_bytes);
+  }
 };
 
 }  // namespace detail
 
-template <OsBackend Os, class Rep1, class Period1, class Rep2, class Period2, class F, class... Args>
-auto call_with_timeout_grace(std::chrono::duration<Rep1, Period1> timeout, std::chrono::duration<Rep2, Period2> grace,
-                             F&& f, Args&&... args) {
+template <OsBackend Os, class Rep1, class Period1, class Rep2, class Period2, class F,
+          class... Args>
+auto call_with_timeout_grace(std::chrono::duration<Rep1, Period1> timeout,
+                             std::chrono::duration<Rep2, Period2> grace, F&& f, Args&&... args) {
   using clock = typename Os::sync::clock;
   using R = std::invoke_result_t<std::decay_t<F>&, std::decay_t<Args>&...>;
-  static_assert(!std::is_void_v<R>, "call_with_timeout: f must return a value (the child sends it back)");
+  static_assert(!std::is_void_v<R>,
+                "call_with_timeout: f must return a value (the child sends it back)");
   const auto deadline = detail::deadline_after<clock>(timeout, "call_with_timeout");
   if (grace < std::chrono::duration<Rep2, Period2>::zero())
     throw std::invalid_argument("call_with_timeout: grace must be >= 0");
   const auto [r, w] = Os::pipe();
   int pid = 0;
   try {
-    pid = Os::spawn([r = r, w = w, fn = std::decay_t<F>(std::forward<F>(f)),
-                     tup = std::make_tuple(std::decay_t<Args>(std::forward<Args>(args))...)]() mutable -> int {
-      Os::close(r);
-      std::pair<bool, std::string> out;
-      try {
-        const std::vector<std::byte> v = cereal_codec::encode(std::apply(fn, tup));
-        out = {true, std::string(reinterpret_cast<const char*>(v.data()), v.size())};
-      } catch (const std::exception& e) {
-        out = {false, e.what()};
-      }
-      Os::write(w, encode_record<cereal_codec>(out));
-      Os::close(w);
-      return 0;
-    });
+    pid = Os::spawn(
+        [r = r, w = w, fn = std::decay_t<F>(std::forward<F>(f)),
+         tup = std::make_tuple(std::decay_t<Args>(std::forward<Args>(args))...)]() mutable -> int {
+          Os::close(r);
+          std::pair<bool, std::string> out;
+          try {
+            const std::vector<std::byte> v = cereal_codec::encode(std::apply(fn, tup));
+            out = {true, std::string(reinterpret_cast<const char*>(v.data()), v.size())};
+          } catch (const std::exception& e) {
+            out = {false, e.what()};
+          }
+          Os::write(w, encode_record<cereal_codec>(out));
+          Os::close(w);
+          return 0;
+        });
   } catch (...) {
     Os::close(r);
     Os::close(w);
@@ -160,16 +166,20 @@ auto call_with_timeout_grace(std::chrono::duration<Rep1, Period1> timeout, std::
   Os::close(r);
   if (!frame.complete()) {
     if (timed_out)
-      throw TimeoutError("call_with_timeout: no result within the timeout; child pid " + std::to_string(pid) +
-                         " stopped with exit status " + std::to_string(*code));
-    throw ChildProcessError("call_with_timeout: child pid " + std::to_string(pid) + " exited with status " +
-                            std::to_string(*code) + " without a complete result (" +
-                            std::to_string(frame.bytes.size()) + " bytes of it)");
+      throw TimeoutError("call_with_timeout: no result within the timeout; child pid " +
+                         std::to_string(pid) + " stopped with exit status " +
+                         std::to_string(*code));
+    throw ChildProcessError("call_with_timeout: child pid " + std::to_string(pid) +
+                            " exited with status " + std::to_string(*code) +
+                            " without a complete result (" + std::to_string(frame.bytes.size()) +
+                            " bytes of it)");
   }
   if (frame.bytes.size() != frame_header_bytes + frame.payload().size())
     throw ChildProcessError("call_with_timeout: the child wrote more than one result");
   const auto [ok, blob] = cereal_codec::decode<std::pair<bool, std::string>>(frame.payload());
-  if (!ok) throw ChildProcessError("call_with_timeout: the function raised in child pid " + std::to_string(pid) + ": " + blob);
+  if (!ok)
+    throw ChildProcessError("call_with_timeout: the function raised in child pid " +
+                            std::to_string(pid) + ": " + blob);
   return cereal_codec::decode<R>(
       std::span<const std::byte>(reinterpret_cast<const std::byte*>(blob.data()), blob.size()));
 }
@@ -177,8 +187,8 @@ auto call_with_timeout_grace(std::chrono::duration<Rep1, Period1> timeout, std::
 // What users get: POSIX, SIGKILL 100 ms after SIGTERM.
 template <class Rep, class Period, class F, class... Args>
 auto call_with_timeout(std::chrono::duration<Rep, Period> timeout, F&& f, Args&&... args) {
-  return call_with_timeout_grace<posix_os>(timeout, std::chrono::milliseconds(100), std::forward<F>(f),
-                                           std::forward<Args>(args)...);
+  return call_with_timeout_grace<posix_os>(timeout, std::chrono::milliseconds(100),
+                                           std::forward<F>(f), std::forward<Args>(args)...);
 }
 
 // --- the seed's resolve_host, as it is (the twin, timeout.seed_program) --------

@@ -71,15 +71,18 @@ concept Codec = requires(const T& v, std::span<const std::byte> bytes) {
 namespace detail {
 
 // cereal's binary input format, bounded by the record it reads.
-class bounded_input_archive : public cereal::InputArchive<bounded_input_archive, cereal::AllowEmptyClassElision> {
+class bounded_input_archive
+    : public cereal::InputArchive<bounded_input_archive, cereal::AllowEmptyClassElision> {
  public:
   explicit bounded_input_archive(std::span<const std::byte> bytes)
-      : cereal::InputArchive<bounded_input_archive, cereal::AllowEmptyClassElision>(this), bytes_(bytes) {}
+      : cereal::InputArchive<bounded_input_archive, cereal::AllowEmptyClassElision>(this),
+        bytes_(bytes) {}
 
   void loadBinary(void* data, std::size_t size) {
     if (size > remaining())
-      throw codec_error("decode: needs " + std::to_string(size) + " more bytes at offset " + std::to_string(at_) +
-                        ", the record has " + std::to_string(remaining()) + " left");
+      throw codec_error("decode: needs " + std::to_string(size) + " more bytes at offset " +
+                        std::to_string(at_) + ", the record has " + std::to_string(remaining()) +
+                        " left");
     if (size != 0) std::memcpy(data, bytes_.data() + at_, size);
     at_ += size;
   }
@@ -87,9 +90,9 @@ class bounded_input_archive : public cereal::InputArchive<bounded_input_archive,
   // against the bytes left before the caller allocates for it.
   void check_size(std::uint64_t n) const {
     if (n > remaining())
-      throw codec_error("decode: a length field says " + std::to_string(n) + " elements at offset " +
-                        std::to_string(at_) + ", the record has only " + std::to_string(remaining()) +
-                        " bytes left");
+      throw codec_error("decode: a length field says " + std::to_string(n) +
+                        " elements at offset " + std::to_string(at_) + ", the record has only " +
+                        std::to_string(remaining()) + " bytes left");
   }
   std::size_t remaining() const noexcept { return bytes_.size() - at_; }
 
@@ -108,7 +111,8 @@ void CEREAL_LOAD_FUNCTION_NAME(bounded_input_archive& ar, T& t) {
 inline void CEREAL_LOAD_FUNCTION_NAME(bounded_input_archive& ar, bool& b) {
   unsigned char byte = 0;
   ar.loadBinary(&byte, 1);
-  if (byte > 1) throw codec_error("decode: a bool's byte is " + std::to_string(byte) + ", not 0 or 1");
+  if (byte > 1)
+    throw codec_error("decode: a bool's byte is " + std::to_string(byte) + ", not 0 or 1");
   b = byte == 1;
 }
 template <class T>
@@ -189,7 +193,8 @@ struct cereal_codec {
 
   template <class T>
   static T decode(std::span<const std::byte> bytes) {
-    static_assert(std::is_default_constructible_v<T>, "cereal_codec decodes into a default-constructed T");
+    static_assert(std::is_default_constructible_v<T>,
+                  "cereal_codec decodes into a default-constructed T");
     T value{};
     detail::bounded_input_archive archive(bytes);
     try {
@@ -200,7 +205,8 @@ struct cereal_codec {
       throw codec_error(std::string("decode: ") + e.what());
     }
     if (archive.remaining() != 0)
-      throw codec_error("decode: " + std::to_string(archive.remaining()) + " bytes left over after the value (record of " +
+      throw codec_error("decode: " + std::to_string(archive.remaining()) +
+                        " bytes left over after the value (record of " +
                         std::to_string(bytes.size()) + " bytes)");
     return value;
   }
@@ -224,7 +230,8 @@ std::vector<std::byte> encode_record(const T& value, std::size_t max_record = de
   if (n > max_record || n > UINT32_MAX)
     throw codec_error("encode: record of " + std::to_string(n) + " bytes exceeds max_record " +
                       std::to_string(max_record));
-  for (std::size_t i = 0; i < frame_header_bytes; ++i) out[i] = static_cast<std::byte>((n >> (8 * i)) & 0xff);
+  for (std::size_t i = 0; i < frame_header_bytes; ++i)
+    out[i] = static_cast<std::byte>((n >> (8 * i)) & 0xff);
   return out;
 }
 
@@ -233,7 +240,8 @@ std::vector<std::byte> encode_record(const T& value, std::size_t max_record = de
 // at end-of-file between records; short_record_error at end-of-file inside
 // one; codec_error for a length over max_record.
 template <class ReadSome>
-std::optional<std::vector<std::byte>> read_record(ReadSome&& read_some, std::size_t max_record = default_max_record) {
+std::optional<std::vector<std::byte>> read_record(ReadSome&& read_some,
+                                                  std::size_t max_record = default_max_record) {
   std::byte header[frame_header_bytes];
   std::size_t got = 0;
   while (got < frame_header_bytes) {
@@ -241,22 +249,26 @@ std::optional<std::vector<std::byte>> read_record(ReadSome&& read_some, std::siz
     if (n == 0) {
       if (got == 0) return std::nullopt;
       throw short_record_error("short record: expected a " + std::to_string(frame_header_bytes) +
-                               "-byte length header, end-of-file after " + std::to_string(got) + " bytes");
+                               "-byte length header, end-of-file after " + std::to_string(got) +
+                               " bytes");
     }
     got += n;
   }
   std::size_t length = 0;
-  for (std::size_t i = 0; i < frame_header_bytes; ++i) length |= std::to_integer<std::size_t>(header[i]) << (8 * i);
+  for (std::size_t i = 0; i < frame_header_bytes; ++i)
+    length |= std::to_integer<std::size_t>(header[i]) << (8 * i);
   if (length > max_record)
-    throw codec_error("read_record: length header says " + std::to_string(length) + " bytes, over max_record " +
-                      std::to_string(max_record) + " (a corrupt or foreign stream)");
+    throw codec_error("read_record: length header says " + std::to_string(length) +
+                      " bytes, over max_record " + std::to_string(max_record) +
+                      " (a corrupt or foreign stream)");
   std::vector<std::byte> payload(length);
   got = 0;
   while (got < length) {
     const std::size_t n = read_some(std::span<std::byte>(payload.data() + got, length - got));
     if (n == 0)
-      throw short_record_error("short record: expected a " + std::to_string(length) + "-byte payload, end-of-file after " +
-                               std::to_string(got) + " bytes");
+      throw short_record_error("short record: expected a " + std::to_string(length) +
+                               "-byte payload, end-of-file after " + std::to_string(got) +
+                               " bytes");
     got += n;
   }
   return payload;

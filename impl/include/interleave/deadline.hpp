@@ -43,7 +43,8 @@ template <class Rep, class Period>
 void require_non_negative(const std::chrono::duration<Rep, Period>& d, const char* who,
                           const char* argument = "timeout") {
   if (d < std::chrono::duration<Rep, Period>::zero()) {
-    const auto ns = std::chrono::duration_cast<std::chrono::duration<long double, std::nano>>(d).count();
+    const auto ns =
+        std::chrono::duration_cast<std::chrono::duration<long double, std::nano>>(d).count();
     throw std::invalid_argument(std::string(who) + ": " + argument + " must be >= 0, got " +
                                 std::to_string(static_cast<long long>(ns)) + " ns");
   }
@@ -59,7 +60,8 @@ typename Clock::time_point saturating_deadline(const std::chrono::duration<Rep, 
   if (d <= std::chrono::duration<Rep, Period>::zero()) return now;
   // Room left before the clock's end, compared in long double so that
   // neither side is converted into a type it overflows.
-  const duration room = now.time_since_epoch() >= duration::zero() ? time_point::max() - now : duration::max();
+  const duration room =
+      now.time_since_epoch() >= duration::zero() ? time_point::max() - now : duration::max();
   using wide = std::chrono::duration<long double, std::nano>;
   if (wide(d) >= wide(room)) return time_point::max();
   const duration step = std::chrono::ceil<duration>(d);  // never a shorter wait than asked
@@ -70,7 +72,8 @@ typename Clock::time_point saturating_deadline(const std::chrono::duration<Rep, 
 // The deadline of a primitive's timed wait: require_non_negative, then
 // saturating_deadline.
 template <class Clock, class Rep, class Period>
-typename Clock::time_point deadline_after(const std::chrono::duration<Rep, Period>& timeout, const char* who) {
+typename Clock::time_point deadline_after(const std::chrono::duration<Rep, Period>& timeout,
+                                          const char* who) {
   require_non_negative(timeout, who);
   return saturating_deadline<Clock>(timeout);
 }

@@ -102,8 +102,10 @@ void starwars(ThreadRegistry<Sync>& registry, LineLog<Sync>& out, Pause pause, i
 // If `lines` is a merge of Obi-Wan's obi_lines lines and Anakin's ani_lines
 // lines, each in its own order: the bit mask of the positions Anakin
 // printed (bit i = line i). Otherwise -1.
-inline long merge_mask(const std::vector<std::string>& lines, int obi_lines = 4, int ani_lines = 3) {
-  if (lines.size() != static_cast<std::size_t>(obi_lines + ani_lines) || lines.size() > 62) return -1;
+inline long merge_mask(const std::vector<std::string>& lines, int obi_lines = 4,
+                       int ani_lines = 3) {
+  if (lines.size() != static_cast<std::size_t>(obi_lines + ani_lines) || lines.size() > 62)
+    return -1;
   int obi = 0, ani = 0;
   long mask = 0;
   for (std::size_t i = 0; i < lines.size(); ++i) {

@@ -159,7 +159,8 @@ class BasicIpcQueue {
   }
 
   void put(const T& value) {
-    record rec = encode_record<C>(value, max_record_);  // codec_error: this put fails, nothing else changes
+    record rec =
+        encode_record<C>(value, max_record_);  // codec_error: this put fails, nothing else changes
     std::shared_ptr<local> me = mine();
     std::unique_lock<mutex> lk(me->mu);
     if (me->closed) throw std::logic_error("IpcQueue::put: the queue is closed in this process");
@@ -198,7 +199,9 @@ class BasicIpcQueue {
   void join_thread() {
     std::shared_ptr<local> me = mine();
     std::unique_lock<mutex> lk(me->mu);
-    if (!me->closed) throw std::logic_error("IpcQueue::join_thread: call close() first (the feeder is still accepting puts)");
+    if (!me->closed)
+      throw std::logic_error(
+          "IpcQueue::join_thread: call close() first (the feeder is still accepting puts)");
     if (!me->feeder.joinable()) return;
     lk.unlock();
     me->feeder.join();
@@ -259,7 +262,9 @@ class BasicIpcQueue {
       record batch;
       {
         std::unique_lock<mutex> lk(me.mu);
-        me.cv.wait(lk, [&]() INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS { return !me.buffer.empty() || me.closed; });
+        me.cv.wait(lk, [&]() INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS {
+          return !me.buffer.empty() || me.closed;
+        });
         if (me.buffer.empty()) break;  // closed and flushed
         batch = std::move(me.buffer.front());
         me.buffer.pop_front();
@@ -305,8 +310,10 @@ class BasicIpcQueue {
     std::shared_ptr<local> me = mine();
     {
       std::unique_lock<mutex> lk(me->mu);
-      if (me->closed) throw std::logic_error(std::string(who) + ": the queue is closed in this process");
-      if (!me->cv.wait_until(lk, deadline, [&]() INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS { return !me->reading; }))
+      if (me->closed)
+        throw std::logic_error(std::string(who) + ": the queue is closed in this process");
+      if (!me->cv.wait_until(lk, deadline,
+                             [&]() INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS { return !me->reading; }))
         return std::nullopt;
       me->reading = true;
     }
@@ -332,11 +339,12 @@ class BasicIpcQueue {
       }
     } give_back{fds_.rlock_w};
     if (timed && !wait_readable(fds_.data_r, deadline)) return std::nullopt;
-    std::optional<record> payload =
-        read_record([this](std::span<std::byte> b) { return Os::read(fds_.data_r, b); }, max_record_);
+    std::optional<record> payload = read_record(
+        [this](std::span<std::byte> b) { return Os::read(fds_.data_r, b); }, max_record_);
     if (!payload)
       throw os_error(std::make_error_code(std::errc::broken_pipe),
-                     std::string(who) + ": end-of-file on fd " + std::to_string(fds_.data_r) + ": the queue's write ends are closed");
+                     std::string(who) + ": end-of-file on fd " + std::to_string(fds_.data_r) +
+                         ": the queue's write ends are closed");
     return C::template decode<T>(*payload);
   }
 

@@ -79,7 +79,8 @@ class BasicLock {
   // Python's acquire(blocking, timeout): waits at most `timeout` (forever:
   // Lock::forever); returns whether it took the lock.
   template <class Rep, class Period>
-  bool acquire(bool blocking, const std::chrono::duration<Rep, Period>& timeout) INTERLEAVE_EXCLUDES(mu_) {
+  bool acquire(bool blocking, const std::chrono::duration<Rep, Period>& timeout)
+      INTERLEAVE_EXCLUDES(mu_) {
     if (timeout == forever) return acquire_impl(blocking, nullptr);
     if (!blocking)
       throw std::invalid_argument("Lock::acquire: timeout cannot be given with blocking=false");
@@ -127,7 +128,8 @@ class BasicLock {
   void unlock() INTERLEAVE_EXCLUDES(mu_) { release(); }
 
  private:
-  bool acquire_impl(bool blocking, const typename Sync::clock::time_point* deadline) INTERLEAVE_EXCLUDES(mu_) {
+  bool acquire_impl(bool blocking, const typename Sync::clock::time_point* deadline)
+      INTERLEAVE_EXCLUDES(mu_) {
     std::unique_lock<typename Sync::mutex> lk(mu_);
     while (locked_.load()) {  // interleave:race-read lock.broken_unlocked_release
       if (!blocking) return false;

@@ -92,8 +92,8 @@ namespace detail {
 
 inline void check_at_least(int value, int least, const char* who, const char* name) {
   if (value < least)
-    throw std::invalid_argument(std::string(who) + ": " + name + " must be >= " + std::to_string(least) + ", got " +
-                                std::to_string(value));
+    throw std::invalid_argument(std::string(who) + ": " + name + " must be >= " +
+                                std::to_string(least) + ", got " + std::to_string(value));
 }
 
 // Stable merge of [f1, l1) and [f2, l2) into out: takes from the first run
@@ -178,7 +178,7 @@ auto to_vector(R&& range) {
     return std::vector<T>(std::forward<R>(range));  // copied, or moved from an rvalue
   } else {
     std::vector<T> v;
-  if constexpr (std::ranges::sized_range<R>) v.reserve(std::ranges::size(range));
+    if constexpr (std::ranges::sized_range<R>) v.reserve(std::ranges::size(range));
     for (auto&& x : range) v.push_back(x);
     return v;
   }
@@ -237,7 +237,8 @@ struct BasicMergeSort {
   // Sorts a copy of `range` in `chunks` chunks on `pool` (the caller keeps the
   // pool), merging each chunk on the caller as it completes.
   template <pool_bug Flavor, std::ranges::input_range R, class Compare = std::less<>>
-  static auto sort_on_pool(BasicThreadPool<Sync, Flavor>& pool, R&& range, int chunks, Compare comp = {}) {
+  static auto sort_on_pool(BasicThreadPool<Sync, Flavor>& pool, R&& range, int chunks,
+                           Compare comp = {}) {
     detail::check_at_least(chunks, 1, "mergesort::sort_on_pool", "chunks");
     auto v = detail::to_vector(std::forward<R>(range));
     if (v.size() <= 1) return v;
@@ -263,7 +264,8 @@ struct BasicMergeSort {
       for (std::size_t i = 0; i < k; ++i)
         futures.push_back(pool.submit([&, i] {
           sort_chunk(i);
-          const std::vector<T> mine(std::make_move_iterator(data + at(i)), std::make_move_iterator(data + at(i + 1)));
+          const std::vector<T> mine(std::make_move_iterator(data + at(i)),
+                                    std::make_move_iterator(data + at(i + 1)));
           // BROKEN: read-merge-write of the shared result with no lock held.
           const Result current = shared.load();  // interleave:race-read mergesort.threads.broken_unlocked_merge
           shared.store(std::make_shared<const std::vector<T>>(mergesort::merge(*current, mine, comp)));  // interleave:race-write mergesort.threads.broken_unlocked_merge
@@ -307,23 +309,23 @@ struct BasicMergeSort {
         }
       };
       try {
-      for (const auto& f : as_completed(futures)) {
-        const std::size_t i = f.get();
-        std::size_t lo = i, hi = i + 1;
-        if (lo > 0 && done[lo - 1]) {
-          const std::size_t s = run_begin[lo];
-          merge_adjacent(s, lo, hi);
-          lo = s;
+        for (const auto& f : as_completed(futures)) {
+          const std::size_t i = f.get();
+          std::size_t lo = i, hi = i + 1;
+          if (lo > 0 && done[lo - 1]) {
+            const std::size_t s = run_begin[lo];
+            merge_adjacent(s, lo, hi);
+            lo = s;
+          }
+          if (hi < k && done[hi]) {
+            const std::size_t e = run_end[hi];
+            merge_adjacent(lo, hi, e);
+            hi = e;
+          }
+          done[i] = 1;
+          run_begin[hi] = lo;
+          run_end[lo] = hi;
         }
-        if (hi < k && done[hi]) {
-          const std::size_t e = run_end[hi];
-          merge_adjacent(lo, hi, e);
-          hi = e;
-        }
-        done[i] = 1;
-        run_begin[hi] = lo;
-        run_end[lo] = hi;
-      }
       } catch (...) {
         detail::settle(futures);  // no task may outlive v and buf
         throw;
@@ -354,7 +356,8 @@ auto sort_multithreading(R&& range, int workers = kDefaultParts, Compare comp = 
   return MergeSort<Sync>::sort_multithreading(std::forward<R>(range), workers, std::move(comp));
 }
 
-template <SyncBackend Sync, pool_bug Flavor, std::ranges::input_range R, class Compare = std::less<>>
+template <SyncBackend Sync, pool_bug Flavor, std::ranges::input_range R,
+          class Compare = std::less<>>
 auto sort_on_pool(BasicThreadPool<Sync, Flavor>& pool, R&& range, int chunks, Compare comp = {}) {
   return MergeSort<Sync>::sort_on_pool(pool, std::forward<R>(range), chunks, std::move(comp));
 }

@@ -68,7 +68,9 @@ class BasicConnection {
   BasicConnection(int read_fd, int write_fd, std::size_t max_record = default_max_record)
       : rfd_(read_fd), wfd_(write_fd), max_record_(max_record) {}
   BasicConnection(BasicConnection&& o) noexcept
-      : rfd_(std::exchange(o.rfd_, -1)), wfd_(std::exchange(o.wfd_, -1)), max_record_(o.max_record_) {}
+      : rfd_(std::exchange(o.rfd_, -1)),
+        wfd_(std::exchange(o.wfd_, -1)),
+        max_record_(o.max_record_) {}
   BasicConnection& operator=(BasicConnection&& o) noexcept {
     if (this != &o) {
       close_quietly();
@@ -125,8 +127,10 @@ class BasicConnection {
 
  private:
   void require(int fd, const char* who, const char* one_way) const {
-    if (closed()) throw std::logic_error(std::string("Connection::") + who + ": connection is closed");
-    if (fd < 0) throw std::logic_error(std::string("Connection::") + who + ": connection is " + one_way);
+    if (closed())
+      throw std::logic_error(std::string("Connection::") + who + ": connection is closed");
+    if (fd < 0)
+      throw std::logic_error(std::string("Connection::") + who + ": connection is " + one_way);
   }
   bool poll_until(typename clock::time_point deadline) {
     require(rfd_, "poll", "send-only");
@@ -147,10 +151,11 @@ class BasicConnection {
 // Two connected ends. duplex: each end sends to and receives from the other;
 // otherwise first receives and second sends.
 template <OsBackend Os = posix_os, class C = cereal_codec>
-std::pair<BasicConnection<Os, C>, BasicConnection<Os, C>> Pipe(bool duplex = true,
-                                                               std::size_t max_record = default_max_record) {
+std::pair<BasicConnection<Os, C>, BasicConnection<Os, C>> Pipe(
+    bool duplex = true, std::size_t max_record = default_max_record) {
   const auto [r1, w1] = Os::pipe();
-  if (!duplex) return {BasicConnection<Os, C>(r1, -1, max_record), BasicConnection<Os, C>(-1, w1, max_record)};
+  if (!duplex)
+    return {BasicConnection<Os, C>(r1, -1, max_record), BasicConnection<Os, C>(-1, w1, max_record)};
   std::pair<int, int> second;
   try {
     second = Os::pipe();
@@ -160,7 +165,8 @@ std::pair<BasicConnection<Os, C>, BasicConnection<Os, C>> Pipe(bool duplex = tru
     throw;
   }
   // a reads what b writes (pipe 1), b reads what a writes (pipe 2)
-  return {BasicConnection<Os, C>(r1, second.second, max_record), BasicConnection<Os, C>(second.first, w1, max_record)};
+  return {BasicConnection<Os, C>(r1, second.second, max_record),
+          BasicConnection<Os, C>(second.first, w1, max_record)};
 }
 
 using Connection = BasicConnection<posix_os>;

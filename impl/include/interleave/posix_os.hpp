@@ -113,7 +113,8 @@ namespace detail {
 // The number of threads of this process (entries of /proc/self/task).
 inline int thread_count() {
   DIR* d = ::opendir("/proc/self/task");
-  if (d == nullptr) throw_os(errno, "spawn: cannot count this process's threads in /proc/self/task");
+  if (d == nullptr)
+    throw_os(errno, "spawn: cannot count this process's threads in /proc/self/task");
   int n = 0;
   while (const dirent* e = ::readdir(d))
     if (e->d_name[0] != '.') ++n;
@@ -131,8 +132,8 @@ inline exit_code decode_status(int status) {
 // Writes the message of an exception escaping a child's body to stderr with
 // write(2) only (the child may not trust stdio's state), then returns 1.
 inline int report_child_exception(std::string_view message) {
-  const std::string line = "interleave: exception in child process " + std::to_string(::getpid()) + ": " +
-                           std::string(message) + "\n";
+  const std::string line = "interleave: exception in child process " + std::to_string(::getpid()) +
+                           ": " + std::string(message) + "\n";
   std::size_t done = 0;
   while (done < line.size()) {
     const ssize_t n = ::write(STDERR_FILENO, line.data() + done, line.size() - done);
@@ -180,10 +181,12 @@ inline std::vector<std::byte> unhex(std::string_view s) {
   const auto nibble = [&](char c) -> unsigned {
     if (c >= '0' && c <= '9') return static_cast<unsigned>(c - '0');
     if (c >= 'a' && c <= 'f') return static_cast<unsigned>(c - 'a' + 10);
-    throw std::invalid_argument("run_entry_point_if_requested: --interleave-args is not hexadecimal");
+    throw std::invalid_argument(
+        "run_entry_point_if_requested: --interleave-args is not hexadecimal");
   };
   if (s.size() % 2 != 0)
-    throw std::invalid_argument("run_entry_point_if_requested: --interleave-args has an odd length");
+    throw std::invalid_argument(
+        "run_entry_point_if_requested: --interleave-args has an odd length");
   std::vector<std::byte> out(s.size() / 2);
   for (std::size_t i = 0; i < out.size(); ++i)
     out[i] = static_cast<std::byte>(nibble(s[2 * i]) << 4 | nibble(s[2 * i + 1]));
@@ -193,7 +196,8 @@ inline std::vector<std::byte> unhex(std::string_view s) {
 struct entry_registrar {
   entry_registrar(const char* name, entry_fn fn) {
     if (!entry_points().emplace(name, fn).second)
-      throw std::logic_error(std::string("INTERLEAVE_ENTRY_POINT: entry point '") + name + "' registered twice");
+      throw std::logic_error(std::string("INTERLEAVE_ENTRY_POINT: entry point '") + name +
+                             "' registered twice");
   }
 };
 
@@ -210,12 +214,12 @@ struct posix_os {
 
   static int spawn(std::function<int()> body) {
     if (const int threads = detail::thread_count(); threads > 1)
-      detail::throw_os(ENOTSUP,
-                       "spawn: fork refused: this process runs " + std::to_string(threads) +
-                           " threads, and fork in a multithreaded process is unsafe (the child may "
-                           "only make async-signal-safe calls); start children before any thread, or "
-                           "use the safe start method posix_os::spawn_entry (re-exec with an "
-                           "INTERLEAVE_ENTRY_POINT)");
+      detail::throw_os(
+          ENOTSUP, "spawn: fork refused: this process runs " + std::to_string(threads) +
+                       " threads, and fork in a multithreaded process is unsafe (the child may "
+                       "only make async-signal-safe calls); start children before any thread, or "
+                       "use the safe start method posix_os::spawn_entry (re-exec with an "
+                       "INTERLEAVE_ENTRY_POINT)");
     std::fflush(nullptr);  // nothing buffered is written twice, by parent and child
     const pid_t pid = ::fork();
     if (pid < 0) detail::throw_os(errno, "spawn: fork failed");
@@ -247,7 +251,8 @@ struct posix_os {
     const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
     if (pidfd < 0) {
       if (errno == ESRCH) throw_wait("wait_until", pid);
-      if (errno != ENOSYS) detail::throw_os(errno, "wait_until: pidfd_open(" + std::to_string(pid) + ") failed");
+      if (errno != ENOSYS)
+        detail::throw_os(errno, "wait_until: pidfd_open(" + std::to_string(pid) + ") failed");
       // No pidfd on this kernel: look every millisecond until the deadline.
       for (;;) {
         if (auto done = try_wait(pid)) return done;
@@ -267,15 +272,19 @@ struct posix_os {
         if (clock::now() >= deadline) return try_wait(pid);
         continue;  // poll's millisecond rounding woke us early
       }
-      if (errno != EINTR) detail::throw_os(errno, "wait_until: poll on the pidfd of pid " + std::to_string(pid));
+      if (errno != EINTR)
+        detail::throw_os(errno, "wait_until: poll on the pidfd of pid " + std::to_string(pid));
     }
   }
 
   static void kill(int pid, int sig) {
-    if (pid <= 0) detail::throw_os(EINVAL, "kill: pid " + std::to_string(pid) + " names no single process");
+    if (pid <= 0)
+      detail::throw_os(EINVAL, "kill: pid " + std::to_string(pid) + " names no single process");
     if (::kill(pid, sig) != 0) {
-      if (errno == ESRCH) detail::throw_os(ESRCH, "kill: pid " + std::to_string(pid) + " already reaped");
-      detail::throw_os(errno, "kill: signal " + std::to_string(sig) + " to pid " + std::to_string(pid));
+      if (errno == ESRCH)
+        detail::throw_os(ESRCH, "kill: pid " + std::to_string(pid) + " already reaped");
+      detail::throw_os(errno,
+                       "kill: signal " + std::to_string(sig) + " to pid " + std::to_string(pid));
     }
   }
 
@@ -286,30 +295,36 @@ struct posix_os {
   // Starts /proc/self/exe running the entry point `entry`
   // (INTERLEAVE_ENTRY_POINT) with `args`, passing the descriptors `fds`
   // (same numbers in the child). Safe in a multithreaded process.
-  static int spawn_entry(std::string_view entry, std::span<const std::byte> args, std::span<const int> fds = {}) {
+  static int spawn_entry(std::string_view entry, std::span<const std::byte> args,
+                         std::span<const int> fds = {}) {
     if (detail::entry_points().find(entry) == detail::entry_points().end())
       throw std::invalid_argument("spawn_entry: entry '" + std::string(entry) +
                                   "' is not registered (INTERLEAVE_ENTRY_POINT)");
     std::string fd_list;
     for (int fd : fds) {
-      if (::fcntl(fd, F_GETFD) < 0) detail::throw_os(EBADF, "spawn_entry: fd " + std::to_string(fd) + " is not open");
+      if (::fcntl(fd, F_GETFD) < 0)
+        detail::throw_os(EBADF, "spawn_entry: fd " + std::to_string(fd) + " is not open");
       fd_list += (fd_list.empty() ? "" : ",") + std::to_string(fd);
     }
     std::string exe = "/proc/self/exe";
     std::vector<std::string> argv_s{exe, "--interleave-entry=" + std::string(entry),
-                                    "--interleave-args=" + detail::hex(args), "--interleave-fds=" + fd_list};
+                                    "--interleave-args=" + detail::hex(args),
+                                    "--interleave-fds=" + fd_list};
     std::vector<char*> argv;
     for (auto& s : argv_s) argv.push_back(s.data());
     argv.push_back(nullptr);
     posix_spawn_file_actions_t actions;
-    if (int e = posix_spawn_file_actions_init(&actions)) detail::throw_os(e, "spawn_entry: file actions");
+    if (int e = posix_spawn_file_actions_init(&actions))
+      detail::throw_os(e, "spawn_entry: file actions");
     // dup2(fd, fd) in the child clears close-on-exec (POSIX 2024, glibc >= 2.29).
     for (int fd : fds) posix_spawn_file_actions_adddup2(&actions, fd, fd);
     std::fflush(nullptr);
     pid_t pid = 0;
     const int e = ::posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
-    if (e != 0) detail::throw_os(e, "spawn_entry: posix_spawn of " + exe + " for entry '" + std::string(entry) + "'");
+    if (e != 0)
+      detail::throw_os(
+          e, "spawn_entry: posix_spawn of " + exe + " for entry '" + std::string(entry) + "'");
     return pid;
   }
 
@@ -321,11 +336,14 @@ struct posix_os {
     int code = 1;
     try {
       const std::string_view name = std::string_view(argv[1]).substr(19);
-      const std::string_view args_hex = std::string_view(argv[2]).substr(std::string_view("--interleave-args=").size());
-      const std::string fds_s(std::string_view(argv[3]).substr(std::string_view("--interleave-fds=").size()));
+      const std::string_view args_hex =
+          std::string_view(argv[2]).substr(std::string_view("--interleave-args=").size());
+      const std::string fds_s(
+          std::string_view(argv[3]).substr(std::string_view("--interleave-fds=").size()));
       const auto it = detail::entry_points().find(name);
       if (it == detail::entry_points().end())
-        throw std::invalid_argument("run_entry_point_if_requested: entry '" + std::string(name) + "' is not registered");
+        throw std::invalid_argument("run_entry_point_if_requested: entry '" + std::string(name) +
+                                    "' is not registered");
       const std::vector<std::byte> args = detail::unhex(args_hex);
       std::vector<int> fds;
       for (std::size_t at = 0; at < fds_s.size();) {
@@ -356,7 +374,8 @@ struct posix_os {
       const ssize_t n = ::read(fd, in.data(), in.size());
       if (n >= 0) return static_cast<std::size_t>(n);
       if (errno == EINTR) continue;
-      if (errno == EBADF) detail::throw_os(EBADF, "read: fd " + std::to_string(fd) + " is not open for reading");
+      if (errno == EBADF)
+        detail::throw_os(EBADF, "read: fd " + std::to_string(fd) + " is not open for reading");
       detail::throw_os(errno, "read: fd " + std::to_string(fd));
     }
   }
@@ -388,14 +407,17 @@ struct posix_os {
       }
     }
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
-    if (err == EPIPE) detail::throw_os(EPIPE, "write: fd " + std::to_string(fd) + ": no reader left (broken pipe)");
-    if (err == EBADF) detail::throw_os(EBADF, "write: fd " + std::to_string(fd) + " is not open for writing");
+    if (err == EPIPE)
+      detail::throw_os(EPIPE, "write: fd " + std::to_string(fd) + ": no reader left (broken pipe)");
+    if (err == EBADF)
+      detail::throw_os(EBADF, "write: fd " + std::to_string(fd) + " is not open for writing");
     if (err != 0) detail::throw_os(err, "write: fd " + std::to_string(fd));
   }
 
   static void close(int fd) {
     // On Linux the descriptor is released even when close reports EINTR: never retry.
-    if (::close(fd) != 0 && errno == EBADF) detail::throw_os(EBADF, "close: fd " + std::to_string(fd) + " is not open");
+    if (::close(fd) != 0 && errno == EBADF)
+      detail::throw_os(EBADF, "close: fd " + std::to_string(fd) + " is not open");
   }
 
   static std::size_t poll(std::span<poll_fd> fds, clock::time_point deadline) {
@@ -411,7 +433,8 @@ struct posix_os {
       if (r == 0 && clock::now() < deadline) continue;  // millisecond rounding woke us early
       std::size_t ready = 0;
       for (std::size_t i = 0; i < fds.size(); ++i) {
-        if (p[i].revents & POLLNVAL) detail::throw_os(EBADF, "poll: fd " + std::to_string(fds[i].fd) + " is not open");
+        if (p[i].revents & POLLNVAL)
+          detail::throw_os(EBADF, "poll: fd " + std::to_string(fds[i].fd) + " is not open");
         fds[i].ready = (p[i].revents & (POLLIN | POLLHUP | POLLERR)) != 0;
         ready += fds[i].ready;
       }
@@ -422,8 +445,10 @@ struct posix_os {
  private:
   [[noreturn]] static void throw_wait(const char* call, int pid) {
     if (errno == ECHILD || errno == ESRCH)
-      detail::throw_os(ECHILD, std::string(call) + ": pid " + std::to_string(pid) +
-                                   " is not an unreaped child of this process (never started here, or already reaped)");
+      detail::throw_os(
+          ECHILD,
+          std::string(call) + ": pid " + std::to_string(pid) +
+              " is not an unreaped child of this process (never started here, or already reaped)");
     detail::throw_os(errno, std::string(call) + ": waitpid(" + std::to_string(pid) + ")");
   }
 
@@ -442,5 +467,7 @@ static_assert(OsBackend<posix_os>);
 
 // Registers `fn` (int fn(std::span<const std::byte>, std::span<const int>))
 // as an entry point of the re-exec start method, under its own name.
-#define INTERLEAVE_ENTRY_POINT(fn) \
-  [[maybe_unused]] static const ::interleave::detail::entry_registrar interleave_entry_##fn{#fn, &fn}
+#define INTERLEAVE_ENTRY_POINT(fn)                                                            \
+  [[maybe_unused]] static const ::interleave::detail::entry_registrar interleave_entry_##fn { \
+    #fn, &fn                                                                                  \
+  }

@@ -118,8 +118,9 @@ class BasicProcess {
       std::unique_lock<mutex> lk(s_->mu);
       require_open(lk, "start");
       if (s_->pid != 0 || s_->starting)
-        throw std::logic_error("Process::start: process '" + s_->name + "' already started" +
-                               (s_->pid != 0 ? " (pid " + std::to_string(s_->pid) + ")" : std::string()));
+        throw std::logic_error(
+            "Process::start: process '" + s_->name + "' already started" +
+            (s_->pid != 0 ? " (pid " + std::to_string(s_->pid) + ")" : std::string()));
       s_->starting = true;
     }
     // No lock is held across the spawn: a forked child gets a copy of every
@@ -202,7 +203,8 @@ class BasicProcess {
       pid = s_->pid;
     }
     if (!poll_exit())
-      throw std::logic_error("Process::close: process '" + s_->name + "' (pid " + std::to_string(pid) +
+      throw std::logic_error("Process::close: process '" + s_->name + "' (pid " +
+                             std::to_string(pid) +
                              ") is still running; join, terminate or kill it first");
     std::unique_lock<mutex> lk(s_->mu);
     s_->closed = true;
@@ -221,7 +223,8 @@ class BasicProcess {
     int parent INTERLEAVE_GUARDED_BY(mu) = 0;
     std::optional<exit_code> code INTERLEAVE_GUARDED_BY(mu);
     bool closed INTERLEAVE_GUARDED_BY(mu) = false;
-    bool starting INTERLEAVE_GUARDED_BY(mu) = false;  // between start()'s check and the spawn's return
+    bool starting INTERLEAVE_GUARDED_BY(mu) =
+        false;  // between start()'s check and the spawn's return
   };
 
   // The children started by this program that are not yet reaped: what
@@ -268,8 +271,9 @@ class BasicProcess {
   template <class F, class... Args>
   BasicProcess(std::string name, F&& target, Args&&... args) : s_(std::make_shared<state>()) {
     s_->name = std::move(name);
-    s_->body = [f = std::decay_t<F>(std::forward<F>(target)),
-                tup = std::make_tuple(std::decay_t<Args>(std::forward<Args>(args))...)]() mutable -> int {
+    s_->body =
+        [f = std::decay_t<F>(std::forward<F>(target)),
+         tup = std::make_tuple(std::decay_t<Args>(std::forward<Args>(args))...)]() mutable -> int {
       using R = decltype(std::apply(f, tup));
       if constexpr (std::is_same_v<R, int>) {
         return std::apply(f, tup);
@@ -285,8 +289,11 @@ class BasicProcess {
     return "Process-" + std::to_string(n.fetch_add(1, std::memory_order_relaxed) + 1);
   }
 
-  void require_open(std::unique_lock<mutex>&, const char* who) const INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS {
-    if (s_->closed) throw std::logic_error(std::string("Process::") + who + ": process '" + s_->name + "' is closed");
+  void require_open(std::unique_lock<mutex>&, const char* who) const
+      INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS {
+    if (s_->closed)
+      throw std::logic_error(std::string("Process::") + who + ": process '" + s_->name +
+                             "' is closed");
   }
 
   // pid to act on for a blocking or signalling call: started, and called in
@@ -295,10 +302,12 @@ class BasicProcess {
     std::unique_lock<mutex> lk(s_->mu);
     require_open(lk, who);
     if (s_->pid == 0)
-      throw std::logic_error(std::string("Process::") + who + ": process '" + s_->name + "' was never started");
+      throw std::logic_error(std::string("Process::") + who + ": process '" + s_->name +
+                             "' was never started");
     if (s_->parent != Os::self())
-      throw std::logic_error(std::string("Process::") + who + ": can only " + who + " a child process ('" + s_->name +
-                             "' was started by pid " + std::to_string(s_->parent) + ", this is pid " +
+      throw std::logic_error(std::string("Process::") + who + ": can only " + who +
+                             " a child process ('" + s_->name + "' was started by pid " +
+                             std::to_string(s_->parent) + ", this is pid " +
                              std::to_string(Os::self()) + ")");
     return s_->pid;
   }
@@ -363,7 +372,8 @@ using Process = BasicProcess<posix_os>;
 // line (the seed prints it); the child's exit code is 0.
 template <OsBackend Os, class Out>
 exit_code start_proc(Out out) {
-  BasicProcess<Os> p([out]() mutable { out("Process running in child pid " + std::to_string(Os::self())); });
+  BasicProcess<Os> p(
+      [out]() mutable { out("Process running in child pid " + std::to_string(Os::self())); });
   p.start();
   p.join();
   return *p.exitcode();

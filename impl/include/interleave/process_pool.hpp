@@ -140,7 +140,8 @@ std::string to_blob(const T& v) {
 }
 template <class T>
 T from_blob(const std::string& s) {
-  return cereal_codec::decode<T>(std::span<const std::byte>(reinterpret_cast<const std::byte*>(s.data()), s.size()));
+  return cereal_codec::decode<T>(
+      std::span<const std::byte>(reinterpret_cast<const std::byte*>(s.data()), s.size()));
 }
 
 template <class F>
@@ -170,7 +171,8 @@ struct task_registrar {
     pool_registry& r = pool_registry::get();
     const auto [it, fresh] = r.by_name.emplace(name, &invoke_encoded<F>);
     if (!fresh && it->second != &invoke_encoded<F>)
-      throw std::logic_error(std::string("INTERLEAVE_TASK: another function is already registered as '") + name + "'");
+      throw std::logic_error(
+          std::string("INTERLEAVE_TASK: another function is already registered as '") + name + "'");
     r.by_function.emplace(reinterpret_cast<void (*)()>(F), name);
   }
 };
@@ -196,11 +198,13 @@ int pool_worker_main(int task_fd, int result_fd, const pool_worker_config& confi
   if (!init_name.empty()) {
     const auto it = reg.by_name.find(init_name);
     if (it == reg.by_name.end())
-      throw std::invalid_argument("ProcessPool worker: initializer '" + init_name + "' is not registered");
+      throw std::invalid_argument("ProcessPool worker: initializer '" + init_name +
+                                  "' is not registered");
     it->second(init_args);  // an exception ends the worker with 1: the pool breaks
   }
   for (int done = 0; max_tasks == 0 || done < max_tasks; ++done) {
-    std::optional<std::vector<std::byte>> rec = read_record([&](std::span<std::byte> b) { return Os::read(task_fd, b); });
+    std::optional<std::vector<std::byte>> rec =
+        read_record([&](std::span<std::byte> b) { return Os::read(task_fd, b); });
     if (!rec) break;  // end-of-file: the pool shuts down
     const auto [name, calls] = cereal_codec::decode<pool_task>(*rec);
     std::vector<pool_outcome> out;
@@ -232,7 +236,8 @@ inline int pool_worker_entry(std::span<const std::byte> args, std::span<const in
   if (fds.size() != 2) throw std::invalid_argument("ProcessPool worker: expected 2 descriptors");
   return pool_worker_main<posix_os>(fds[0], fds[1], cereal_codec::decode<pool_worker_config>(args));
 }
-inline const entry_registrar pool_worker_entry_registrar{"interleave_process_pool_worker", &pool_worker_entry};
+inline const entry_registrar pool_worker_entry_registrar{"interleave_process_pool_worker",
+                                                         &pool_worker_entry};
 
 inline int default_max_workers() {
   const unsigned n = std::thread::hardware_concurrency();
@@ -252,7 +257,8 @@ PoolInitializer pool_initializer(R (*f)(A...), Args&&... args) {
   const auto& by_fn = detail::pool_registry::get().by_function;
   const auto it = by_fn.find(reinterpret_cast<void (*)()>(f));
   if (it == by_fn.end())
-    throw std::invalid_argument("pool_initializer: the initializer is not registered (INTERLEAVE_TASK)");
+    throw std::invalid_argument(
+        "pool_initializer: the initializer is not registered (INTERLEAVE_TASK)");
   return {it->second, detail::to_blob(std::tuple<std::decay_t<A>...>(std::forward<Args>(args)...))};
 }
 
@@ -274,10 +280,11 @@ class BasicProcessPool {
                             std::optional<PoolInitializer> initializer = std::nullopt,
                             std::optional<int> max_tasks_per_child = std::nullopt)
       : max_workers_(max_workers.value_or(detail::default_max_workers())),
-        config_(initializer ? initializer->name : std::string(), initializer ? initializer->args : std::string(),
-                max_tasks_per_child.value_or(0)) {
+        config_(initializer ? initializer->name : std::string(),
+                initializer ? initializer->args : std::string(), max_tasks_per_child.value_or(0)) {
     if (max_workers_ <= 0)
-      throw std::invalid_argument("ProcessPool: max_workers must be > 0, got " + std::to_string(max_workers_));
+      throw std::invalid_argument("ProcessPool: max_workers must be > 0, got " +
+                                  std::to_string(max_workers_));
     if (max_tasks_per_child && *max_tasks_per_child <= 0)
       throw std::invalid_argument("ProcessPool: max_tasks_per_child must be > 0, got " +
                                   std::to_string(*max_tasks_per_child));
@@ -306,7 +313,8 @@ class BasicProcessPool {
     requires std::constructible_from<std::tuple<std::decay_t<A>...>, Args&&...>
   [[nodiscard]] Future<R, Sync> submit(R (*f)(A...), Args&&... args) {
     const std::string name = registered_name(f, "submit");
-    std::string encoded = encode_args(name, "submit", std::tuple<std::decay_t<A>...>(std::forward<Args>(args)...));
+    std::string encoded =
+        encode_args(name, "submit", std::tuple<std::decay_t<A>...>(std::forward<Args>(args)...));
     auto promise = std::make_shared<Promise<R, Sync>>();
     Future<R, Sync> future = promise->get_future();
     auto it = std::make_shared<item>();
@@ -316,8 +324,9 @@ class BasicProcessPool {
     it->fail = [promise](std::exception_ptr e) { promise->set_exception(std::move(e)); };
     it->finish = [promise, name](std::vector<detail::pool_outcome>&& out) {
       try {
-        if (out.size() != 1) throw BrokenProcessPool("ProcessPool: a worker answered a task with " +
-                                                     std::to_string(out.size()) + " results");
+        if (out.size() != 1)
+          throw BrokenProcessPool("ProcessPool: a worker answered a task with " +
+                                  std::to_string(out.size()) + " results");
         if (!out[0].first) throw RemoteTaskError("task '" + name + "' raised: " + out[0].second);
         if constexpr (std::is_void_v<R>) {
           promise->set_value();
@@ -339,11 +348,12 @@ class BasicProcessPool {
   template <class R, class... A, std::ranges::input_range Range, class Rep, class Period>
   MapResults<R, Sync> map(R (*f)(A...), Range&& range, std::chrono::duration<Rep, Period> timeout,
                           int chunksize = 1) {
-    return map_until(f, std::forward<Range>(range), detail::deadline_after<clock>(timeout, "ProcessPool::map"),
-                     chunksize);
+    return map_until(f, std::forward<Range>(range),
+                     detail::deadline_after<clock>(timeout, "ProcessPool::map"), chunksize);
   }
   template <class R, class... A, std::ranges::input_range Range>
-  MapResults<R, Sync> map(R (*f)(A...), Range&& range, std::nullopt_t = std::nullopt, int chunksize = 1) {
+  MapResults<R, Sync> map(R (*f)(A...), Range&& range, std::nullopt_t = std::nullopt,
+                          int chunksize = 1) {
     return map_until(f, std::forward<Range>(range), clock::time_point::max(), chunksize);
   }
 
@@ -365,8 +375,8 @@ class BasicProcessPool {
  private:
   struct item {
     std::vector<std::byte> record;
-    std::function<bool()> start;     // pending -> running; false if cancelled
-    std::function<void()> cancel;    // cancel the future (pending work at shutdown)
+    std::function<bool()> start;   // pending -> running; false if cancelled
+    std::function<void()> cancel;  // cancel the future (pending work at shutdown)
     std::function<void(std::exception_ptr)> fail;
     std::function<void(std::vector<detail::pool_outcome>&&)> finish;
   };
@@ -384,10 +394,12 @@ class BasicProcessPool {
   struct is_tuple<std::tuple<T...>> : std::true_type {};
 
   template <class R, class... A, class Range>
-  MapResults<R, Sync> map_until(R (*f)(A...), Range&& range, typename clock::time_point deadline, int chunksize) {
+  MapResults<R, Sync> map_until(R (*f)(A...), Range&& range, typename clock::time_point deadline,
+                                int chunksize) {
     static_assert(!std::is_void_v<R>, "ProcessPool::map needs a function with a result");
     if (chunksize < 1)
-      throw std::invalid_argument("ProcessPool::map: chunksize must be >= 1, got " + std::to_string(chunksize));
+      throw std::invalid_argument("ProcessPool::map: chunksize must be >= 1, got " +
+                                  std::to_string(chunksize));
     const std::string name = registered_name(f, "map");
     using Args = std::tuple<std::decay_t<A>...>;
     std::vector<std::string> all;
@@ -410,7 +422,9 @@ class BasicProcessPool {
       it->start = [promise] { return promise->set_running_or_notify_cancel(); };
       it->cancel = [future]() mutable { future.cancel(); };
       it->fail = [promise](std::exception_ptr e) { promise->set_exception(std::move(e)); };
-      it->finish = [promise](std::vector<detail::pool_outcome>&& out) { promise->set_value(std::move(out)); };
+      it->finish = [promise](std::vector<detail::pool_outcome>&& out) {
+        promise->set_value(std::move(out));
+      };
       results.chunks_.push_back(future);
       enqueue(std::move(it), "map");
     }
@@ -422,8 +436,9 @@ class BasicProcessPool {
     const auto& by_fn = detail::pool_registry::get().by_function;
     const auto it = by_fn.find(reinterpret_cast<void (*)()>(f));
     if (it == by_fn.end())
-      throw std::invalid_argument(std::string("ProcessPool::") + who +
-                                  ": the function is not registered (INTERLEAVE_TASK): a worker could not find it");
+      throw std::invalid_argument(
+          std::string("ProcessPool::") + who +
+          ": the function is not registered (INTERLEAVE_TASK): a worker could not find it");
     return it->second;
   }
   template <class Tuple>
@@ -435,11 +450,13 @@ class BasicProcessPool {
                         "' cannot be encoded: " + e.what());
     }
   }
-  static std::vector<std::byte> task_record(const std::string& name, std::vector<std::string> calls) {
+  static std::vector<std::byte> task_record(const std::string& name,
+                                            std::vector<std::string> calls) {
     try {
       return encode_record<cereal_codec>(detail::pool_task(name, std::move(calls)));
     } catch (const codec_error& e) {
-      throw codec_error("ProcessPool: the task record of '" + name + "' cannot be encoded: " + e.what());
+      throw codec_error("ProcessPool: the task record of '" + name +
+                        "' cannot be encoded: " + e.what());
     }
   }
 
@@ -447,7 +464,8 @@ class BasicProcessPool {
     std::unique_lock<mutex> lk(mu_);
     if (broken_) throw BrokenProcessPool(*broken_);
     if (shutdown_.load())
-      throw std::logic_error(std::string("ProcessPool::") + who + ": cannot schedule new work after shutdown");
+      throw std::logic_error(std::string("ProcessPool::") + who +
+                             ": cannot schedule new work after shutdown");
     pending_.push_back(std::move(it));
     wake(lk);
   }
@@ -467,7 +485,8 @@ class BasicProcessPool {
     try {
       run(workers);
     } catch (...) {
-      break_pool(workers, "ProcessPool: the management thread failed: " + detail::describe(std::current_exception()));
+      break_pool(workers, "ProcessPool: the management thread failed: " +
+                              detail::describe(std::current_exception()));
     }
     std::unique_lock<mutex> lk(mu_);
     Os::close(wake_r_);
@@ -570,7 +589,10 @@ class BasicProcessPool {
     w.task_fd = task_w;
     w.result_fd = result_r;
     try {
-      if constexpr (requires { Os::spawn_entry(std::string_view(), std::span<const std::byte>(), std::span<const int>()); }) {
+      if constexpr (requires {
+                      Os::spawn_entry(std::string_view(), std::span<const std::byte>(),
+                                      std::span<const int>());
+                    }) {
         const std::vector<std::byte> args = cereal_codec::encode(config_);
         const int fds[2] = {task_r, result_w};
         w.pid = Os::spawn_entry("interleave_process_pool_worker", args, fds);
@@ -581,10 +603,11 @@ class BasicProcessPool {
           others.push_back(o.task_fd);
           others.push_back(o.result_fd);
         }
-        w.pid = Os::spawn([task_r = task_r, result_w = result_w, others, config = config_]() -> int {
-          for (int fd : others) Os::close(fd);
-          return detail::pool_worker_main<Os>(task_r, result_w, config);
-        });
+        w.pid =
+            Os::spawn([task_r = task_r, result_w = result_w, others, config = config_]() -> int {
+              for (int fd : others) Os::close(fd);
+              return detail::pool_worker_main<Os>(task_r, result_w, config);
+            });
       }
     } catch (...) {
       Os::close(task_r);
@@ -684,7 +707,8 @@ class BasicProcessPool {
   typename Sync::template var<bool> cancel_requested_ INTERLEAVE_GUARDED_BY(mu_){false};
   typename Sync::template var<bool> wake_pending_ INTERLEAVE_GUARDED_BY(mu_){false};
   std::optional<std::string> broken_ INTERLEAVE_GUARDED_BY(mu_);
-  std::vector<std::shared_ptr<item>> forgotten_;  // the twin's lost tasks, kept so their promises stay unset
+  std::vector<std::shared_ptr<item>>
+      forgotten_;  // the twin's lost tasks, kept so their promises stay unset
   std::vector<std::shared_ptr<item>> workers_lost_;  // manager only
   typename Sync::thread manager_;
 };
@@ -705,7 +729,8 @@ class MapResults {
   std::size_t size() const noexcept { return size_; }
   bool has_next() const noexcept { return at_ < size_; }
   R next() {
-    if (at_ >= size_) throw std::out_of_range("MapResults::next: all " + std::to_string(size_) + " results taken");
+    if (at_ >= size_)
+      throw std::out_of_range("MapResults::next: all " + std::to_string(size_) + " results taken");
     const std::size_t i = at_++;
     auto& chunk = chunks_[i / chunksize_];
     if (!chunk.wait_until(deadline_))
@@ -724,7 +749,8 @@ class MapResults {
  private:
   template <OsBackend, pool_bug>
   friend class BasicProcessPool;
-  MapResults(std::size_t size, std::size_t chunksize, typename Sync::clock::time_point deadline, std::string name)
+  MapResults(std::size_t size, std::size_t chunksize, typename Sync::clock::time_point deadline,
+             std::string name)
       : size_(size), chunksize_(chunksize), deadline_(deadline), name_(std::move(name)) {}
   std::vector<Future<std::vector<detail::pool_outcome>, Sync>> chunks_;
   std::size_t size_, chunksize_, at_ = 0;
@@ -734,7 +760,8 @@ class MapResults {
 
 // What users get: worker processes on POSIX.
 using ProcessPool = BasicProcessPool<posix_os>;
-using BrokenIgnoresDeadWorkerProcessPool = BasicProcessPool<posix_os, pool_bug::ignores_dead_worker>;
+using BrokenIgnoresDeadWorkerProcessPool =
+    BasicProcessPool<posix_os, pool_bug::ignores_dead_worker>;
 
 }  // namespace interleave
 
@@ -743,8 +770,8 @@ using BrokenIgnoresDeadWorkerProcessPool = BasicProcessPool<posix_os, pool_bug::
 // program whose workers run it.
 #define INTERLEAVE_TASK_CAT2(a, b) a##b
 #define INTERLEAVE_TASK_CAT(a, b) INTERLEAVE_TASK_CAT2(a, b)
-#define INTERLEAVE_TASK(fn)                                                                  \
+#define INTERLEAVE_TASK(fn)                                                                    \
   [[maybe_unused]] static const ::interleave::detail::task_registrar<&fn> INTERLEAVE_TASK_CAT( \
-      interleave_task_, __LINE__) {                                                          \
-    #fn                                                                                      \
+      interleave_task_, __LINE__) {                                                            \
+    #fn                                                                                        \
   }

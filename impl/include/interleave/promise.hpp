@@ -198,8 +198,9 @@ class FutureState {
       return true;
     }
     if (s == static_cast<int>(FutureStatus::cancelled)) return false;
-    throw InvalidStateError("Promise::set_running_or_notify_cancel: the future is already " +
-                            std::string(s == static_cast<int>(FutureStatus::running) ? "running" : "finished"));
+    throw InvalidStateError(
+        "Promise::set_running_or_notify_cancel: the future is already " +
+        std::string(s == static_cast<int>(FutureStatus::running) ? "running" : "finished"));
   }
 
   // Sets the result (value_ or error_) and completes; false if already done.
@@ -228,7 +229,8 @@ class FutureState {
 
   // pending -> cancelled (true); already cancelled: true; else false.
   static bool cancel(const std::shared_ptr<FutureState>& self) {
-    if (complete(self, FutureStatus::cancelled, [](FutureState&) {}, /*only_if_pending=*/true)) return true;
+    if (complete(self, FutureStatus::cancelled, [](FutureState&) {}, /*only_if_pending=*/true))
+      return true;
     return self->status() == static_cast<int>(FutureStatus::cancelled);
   }
 
@@ -266,12 +268,14 @@ class FutureState {
   }
 
   static bool is_done(int s) {
-    return s == static_cast<int>(FutureStatus::cancelled) || s == static_cast<int>(FutureStatus::finished);
+    return s == static_cast<int>(FutureStatus::cancelled) ||
+           s == static_cast<int>(FutureStatus::finished);
   }
 
   mutable typename Sync::mutex mu_;
   typename Sync::condition_variable cv_;
-  typename Sync::template var<int> status_ INTERLEAVE_GUARDED_BY(mu_){static_cast<int>(FutureStatus::pending)};
+  typename Sync::template var<int> status_
+      INTERLEAVE_GUARDED_BY(mu_){static_cast<int>(FutureStatus::pending)};
   typename Sync::template var<int> blocked_ INTERLEAVE_GUARDED_BY(mu_){0};  // threads in cv_.wait
   typename Sync::template var<int> callback_errors_ INTERLEAVE_GUARDED_BY(mu_){0};
   std::optional<stored_t<T>> value_ INTERLEAVE_GUARDED_BY(mu_);
@@ -318,9 +322,10 @@ struct FutureAccess {
 // Where a done callback's exception is reported (besides the future's
 // callback_errors()): stderr unless replaced. Returns the previous reporter;
 // nullptr restores stderr. The reporter must not throw.
-inline void (*set_callback_error_reporter(void (*reporter)(const std::string&)))(const std::string&) {
-  return detail::callback_error_reporter().exchange(reporter ? reporter : &detail::print_callback_error,
-                                                    std::memory_order_acq_rel);
+inline void (*set_callback_error_reporter(void (*reporter)(const std::string&)))(
+    const std::string&) {
+  return detail::callback_error_reporter().exchange(
+      reporter ? reporter : &detail::print_callback_error, std::memory_order_acq_rel);
 }
 
 template <class T, SyncBackend Sync = std_sync>
@@ -355,7 +360,8 @@ class Future {
   }
   template <class Rep, class Period>
   bool wait_for(const std::chrono::duration<Rep, Period>& timeout) const {
-    return st().wait_done_until(detail::deadline_after<typename Sync::clock>(timeout, "Future::wait_for"));
+    return st().wait_done_until(
+        detail::deadline_after<typename Sync::clock>(timeout, "Future::wait_for"));
   }
   template <class Clock, class Dur>
   bool wait_until(const std::chrono::time_point<Clock, Dur>& deadline) const {
@@ -363,8 +369,12 @@ class Future {
   }
 
   [[nodiscard]] bool done() const { return st().done(); }
-  [[nodiscard]] bool running() const { return st().status() == static_cast<int>(FutureStatus::running); }
-  [[nodiscard]] bool cancelled() const { return st().status() == static_cast<int>(FutureStatus::cancelled); }
+  [[nodiscard]] bool running() const {
+    return st().status() == static_cast<int>(FutureStatus::running);
+  }
+  [[nodiscard]] bool cancelled() const {
+    return st().status() == static_cast<int>(FutureStatus::cancelled);
+  }
   [[nodiscard]] FutureStatus status() const { return static_cast<FutureStatus>(st().status()); }
   bool cancel() { return State::cancel(shared()); }
 
@@ -422,24 +432,34 @@ class Promise {
     requires(!std::is_void_v<U>)
   void set_value(U&& v) {
     if (!State::complete(live("set_value"), FutureStatus::finished,
-                         [&](State& s) INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS { s.value_.emplace(std::forward<U>(v)); }))
-      throw InvalidStateError("Promise::set_value: the future already has a result (the first is kept)");
+                         [&](State& s) INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS {
+                           s.value_.emplace(std::forward<U>(v));
+                         }))
+      throw InvalidStateError(
+          "Promise::set_value: the future already has a result (the first is kept)");
   }
   void set_value()
     requires std::is_void_v<T>
   {
     if (!State::complete(live("set_value"), FutureStatus::finished,
-                         [&](State& s) INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS { s.value_.emplace(); }))
-      throw InvalidStateError("Promise::set_value: the future already has a result (the first is kept)");
+                         [&](State& s)
+                             INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS { s.value_.emplace(); }))
+      throw InvalidStateError(
+          "Promise::set_value: the future already has a result (the first is kept)");
   }
   void set_exception(std::exception_ptr e) {
     if (!e) throw std::invalid_argument("Promise::set_exception: exception must not be null");
     if (!State::complete(live("set_exception"), FutureStatus::finished,
-                         [&](State& s) INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS { s.error_ = std::move(e); }))
-      throw InvalidStateError("Promise::set_exception: the future already has a result (the first is kept)");
+                         [&](State& s)
+                             INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS { s.error_ = std::move(e); }))
+      throw InvalidStateError(
+          "Promise::set_exception: the future already has a result (the first is kept)");
   }
   // pending -> running (true), or false if the future was cancelled.
-  bool set_running_or_notify_cancel() { return live("set_running_or_notify_cancel")->set_running_or_notify_cancel(); }
+  bool set_running_or_notify_cancel() {
+    return live("set_running_or_notify_cancel")->set_running_or_notify_cancel();
+  }
+
  private:
   friend struct detail::FutureAccess;
 
@@ -453,9 +473,11 @@ class Promise {
   void abandon() noexcept {
     if (!state_) return;
     try {
-      State::complete(state_, FutureStatus::finished, [](State& s) INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS {
-        s.error_ = std::make_exception_ptr(BrokenPromise("Promise destroyed before it set a result"));
-      });
+      State::complete(
+          state_, FutureStatus::finished, [](State& s) INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS {
+            s.error_ =
+                std::make_exception_ptr(BrokenPromise("Promise destroyed before it set a result"));
+          });
     } catch (...) {
     }
     state_.reset();

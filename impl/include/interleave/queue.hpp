@@ -126,7 +126,9 @@ class Queue {
 
   // False, with `item` untouched, when the queue is full.
   [[nodiscard]] bool try_put(const T& item) INTERLEAVE_EXCLUDES(mu_) { return try_put_impl(item); }
-  [[nodiscard]] bool try_put(T&& item) INTERLEAVE_EXCLUDES(mu_) { return try_put_impl(std::move(item)); }
+  [[nodiscard]] bool try_put(T&& item) INTERLEAVE_EXCLUDES(mu_) {
+    return try_put_impl(std::move(item));
+  }
 
   // False, with `item` untouched, when the queue is still full after `timeout`.
   template <class Rep, class Period>
@@ -157,7 +159,8 @@ class Queue {
   [[nodiscard]] std::optional<T> try_get() INTERLEAVE_EXCLUDES(mu_) {
     lock_t lk(mu_);
     if (items_.empty()) {
-      if (shutdown_.load()) throw queue_shut_down("Queue::try_get: the queue is shut down and empty");
+      if (shutdown_.load())
+        throw queue_shut_down("Queue::try_get: the queue is shut down and empty");
       return std::nullopt;
     }
     return take_front<std::optional<T>>();
@@ -170,9 +173,11 @@ class Queue {
     const auto deadline = deadline_after(timeout, "Queue::get_for");
     lock_t lk(mu_);
     while (items_.empty()) {
-      if (shutdown_.load()) throw queue_shut_down("Queue::get_for: the queue is shut down and empty");
+      if (shutdown_.load())
+        throw queue_shut_down("Queue::get_for: the queue is shut down and empty");
       if (not_empty_.wait_until(lk, deadline) == std::cv_status::timeout && items_.empty()) {
-        if (shutdown_.load()) throw queue_shut_down("Queue::get_for: the queue is shut down and empty");
+        if (shutdown_.load())
+          throw queue_shut_down("Queue::get_for: the queue is shut down and empty");
         return std::nullopt;
       }
     }
@@ -255,7 +260,8 @@ class Queue {
 
   // interleave/deadline.hpp: negative throws, huge saturates.
   template <class Rep, class Period>
-  static time_point deadline_after(const std::chrono::duration<Rep, Period>& timeout, const char* what) {
+  static time_point deadline_after(const std::chrono::duration<Rep, Period>& timeout,
+                                   const char* what) {
     return detail::deadline_after<clock>(timeout, what);
   }
 
@@ -265,7 +271,8 @@ class Queue {
 
   // deadline == nullptr: wait for ever. Returns false on timeout.
   template <class U>
-  bool put_until(U&& item, const time_point* deadline, const char* shut_message) INTERLEAVE_EXCLUDES(mu_) {
+  bool put_until(U&& item, const time_point* deadline, const char* shut_message)
+      INTERLEAVE_EXCLUDES(mu_) {
     lock_t lk(mu_);
     if (deadline == nullptr) {
       not_full_.wait(lk, [this]() INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS {  // runs under mu_

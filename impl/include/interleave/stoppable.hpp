@@ -102,9 +102,11 @@ class FiboCore {
  public:
   static constexpr std::size_t kMaxLimit = 92;  // fib(92) is the last that fits in a long
 
-  FiboCore(std::size_t limit, std::chrono::nanoseconds pause) : limit_(check_limit(limit)), pause_(check_pause(pause)) {
+  FiboCore(std::size_t limit, std::chrono::nanoseconds pause)
+      : limit_(check_limit(limit)), pause_(check_pause(pause)) {
     values_.reserve(limit_);
-    for (std::size_t i = 0; i < limit_; ++i) values_.emplace_back(std::make_unique<typename Sync::template var<long>>(0));
+    for (std::size_t i = 0; i < limit_; ++i)
+      values_.emplace_back(std::make_unique<typename Sync::template var<long>>(0));
   }
 
   // The worker: produce until stop_requested() or the limit.
@@ -145,8 +147,9 @@ class FiboCore {
  private:
   static std::size_t check_limit(std::size_t limit) {
     if (limit > kMaxLimit)
-      throw std::invalid_argument("StoppableFibonacci: limit must be <= 92 (fib(92) is the last long), got " +
-                                  std::to_string(limit));
+      throw std::invalid_argument(
+          "StoppableFibonacci: limit must be <= 92 (fib(92) is the last long), got " +
+          std::to_string(limit));
     return limit;
   }
   static std::chrono::nanoseconds check_pause(std::chrono::nanoseconds pause) {
@@ -156,7 +159,8 @@ class FiboCore {
 
   const std::size_t limit_;
   const std::chrono::nanoseconds pause_;
-  std::vector<std::unique_ptr<typename Sync::template var<long>>> values_;  // written by the worker only
+  std::vector<std::unique_ptr<typename Sync::template var<long>>>
+      values_;  // written by the worker only
   typename Sync::template var<std::size_t> count_{0};
   typename Sync::template var<int> reason_{-1};       // written by stop(), before the request
   typename Sync::template var<int> reason_seen_{-1};  // written by the worker
@@ -239,7 +243,8 @@ class StoppableFibonacci : public detail::FiboHandle<Sync, typename Sync::thread
 
   void start() {
     this->mark_started();
-    this->thread_ = typename Sync::thread([this] { this->core_.run([this] { return flag_.stop_requested(); }); });
+    this->thread_ = typename Sync::thread(
+        [this] { this->core_.run([this] { return flag_.stop_requested(); }); });
   }
   // Requests the stop and returns at once; the worker sees it at its next poll.
   void stop(int reason = 0) {
@@ -270,7 +275,8 @@ class JthreadFibonacci : public detail::FiboHandle<Sync, typename Sync::jthread>
   }
   void stop(int reason = 0) {
     if (!this->started_)
-      throw std::logic_error("JthreadFibonacci::stop: not started (a jthread's stop state begins with it)");
+      throw std::logic_error(
+          "JthreadFibonacci::stop: not started (a jthread's stop state begins with it)");
     this->core_.set_reason(reason);
     this->thread_.request_stop();
   }

@@ -96,14 +96,12 @@ class INTERLEAVE_SCOPED_CAPABILITY unique_lock<Mutex> {
   using loc = std::source_location;
 
   unique_lock() noexcept = default;
-  explicit unique_lock(Mutex& m, loc where = loc::current()) INTERLEAVE_ACQUIRE(m)
-      : m_(&m) {
+  explicit unique_lock(Mutex& m, loc where = loc::current()) INTERLEAVE_ACQUIRE(m) : m_(&m) {
     m_->lock(where);
     owns_ = true;
   }
   unique_lock(Mutex& m, std::defer_lock_t) noexcept INTERLEAVE_EXCLUDES(m) : m_(&m) {}
-  unique_lock(Mutex& m, std::adopt_lock_t) noexcept INTERLEAVE_REQUIRES(m)
-      : m_(&m), owns_(true) {}
+  unique_lock(Mutex& m, std::adopt_lock_t) noexcept INTERLEAVE_REQUIRES(m) : m_(&m), owns_(true) {}
   unique_lock(const unique_lock&) = delete;
   unique_lock& operator=(const unique_lock&) = delete;
   unique_lock(unique_lock&& o) noexcept
@@ -129,8 +127,9 @@ class INTERLEAVE_SCOPED_CAPABILITY unique_lock<Mutex> {
     return owns_;
   }
   void unlock(loc where = loc::current()) INTERLEAVE_RELEASE() {
-    if (!owns_) throw std::system_error(std::make_error_code(std::errc::operation_not_permitted),
-                                        "unique_lock::unlock: lock not held");
+    if (!owns_)
+      throw std::system_error(std::make_error_code(std::errc::operation_not_permitted),
+                              "unique_lock::unlock: lock not held");
     m_->unlock(where);
     owns_ = false;
   }
@@ -197,8 +196,8 @@ concept backend_mutex = requires(M m) {
 template <class CV, class M, class Clock>
 concept backend_condition_variable =
     std::default_initializable<CV> &&
-    requires(CV cv, std::unique_lock<M>& lk, typename Clock::duration d, typename Clock::time_point t,
-             bool (*pred)()) {
+    requires(CV cv, std::unique_lock<M>& lk, typename Clock::duration d,
+             typename Clock::time_point t, bool (*pred)()) {
       cv.notify_one();
       cv.notify_all();
       cv.wait(lk);
@@ -211,23 +210,25 @@ concept backend_condition_variable =
 
 // std::atomic's interface, as far as impl code uses it.
 template <class A, class T>
-concept backend_atomic = std::constructible_from<A, T> && requires(A a, T v, T& expected, std::memory_order o) {
-  { a.load() } -> std::convertible_to<T>;
-  { a.load(o) } -> std::convertible_to<T>;
-  a.store(v);
-  a.store(v, o);
-  { a.exchange(v, o) } -> std::convertible_to<T>;
-  { a.fetch_add(v, o) } -> std::convertible_to<T>;
-  { a.fetch_sub(v, o) } -> std::convertible_to<T>;
-  { a.compare_exchange_strong(expected, v, o) } -> std::convertible_to<bool>;
-};
+concept backend_atomic =
+    std::constructible_from<A, T> && requires(A a, T v, T& expected, std::memory_order o) {
+      { a.load() } -> std::convertible_to<T>;
+      { a.load(o) } -> std::convertible_to<T>;
+      a.store(v);
+      a.store(v, o);
+      { a.exchange(v, o) } -> std::convertible_to<T>;
+      { a.fetch_add(v, o) } -> std::convertible_to<T>;
+      { a.fetch_sub(v, o) } -> std::convertible_to<T>;
+      { a.compare_exchange_strong(expected, v, o) } -> std::convertible_to<bool>;
+    };
 
 // Plain shared data a checker may watch for data races.
 template <class V, class T>
-concept backend_var = std::default_initializable<V> && std::constructible_from<V, T> && requires(V v, const V cv, T x) {
-  { cv.load() } -> std::convertible_to<T>;
-  v.store(x);
-};
+concept backend_var = std::default_initializable<V> && std::constructible_from<V, T> &&
+                      requires(V v, const V cv, T x) {
+                        { cv.load() } -> std::convertible_to<T>;
+                        v.store(x);
+                      };
 
 // A joinable thread running a callable.
 template <class Th>
@@ -239,18 +240,18 @@ concept backend_thread = std::default_initializable<Th> && std::movable<Th> &&
 
 // std::jthread, std::stop_source and std::stop_token.
 template <class JT, class Source, class Token>
-concept backend_jthread =
-    std::default_initializable<JT> && std::constructible_from<JT, detail::backend_probe_stop_task<Token>> &&
-    std::constructible_from<JT, detail::backend_probe_task> &&
-    requires(JT t, Source s, const Token tok) {
-      { t.joinable() } -> std::convertible_to<bool>;
-      t.join();
-      t.request_stop();
-      { t.get_stop_token() } -> std::convertible_to<Token>;
-      { s.request_stop() } -> std::convertible_to<bool>;
-      { s.get_token() } -> std::convertible_to<Token>;
-      { tok.stop_requested() } -> std::convertible_to<bool>;
-    };
+concept backend_jthread = std::default_initializable<JT> &&
+                          std::constructible_from<JT, detail::backend_probe_stop_task<Token>> &&
+                          std::constructible_from<JT, detail::backend_probe_task> &&
+                          requires(JT t, Source s, const Token tok) {
+                            { t.joinable() } -> std::convertible_to<bool>;
+                            t.join();
+                            t.request_stop();
+                            { t.get_stop_token() } -> std::convertible_to<Token>;
+                            { s.request_stop() } -> std::convertible_to<bool>;
+                            { s.get_token() } -> std::convertible_to<Token>;
+                            { tok.stop_requested() } -> std::convertible_to<bool>;
+                          };
 
 // The whole backend.
 template <class S>
@@ -267,7 +268,8 @@ concept SyncBackend =
       typename S::stop_token;
       typename S::clock;
     } && std::chrono::is_clock_v<typename S::clock> && backend_mutex<typename S::mutex> &&
-    backend_condition_variable<typename S::condition_variable, typename S::mutex, typename S::clock> &&
+    backend_condition_variable<typename S::condition_variable, typename S::mutex,
+                               typename S::clock> &&
     backend_atomic<typename S::template atomic<int>, int> &&
     backend_atomic<typename S::template atomic<std::size_t>, std::size_t> &&
     backend_var<typename S::template var<int>, int> && backend_thread<typename S::thread> &&
@@ -277,7 +279,6 @@ concept SyncBackend =
       S::yield();
       S::sleep_for(d);
     };
-
 
 // ---------------------------------------------------------------------------
 // std_sync: the standard library, annotated, at zero cost.
@@ -409,7 +410,9 @@ struct std_sync {
     std::this_thread::yield();
   }
   // The kernel's id of the calling thread (Linux gettid()).
-  static unsigned long native_thread_id() noexcept { return static_cast<unsigned long>(::gettid()); }
+  static unsigned long native_thread_id() noexcept {
+    return static_cast<unsigned long>(::gettid());
+  }
   // Runs `fn` when the calling thread exits, among its thread_local
   // destructors; hooks of one thread run in reverse order of registration.
   // A hook must not register another one.
@@ -437,4 +440,3 @@ struct std_sync {
 static_assert(SyncBackend<std_sync>, "std_sync must implement the sync backend interface");
 
 }  // namespace interleave
-

@@ -121,8 +121,8 @@ inline const char* to_string(ThreadState s) {
 inline bool allowed_transition(ThreadState from, ThreadState to) {
   using S = ThreadState;
   return (from == S::New && to == S::Runnable) || (from == S::Runnable && to == S::Running) ||
-         (from == S::Running && to == S::NotRunning) || (from == S::NotRunning && to == S::Running) ||
-         (from == S::Running && to == S::Dead);
+         (from == S::Running && to == S::NotRunning) ||
+         (from == S::NotRunning && to == S::Running) || (from == S::Running && to == S::Dead);
 }
 
 template <SyncBackend Sync>
@@ -191,7 +191,8 @@ class ThreadRegistry {
   // has exited: every waiter on it waits for its own predicate in a loop.
   typename Sync::condition_variable changed_;
   std::vector<Thread<Sync>*> alive_ INTERLEAVE_GUARDED_BY(mu_);
-  std::map<std::size_t, Thread<Sync>*> running_ INTERLEAVE_GUARDED_BY(mu_);  // by Sync::thread_index()
+  std::map<std::size_t, Thread<Sync>*> running_
+      INTERLEAVE_GUARDED_BY(mu_);  // by Sync::thread_index()
   typename Sync::template var<unsigned long> created_ INTERLEAVE_GUARDED_BY(mu_){0ul};
 };
 
@@ -294,15 +295,21 @@ class Thread {
 
  protected:
   // For the broken twins only.
-  Thread(ThreadRegistry<Sync>& registry, std::function<void()> target, std::string name, thread_bug bug)
-      : reg_(registry), target_(std::move(target)), name_(take_name(registry, std::move(name))), bug_(bug) {
-    if (!target_) throw std::invalid_argument("Thread: target must be a callable, got an empty function");
+  Thread(ThreadRegistry<Sync>& registry, std::function<void()> target, std::string name,
+         thread_bug bug)
+      : reg_(registry),
+        target_(std::move(target)),
+        name_(take_name(registry, std::move(name))),
+        bug_(bug) {
+    if (!target_)
+      throw std::invalid_argument("Thread: target must be a callable, got an empty function");
   }
 
  private:
   friend class ThreadRegistry<Sync>;
 
-  static std::string take_name(ThreadRegistry<Sync>& reg, std::string name) INTERLEAVE_EXCLUDES(reg.mu_) {
+  static std::string take_name(ThreadRegistry<Sync>& reg, std::string name)
+      INTERLEAVE_EXCLUDES(reg.mu_) {
     std::unique_lock<typename Sync::mutex> lk(reg.mu_);
     const unsigned long n = reg.created_.load() + 1;
     reg.created_.store(n);
@@ -312,8 +319,8 @@ class Thread {
   void transition(ThreadState to) INTERLEAVE_REQUIRES(reg_.mu_) {
     const auto from = static_cast<ThreadState>(state_.load());
     if (!allowed_transition(from, to))
-      throw std::logic_error(std::string("Thread '") + name_ + "': illegal state transition " + to_string(from) +
-                             " -> " + to_string(to));
+      throw std::logic_error(std::string("Thread '") + name_ + "': illegal state transition " +
+                             to_string(from) + " -> " + to_string(to));
     state_.store(static_cast<int>(to));
   }
 
@@ -328,12 +335,14 @@ class Thread {
     if (state_.load() == static_cast<int>(ThreadState::New))
       throw std::logic_error(std::string("Thread::") + what + ": '" + name_ + "' was not started");
     if (reg_.current_locked() == this || called_by_self_locked())
-      throw std::logic_error(std::string("Thread::") + what + ": '" + name_ + "' cannot join itself");
+      throw std::logic_error(std::string("Thread::") + what + ": '" + name_ +
+                             "' cannot join itself");
   }
 
   // Waits until the target has returned (state Dead); with a deadline,
   // returns false if it passed first.
-  bool wait_dead_locked(std::unique_lock<typename Sync::mutex>& lk, const typename Sync::clock::time_point* deadline)
+  bool wait_dead_locked(std::unique_lock<typename Sync::mutex>& lk,
+                        const typename Sync::clock::time_point* deadline)
       INTERLEAVE_REQUIRES(reg_.mu_) {
     const auto dead = [this]() INTERLEAVE_REQUIRES(reg_.mu_) {
       return state_.load() == static_cast<int>(ThreadState::Dead);
@@ -360,7 +369,7 @@ class Thread {
   // waits for that record. (The analysis cannot follow the caller's lock
   // through `lk` being released and re-taken here; it is held on return.)
   void wait_exited_locked(std::unique_lock<typename Sync::mutex>& lk) INTERLEAVE_REQUIRES(reg_.mu_)
-      INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS {
+  INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS {
     if (!join_claimed_.load()) {
       join_claimed_.store(true);
       lk.unlock();
@@ -464,13 +473,15 @@ class Thread {
   std::function<void()> target_;  // moved out by run(), on the new thread, under the registry lock
   const std::string name_;
   const thread_bug bug_;
-  typename Sync::template var<int> state_ INTERLEAVE_GUARDED_BY(reg_.mu_){static_cast<int>(ThreadState::New)};
+  typename Sync::template var<int> state_
+      INTERLEAVE_GUARDED_BY(reg_.mu_){static_cast<int>(ThreadState::New)};
   // ident + 1 (0: not yet recorded) and the native id, set together by run().
   typename Sync::template var<std::size_t> ident_plus1_ INTERLEAVE_GUARDED_BY(reg_.mu_){0};
   typename Sync::template var<unsigned long> native_id_ INTERLEAVE_GUARDED_BY(reg_.mu_){0ul};
   std::exception_ptr error_ INTERLEAVE_GUARDED_BY(reg_.mu_);
   typename Sync::template var<bool> join_claimed_ INTERLEAVE_GUARDED_BY(reg_.mu_){false};
-  typename Sync::template var<bool> exited_ INTERLEAVE_GUARDED_BY(reg_.mu_){false};  // the OS join returned
+  typename Sync::template var<bool> exited_
+      INTERLEAVE_GUARDED_BY(reg_.mu_){false};  // the OS join returned
   typename Sync::template var<bool> start_returned_ INTERLEAVE_GUARDED_BY(reg_.mu_){false};
   typename Sync::template var<bool> self_release_waiting_ INTERLEAVE_GUARDED_BY(reg_.mu_){false};
   bool started_ = false;  // touched by the starting thread and the destructor only
@@ -482,13 +493,15 @@ class Thread {
 template <SyncBackend Sync = std_sync>
 class BrokenEarlyJoinThread : public Thread<Sync> {
  public:
-  BrokenEarlyJoinThread(ThreadRegistry<Sync>& registry, std::function<void()> target, std::string name = {})
+  BrokenEarlyJoinThread(ThreadRegistry<Sync>& registry, std::function<void()> target,
+                        std::string name = {})
       : Thread<Sync>(registry, std::move(target), std::move(name), thread_bug::early_join) {}
 };
 template <SyncBackend Sync = std_sync>
 class BrokenAnyDeathJoinThread : public Thread<Sync> {
  public:
-  BrokenAnyDeathJoinThread(ThreadRegistry<Sync>& registry, std::function<void()> target, std::string name = {})
+  BrokenAnyDeathJoinThread(ThreadRegistry<Sync>& registry, std::function<void()> target,
+                           std::string name = {})
       : Thread<Sync>(registry, std::move(target), std::move(name), thread_bug::any_death_join) {}
 };
 

@@ -153,10 +153,10 @@ namespace detail {
 // worker can count itself free between them (see "reuse" above).
 struct PoolTask {
   virtual ~PoolTask() = default;
-  virtual void run() noexcept = 0;                      // the user's code, result kept
-  virtual void publish() noexcept = 0;                  // completes the future
-  virtual void cancel() noexcept = 0;                   // shutdown(cancel_futures)
-  virtual void fail(std::exception_ptr e) noexcept = 0; // broken pool
+  virtual void run() noexcept = 0;                       // the user's code, result kept
+  virtual void publish() noexcept = 0;                   // completes the future
+  virtual void cancel() noexcept = 0;                    // shutdown(cancel_futures)
+  virtual void fail(std::exception_ptr e) noexcept = 0;  // broken pool
 };
 
 template <class R, class Fn, SyncBackend Sync>
@@ -281,7 +281,9 @@ class MapResults {
   // cancelled, and the range is over); CancelledError if someone else
   // cancelled the call. The reference lives as long as this range.
   const R& at(std::size_t i) {
-    if (i >= size_) throw std::out_of_range("MapResults::at: index " + std::to_string(i) + " >= size " + std::to_string(size_));
+    if (i >= size_)
+      throw std::out_of_range("MapResults::at: index " + std::to_string(i) + " >= size " +
+                              std::to_string(size_));
     if (timed_out_) throw TimeoutError("ThreadPool::map: the range already timed out");
     const std::size_t c = i / chunksize_;
     if (deadline_ && !chunks_[c].wait_until(*deadline_)) {
@@ -309,7 +311,9 @@ class MapResults {
     }
     void operator++(int) { ++*this; }
     // Past the last call, or a timeout ended the range.
-    friend bool operator==(const iterator& it, sentinel) { return it.i_ >= it.owner_->size() || it.owner_->timed_out(); }
+    friend bool operator==(const iterator& it, sentinel) {
+      return it.i_ >= it.owner_->size() || it.owner_->timed_out();
+    }
 
    private:
     MapResults* owner_ = nullptr;
@@ -341,19 +345,24 @@ namespace detail {
 // worker holds it too (shared), so a pool destroyed from one of its own
 // workers leaves that worker a live pool to return to.
 template <SyncBackend Sync, pool_bug Bug>
-class PoolCore final : private FutureOwner, public std::enable_shared_from_this<PoolCore<Sync, Bug>> {
+class PoolCore final : private FutureOwner,
+                       public std::enable_shared_from_this<PoolCore<Sync, Bug>> {
   using Lock = std::unique_lock<typename Sync::mutex>;
   using TaskPtr = std::unique_ptr<detail::PoolTask>;
 
  public:
-  static int default_max_workers() { return static_cast<int>(std::min(32u, detail::process_cpu_count() + 4u)); }
+  static int default_max_workers() {
+    return static_cast<int>(std::min(32u, detail::process_cpu_count() + 4u));
+  }
 
   PoolCore(int max_workers, std::string name_prefix, std::function<void()> initializer)
       : max_workers_(check_max_workers(max_workers)),
         prefix_(name_prefix.empty() ? "ThreadPool-" + std::to_string(detail::next_pool_number())
                                     : std::move(name_prefix)),
         initializer_(std::move(initializer)),
-        worker_ids_(new typename Sync::template atomic<std::size_t>[static_cast<std::size_t>(max_workers_)]) {}
+        worker_ids_(
+            new
+            typename Sync::template atomic<std::size_t>[static_cast<std::size_t>(max_workers_)]) {}
 
   PoolCore(const PoolCore&) = delete;
   PoolCore& operator=(const PoolCore&) = delete;
@@ -384,12 +393,14 @@ class PoolCore final : private FutureOwner, public std::enable_shared_from_this<
     auto fn = [f = std::forward<F>(f), ... args = std::forward<Args>(args)]() mutable -> R {
       return std::invoke(f, args...);
     };
-    auto task = std::make_unique<PoolTaskImpl<R, decltype(fn), Sync>>(std::move(fn), static_cast<FutureOwner*>(this));
+    auto task = std::make_unique<PoolTaskImpl<R, decltype(fn), Sync>>(
+        std::move(fn), static_cast<FutureOwner*>(this));
     Future<R, Sync> future = task->future();
     Lock lk(mu_);
     const int stop = stop_.load();
     if (stop == kBroken) throw BrokenThreadPool(broken_reason_);
-    if (stop == kShutdown) throw std::runtime_error("ThreadPool::submit: cannot schedule new futures after shutdown");
+    if (stop == kShutdown)
+      throw std::runtime_error("ThreadPool::submit: cannot schedule new futures after shutdown");
     queue_.push_back(std::move(task));
     const std::size_t queued = queued_.load() + 1;
     queued_.store(queued);
@@ -414,11 +425,13 @@ class PoolCore final : private FutureOwner, public std::enable_shared_from_this<
   // f over every element: every call submitted now, results yielded lazily
   // in input order (MapResults; see the header comment).
   template <class F, std::ranges::input_range Range>
-  auto map(F f, Range&& range, std::optional<typename Sync::clock::time_point> deadline, std::size_t chunksize) {
+  auto map(F f, Range&& range, std::optional<typename Sync::clock::time_point> deadline,
+           std::size_t chunksize) {
     using Elem = std::decay_t<std::ranges::range_reference_t<Range>>;
     using R = std::decay_t<std::invoke_result_t<F&, Elem&>>;
     static_assert(!std::is_void_v<R>, "ThreadPool::map: fn must return a value");
-    if (chunksize < 1) throw std::invalid_argument("ThreadPool::map: chunksize must be >= 1, got 0");
+    if (chunksize < 1)
+      throw std::invalid_argument("ThreadPool::map: chunksize must be >= 1, got 0");
     using Chunk = std::vector<detail::CallOutcome<R>>;
     std::vector<Future<Chunk, Sync>> chunks;
     std::size_t n = 0;
@@ -456,7 +469,8 @@ class PoolCore final : private FutureOwner, public std::enable_shared_from_this<
       Lock lk(mu_);
       if (wait && is_worker_locked())
         throw std::logic_error(
-            "ThreadPool::shutdown(wait=true) called from one of the pool's own workers: it would wait for itself");
+            "ThreadPool::shutdown(wait=true) called from one of the pool's own workers: it would "
+            "wait for itself");
       shutdown_calls_.store(shutdown_calls_.load() + 1);
       if (stop_.load() == kOpen) stop_.store(kShutdown);
       if (cancel_futures) {
@@ -520,7 +534,8 @@ class PoolCore final : private FutureOwner, public std::enable_shared_from_this<
 
  private:
   static int check_max_workers(int n) {
-    if (n <= 0) throw std::invalid_argument("ThreadPool: max_workers must be > 0, got " + std::to_string(n));
+    if (n <= 0)
+      throw std::invalid_argument("ThreadPool: max_workers must be > 0, got " + std::to_string(n));
     return n;
   }
 
@@ -557,12 +572,12 @@ class PoolCore final : private FutureOwner, public std::enable_shared_from_this<
     return queued_.load();  // interleave:race-read thread_pool.broken_unlocked_check
   }
 
-
   void worker_main() INTERLEAVE_EXCLUDES(mu_) {
     {
       Lock lk(mu_);
       const int slot = registered_.load(std::memory_order_relaxed);
-      worker_ids_[static_cast<std::size_t>(slot)].store(Sync::thread_index(), std::memory_order_relaxed);
+      worker_ids_[static_cast<std::size_t>(slot)].store(Sync::thread_index(),
+                                                        std::memory_order_relaxed);
       registered_.store(slot + 1, std::memory_order_release);
     }
     if (initializer_) {
@@ -637,7 +652,8 @@ class PoolCore final : private FutureOwner, public std::enable_shared_from_this<
       Lock lk(mu_);
       if (stop_.load() != kBroken) {
         stop_.store(kBroken);
-        broken_reason_ = "ThreadPool " + prefix_ + " is broken: a worker initializer failed: " + describe(cause);
+        broken_reason_ =
+            "ThreadPool " + prefix_ + " is broken: a worker initializer failed: " + describe(cause);
       }
       reason = broken_reason_;
       failed.swap(queue_);
@@ -655,9 +671,10 @@ class PoolCore final : private FutureOwner, public std::enable_shared_from_this<
     Lock lk(mu_);
     const int others = self_waiting_.load();
     if (others + 1 >= max_workers_)
-      throw PoolDeadlockError("Future::get: a worker of " + prefix_ + " waits on a future of its own pool while all " +
-                              std::to_string(max_workers_) +
-                              " workers would be waiting on it: no worker is left to run the task (deadlock)");
+      throw PoolDeadlockError(
+          "Future::get: a worker of " + prefix_ + " waits on a future of its own pool while all " +
+          std::to_string(max_workers_) +
+          " workers would be waiting on it: no worker is left to run the task (deadlock)");
     self_waiting_.store(others + 1);
     return true;
   }
@@ -685,15 +702,20 @@ class PoolCore final : private FutureOwner, public std::enable_shared_from_this<
   typename Sync::condition_variable work_cv_;  // workers wait for tasks
   typename Sync::condition_variable exit_cv_;  // shutdown waits for workers to exit
   std::deque<TaskPtr> queue_ INTERLEAVE_GUARDED_BY(mu_);
-  typename Sync::template var<std::size_t> queued_ INTERLEAVE_GUARDED_BY(mu_){0};  // == queue_.size()
-  typename Sync::template var<int> started_ INTERLEAVE_GUARDED_BY(mu_){0};   // workers ever started
-  typename Sync::template var<int> live_ INTERLEAVE_GUARDED_BY(mu_){0};      // workers not yet exited
-  typename Sync::template var<int> busy_ INTERLEAVE_GUARDED_BY(mu_){0};      // workers holding a task
-  typename Sync::template var<int> waiting_ INTERLEAVE_GUARDED_BY(mu_){0};   // workers in work_cv_.wait
-  typename Sync::template var<int> self_waiting_ INTERLEAVE_GUARDED_BY(mu_){0};  // workers in get() on our futures
-  typename Sync::template var<int> shutdown_calls_ INTERLEAVE_GUARDED_BY(mu_){0};  // shutdown() calls in progress
+  typename Sync::template var<std::size_t> queued_
+      INTERLEAVE_GUARDED_BY(mu_){0};                                        // == queue_.size()
+  typename Sync::template var<int> started_ INTERLEAVE_GUARDED_BY(mu_){0};  // workers ever started
+  typename Sync::template var<int> live_ INTERLEAVE_GUARDED_BY(mu_){0};  // workers not yet exited
+  typename Sync::template var<int> busy_ INTERLEAVE_GUARDED_BY(mu_){0};  // workers holding a task
+  typename Sync::template var<int> waiting_
+      INTERLEAVE_GUARDED_BY(mu_){0};  // workers in work_cv_.wait
+  typename Sync::template var<int> self_waiting_
+      INTERLEAVE_GUARDED_BY(mu_){0};  // workers in get() on our futures
+  typename Sync::template var<int> shutdown_calls_
+      INTERLEAVE_GUARDED_BY(mu_){0};  // shutdown() calls in progress
   static constexpr int kOpen = 0, kShutdown = 1, kBroken = 2;
-  typename Sync::template var<int> stop_ INTERLEAVE_GUARDED_BY(mu_){kOpen};  // kOpen, kShutdown or kBroken
+  typename Sync::template var<int> stop_
+      INTERLEAVE_GUARDED_BY(mu_){kOpen};  // kOpen, kShutdown or kBroken
   std::string broken_reason_ INTERLEAVE_GUARDED_BY(mu_);
   std::vector<typename Sync::thread> threads_ INTERLEAVE_GUARDED_BY(mu_);
   // Sync::thread_index() of each worker, by slot (written once, under mu_).
@@ -713,7 +735,8 @@ class BasicThreadPool {
 
   explicit BasicThreadPool(int max_workers = default_max_workers(), std::string name_prefix = "",
                            std::function<void()> initializer = {})
-      : core_(std::make_shared<Core>(max_workers, std::move(name_prefix), std::move(initializer))) {}
+      : core_(std::make_shared<Core>(max_workers, std::move(name_prefix), std::move(initializer))) {
+  }
   BasicThreadPool(const BasicThreadPool&) = delete;
   BasicThreadPool& operator=(const BasicThreadPool&) = delete;
   // shutdown(wait=true); from one of the pool's own workers, shutdown(wait=
@@ -731,7 +754,8 @@ class BasicThreadPool {
     return core_->map(std::move(f), std::forward<Range>(range), std::nullopt, 1);
   }
   template <class F, std::ranges::input_range Range, class Rep, class Period>
-  auto map(F f, Range&& range, const std::chrono::duration<Rep, Period>& timeout, std::size_t chunksize = 1) {
+  auto map(F f, Range&& range, const std::chrono::duration<Rep, Period>& timeout,
+           std::size_t chunksize = 1) {
     const auto deadline = detail::deadline_after<typename Sync::clock>(timeout, "ThreadPool::map");
     return core_->map(std::move(f), std::forward<Range>(range), deadline, chunksize);
   }
