@@ -49,8 +49,8 @@ INTERLEAVE_TEST(ProcessPoolStress, the_twin_leaves_the_dead_workers_future_pendi
   if (r.figure("unresolved") < 3) r.fail("the twin resolved the future of a killed worker's task");
   testkit::cell("process_pool.broken_ignores_dead_worker",
                 "hang shown: " + r.count("unresolved") + " of " + r.count("futures") +
-                    " futures still pending 3 s after their worker was killed, in each of " + r.count("runs") +
-                    " pools, at " + marked_line("interleave:bug process_pool.broken_ignores_dead_worker") +
+                    " futures still pending 3 s after their worker was killed, over " + r.count("runs") +
+                    " pools with one worker killed each, at " + marked_line("interleave:bug process_pool.broken_ignores_dead_worker") +
                     " (0 TSan reports, 0 unreaped)");
 }
 
