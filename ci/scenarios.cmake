@@ -178,14 +178,12 @@ interleave_scenario(ipc
   ROW ipc.pipe.broken_keeps_write_end)
 
 interleave_scenario(process_pool
-  NA stress "the pool's stress binary is not written yet"
   ROW process_pool
   ROW process_pool.reuse
   ROW process_pool.broken_worker
   ROW process_pool.broken_ignores_dead_worker)
 
 interleave_scenario(timeout
-  NA stress "the stress binary for call_with_timeout is not written yet"
   ROW timeout.seed_program
   ROW timeout.fixed)
 
