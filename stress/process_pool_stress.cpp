@@ -94,7 +94,8 @@ int tiny(long tasks, long workers) {
     std::vector<std::thread> ts;
     for (int t = 0; t < kSubmitters; ++t)
       ts.emplace_back([&, t] {
-        for (long i = t; i < tasks; i += kSubmitters) futures[t].push_back(pool.submit(tiny_task, i));
+        for (long i = t; i < tasks; i += kSubmitters)
+          futures[t].push_back(pool.submit(tiny_task, i));
       });
     for (auto& t : ts) t.join();
     for (int t = 0; t < kSubmitters; ++t)
@@ -105,8 +106,8 @@ int tiny(long tasks, long workers) {
         pids.insert(pid);
       }
   }  // the destructor shuts the pool down and joins
-  std::printf("tasks=%ld wrong=%ld pids=%zu fd_delta=%d unreaped=%d\n", tasks, wrong, pids.size(), open_fds() - fds,
-              unreaped());
+  std::printf("tasks=%ld wrong=%ld pids=%zu fd_delta=%d unreaped=%d\n", tasks, wrong, pids.size(),
+              open_fds() - fds, unreaped());
   return interleave::stress::kExitOk;
 }
 
@@ -122,7 +123,8 @@ int broken_runs(long runs, long workers, std::chrono::seconds patience) {
     for (int i = 0; i < kTasks; ++i) {
       try {
         fs.push_back(pool.submit(crashing_task, long{i}, i == crash_at ? 1 : 0));
-      } catch (const BrokenProcessPool& e) {  // the pool broke before this submit: refused the same way
+      } catch (
+          const BrokenProcessPool& e) {  // the pool broke before this submit: refused the same way
         ++broken;
         ++futures;
         wrong += std::string(e.what()).find("exit status -9") == std::string::npos;
@@ -145,8 +147,10 @@ int broken_runs(long runs, long workers, std::chrono::seconds patience) {
       }
     }
   }
-  std::printf("runs=%ld futures=%ld results=%ld broken=%ld unresolved=%ld wrong=%ld fd_delta=%d unreaped=%d\n", runs,
-              futures, results, broken, unresolved, wrong, open_fds() - fds, unreaped());
+  std::printf(
+      "runs=%ld futures=%ld results=%ld broken=%ld unresolved=%ld wrong=%ld fd_delta=%d "
+      "unreaped=%d\n",
+      runs, futures, results, broken, unresolved, wrong, open_fds() - fds, unreaped());
   return interleave::stress::kExitOk;
 }
 
@@ -160,7 +164,9 @@ int main(int argc, char** argv) {
   return interleave::stress::dispatch(
       "process_pool_stress", argc, argv,
       {variant("tiny", tasks, workers, tiny),
-       variant("broken", runs, workers, [](long r, long w) { return broken_runs<ProcessPool>(r, w, 10s); }),
-       variant("twin_broken", runs, workers,
-               [](long r, long w) { return broken_runs<BrokenIgnoresDeadWorkerProcessPool>(r, w, 3s); })});
+       variant("broken", runs, workers,
+               [](long r, long w) { return broken_runs<ProcessPool>(r, w, 10s); }),
+       variant("twin_broken", runs, workers, [](long r, long w) {
+         return broken_runs<BrokenIgnoresDeadWorkerProcessPool>(r, w, 3s);
+       })});
 }

@@ -92,8 +92,8 @@ int mixed(long runs) {
       ++wrong;
     }
   }
-  std::printf("runs=%ld results=%ld timeouts=%ld wrong=%ld fd_delta=%d unreaped=%d\n", runs, results, timeouts, wrong,
-              open_fds() - fds, unreaped());
+  std::printf("runs=%ld results=%ld timeouts=%ld wrong=%ld fd_delta=%d unreaped=%d\n", runs,
+              results, timeouts, wrong, open_fds() - fds, unreaped());
   return interleave::stress::kExitOk;
 }
 
@@ -113,8 +113,8 @@ int near_deadline(long runs) {
       ++wrong;
     }
   }
-  std::printf("runs=%ld results=%ld timeouts=%ld wrong=%ld fd_delta=%d unreaped=%d\n", runs, results, timeouts, wrong,
-              open_fds() - fds, unreaped());
+  std::printf("runs=%ld results=%ld timeouts=%ld wrong=%ld fd_delta=%d unreaped=%d\n", runs,
+              results, timeouts, wrong, open_fds() - fds, unreaped());
   return interleave::stress::kExitOk;
 }
 
@@ -132,8 +132,8 @@ int seed(long runs, long timeout_ms) {
     results += r.ip.has_value();
     unknown += !r.code && r.final_code == -SIGTERM;
   }
-  std::printf("runs=%ld unknown_code=%ld results=%ld fd_delta=%d unreaped=%d\n", runs, unknown, results,
-              open_fds() - fds, unreaped());
+  std::printf("runs=%ld unknown_code=%ld results=%ld fd_delta=%d unreaped=%d\n", runs, unknown,
+              results, open_fds() - fds, unreaped());
   return interleave::stress::kExitOk;
 }
 
@@ -143,7 +143,8 @@ int main(int argc, char** argv) {
   using interleave::stress::Param;
   using interleave::stress::variant;
   const Param runs{"runs", 1, 1'000'000}, timeout_ms{"timeout_ms", 0, 10'000};
-  return interleave::stress::dispatch("timeout_stress", argc, argv,
-                                      {variant("mixed", runs, mixed), variant("near_deadline", runs, near_deadline),
-                                       variant("seed", runs, timeout_ms, seed)});
+  return interleave::stress::dispatch(
+      "timeout_stress", argc, argv,
+      {variant("mixed", runs, mixed), variant("near_deadline", runs, near_deadline),
+       variant("seed", runs, timeout_ms, seed)});
 }
