@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "testkit.hpp"
+#include "process_counts.hpp"
 // after gtest (testkit.hpp includes it)
 #include <rapidcheck/gtest.h>
 
@@ -42,16 +43,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-int open_fds() {
-  int n = 0;
-  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
-  return n - 1;  // the iterator's own descriptor
-}
-
-bool no_child_left() {
-  int status = 0;
-  return ::waitpid(-1, &status, WNOHANG) == -1 && errno == ECHILD;
-}
+using interleave::process_counts::no_child_left;
+using interleave::process_counts::open_fds;
 
 // A size around the interesting boundaries: small, PIPE_BUF +- a little, the
 // pipe capacity +- a little, or well above it.

@@ -24,6 +24,7 @@
 #include <thread>
 
 #include "testkit.hpp"
+#include "process_counts.hpp"
 // after gtest (testkit.hpp includes it)
 #include <rapidcheck/gtest.h>
 
@@ -32,17 +33,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-int open_fds() {
-  int n = 0;
-  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
-  return n - 1;  // the iterator's own descriptor
-}
-
-// True when this process has no child left to reap (none exited unwaited, none running).
-bool no_child_left() {
-  int status = 0;
-  return ::waitpid(-1, &status, WNOHANG) == -1 && errno == ECHILD;
-}
+using interleave::process_counts::no_child_left;
+using interleave::process_counts::open_fds;
 
 enum class End { Return, Throw, Terminate, Kill };
 

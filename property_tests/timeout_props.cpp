@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "testkit.hpp"
+#include "process_counts.hpp"
 // after gtest (testkit.hpp includes it)
 #include <rapidcheck/gtest.h>
 
@@ -31,15 +32,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-int open_fds() {
-  int n = 0;
-  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
-  return n - 1;
-}
-bool no_child_left() {
-  int status = 0;
-  return ::waitpid(-1, &status, WNOHANG) == -1 && errno == ECHILD;
-}
+using interleave::process_counts::no_child_left;
+using interleave::process_counts::open_fds;
 
 // The seed's gethostbyname, on this machine (no network): localhost.
 std::string gethostbyname(const std::string& host) {

@@ -42,29 +42,14 @@
 #include <vector>
 
 #include "stress_main.hpp"
+#include "process_counts.hpp"
 
 namespace {
 
 using namespace interleave;
 
-int open_fds() {
-  int n = 0;
-  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
-  return n - 1;
-}
-
-int unreaped() {
-  int n = 0, status = 0;
-  for (;;) {
-    const pid_t r = ::waitpid(-1, &status, WNOHANG);
-    if (r > 0) {
-      ++n;
-      continue;
-    }
-    if (r == 0) ++n;
-    return n;
-  }
-}
+using interleave::process_counts::open_fds;
+using interleave::process_counts::unreaped;
 
 int stop_sentinel(long runs, long n) {
   const int fds = open_fds();

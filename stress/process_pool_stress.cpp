@@ -44,6 +44,7 @@
 #include <vector>
 
 #include "stress_main.hpp"
+#include "process_counts.hpp"
 
 namespace {
 
@@ -54,25 +55,10 @@ using interleave::Future;
 using interleave::posix_os;
 using interleave::ProcessPool;
 
-int open_fds() {
-  int n = 0;
-  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
-  return n - 1;
-}
+using interleave::process_counts::open_fds;
 
 // Children left to reap after a run: 0 when waitpid(-1, WNOHANG) finds none.
-int unreaped() {
-  int n = 0, status = 0;
-  for (;;) {
-    const pid_t r = ::waitpid(-1, &status, WNOHANG);
-    if (r > 0) {
-      ++n;
-      continue;
-    }
-    if (r == 0) ++n;
-    return n;
-  }
-}
+using interleave::process_counts::unreaped;
 
 std::pair<long, int> tiny_task(long x) { return {x * x + 1, static_cast<int>(::getpid())}; }
 INTERLEAVE_TASK(tiny_task);

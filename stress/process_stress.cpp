@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "stress_main.hpp"
+#include "process_counts.hpp"
 
 namespace {
 
@@ -47,25 +48,10 @@ using namespace std::chrono_literals;
 using interleave::posix_os;
 using interleave::Process;
 
-int open_fds() {
-  int n = 0;
-  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
-  return n - 1;
-}
+using interleave::process_counts::open_fds;
 
 // Children left to reap after a run: 0 when waitpid(-1, WNOHANG) finds none.
-int unreaped() {
-  int n = 0, status = 0;
-  for (;;) {
-    const pid_t r = ::waitpid(-1, &status, WNOHANG);
-    if (r > 0) {
-      ++n;  // an exited child nobody had reaped
-      continue;
-    }
-    if (r == 0) ++n;  // a child still running
-    return n;
-  }
-}
+using interleave::process_counts::unreaped;
 
 int lifecycle(long runs) {
   const int fds = open_fds();
