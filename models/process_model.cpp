@@ -115,6 +115,56 @@ using Terminate = StopChild<Sync, Stop::terminate>;
 template <class Sync>
 using TimeoutThenKill = StopChild<Sync, Stop::timeout_then_kill>;
 
+// Two threads of the parent join the same child, which cannot end by itself
+// (it reads a pipe the parent holds open): the main thread with join(), a
+// second thread with join(timeout) and then terminate(). The timed join must
+// return false when its timeout runs out, whichever thread waits for the
+// child in the OS, so the terminate() comes and the untimed join returns
+// -SIGTERM. The broken twin serialises the waits with a mutex: when join()
+// holds it, the join(timeout) queues behind it without a deadline, nobody
+// terminates the child, and the three threads hang.
+template <class Sync, process_bug Bug>
+struct ConcurrentJoin {
+  static constexpr unsigned threads = 1;
+  static constexpr unsigned dynamic_threads = 2;
+  static constexpr bool heap_under_test = false;
+  using Os = sim_os<Sync, 2, 4>;
+  typename Os::kernel kernel;
+  std::optional<exit_code> code;
+  bool timed_out = false, alive_after = true;
+
+  void thread(unsigned) {
+    const auto [r, w] = Os::pipe();
+    BasicProcess<Os, Bug> p([r = r, w = w] {
+      Os::close(w);
+      std::byte b[1];
+      return static_cast<int>(Os::read(r, b));  // end-of-file only after the parent closes w
+    });
+    p.start();
+    typename Sync::thread stopper([&] {
+      timed_out = !p.join(std::chrono::milliseconds(1));
+      p.terminate();
+    });
+    p.join();
+    stopper.join();
+    code = p.exitcode();
+    alive_after = p.is_alive();
+    Os::close(r);
+    Os::close(w);
+  }
+  void after() {
+    INTERLEAVE_MODEL_CHECK(timed_out);
+    INTERLEAVE_MODEL_CHECK(code == -SIGTERM);
+    INTERLEAVE_MODEL_CHECK(!alive_after);
+    kernel.check_clean();
+  }
+};
+template <class Sync>
+using ConcurrentJoinFixed = ConcurrentJoin<Sync, process_bug::none>;
+template <class Sync>
+using ConcurrentJoinBehindJoiner =
+    ConcurrentJoin<Sync, process_bug::timed_join_waits_behind_joiner>;
+
 // A child sends 0 and 1 as framed records (8 bytes each, more than PIPE_BUF
 // and than the 4-byte pipe: they go in pieces) while the parent receives
 // until the pipe ends and a second thread of the parent kills the child. The
@@ -265,6 +315,16 @@ INTERLEAVE_MODEL(TimeoutThenKill, "process.lifecycle.join_timeout_then_kill", "p
                  "join(timeout) of a blocked child returns false; kill() then join(): exit code "
                  "-SIGKILL, nothing left",
                  Expect::holds, Search::bounded(3));
+INTERLEAVE_MODEL(ConcurrentJoinFixed, "process.lifecycle.concurrent_join", "process.lifecycle",
+                 "join() and, in another thread, join(timeout) then terminate() of a child that "
+                 "cannot end by itself: the timed join returns false whichever thread waits in "
+                 "the OS, the join() gets -SIGTERM, nothing left",
+                 Expect::holds, Search::bounded(3));
+INTERLEAVE_MODEL(ConcurrentJoinBehindJoiner, "process.lifecycle.timed_join_behind_joiner",
+                 "process.lifecycle",
+                 "broken twin: waits serialised by a mutex, so a join(timeout) queued behind "
+                 "join() never times out and nobody terminates the child: the deadlock is found",
+                 Expect::deadlock, Search::deepen(1));
 INTERLEAVE_MODEL(
     KillMidRecord, "process.lifecycle.kill_mid_record", "process.lifecycle",
     "a child killed at any OS step while sending two framed records: the parent receives a prefix "

@@ -22,6 +22,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "testkit.hpp"
 #include "process_counts.hpp"
@@ -93,6 +94,38 @@ INTERLEAVE_PROP(ProcessProps, active_children_lists_exactly_the_running_ones, "p
     ps[static_cast<std::size_t>(i)].join();
   }
   RC_ASSERT(Process::active_children().empty());
+  RC_ASSERT(no_child_left());
+}
+
+// Several threads join one child that cannot end by itself: one with join()
+// and k others with join(timeout). Each timed join returns false once its
+// timeout has run out, whichever thread waits for the child in the OS, so
+// the terminate() after them comes and the untimed join returns -SIGTERM.
+// (Timed joins that queued behind the untimed one without a deadline would
+// hang here; the ctest timeout turns that into a failure.) The children are
+// forked before the threads start.
+INTERLEAVE_PROP(ProcessProps, timed_joins_return_while_another_thread_joins, "process.lifecycle",
+                ()) {
+  const int timed = *rc::gen::inRange(1, 5);
+  const auto timeouts = *rc::gen::container<std::vector<int>>(static_cast<std::size_t>(timed),
+                                                              rc::gen::inRange(0, 20));
+  const int fds = open_fds();
+  Process p([] { ::pause(); });
+  p.start();
+  std::thread untimed([&p] { p.join(); });
+  std::vector<std::thread> joiners;
+  std::atomic<int> returned_true{0};
+  for (const int ms : timeouts)
+    joiners.emplace_back(
+        [&p, &returned_true, ms] { returned_true += p.join(std::chrono::milliseconds(ms)); });
+  for (auto& t : joiners) t.join();
+  p.terminate();
+  untimed.join();
+  RC_ASSERT(returned_true.load() == 0);  // nobody ended the child before terminate()
+  RC_ASSERT(p.exitcode() == std::optional<int>(-SIGTERM));
+  RC_ASSERT(!p.is_alive());
+  p.close();
+  RC_ASSERT(open_fds() == fds);
   RC_ASSERT(no_child_left());
 }
 

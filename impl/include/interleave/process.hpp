@@ -42,10 +42,18 @@
 //   - No error path leaks a child or a descriptor: start() that throws has
 //     started nothing.
 // Threads: the methods may be called from several threads of the parent.
-//   Waits for the child (join, and the reaping in exitcode/is_alive) are
-//   serialised by the process object's wait lock; a non-blocking call that
-//   finds another thread already waiting reports the state it knows (running
-//   until that waiter has reaped), it does not wait behind it.
+//   One thread at a time waits for the child in the OS (join, and the
+//   reaping in exitcode/is_alive); the others wait on the process object's
+//   condition variable for that thread's result, each until its own deadline:
+//   a join(timeout) behind a join() still returns when its timeout runs out,
+//   and when the waiting thread's deadline passes first, another joiner takes
+//   over the wait. A non-blocking call that finds another thread waiting
+//   reports the state it knows (running until that waiter has reaped), it
+//   does not wait behind it. The broken twin
+//   BasicProcess<Os, process_bug::timed_join_waits_behind_joiner> serialises
+//   the waits with a mutex instead, so a join(timeout) queued behind a join()
+//   waits as long as that join (the process.lifecycle models find the
+//   deadlock).
 // Memory ordering: everything the parent did before start() is visible to
 //   the child (fork copies it, or the simulated OS starts a thread after it);
 //   the child's effects reach the parent only through the OS (its exit code,
@@ -87,7 +95,10 @@ struct child_info {
   std::string name;
 };
 
-template <OsBackend Os>
+// The broken twin's flaw (see "Threads" above); none for the fixed process.
+enum class process_bug { none, timed_join_waits_behind_joiner };
+
+template <OsBackend Os, process_bug Bug = process_bug::none>
 class BasicProcess {
   using Sync = typename Os::sync;
   using mutex = typename Sync::mutex;
@@ -218,7 +229,9 @@ class BasicProcess {
     std::string name;
     std::function<int()> body;
     mutex mu;
-    mutex wait_mu;  // held while waiting for the child (the pid is reaped once)
+    typename Sync::condition_variable reaped;        // notified when a waiting thread stops waiting
+    bool waiting INTERLEAVE_GUARDED_BY(mu) = false;  // a thread waits for the child in the OS
+    mutex wait_mu;  // the broken twin's: held while waiting for the child
     int pid INTERLEAVE_GUARDED_BY(mu) = 0;
     int parent INTERLEAVE_GUARDED_BY(mu) = 0;
     std::optional<exit_code> code INTERLEAVE_GUARDED_BY(mu);
@@ -312,22 +325,67 @@ class BasicProcess {
     return s_->pid;
   }
 
-  bool join_until(typename clock::time_point deadline, const char* who) {
+  bool join_until(typename clock::time_point deadline, const char* who)
+      INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS {
     const int pid = require_child(who);
-    std::unique_lock<mutex> wl(s_->wait_mu);
-    {
-      std::unique_lock<mutex> lk(s_->mu);
-      if (s_->code) return true;
+    if constexpr (Bug == process_bug::timed_join_waits_behind_joiner) {
+      // The broken twin: the wait lock is taken without a deadline, so this
+      // join waits behind another thread's untimed join whatever `deadline` is.
+      std::unique_lock<mutex> wl(s_->wait_mu);
+      {
+        std::unique_lock<mutex> lk(s_->mu);
+        if (s_->code) return true;
+      }
+      const std::optional<exit_code> code = Os::wait_until(pid, deadline);
+      if (!code) return false;
+      record(*s_, *code);
+      return true;
+    } else {
+      state& s = *s_;
+      std::unique_lock<mutex> lk(s.mu);
+      while (!s.code) {
+        if (!s.waiting) return wait_in_os(s, lk, pid, deadline, true);
+        // Another thread waits for the child: wait for its result, or for it
+        // to give up the wait (its deadline passed), until our own deadline.
+        if (deadline == clock::time_point::max()) {
+          s.reaped.wait(lk);
+        } else if (s.reaped.wait_until(lk, deadline) == std::cv_status::timeout) {
+          return s.code.has_value();
+        }
+      }
+      return true;
     }
-    const std::optional<exit_code> code = Os::wait_until(pid, deadline);
-    if (!code) return false;
-    record(*s_, *code);
-    return true;
+  }
+
+  // Waits for the child in the OS as the one waiting thread: `lk` holds s.mu
+  // on entry and on return, and is released for the wait. True if the child
+  // ended (its code is recorded), false if the deadline passed first (or,
+  // with block false, if the child is still running).
+  static bool wait_in_os(state& s, std::unique_lock<mutex>& lk, int pid,
+                         typename clock::time_point deadline, bool block)
+      INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS {
+    s.waiting = true;
+    lk.unlock();
+    std::optional<exit_code> code;
+    try {
+      code = block ? Os::wait_until(pid, deadline) : Os::try_wait(pid);
+    } catch (...) {
+      lk.lock();
+      s.waiting = false;
+      s.reaped.notify_all();
+      throw;
+    }
+    if (code) registry::remove(&s);
+    lk.lock();
+    s.waiting = false;
+    if (code) s.code = code;
+    s.reaped.notify_all();  // the result, or the wait is free for another joiner
+    return code.has_value();
   }
 
   // True if the child has ended (reaping it if no other thread is waiting).
   bool poll_exit() { return poll_exit(*s_); }
-  static bool poll_exit(state& s) {
+  static bool poll_exit(state& s) INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS {
     int pid = 0;
     {
       std::unique_lock<mutex> lk(s.mu);
@@ -335,16 +393,23 @@ class BasicProcess {
       if (s.parent != Os::self()) return false;  // not ours to reap (a forked child's copy)
       pid = s.pid;
     }
-    std::unique_lock<mutex> wl(s.wait_mu, std::defer_lock);
-    if (!wl.try_lock()) return false;  // another thread is waiting: running until it has reaped
-    {
+    if constexpr (Bug == process_bug::timed_join_waits_behind_joiner) {
+      std::unique_lock<mutex> wl(s.wait_mu, std::defer_lock);
+      if (!wl.try_lock()) return false;  // another thread is waiting: running until it has reaped
+      {
+        std::unique_lock<mutex> lk(s.mu);
+        if (s.code) return true;
+      }
+      const std::optional<exit_code> code = Os::try_wait(pid);
+      if (!code) return false;
+      record(s, *code);
+      return true;
+    } else {
       std::unique_lock<mutex> lk(s.mu);
       if (s.code) return true;
+      if (s.waiting) return false;  // another thread is waiting: running until it has reaped
+      return wait_in_os(s, lk, pid, {}, false);
     }
-    const std::optional<exit_code> code = Os::try_wait(pid);
-    if (!code) return false;
-    record(s, *code);
-    return true;
   }
 
   static void record(state& s, exit_code code) {
