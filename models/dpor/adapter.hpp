@@ -58,6 +58,7 @@ struct LastSearch {
   bool spurious = true;
   bool spin = false;
   bool await = false;
+  bool symmetry = false;
   unsigned shard_index = 0, shard_count = 0;
   std::uint64_t skipped = 0;
   std::uint64_t blocked = 0;
@@ -208,6 +209,9 @@ Verdict drive(const Run& run, const DporSearch& ds, bool holds) {
   opts.spurious_wakeups = spurious(ds);
   opts.spin_reduction = ds.spin_reduction;
   opts.await_mode = await_mode(ds, holds);
+  // Symmetry only where the model must hold (an expected failure's search
+  // is naive bounded search, which never reduces).
+  opts.symmetry = ds.symmetry && holds;
   opts.shard_index = run.shard_index;
   opts.shard_count = run.shard_count;
   opts.step_cap = std::max(run.depth_limit * 10u, 20000u);
@@ -217,6 +221,7 @@ Verdict drive(const Run& run, const DporSearch& ds, bool holds) {
   l.spurious = opts.spurious_wakeups;
   l.spin = opts.spin_reduction;
   l.await = opts.await_mode;
+  l.symmetry = opts.symmetry && run.mode != Mode::bound;
   l.shard_index = opts.shard_index;
   l.shard_count = opts.shard_count;
   if (!run.replay_state.empty()) {
@@ -294,10 +299,13 @@ Verdict drive(const Run& run, const DporSearch& ds, bool holds) {
 inline std::string search_note() {
   const LastSearch& l = last();
   char buf[256];
-  std::snprintf(buf, sizeof buf, "%s, spurious wake-ups %s%s, %llu sleep-set-blocked, %.2f s",
+  std::snprintf(buf, sizeof buf, "%s%s, spurious wake-ups %s%s, %llu sleep-set-blocked, %.2f s",
                 l.await
                     ? "DPOR await (wait(lk, pred) blocks until pred holds: blind to lost wake-ups)"
                     : "DPOR exact",
+                l.symmetry ? ", symmetry (one thread of each group of interchangeable "
+                             "threads explored)"
+                           : "",
                 l.spurious ? "on" : "off", l.spin ? ", spin reduction" : "",
                 static_cast<unsigned long long>(l.blocked), l.seconds);
   std::string s = buf;
@@ -320,6 +328,10 @@ ModelEntry entry(std::string name, std::string row, std::string claim, Expect ex
     s = Search::deepen(std::max(search.mode == Mode::bound ? search.bound : 0u, 3u));
     s.depth_limit = search.depth_limit;
   }
+  if (dpor.symmetry && expect != Expect::holds)
+    throw std::invalid_argument("model " + name +
+                                ": DporSearch::symmetric() on an expected failure; expected " +
+                                "failures run naive bounded search, without reduction");
   if (dpor.await_mode && expect != Expect::holds)
     throw std::invalid_argument("model " + name +
                                 ": DporSearch::await() on an expected failure; await mode " +
