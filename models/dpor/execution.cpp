@@ -165,6 +165,11 @@ std::uint32_t Execution::new_object(ObjKind k, std::source_location where) {
   ObjState s;
   s.kind = k;
   s.created = where;
+  if (k == ObjKind::atomic && opt_.stale_reads && nthreads_ > 0) {
+    // the initial value: a store by the creating thread, now
+    s.history.push_back({running_, threads_[running_].causality.c[running_]});
+    s.coherent[running_] = 0;
+  }
   objs_.push_back(std::move(s));
   return static_cast<std::uint32_t>(objs_.size() - 1);
 }
@@ -874,9 +879,33 @@ void Execution::cv_notify(std::uint32_t cv, bool all, std::source_location where
   tick();
 }
 
-void Execution::atomic_access(std::uint32_t a, bool store, bool rmw, bool acquire, bool release) {
+std::uint32_t Execution::stale_index(std::uint32_t a) {
+  ObjState& o = objs_[a];
+  const ThreadRec& th = threads_[running_];
+  if (o.history.empty()) return 0;
+  const auto last = static_cast<std::uint32_t>(o.history.size() - 1);
+  std::uint32_t lo = o.coherent[running_];
+  for (std::uint32_t j = last; j > lo; --j) {
+    const ObjState::StoreRec& s = o.history[j];
+    if (th.causality.c[s.tid] >= s.clock) {  // happens-before the load: nothing older
+      lo = j;
+      break;
+    }
+  }
+  if (lo >= last) return last;
+  const std::uint32_t idx = last - choose(last - lo + 1);  // 0: the latest
+  return idx;
+}
+
+void Execution::atomic_access(std::uint32_t a, bool store, bool rmw, bool acquire, bool release,
+                              int read_index) {
   ObjState& o = objs_[a];
   ThreadRec& th = threads_[running_];
+  if (opt_.stale_reads && !o.history.empty()) {
+    if (store) o.history.push_back({running_, th.causality.c[running_]});
+    o.coherent[running_] = read_index >= 0 ? static_cast<std::uint32_t>(read_index)
+                                           : static_cast<std::uint32_t>(o.history.size() - 1);
+  }
   if (!store || rmw) {
     if (acquire) th.causality.join(o.rel);
   }

@@ -124,6 +124,16 @@ struct ObjState {
   bool lost_notify = false;
   std::uint32_t notifies = 0;  // notify calls so far
   std::uint32_t stores = 0;    // atomic: stores and RMWs so far
+  // atomic, stale reads (RunOptions::stale_reads): every store in
+  // modification order (the initial value first) with its thread and that
+  // thread's causality clock then, and per thread the oldest store it may
+  // still read (coherence: the last one it read or wrote)
+  struct StoreRec {
+    std::uint32_t tid;
+    std::uint32_t clock;
+  };
+  std::vector<StoreRec> history;
+  std::uint32_t coherent[kMaxThreads] = {};
   std::source_location lost_notify_at{};
   // var, FastTrack: last write epoch and read epochs
   int w_tid = -1;
@@ -191,6 +201,10 @@ struct RunOptions {
   int preemption_bound = -1;  // naive mode only; -1: none
   unsigned step_cap = 20000;
   bool spurious_wakeups = true;  // a bare wait(lk) may wake once without a notify
+  // A relaxed load may return an older store than the latest: any store not
+  // older than one that happens-before the load, nor than the last one its
+  // thread read or wrote (coherence). A data choice, the latest first.
+  bool stale_reads = false;
   bool spin_reduction = false;   // a yielded re-load at the same line waits for a store
   bool prefer_highest = false;   // new nodes try the highest-numbered thread first
   // wait(lk, pred) blocks until pred holds (no notify, no spurious wake-up
@@ -297,7 +311,13 @@ class Execution {
   void peek_load(std::uint32_t atomic);
 
   // After announce: the causality effect of an atomic access, then commit.
-  void atomic_access(std::uint32_t a, bool store, bool rmw, bool acquire, bool release);
+  // read_index: a stale load's store (stale_index), -1: the latest.
+  void atomic_access(std::uint32_t a, bool store, bool rmw, bool acquire, bool release,
+                     int read_index = -1);
+  // Stale reads: the store (index in modification order) a relaxed load
+  // reads, chosen among those coherence allows. Called after announce.
+  std::uint32_t stale_index(std::uint32_t a);
+  [[nodiscard]] bool stale_reads() const noexcept { return opt_.stale_reads; }
 
   void var_read(std::uint32_t v, std::source_location where);
   void var_write(std::uint32_t v, std::source_location where);

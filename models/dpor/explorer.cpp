@@ -49,6 +49,7 @@ Result explore(const std::function<void()>& body, const Options& opts) {
   ro.prefer_highest = opts.prefer_highest;
   ro.await_mode = opts.await_mode;
   ro.symmetry = opts.symmetry && opts.mode == Mode::dpor;
+  ro.stale_reads = opts.stale_reads;
   std::uint64_t leaves = 0;
   if (opts.shard_count > 0) {
     if (opts.shard_index >= opts.shard_count)
@@ -146,6 +147,7 @@ Result replay(const std::function<void()>& body, const std::string& token, const
   ro.spurious_wakeups = opts.spurious_wakeups;
   ro.spin_reduction = opts.spin_reduction;
   ro.await_mode = opts.await_mode;
+  ro.stale_reads = opts.stale_reads;
   ro.replay = &token;
   x.run(body, ro);
   Result r;

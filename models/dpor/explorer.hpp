@@ -58,6 +58,12 @@ struct Options {
   // holds nothing of its own at those points and that only a thread's
   // identity tells them apart; verdicts say "symmetry".
   bool symmetry = false;
+  // Weak memory, in part (opt-in; the model runner turns it on for expected
+  // failures): a relaxed load may return an older store than the latest
+  // (any that coherence allows), a data choice explored like a notify_one's.
+  // Finds a lost update through a stale read with no preemption, as Relacy
+  // does. Not used for proofs: models that must hold run without it.
+  bool stale_reads = false;
   // Sharding (scale-out): shard shard_index of shard_count (0-based; 0
   // shards: no sharding). The first shard_depth scheduling nodes that have
   // a choice branch on every awake enabled thread (a superset of what
