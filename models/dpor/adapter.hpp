@@ -309,16 +309,15 @@ Verdict drive(const Run& run, const DporSearch& ds, bool holds) {
 inline std::string search_note() {
   const LastSearch& l = last();
   char buf[512];
-  std::snprintf(buf, sizeof buf, "%s%s%s, spurious wake-ups %s%s, %llu sleep-set-blocked, %.2f s",
-                l.await
-                    ? "DPOR await (wait(lk, pred) blocks until pred holds: blind to lost wake-ups)"
-                    : "DPOR exact",
-                l.symmetry ? ", symmetry (one thread of each group of interchangeable "
-                             "threads explored)"
-                           : "",
-                l.stale ? ", stale relaxed loads explored" : "", l.spurious ? "on" : "off",
-                l.spin ? ", spin reduction" : "",
-                static_cast<unsigned long long>(l.blocked), l.seconds);
+  std::snprintf(
+      buf, sizeof buf, "%s%s%s, spurious wake-ups %s%s, %llu sleep-set-blocked, %.2f s",
+      l.await ? "DPOR await (wait(lk, pred) blocks until pred holds: blind to lost wake-ups)"
+              : "DPOR exact",
+      l.symmetry ? ", symmetry (one thread of each group of interchangeable "
+                   "threads explored)"
+                 : "",
+      l.stale ? ", stale relaxed loads explored" : "", l.spurious ? "on" : "off",
+      l.spin ? ", spin reduction" : "", static_cast<unsigned long long>(l.blocked), l.seconds);
   std::string s = buf;
   if (l.shard_count > 0)
     s += ", shard " + std::to_string(l.shard_index + 1) + "/" + std::to_string(l.shard_count) +

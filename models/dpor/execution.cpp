@@ -428,8 +428,9 @@ void Execution::shard_leaf(Node& n) {
 
 // Symmetry (opt-in, DPOR): two enabled threads are interchangeable at a
 // node when they were started with the same code and captured values
-// (ThreadRec::code_key) and are both blocked in the same await-mode wait (same condition variable, mutex, line and
-// predicate, with its captured values) holding no mutex. What the checker
+// (ThreadRec::code_key) and are both blocked in the same await-mode wait
+// (same condition variable, mutex, line and predicate, with its captured
+// values) holding no mutex. What the checker
 // cannot see, their stacks, the model vouches for by declaring its threads
 // symmetric: such a thread holds nothing of its own there, and the program
 // uses a thread's identity only to tell threads apart. Then running the

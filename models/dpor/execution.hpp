@@ -205,8 +205,8 @@ struct RunOptions {
   // older than one that happens-before the load, nor than the last one its
   // thread read or wrote (coherence). A data choice, the latest first.
   bool stale_reads = false;
-  bool spin_reduction = false;   // a yielded re-load at the same line waits for a store
-  bool prefer_highest = false;   // new nodes try the highest-numbered thread first
+  bool spin_reduction = false;  // a yielded re-load at the same line waits for a store
+  bool prefer_highest = false;  // new nodes try the highest-numbered thread first
   // wait(lk, pred) blocks until pred holds (no notify, no spurious wake-up
   // explored for it); bare waits keep exact semantics
   bool await_mode = false;
