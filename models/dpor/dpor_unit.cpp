@@ -1326,6 +1326,8 @@ TEST(DporStale, a_relaxed_lost_update_needs_no_preemption_with_stale_reads) {
   EXPECT_EQ(stale.verdict, Verdict::assertion);
   EXPECT_EQ(stale.preemptions, 0u) << stale.listing;
   EXPECT_EQ(stale.preemption_bound, 0);
+  EXPECT_NE(stale.listing.find("load atomic#0 (stale: 1 store(s) older)"), std::string::npos)
+      << stale.listing;
   // the token replays the stale read (a data choice)
   const Result again = dpor::replay(body, stale.token, o);
   EXPECT_EQ(again.verdict, Verdict::assertion) << again.detail;

@@ -917,7 +917,10 @@ void Execution::atomic_access(std::uint32_t a, bool store, bool rmw, bool acquir
       o.rel = release ? th.causality : VectorClock{};
     }
   }
-  commit(store ? Access::a_store : Access::a_load, a);
+  const std::uint32_t idx = commit(store ? Access::a_store : Access::a_load, a);
+  if (read_index >= 0 && !o.history.empty())  // o: commit creates no object
+    events_[idx].stale =
+        static_cast<std::uint32_t>(o.history.size() - 1 - static_cast<std::size_t>(read_index));
   tick();
 }
 
@@ -1024,6 +1027,7 @@ Report Execution::report() const {
       }
       if (e.acc[0] == Access::m_trylock_fail) s.op += " (failed)";
       if (e.acc[0] == Access::cv_timeout) s.op += " (timeout/spurious)";
+      if (e.stale > 0) s.op += " (stale: " + std::to_string(e.stale) + " store(s) older)";
       if (e.acc[0] == Access::a_load) s.access = 'r';
       if (e.acc[0] == Access::a_store) s.access = 'w';
     }
@@ -1210,6 +1214,7 @@ std::string Execution::listing() const {
       what += " " + obj_name(e.obj[0]);
     if (e.acc[0] == Access::m_trylock_fail) what += " (failed)";
     if (e.acc[0] == Access::cv_timeout) what += " (timeout/spurious)";
+    if (e.stale > 0) what += " (stale: " + std::to_string(e.stale) + " store(s) older)";
     if (e.op == Op::await) what += " (predicate holds)";
     char line[64];
     std::snprintf(line, sizeof line, "  T%-2u | ", e.tid);
