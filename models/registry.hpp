@@ -113,6 +113,12 @@ struct DporSearch {
   // only for a model that must hold (an expected failure always runs
   // exact); the verdict says "DPOR await".
   bool await_mode = false;
+  // Opt-in symmetry: threads started with the same code and captured values
+  // (a pool's workers) are interchangeable while blocked in the same
+  // await-mode wait (so it needs await()); one of each such group is explored.
+  // The model vouches that its threads hold nothing of their own there and
+  // are told apart only by identity; the verdict says "symmetry".
+  bool symmetry = false;
   double budget_s = 0;  // seconds; 0: the checker's default
   // Executions (complete plus sleep-set-blocked runs); 0: none. Unlike
   // seconds, a verdict bounded by it is the same on every machine.
@@ -141,6 +147,11 @@ struct DporSearch {
   DporSearch await() const {
     DporSearch d = *this;
     d.await_mode = true;
+    return d;
+  }
+  DporSearch symmetric() const {
+    DporSearch d = *this;
+    d.symmetry = true;
     return d;
   }
   DporSearch executions(unsigned long long n) const {

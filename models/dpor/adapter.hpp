@@ -20,10 +20,12 @@
 // (DporSearch::await, INTERLEAVE_DPOR_AWAIT) only for a model that must
 // hold; the note says "DPOR await" or "DPOR exact". --shard I/N reaches
 // the explorer as Options::shard_index/shard_count.
-// Model traits: `memory` needs nothing (the checker executes every atomic
-// access sequentially consistently; memory orders only decide
-// happens-before for var<T>); `heap_under_test` needs nothing (no heap
-// reuse is explored, no leak check).
+// Model traits: `memory`: the checker executes atomic accesses sequentially
+// consistently (memory orders decide happens-before for var<T>), except
+// that the search of an expected failure lets a relaxed load return an
+// older store coherence allows (Options::stale_reads), which
+// Memory::seq_cst turns off; `heap_under_test` needs nothing (no heap reuse
+// is explored, no leak check).
 // Verdicts: a lost wake-up is a deadlock (Relacy's name for it: a waiter
 // blocked for ever) whose detail says "lost wake-up"; uncaught exception and
 // nondeterminism are Found::other.
@@ -58,6 +60,8 @@ struct LastSearch {
   bool spurious = true;
   bool spin = false;
   bool await = false;
+  bool symmetry = false;
+  bool stale = false;
   unsigned shard_index = 0, shard_count = 0;
   std::uint64_t skipped = 0;
   std::uint64_t blocked = 0;
@@ -208,6 +212,15 @@ Verdict drive(const Run& run, const DporSearch& ds, bool holds) {
   opts.spurious_wakeups = spurious(ds);
   opts.spin_reduction = ds.spin_reduction;
   opts.await_mode = await_mode(ds, holds);
+  // Symmetry only where the model must hold (an expected failure's search
+  // is naive bounded search, which never reduces).
+  opts.symmetry = ds.symmetry && holds;
+  // An expected failure also explores stale relaxed loads (a lost update
+  // through a stale read needs no preemption, as on Relacy), unless the
+  // model asks for sequential consistency; a proof does not.
+  bool seq_cst = false;
+  if constexpr (requires { Model::memory; }) seq_cst = Model::memory == Memory::seq_cst;
+  opts.stale_reads = !holds && !seq_cst;
   opts.shard_index = run.shard_index;
   opts.shard_count = run.shard_count;
   opts.step_cap = std::max(run.depth_limit * 10u, 20000u);
@@ -217,6 +230,8 @@ Verdict drive(const Run& run, const DporSearch& ds, bool holds) {
   l.spurious = opts.spurious_wakeups;
   l.spin = opts.spin_reduction;
   l.await = opts.await_mode;
+  l.symmetry = opts.symmetry && run.mode != Mode::bound;
+  l.stale = opts.stale_reads;
   l.shard_index = opts.shard_index;
   l.shard_count = opts.shard_count;
   if (!run.replay_state.empty()) {
@@ -293,13 +308,16 @@ Verdict drive(const Run& run, const DporSearch& ds, bool holds) {
 
 inline std::string search_note() {
   const LastSearch& l = last();
-  char buf[256];
-  std::snprintf(buf, sizeof buf, "%s, spurious wake-ups %s%s, %llu sleep-set-blocked, %.2f s",
-                l.await
-                    ? "DPOR await (wait(lk, pred) blocks until pred holds: blind to lost wake-ups)"
-                    : "DPOR exact",
-                l.spurious ? "on" : "off", l.spin ? ", spin reduction" : "",
-                static_cast<unsigned long long>(l.blocked), l.seconds);
+  char buf[512];
+  std::snprintf(
+      buf, sizeof buf, "%s%s%s, spurious wake-ups %s%s, %llu sleep-set-blocked, %.2f s",
+      l.await ? "DPOR await (wait(lk, pred) blocks until pred holds: blind to lost wake-ups)"
+              : "DPOR exact",
+      l.symmetry ? ", symmetry (one thread of each group of interchangeable "
+                   "threads explored)"
+                 : "",
+      l.stale ? ", stale relaxed loads explored" : "", l.spurious ? "on" : "off",
+      l.spin ? ", spin reduction" : "", static_cast<unsigned long long>(l.blocked), l.seconds);
   std::string s = buf;
   if (l.shard_count > 0)
     s += ", shard " + std::to_string(l.shard_index + 1) + "/" + std::to_string(l.shard_count) +
@@ -320,6 +338,10 @@ ModelEntry entry(std::string name, std::string row, std::string claim, Expect ex
     s = Search::deepen(std::max(search.mode == Mode::bound ? search.bound : 0u, 3u));
     s.depth_limit = search.depth_limit;
   }
+  if (dpor.symmetry && expect != Expect::holds)
+    throw std::invalid_argument("model " + name +
+                                ": DporSearch::symmetric() on an expected failure; expected " +
+                                "failures run naive bounded search, without reduction");
   if (dpor.await_mode && expect != Expect::holds)
     throw std::invalid_argument("model " + name +
                                 ": DporSearch::await() on an expected failure; await mode " +

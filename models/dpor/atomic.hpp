@@ -1,15 +1,19 @@
 // models/dpor/atomic.hpp — the model atomic<T>: every access is a scheduling
-// point, executed sequentially consistently (one value, no stale reads). The
-// memory orders written in impl code still decide happens-before for var<T>:
-// a release store (or an RMW continuing its release sequence) read by an
-// acquire load synchronises; a relaxed one does not, so a relaxed
-// publication of var<T> data is reported as a data race. Exploring the stale
-// values a relaxed load may return is not done.
+// point, executed sequentially consistently (one value, no stale reads)
+// unless the search explores stale reads (RunOptions::stale_reads, on for
+// expected failures): then a relaxed load may return any store coherence
+// allows (not older than one that happens-before it, nor than the last one
+// its thread read or wrote), a data choice, the latest first. The memory
+// orders written in impl code decide happens-before for var<T>: a release
+// store (or an RMW continuing its release sequence) read by an acquire load
+// synchronises; a relaxed one does not, so a relaxed publication of var<T>
+// data is reported as a data race.
 #pragma once
 
 #include <atomic>
 #include <source_location>
 #include <utility>
+#include <vector>
 
 #include "execution.hpp"
 
@@ -36,7 +40,9 @@ class atomic {
   atomic() : atomic(T{}) {}
   // NOLINTNEXTLINE(google-explicit-constructor): std::atomic's converting constructor
   atomic(T v, loc where = loc::current())
-      : id_(Execution::require("atomic").new_object(ObjKind::atomic, where)), v_(std::move(v)) {}
+      : id_(Execution::require("atomic").new_object(ObjKind::atomic, where)), v_(std::move(v)) {
+    if (Execution::require("atomic").stale_reads()) history_.push_back(v_);
+  }
   atomic(const atomic&) = delete;
   atomic& operator=(const atomic&) = delete;
 
@@ -47,6 +53,12 @@ class atomic {
       return v_;
     }
     if (!x.announce(Op::load, id_, kNone, where)) return v_;
+    if (o == std::memory_order_relaxed && !history_.empty()) {  // stale reads explored
+      const std::uint32_t k = x.stale_index(id_);
+      T r = history_[k];
+      x.atomic_access(id_, false, false, false, false, static_cast<int>(k));
+      return r;
+    }
     T r = v_;
     x.atomic_access(id_, false, false, is_acquire(o), false);
     return r;
@@ -55,6 +67,7 @@ class atomic {
     Execution& x = Execution::require("atomic");
     if (!x.announce(Op::store, id_, kNone, where)) return;
     v_ = std::move(v);
+    if (!history_.empty()) history_.push_back(v_);
     x.atomic_access(id_, true, false, false, is_release(o));
   }
   T exchange(T v, std::memory_order o = std::memory_order_seq_cst, loc where = loc::current()) {
@@ -79,6 +92,7 @@ class atomic {
     if (!x.announce(Op::store, id_, kNone, where)) return false;
     if (v_ == expected) {
       v_ = std::move(desired);
+      if (!history_.empty()) history_.push_back(v_);
       x.atomic_access(id_, true, true, is_acquire(o), is_release(o));
       return true;
     }
@@ -103,11 +117,13 @@ class atomic {
     if (!x.announce(Op::store, id_, kNone, where)) return v_;
     T old = v_;
     v_ = f(old);
+    if (!history_.empty()) history_.push_back(v_);
     x.atomic_access(id_, true, true, is_acquire(o), is_release(o));
     return old;
   }
   std::uint32_t id_;
   T v_;
+  std::vector<T> history_;  // stale reads: every value stored, in modification order
 };
 
 }  // namespace interleave::dpor

@@ -56,7 +56,8 @@ class condition_variable {
     while (!pred())
       ex.cv_await(
           id_, lk.mutex()->id(),
-          [](void* p) { return static_cast<bool>((*static_cast<Pred*>(p))()); }, &pred, where);
+          [](void* p) { return static_cast<bool>((*static_cast<Pred*>(p))()); }, &pred, where,
+          code_key(pred));
   }
   template <class Rep, class Period>
   std::cv_status wait_for(lock_type& lk, const std::chrono::duration<Rep, Period>&,

@@ -1,10 +1,12 @@
 // models/dpor/dpor_bench.cpp — what the DPOR checker reaches on the impl's
 // primitives (exact condition-variable semantics), and its throughput on the
 // locked counter 2 x 5. Not a test: prints figures.
-//   dpor_bench [seconds per search, default 20] [--no-spurious] [--await] [--only queue|barrier|pool]
+//   dpor_bench [seconds per search, default 20] [--no-spurious] [--await] [--symmetry]
+//              [--only queue|barrier|pool]
 #include <chrono>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "dpor_sync.hpp"
 #include "interleave/counter.hpp"
@@ -31,6 +33,8 @@ int main(int argc, char** argv) {
       o.spurious_wakeups = false;
     } else if (arg == "--await") {
       o.await_mode = true;
+    } else if (arg == "--symmetry") {
+      o.symmetry = true;
     } else if (arg == "--only" && i + 1 < argc) {
       only = argv[++i];
       if (only != "queue" && only != "barrier" && only != "pool") {
@@ -44,16 +48,17 @@ int main(int argc, char** argv) {
       if (end == argv[i] || *end != '\0' || !(o.max_seconds > 0)) {
         std::fprintf(stderr,
                      "dpor_bench: seconds must be a number > 0, got '%s' (flags: --no-spurious, "
-                     "--await, --only "
+                     "--await, --symmetry, --only "
                      "queue|barrier|pool)\n",
                      argv[i]);
         return 2;
       }
     }
   }
-  std::printf("spurious wake-ups of bare waits: %s; predicate waits: %s\n",
+  std::printf("spurious wake-ups of bare waits: %s; predicate waits: %s; symmetry: %s\n",
               o.spurious_wakeups ? "on" : "off",
-              o.await_mode ? "await (block until the predicate holds)" : "exact");
+              o.await_mode ? "await (block until the predicate holds)" : "exact",
+              o.symmetry ? "on" : "off");
   if (only.empty()) {
     std::uint64_t executions = 0;
     const auto t0 = std::chrono::steady_clock::now();
@@ -140,6 +145,31 @@ int main(int argc, char** argv) {
           o);
       char name[64];
       std::snprintf(name, sizeof name, "pool %d workers x %d tasks", w, t);
+      show(name, r);
+    }
+  // The model layer's pool (thread_pool.3w5t, thread_pool.3w3t): every
+  // task yields inside, get() of each future, then shutdown.
+  if (only.empty() || only == "pool")
+    for (auto [w, t] : {std::pair{2, 2}, std::pair{2, 3}, std::pair{3, 2}, std::pair{3, 3},
+                        std::pair{3, 4}, std::pair{3, 5}}) {
+      auto r = explore(
+          [&] {
+            int runs[5] = {};
+            ThreadPool<S> pool{w, "P"};
+            std::vector<Future<int, S>> fs;
+            for (int i = 0; i < t; ++i)
+              fs.push_back(pool.submit([&runs, i] {
+                S::yield();
+                ++runs[i];
+                return i * 10;
+              }));
+            for (int i = 0; i < t; ++i) S::model_check(fs[i].get() == i * 10, "get() its value");
+            pool.shutdown(true);
+            for (int i = 0; i < t; ++i) S::model_check(runs[i] == 1, "every task ran once");
+          },
+          o);
+      char name[64];
+      std::snprintf(name, sizeof name, "pool %d workers x %d tasks, get()", w, t);
       show(name, r);
     }
 }

@@ -5,6 +5,7 @@
 // a differential test against naive enumeration on random small programs.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <functional>
@@ -1245,6 +1246,407 @@ TEST(DporDifferential, random_programs_reach_the_same_outcomes_and_traces_as_nai
       "blocked)\n",
       programs, with_cv, skipped, static_cast<unsigned long long>(naive_total),
       static_cast<unsigned long long>(dpor_total), static_cast<unsigned long long>(blocked_total));
+}
+
+// ------------------------------------------------ producer/consumer orders
+
+// The seed's corrected producer/consumer on Queue: a producer puts k items,
+// a consumer gets each and calls task_done(), the main thread joins the
+// producer and then q.join(). Await mode cuts every empty-queue check and
+// every early join, so the traces are the orders of the critical sections:
+// the k puts in order, the consumer's get_1, done_1, ..., get_k, done_k in
+// order, get_i after put_i; a lattice-path count, the Fuss-Catalan number
+// C(3k, k) / (2k + 1) (1, 3, 12, 55, 273; 8,414,640 at the seed's 11 puts).
+// Each order is a distinct trace: adjacent put and get (or task_done)
+// critical sections both write the queue's state (its deque, the unfinished
+// count), so no dependence the checker can see from the implementation
+// lets them commute; they commute only as abstract queue operations.
+TEST(DporCounts, producer_consumer_with_task_done_explores_the_fuss_catalan_orders) {
+  for (unsigned k = 1; k <= 5; ++k) {
+    Options o;
+    o.await_mode = true;
+    o.spurious_wakeups = false;
+    const Result r = dpor::explore(
+        [k] {
+          Queue<int, S> q;
+          int got = 0;
+          S::thread prd([&] {
+            for (unsigned i = 1; i <= k; ++i) q.put(static_cast<int>(i));
+          });
+          S::thread cns([&] {
+            for (unsigned i = 1; i <= k; ++i) {
+              S::model_check(q.get() == static_cast<int>(i), "fifo");
+              ++got;
+              q.task_done();
+            }
+          });
+          prd.join();
+          q.join();
+          S::model_check(got == static_cast<int>(k), "join() returns after every task_done()");
+          cns.join();
+        },
+        o);
+    ASSERT_TRUE(r.exhaustive) << r.summary();
+    EXPECT_EQ(r.verdict, Verdict::holds) << r.summary();
+    EXPECT_EQ(r.executions, binomial(3 * k, k) / (2 * k + 1)) << "k = " << k << ": " << r.summary();
+  }
+}
+
+// ------------------------------------------------ stale relaxed loads
+
+// The outcome set of a body that records its result in `out`, under naive
+// enumeration or DPOR, with stale reads.
+std::set<std::string> stale_outcomes(const std::function<void(std::string&)>& body, Mode m,
+                                     Result& r) {
+  std::set<std::string> out;
+  std::string last;
+  Options o = mode(m);
+  o.stale_reads = true;
+  o.stop_at_failure = false;
+  o.on_execution = [&](Verdict v) { out.insert(v == Verdict::holds ? last : dpor::to_string(v)); };
+  r = dpor::explore([&] { body(last); }, o);
+  return out;
+}
+
+TEST(DporStale, a_relaxed_lost_update_needs_no_preemption_with_stale_reads) {
+  auto body = [] {
+    RelaxedRacyCounter<S> c;
+    S::thread a([&] { c.increment(); });
+    S::thread b([&] { c.increment(); });
+    a.join();
+    b.join();
+    S::model_check(c.value() == 2, "no increment is lost");
+  };
+  Options o;
+  const Result sc = dpor::find_failure(body, o);
+  o.stale_reads = true;
+  const Result stale = dpor::find_failure(body, o);
+  EXPECT_EQ(sc.verdict, Verdict::assertion);
+  EXPECT_EQ(sc.preemptions, 1u);
+  EXPECT_EQ(stale.verdict, Verdict::assertion);
+  EXPECT_EQ(stale.preemptions, 0u) << stale.listing;
+  EXPECT_EQ(stale.preemption_bound, 0);
+  EXPECT_NE(stale.listing.find("load atomic#0 (stale: 1 store(s) older)"), std::string::npos)
+      << stale.listing;
+  // the token replays the stale read (a data choice)
+  const Result again = dpor::replay(body, stale.token, o);
+  EXPECT_EQ(again.verdict, Verdict::assertion) << again.detail;
+}
+
+// Coherence: two relaxed loads of one atomic never go back in modification
+// order, and a thread never reads older than its own store.
+TEST(DporStale, relaxed_loads_read_every_coherent_value_and_no_other) {
+  auto body = [](std::string& out) {
+    S::atomic<int> x{0};
+    int a = -1, b = -1, own = -1;
+    S::thread w([&] {
+      x.store(1, std::memory_order_relaxed);
+      x.store(2, std::memory_order_relaxed);
+    });
+    S::thread r([&] {
+      a = x.load(std::memory_order_relaxed);
+      b = x.load(std::memory_order_relaxed);
+    });
+    S::thread s([&] {
+      x.store(7, std::memory_order_relaxed);
+      own = x.load(std::memory_order_relaxed);
+    });
+    w.join();
+    r.join();
+    s.join();
+    out = std::to_string(a) + std::to_string(b) + (own == 7 || own == 1 || own == 2 ? "" : "!");
+  };
+  Result rn, rd;
+  const auto naive = stale_outcomes(body, Mode::naive, rn);
+  const auto dpor_ = stale_outcomes(body, Mode::dpor, rd);
+  ASSERT_TRUE(rn.exhaustive && rd.exhaustive);
+  EXPECT_EQ(dpor_, naive);
+  for (const std::string& o : naive) {
+    ASSERT_EQ(o.size(), 2u) << o;  // own store never lost to an older one
+    const auto rank = [](char v) { return v == '0' ? 0 : 1; };  // 0 is first in every order
+    EXPECT_LE(rank(o[0]), rank(o[1])) << o;
+    EXPECT_FALSE(o[0] == '2' && o[1] == '1') << o;  // w's stores in program order
+  }
+  // a load may return the initial value after both stores (stale), and
+  // every pair the coherence rules allow appears
+  for (const char* want : {"00", "01", "02", "12", "22", "07", "77", "72", "27"})
+    EXPECT_EQ(naive.count(want), 1u) << want;
+}
+
+// Message passing: after an acquire load that reads the flag, a relaxed load
+// of the data written before the release store cannot be stale; with a
+// relaxed flag it can.
+TEST(DporStale, an_acquire_that_reads_a_release_hides_older_stores) {
+  auto mp = [](std::memory_order store_order) {
+    return [store_order](std::string& out) {
+      S::atomic<int> data{0}, flag{0};
+      int f = -1, d = -1;
+      S::thread w([&] {
+        data.store(1, std::memory_order_relaxed);
+        flag.store(1, store_order);
+      });
+      S::thread r([&] {
+        f = flag.load(std::memory_order_acquire);
+        if (f == 1) d = data.load(std::memory_order_relaxed);
+      });
+      w.join();
+      r.join();
+      out = std::to_string(f) + ":" + std::to_string(d);
+    };
+  };
+  Result r1, r2;
+  const auto released = stale_outcomes(mp(std::memory_order_release), Mode::naive, r1);
+  const auto relaxed = stale_outcomes(mp(std::memory_order_relaxed), Mode::naive, r2);
+  EXPECT_EQ(released, (std::set<std::string>{"0:-1", "1:1"}));
+  EXPECT_EQ(relaxed, (std::set<std::string>{"0:-1", "1:1", "1:0"}));
+}
+
+// ------------------------------------------------ symmetry
+
+// A pool-shaped random program: one producer (its own code) and K workers
+// started with the same closure, each running the same instruction list.
+// A worker's `take` is the pool's idle step: lock m0; if no item, count
+// itself waiting (a real write) and wait(lk, items > 0 || closed); take an
+// item if there is one. The producer puts items and finally closes. The
+// outcome is invariant under renaming the workers: the final shared state
+// and the sorted multiset of the workers' logs (plus the producer's log),
+// or the verdict's name.
+struct SymProgram {
+  std::vector<Instr> producer;
+  std::vector<Instr> worker;
+  int workers = 2;
+  int items = 1;
+};
+
+SymProgram generate_sym(std::mt19937& rng) {
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  SymProgram p;
+  p.workers = 2 + pick(2);
+  p.items = 1 + pick(p.workers);
+  auto simple = [&](std::vector<Instr>& out) {
+    const int k = pick(6);
+    if (k == 0)
+      out.push_back({Instr::load, pick(2), 0});
+    else if (k == 1)
+      out.push_back({Instr::store, pick(2), 1 + pick(3)});
+    else if (k == 2)
+      out.push_back({Instr::fetch_add, pick(2), 1});
+    else if (k == 3)
+      out.push_back({Instr::vread, pick(2), 0});
+    else if (k == 4)
+      out.push_back({Instr::vwrite, pick(2), 1 + pick(3)});
+    else
+      out.push_back({Instr::yield, 0, 0});
+  };
+  // the worker: one or two takes, with simple steps or a critical section
+  // on m1 around them; `cv_wait` encodes a take
+  const int takes = p.workers == 3 ? 1 : 1 + pick(2);
+  for (int k = 0; k < takes; ++k) {
+    if (pick(2) == 0) simple(p.worker);
+    p.worker.push_back({Instr::cv_wait, 0, 0});
+    if (pick(3) == 0) {
+      p.worker.push_back({Instr::lock, 1, 0});
+      simple(p.worker);
+      p.worker.push_back({Instr::unlock, 1, 0});
+    }
+  }
+  // the producer: its items (`cv_notify` encodes a put, val: notify all),
+  // simple steps between them, then the close
+  for (int k = 0; k < p.items; ++k) {
+    if (pick(2) == 0) simple(p.producer);
+    p.producer.push_back({Instr::cv_notify, 0, pick(2)});
+  }
+  if (pick(2) == 0) simple(p.producer);
+  return p;
+}
+
+std::string show(const SymProgram& p) {
+  Program q{p.producer, p.worker};
+  return std::to_string(p.workers) + " workers, " + std::to_string(p.items) + " items; " + show(q);
+}
+
+void sym_body(const SymProgram& p, std::string& last) {
+  S::mutex mu[2];
+  S::atomic<int> at[2] = {0, 0};
+  S::var<int> va[2];
+  S::var<int> waiting;
+  S::condition_variable cv;
+  int items = 0;        // guarded by mu[0]
+  bool closed = false;  // guarded by mu[0]
+  int taken = 0;        // guarded by mu[0]
+  std::vector<std::string> logs(static_cast<std::size_t>(p.workers) + 2);
+  auto run = [&](const std::vector<Instr>& code) {
+    std::string& log = logs[S::thread_index() % logs.size()];
+    for (const Instr& in : code) {
+      switch (in.kind) {
+        case Instr::lock: mu[in.obj].lock(); break;
+        case Instr::unlock: mu[in.obj].unlock(); break;
+        case Instr::load: log += std::to_string(at[in.obj].load()) + ","; break;
+        case Instr::store: at[in.obj].store(in.val); break;
+        case Instr::fetch_add: log += std::to_string(at[in.obj].fetch_add(in.val)) + ","; break;
+        case Instr::vread: log += std::to_string(va[in.obj].load()) + ","; break;
+        case Instr::vwrite: va[in.obj].store(in.val); break;
+        case Instr::yield: S::yield(); break;
+        case Instr::cv_wait: {  // take
+          std::unique_lock<S::mutex> lk(mu[0]);
+          if (items == 0 && !closed) {
+            waiting.store(waiting.load() + 1);
+            cv.wait(lk, [&] { return items > 0 || closed; });
+            waiting.store(waiting.load() - 1);
+          }
+          if (items > 0) {
+            --items;
+            log += "t" + std::to_string(taken++) + ",";
+          } else {
+            log += "c,";
+          }
+          break;
+        }
+        case Instr::cv_notify: {  // put
+          std::unique_lock<S::mutex> lk(mu[0]);
+          ++items;
+          if (in.val)
+            cv.notify_all();
+          else
+            cv.notify_one();
+          break;
+        }
+        default: break;
+      }
+    }
+  };
+  S::thread producer([&] {
+    run(p.producer);
+    std::unique_lock<S::mutex> lk(mu[0]);
+    closed = true;
+    cv.notify_all();
+  });
+  std::vector<S::thread> ws;
+  const std::vector<Instr>& code = p.worker;
+  for (int w = 0; w < p.workers; ++w) ws.emplace_back([&run, &code] { run(code); });
+  producer.join();
+  for (auto& w : ws) w.join();
+  std::vector<std::string> workers(logs.begin() + 2, logs.end());
+  std::sort(workers.begin(), workers.end());
+  std::string s = logs[1] + "|";
+  for (const std::string& w : workers) s += w + "|";
+  s += std::to_string(at[0].load()) + "," + std::to_string(at[1].load()) + "," +
+       std::to_string(va[0].load()) + "," + std::to_string(va[1].load()) + "," +
+       std::to_string(items) + "," + std::to_string(taken);
+  last = s;
+}
+
+std::set<std::string> sym_outcomes(const SymProgram& p, Mode m, bool symmetry, Result& r,
+                                   bool prefer_highest = false) {
+  std::set<std::string> out;
+  std::string last;
+  Options o = mode(m);
+  o.await_mode = true;
+  o.symmetry = symmetry;
+  o.prefer_highest = prefer_highest;
+  o.stop_at_failure = false;
+  o.max_executions = 20000;  // larger programs are skipped
+  o.on_execution = [&](Verdict v) { out.insert(v == Verdict::holds ? last : dpor::to_string(v)); };
+  r = dpor::explore([&] { sym_body(p, last); }, o);
+  return out;
+}
+
+TEST(DporSymmetry, random_pool_shaped_programs_reach_the_same_outcomes_with_and_without_it) {
+  std::mt19937 rng(20261127);
+  unsigned programs = 0, reduced = 0, naive_checked = 0, skipped = 0;
+  std::uint64_t without = 0, with = 0;
+  for (int k = 0; k < 60; ++k) {
+    const SymProgram p = generate_sym(rng);
+    Result rd, rs;
+    const auto d = sym_outcomes(p, Mode::dpor, false, rd);
+    if (!rd.exhaustive) {
+      ++skipped;
+      continue;
+    }
+    const auto s = sym_outcomes(p, Mode::dpor, true, rs, k % 2 == 1);
+    ASSERT_TRUE(rs.exhaustive) << show(p);
+    ASSERT_EQ(s, d) << "program " << k << " " << show(p) << ": with symmetry " << rs.summary()
+                    << " vs without " << rd.summary();
+    EXPECT_LE(rs.executions, rd.executions) << show(p);
+    EXPECT_EQ(rs.how(), "DPOR await, symmetry");
+    reduced += rs.executions < rd.executions;
+    without += rd.executions;
+    with += rs.executions;
+    ++programs;
+    if (rd.executions <= 3000) {  // the oracle: every interleaving, no reduction
+      Result rn;
+      const auto n = sym_outcomes(p, Mode::naive, true, rn);  // naive ignores symmetry
+      if (rn.exhaustive) {
+        EXPECT_FALSE(rn.symmetry);
+        ASSERT_EQ(n, d) << "program " << k << " " << show(p);
+        ++naive_checked;
+      }
+    }
+  }
+  EXPECT_GE(programs, 45u);
+  EXPECT_GE(naive_checked, 3u);
+  EXPECT_GE(reduced, programs / 4);
+  std::printf(
+      "symmetry: %u random pool-shaped programs (%u also against naive enumeration; %u over "
+      "the budget skipped), the same outcome sets; %u reduced; DPOR await %llu executions "
+      "without symmetry, %llu with\n",
+      programs, naive_checked, skipped, reduced, static_cast<unsigned long long>(without),
+      static_cast<unsigned long long>(with));
+}
+
+// Two identical waiters and a producer of two items, each waiter counting
+// itself waiting before it waits (the pool's shape): symmetry explores one
+// of the two waiters wherever both could wake, and the outcomes stay.
+TEST(DporSymmetry, identical_waiters_are_explored_once_per_group_and_distinct_ones_are_not) {
+  auto body = [](bool same_code) {
+    return [same_code] {
+      S::mutex m;
+      S::condition_variable cv;
+      S::var<int> waiting;
+      int items = 0;
+      int got[3] = {0, 0, 0};
+      auto take = [&](int who) {
+        std::unique_lock<S::mutex> lk(m);
+        if (items == 0) {
+          waiting.store(waiting.load() + 1);
+          cv.wait(lk, [&] { return items > 0; });
+          waiting.store(waiting.load() - 1);
+        }
+        --items;
+        ++got[who];
+      };
+      // one lambda expression: the same code; its capture is the start state
+      auto code = [&take](int who) { return [&take, who] { take(who); }; };
+      S::thread a(code(same_code ? 0 : 1));
+      S::thread b(code(same_code ? 0 : 2));
+      for (int i = 0; i < 2; ++i) {
+        std::lock_guard<S::mutex> lk(m);
+        ++items;
+        cv.notify_one();
+      }
+      a.join();
+      b.join();
+      S::model_check(items == 0 && got[0] + got[1] + got[2] == 2, "both items taken once");
+    };
+  };
+  Options o;
+  o.await_mode = true;
+  const Result plain = dpor::explore(body(true), o);
+  o.symmetry = true;
+  const Result sym = dpor::explore(body(true), o);
+  const Result distinct = dpor::explore(body(false), o);
+  ASSERT_TRUE(plain.exhaustive && sym.exhaustive && distinct.exhaustive);
+  EXPECT_EQ(plain.verdict, Verdict::holds);
+  EXPECT_EQ(sym.verdict, Verdict::holds);
+  EXPECT_LT(sym.executions, plain.executions);
+  // closures that capture different values are never interchangeable
+  EXPECT_EQ(distinct.executions, plain.executions);
+  EXPECT_NE(plain.summary().find("DPOR await exhaustive"), std::string::npos) << plain.summary();
+  EXPECT_NE(sym.summary().find("DPOR await, symmetry exhaustive"), std::string::npos)
+      << sym.summary();
+  std::printf("symmetry: two identical waiters, two items: %llu executions without, %llu with\n",
+              static_cast<unsigned long long>(plain.executions),
+              static_cast<unsigned long long>(sym.executions));
 }
 
 TEST(DporThroughput, locked_counter_two_by_five_executions_per_second) {

@@ -143,7 +143,8 @@ struct Event {
   Access acc[kSlots] = {};  // Access::none
   std::uint32_t obj[kSlots] = {kNone, kNone, kNone, kNone, kNone};
   std::source_location loc{};
-  VectorClock vc;  // dependence clock
+  std::uint32_t stale = 0;  // a stale load: how many stores older than the latest it read
+  VectorClock vc;           // dependence clock
 };
 
 }  // namespace interleave::dpor

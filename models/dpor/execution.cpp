@@ -126,6 +126,8 @@ void Execution::reset() {
     th.held.clear();
     th.await_pred = nullptr;
     th.await_ctx = nullptr;
+    th.await_key = 0;
+    th.code_key = 0;
     th.cs_mutex = kNone;
     th.cs_node = -1;
     th.cs_clean = false;
@@ -163,11 +165,16 @@ std::uint32_t Execution::new_object(ObjKind k, std::source_location where) {
   ObjState s;
   s.kind = k;
   s.created = where;
+  if (k == ObjKind::atomic && opt_.stale_reads && nthreads_ > 0) {
+    // the initial value: a store by the creating thread, now
+    s.history.push_back({running_, threads_[running_].causality.c[running_]});
+    s.coherent[running_] = 0;
+  }
   objs_.push_back(std::move(s));
   return static_cast<std::uint32_t>(objs_.size() - 1);
 }
 
-unsigned Execution::spawn(std::function<void()> fn) {
+unsigned Execution::spawn(std::function<void()> fn, std::uint64_t code_key) {
   if (nthreads_ >= kMaxThreads)
     throw std::length_error("dpor: more than " + std::to_string(kMaxThreads) +
                             " model threads in one execution");
@@ -175,6 +182,7 @@ unsigned Execution::spawn(std::function<void()> fn) {
   const unsigned t = nthreads_++;
   ThreadRec& th = threads_[t];
   th.fn = std::move(fn);
+  th.code_key = code_key;
   th.pending = Pending{Op::start, kNone, kNone, {}};
   if (t > 0) {  // everything the parent did happens-before the child
     const ThreadRec& parent = threads_[running_];
@@ -361,10 +369,11 @@ int Execution::schedule(std::uint64_t en) {
     if (opt_.preemption_bound >= 0 && !free_switch &&
         preemptions_ >= static_cast<std::uint32_t>(opt_.preemption_bound))
       allowed = bit(static_cast<unsigned>(prev_));
+    if (opt_.symmetry && opt_.mode == Mode::dpor) symmetric_threads(n);
     const bool top = opt_.shard_count > 0 && top_seen_ < opt_.shard_depth &&
-                     std::popcount(allowed & ~n.sleep) > 1;
+                     std::popcount(allowed & ~n.sleep & ~n.redundant) > 1;
     if (opt_.mode == Mode::dpor) {
-      const std::uint64_t cand = allowed & ~n.sleep;
+      const std::uint64_t cand = allowed & ~n.sleep & ~n.redundant;
       if (cand == 0) {
         // Every enabled thread sleeps: this run repeats an explored trace.
         // It runs to its end without recording (so its fibers finish
@@ -414,6 +423,48 @@ void Execution::shard_leaf(Node& n) {
   if (!n.owned) {
     skipped_ = true;
     draining_ = true;
+  }
+}
+
+// Symmetry (opt-in, DPOR): two enabled threads are interchangeable at a
+// node when they were started with the same code and captured values
+// (ThreadRec::code_key) and are both blocked in the same await-mode wait
+// (same condition variable, mutex, line and predicate, with its captured
+// values) holding no mutex. What the checker
+// cannot see, their stacks, the model vouches for by declaring its threads
+// symmetric: such a thread holds nothing of its own there, and the program
+// uses a thread's identity only to tell threads apart. Then running the
+// higher-numbered one first is the lower one's run with the two renamed,
+// which has the same outcomes: only the lowest of each group is explored.
+bool Execution::same_local_state(unsigned a, unsigned b) const {
+  const ThreadRec& x = threads_[a];
+  const ThreadRec& y = threads_[b];
+  if (x.code_key == 0 || x.code_key != y.code_key || x.pending.op != y.pending.op) return false;
+  // (Not at a thread's first step: a start depends on nothing, so DPOR
+  // never orders two starts anyway.)
+  if (x.pending.op != Op::await) return false;
+  const std::source_location& l = x.pending.loc;
+  const std::source_location& m = y.pending.loc;
+  return x.pending.obj == y.pending.obj && x.pending.obj2 == y.pending.obj2 &&
+         l.line() == m.line() && l.column() == m.column() &&
+         std::string_view(l.file_name()) == m.file_name() && x.await_pred == y.await_pred &&
+         x.await_key != 0 && x.await_key == y.await_key && x.held.empty() && y.held.empty() &&
+         x.waiting_cv < 0 && y.waiting_cv < 0;
+}
+
+void Execution::symmetric_threads(Node& n) const {
+  n.redundant = 0;
+  for (std::uint64_t s = n.enabled; s != 0; s &= s - 1) {
+    const unsigned t = lowest(s);
+    if (threads_[t].code_key == 0) continue;
+    for (std::uint64_t r = n.enabled & (bit(t) - 1) & ~n.redundant; r != 0; r &= r - 1) {
+      const unsigned u = lowest(r);
+      if (same_local_state(u, t)) {
+        n.redundant |= bit(t);
+        n.rep[t] = static_cast<std::uint8_t>(u);
+        break;
+      }
+    }
   }
 }
 
@@ -562,6 +613,10 @@ void Execution::add_race(std::uint32_t j, std::uint32_t i) {
     }
     vlist.push_back(k);
   }
+  // Symmetry: a thread interchangeable with a lower one there is stood for
+  // by that one (the reversal with the two renamed).
+  for (std::uint64_t r = initials & n.redundant; r != 0; r &= r - 1)
+    initials = (initials & ~bit(lowest(r))) | bit(n.rep[lowest(r)]);
   if ((initials & n.backtrack) != 0) return;
   const std::uint64_t runnable = initials & n.enabled;
   if (runnable == 0) {  // v cannot start at E' (a disabled waiter): not a reversible race here
@@ -690,7 +745,7 @@ std::cv_status Execution::cv_wait(std::uint32_t cv, std::uint32_t m, WaitKind ki
 // its mutex guards (or atomics); blind to lost wake-ups by construction:
 // a waiter whose predicate holds always wakes.
 void Execution::cv_await(std::uint32_t cv, std::uint32_t m, bool (*pred)(void*), void* ctx,
-                         std::source_location where) {
+                         std::source_location where, std::uint64_t pred_key) {
   if (!announce(Op::cv_wait, cv, m, where)) return;
   {
     ObjState& mo = objs_[m];
@@ -704,6 +759,7 @@ void Execution::cv_await(std::uint32_t cv, std::uint32_t m, bool (*pred)(void*),
     th.held.erase(std::find(th.held.begin(), th.held.end(), m));
     th.await_pred = pred;
     th.await_ctx = ctx;
+    th.await_key = pred_key;
     commit(Access::none, cv, Access::m_unlock, m);
     tick();
   }
@@ -712,6 +768,7 @@ void Execution::cv_await(std::uint32_t cv, std::uint32_t m, bool (*pred)(void*),
   ObjState& mo = objs_[m];
   th.await_pred = nullptr;
   th.await_ctx = nullptr;
+  th.await_key = 0;
   mo.owner = static_cast<int>(running_);
   mo.locked_at = where;
   th.held.push_back(m);
@@ -736,7 +793,7 @@ void Execution::await_failed_check(std::uint32_t m) {
   // Another thread enabled there runs first in the run that takes this
   // acquisition only once the predicate holds: explored from that node
   // (a sleeping one already was, elsewhere: the sleep set's guarantee).
-  const std::uint64_t alt = n.enabled & ~bit(running_);
+  const std::uint64_t alt = n.enabled & ~bit(running_) & ~n.redundant;
   if (alt == 0) return;  // nothing else could run there: this wait is real
   n.backtrack |= alt & ~n.sleep;
   for (std::size_t d = k + 1; d < path_.nodes.size(); ++d) {
@@ -823,9 +880,33 @@ void Execution::cv_notify(std::uint32_t cv, bool all, std::source_location where
   tick();
 }
 
-void Execution::atomic_access(std::uint32_t a, bool store, bool rmw, bool acquire, bool release) {
+std::uint32_t Execution::stale_index(std::uint32_t a) {
+  ObjState& o = objs_[a];
+  const ThreadRec& th = threads_[running_];
+  if (o.history.empty()) return 0;
+  const auto last = static_cast<std::uint32_t>(o.history.size() - 1);
+  std::uint32_t lo = o.coherent[running_];
+  for (std::uint32_t j = last; j > lo; --j) {
+    const ObjState::StoreRec& s = o.history[j];
+    if (th.causality.c[s.tid] >= s.clock) {  // happens-before the load: nothing older
+      lo = j;
+      break;
+    }
+  }
+  if (lo >= last) return last;
+  const std::uint32_t idx = last - choose(last - lo + 1);  // 0: the latest
+  return idx;
+}
+
+void Execution::atomic_access(std::uint32_t a, bool store, bool rmw, bool acquire, bool release,
+                              int read_index) {
   ObjState& o = objs_[a];
   ThreadRec& th = threads_[running_];
+  if (opt_.stale_reads && !o.history.empty()) {
+    if (store) o.history.push_back({running_, th.causality.c[running_]});
+    o.coherent[running_] = read_index >= 0 ? static_cast<std::uint32_t>(read_index)
+                                           : static_cast<std::uint32_t>(o.history.size() - 1);
+  }
   if (!store || rmw) {
     if (acquire) th.causality.join(o.rel);
   }
@@ -836,7 +917,10 @@ void Execution::atomic_access(std::uint32_t a, bool store, bool rmw, bool acquir
       o.rel = release ? th.causality : VectorClock{};
     }
   }
-  commit(store ? Access::a_store : Access::a_load, a);
+  const std::uint32_t idx = commit(store ? Access::a_store : Access::a_load, a);
+  if (read_index >= 0 && !o.history.empty())  // o: commit creates no object
+    events_[idx].stale =
+        static_cast<std::uint32_t>(o.history.size() - 1 - static_cast<std::size_t>(read_index));
   tick();
 }
 
@@ -943,6 +1027,7 @@ Report Execution::report() const {
       }
       if (e.acc[0] == Access::m_trylock_fail) s.op += " (failed)";
       if (e.acc[0] == Access::cv_timeout) s.op += " (timeout/spurious)";
+      if (e.stale > 0) s.op += " (stale: " + std::to_string(e.stale) + " store(s) older)";
       if (e.acc[0] == Access::a_load) s.access = 'r';
       if (e.acc[0] == Access::a_store) s.access = 'w';
     }
@@ -1129,6 +1214,7 @@ std::string Execution::listing() const {
       what += " " + obj_name(e.obj[0]);
     if (e.acc[0] == Access::m_trylock_fail) what += " (failed)";
     if (e.acc[0] == Access::cv_timeout) what += " (timeout/spurious)";
+    if (e.stale > 0) what += " (stale: " + std::to_string(e.stale) + " store(s) older)";
     if (e.op == Op::await) what += " (predicate holds)";
     char line[64];
     std::snprintf(line, sizeof line, "  T%-2u | ", e.tid);

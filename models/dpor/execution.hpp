@@ -25,7 +25,9 @@
 #include <functional>
 #include <optional>
 #include <source_location>
+#include <memory>
 #include <string>
+#include <typeinfo>
 #include <vector>
 
 #include "event.hpp"
@@ -37,6 +39,22 @@ namespace interleave::dpor {
 
 // Thrown into a fiber to unwind it; never escapes the checker.
 struct Abort {};
+
+// Symmetry: a key of a callable's type and its bytes (what it captured), so
+// that two threads started with equal keys run the same code from the same
+// start state. Never 0. Padding bytes may differ between equal closures:
+// that only makes two interchangeable threads look distinct (less
+// reduction), never the reverse.
+template <class T>
+std::uint64_t code_key(const T& f) noexcept {
+  std::uint64_t h = 0xcbf29ce484222325ull ^ typeid(T).hash_code();
+  const auto* p = reinterpret_cast<const unsigned char*>(std::addressof(f));
+  for (std::size_t i = 0; i < sizeof(T); ++i) {
+    h ^= p[i];
+    h *= 0x100000001b3ull;
+  }
+  return h == 0 ? 1 : h;
+}
 
 enum class Verdict {
   holds,
@@ -106,6 +124,16 @@ struct ObjState {
   bool lost_notify = false;
   std::uint32_t notifies = 0;  // notify calls so far
   std::uint32_t stores = 0;    // atomic: stores and RMWs so far
+  // atomic, stale reads (RunOptions::stale_reads): every store in
+  // modification order (the initial value first) with its thread and that
+  // thread's causality clock then, and per thread the oldest store it may
+  // still read (coherence: the last one it read or wrote)
+  struct StoreRec {
+    std::uint32_t tid;
+    std::uint32_t clock;
+  };
+  std::vector<StoreRec> history;
+  std::uint32_t coherent[kMaxThreads] = {};
   std::source_location lost_notify_at{};
   // var, FastTrack: last write epoch and read epochs
   int w_tid = -1;
@@ -133,6 +161,9 @@ struct ThreadRec {
   unsigned unwind_ops = 0;      // operations attempted while unwinding
   boost::context::fiber sched;  // resumed by the fiber to yield
   std::function<void()> fn;
+  // Symmetry: the code and start state (the callable's type and captured
+  // bytes) it was started with; 0: never interchangeable
+  std::uint64_t code_key = 0;
   Pending pending;
   bool finished = false;
   bool last_was_yield = false;
@@ -157,6 +188,7 @@ struct ThreadRec {
   // await mode: the predicate of the wait this thread blocks in
   bool (*await_pred)(void*) = nullptr;
   void* await_ctx = nullptr;
+  std::uint64_t await_key = 0;  // the predicate's type and captured bytes (symmetry)
   // await mode: the critical section this thread is in (the mutex, the path
   // node that scheduled its acquisition), and whether it has only read since
   std::uint32_t cs_mutex = kNone;
@@ -169,8 +201,12 @@ struct RunOptions {
   int preemption_bound = -1;  // naive mode only; -1: none
   unsigned step_cap = 20000;
   bool spurious_wakeups = true;  // a bare wait(lk) may wake once without a notify
-  bool spin_reduction = false;   // a yielded re-load at the same line waits for a store
-  bool prefer_highest = false;   // new nodes try the highest-numbered thread first
+  // A relaxed load may return an older store than the latest: any store not
+  // older than one that happens-before the load, nor than the last one its
+  // thread read or wrote (coherence). A data choice, the latest first.
+  bool stale_reads = false;
+  bool spin_reduction = false;  // a yielded re-load at the same line waits for a store
+  bool prefer_highest = false;  // new nodes try the highest-numbered thread first
   // wait(lk, pred) blocks until pred holds (no notify, no spurious wake-up
   // explored for it); bare waits keep exact semantics
   bool await_mode = false;
@@ -183,6 +219,11 @@ struct RunOptions {
   unsigned shard_depth = 8;
   std::uint64_t* leaf_counter = nullptr;
   const std::string* replay = nullptr;
+  // Symmetry reduction (DPOR only; a model declares its threads
+  // interchangeable): among enabled threads started with the same code and
+  // captured values, blocked in the same await-mode wait for the same
+  // predicate, only the lowest-numbered is explored.
+  bool symmetry = false;
 };
 
 class Execution {
@@ -239,7 +280,8 @@ class Execution {
   void record_failure(Verdict v, std::string detail);
   [[nodiscard]] std::uint64_t abandoned() const noexcept { return abandoned_; }
 
-  unsigned spawn(std::function<void()> fn);
+  // code_key: the callable's type and captured bytes (symmetry; 0: none)
+  unsigned spawn(std::function<void()> fn, std::uint64_t code_key = 0);
   void join(unsigned target, std::source_location where);
   void yield(std::source_location where);
 
@@ -253,7 +295,7 @@ class Execution {
   // Await mode: release m and block until the mutex is free and pred(ctx)
   // holds, then relock m (one event that also reads the atomics pred read).
   void cv_await(std::uint32_t cv, std::uint32_t m, bool (*pred)(void*), void* ctx,
-                std::source_location where);
+                std::source_location where, std::uint64_t pred_key = 0);
   [[nodiscard]] bool await_mode() const noexcept { return opt_.await_mode; }
   // While the scheduler evaluates an await predicate: loads return their
   // value without a scheduling point (peek_load records the atomic), and
@@ -269,7 +311,13 @@ class Execution {
   void peek_load(std::uint32_t atomic);
 
   // After announce: the causality effect of an atomic access, then commit.
-  void atomic_access(std::uint32_t a, bool store, bool rmw, bool acquire, bool release);
+  // read_index: a stale load's store (stale_index), -1: the latest.
+  void atomic_access(std::uint32_t a, bool store, bool rmw, bool acquire, bool release,
+                     int read_index = -1);
+  // Stale reads: the store (index in modification order) a relaxed load
+  // reads, chosen among those coherence allows. Called after announce.
+  std::uint32_t stale_index(std::uint32_t a);
+  [[nodiscard]] bool stale_reads() const noexcept { return opt_.stale_reads; }
 
   void var_read(std::uint32_t v, std::source_location where);
   void var_write(std::uint32_t v, std::source_location where);
@@ -284,6 +332,8 @@ class Execution {
   unsigned preferred(std::uint64_t cand) const;
   int schedule(std::uint64_t enabled);
   void shard_leaf(Node& n);
+  void symmetric_threads(Node& n) const;
+  [[nodiscard]] bool same_local_state(unsigned a, unsigned b) const;
   void resume(unsigned t);
   void unwind_all();
   void add_race(std::uint32_t j, std::uint32_t i);

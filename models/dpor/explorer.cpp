@@ -9,7 +9,8 @@
 namespace interleave::dpor {
 
 std::string Result::how() const {
-  return std::string(mode == Mode::dpor ? "DPOR" : "naive") + (await_mode ? " await" : " exact");
+  return std::string(mode == Mode::dpor ? "DPOR" : "naive") + (await_mode ? " await" : " exact") +
+         (symmetry ? ", symmetry" : "");
 }
 
 std::string Result::summary() const {
@@ -47,6 +48,8 @@ Result explore(const std::function<void()>& body, const Options& opts) {
   ro.spin_reduction = opts.spin_reduction;
   ro.prefer_highest = opts.prefer_highest;
   ro.await_mode = opts.await_mode;
+  ro.symmetry = opts.symmetry && opts.mode == Mode::dpor;
+  ro.stale_reads = opts.stale_reads;
   std::uint64_t leaves = 0;
   if (opts.shard_count > 0) {
     if (opts.shard_index >= opts.shard_count)
@@ -61,6 +64,7 @@ Result explore(const std::function<void()>& body, const Options& opts) {
   Result r;
   r.mode = opts.mode;
   r.await_mode = opts.await_mode;
+  r.symmetry = ro.symmetry;
   r.shard_index = opts.shard_index;
   r.shard_count = opts.shard_count;
   r.preemption_bound = ro.preemption_bound;
@@ -143,6 +147,7 @@ Result replay(const std::function<void()>& body, const std::string& token, const
   ro.spurious_wakeups = opts.spurious_wakeups;
   ro.spin_reduction = opts.spin_reduction;
   ro.await_mode = opts.await_mode;
+  ro.stale_reads = opts.stale_reads;
   ro.replay = &token;
   x.run(body, ro);
   Result r;

@@ -51,6 +51,19 @@ struct Options {
   // choice and no spurious wake-up is explored for it. A large reduction
   // that cannot see lost wake-ups: verdicts say "DPOR await", not "DPOR exact".
   bool await_mode = false;
+  // Symmetry reduction (opt-in, DPOR only): threads started with the same
+  // code and captured values are interchangeable while blocked in the same
+  // await-mode wait for the same predicate; only the lowest-numbered of
+  // such a group is explored there. The model vouches that such a thread
+  // holds nothing of its own at those points and that only a thread's
+  // identity tells them apart; verdicts say "symmetry".
+  bool symmetry = false;
+  // Weak memory, in part (opt-in; the model runner turns it on for expected
+  // failures): a relaxed load may return an older store than the latest
+  // (any that coherence allows), a data choice explored like a notify_one's.
+  // Finds a lost update through a stale read with no preemption, as Relacy
+  // does. Not used for proofs: models that must hold run without it.
+  bool stale_reads = false;
   // Sharding (scale-out): shard shard_index of shard_count (0-based; 0
   // shards: no sharding). The first shard_depth scheduling nodes that have
   // a choice branch on every awake enabled thread (a superset of what
@@ -77,6 +90,7 @@ struct Result {
   bool bounded_by_budget = false;
   Mode mode = Mode::dpor;
   bool await_mode = false;
+  bool symmetry = false;
   int preemption_bound = -1;     // the bound the search ran under (-1: none)
   std::uint64_t executions = 0;  // complete executions (failing ones included)
   std::uint64_t blocked = 0;     // sleep-set-blocked runs (DPOR)
@@ -94,8 +108,9 @@ struct Result {
   std::string token;    // replay token of the counterexample
   Report report;        // the counterexample for a person: steps and the failure's structure
   std::string summary() const;
-  // "DPOR exact", "DPOR await", "naive exact", "naive await": the search
-  // and the condition-variable semantics that produced the verdict.
+  // "DPOR exact", "DPOR await", "naive exact", "naive await" (then
+  // ", symmetry" when that reduction was used): the search and the
+  // condition-variable semantics that produced the verdict.
   std::string how() const;
 };
 

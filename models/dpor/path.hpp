@@ -38,6 +38,12 @@ struct Node {
   bool top = false;
   bool leaf_seen = false;  // the last top node: its current choice was assigned a shard
   bool owned = true;       // ... to this shard
+  // Symmetry (RunOptions::symmetry): enabled threads interchangeable with
+  // a lower-numbered enabled thread at this node (the same code and start
+  // state, at the same start or wait); they are never explored from here:
+  // rep[t] is the thread that stands for t.
+  std::uint64_t redundant = 0;
+  std::uint8_t rep[16] = {};
 };
 
 struct Path {
@@ -54,7 +60,7 @@ struct Path {
           return true;
         }
       } else {
-        std::uint64_t alt = n.backtrack & ~n.done & ~bit(n.chosen);
+        std::uint64_t alt = n.backtrack & ~n.done & ~n.redundant & ~bit(n.chosen);
         if (use_sleep) alt &= ~n.sleep;
         if (alt != 0) {
           n.done |= bit(n.chosen);

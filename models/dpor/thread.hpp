@@ -31,9 +31,7 @@ class thread {
  public:
   thread() noexcept = default;
   template <class F>
-  explicit thread(F&& f)
-      : id_(static_cast<int>(
-            Execution::require("thread").spawn(std::function<void()>(std::forward<F>(f))))) {}
+  explicit thread(F&& f) : id_(start(std::forward<F>(f))) {}
   thread(thread&& o) noexcept : id_(std::exchange(o.id_, -1)) {}
   thread& operator=(thread&& o) noexcept {
     if (joinable()) std::terminate();
@@ -54,6 +52,12 @@ class thread {
   }
 
  private:
+  template <class F>
+  static int start(F&& f) {
+    Execution& x = Execution::require("thread");
+    const std::uint64_t key = code_key(f);  // before f is moved from
+    return static_cast<int>(x.spawn(std::function<void()>(std::forward<F>(f)), key));
+  }
   int id_ = -1;
 };
 
