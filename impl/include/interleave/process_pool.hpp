@@ -84,7 +84,10 @@
 #include <cereal/types/tuple.hpp>
 #include <cereal/types/utility.hpp>
 #include <cereal/types/vector.hpp>
+#include <signal.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
@@ -257,8 +260,9 @@ class record_reader {
 // then read task records from `task_fd` and write one result record each to
 // `result_fd`, until end-of-file on `task_fd` (the pool shuts down) or
 // max_tasks_per_child tasks. Returns the exit code.
-template <OsBackend Os>
-int pool_worker_main(int task_fd, int result_fd, const pool_worker_config& config) {
+template <OsBackend Os, class Write>
+int pool_worker_main(int task_fd, int result_fd, const pool_worker_config& config,
+                     Write&& write_result) {
   const auto& [init_name, init_args, max_tasks] = config;
   const pool_registry& reg = pool_registry::get();
   if (!init_name.empty()) {
@@ -290,7 +294,7 @@ int pool_worker_main(int task_fd, int result_fd, const pool_worker_config& confi
         out.emplace_back(false, "an exception not derived from std::exception");
       }
     }
-    Os::write(result_fd, encode_record<cereal_codec>(out));
+    write_result(result_fd, encode_record<cereal_codec>(out));
   }
   Os::close(task_fd);
   Os::close(result_fd);
@@ -301,7 +305,25 @@ int pool_worker_main(int task_fd, int result_fd, const pool_worker_config& confi
 // result write end}, args the encoded pool_worker_config.
 inline int pool_worker_entry(std::span<const std::byte> args, std::span<const int> fds) {
   if (fds.size() != 2) throw std::invalid_argument("ProcessPool worker: expected 2 descriptors");
-  return pool_worker_main<posix_os>(fds[0], fds[1], cereal_codec::decode<pool_worker_config>(args));
+  // A worker ignores SIGPIPE, as every Python process does: a write to a
+  // closed pipe (the parent gone) fails with EPIPE and ends the worker,
+  // without posix_os::write's three signal-mask calls around every result
+  // (a quarter of a round trip's system calls). The disposition is the
+  // worker's own: the parent's is never touched.
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  if (::sigaction(SIGPIPE, &ignore, nullptr) != 0)
+    detail::throw_os(errno, "ProcessPool worker: sigaction(SIGPIPE, SIG_IGN)");
+  return pool_worker_main<posix_os>(
+      fds[0], fds[1], cereal_codec::decode<pool_worker_config>(args),
+      [](int fd, std::span<const std::byte> out) {
+        for (std::size_t done = 0; done < out.size();) {
+          const ssize_t n = ::write(fd, out.data() + done, out.size() - done);
+          if (n < 0 && errno == EINTR) continue;
+          if (n < 0) detail::throw_os(errno, "ProcessPool worker: write to fd " + std::to_string(fd));
+          done += static_cast<std::size_t>(n);
+        }
+      });
 }
 inline const entry_registrar pool_worker_entry_registrar{"interleave_process_pool_worker",
                                                          &pool_worker_entry};
@@ -711,7 +733,9 @@ class BasicProcessPool {
         w->pid = Os::spawn([task_r = task_r, result_w = result_w, others = std::move(others),
                             config = config_]() -> int {
           for (int fd : others) Os::close(fd);
-          return detail::pool_worker_main<Os>(task_r, result_w, config);
+          return detail::pool_worker_main<Os>(
+              task_r, result_w, config,
+              [](int fd, std::span<const std::byte> out) { Os::write(fd, out); });
         });
       }
     } catch (...) {
