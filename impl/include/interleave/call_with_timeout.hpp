@@ -149,31 +149,30 @@ auto call_with_timeout_grace(std::chrono::duration<Rep1, Period1> timeout,
   int pid = 0;
   try {
     if constexpr (std::is_same_v<Os, posix_os>) detail::resolve_child_calls_once(w);
-    pid = Os::spawn([r = r, w = w, record = std::move(record),
-                     fn = std::decay_t<F>(std::forward<F>(f)),
-                     tup = std::make_tuple(std::decay_t<Args>(std::forward<Args>(args))...)]() mutable
-                    -> int {
-      Os::close(r);
-      record.assign(frame_header_bytes + 1, std::byte{0});
-      try {
-        detail::encode_child_result(record, std::apply(fn, tup));
-        record[frame_header_bytes] = std::byte{1};
-      } catch (const std::exception& e) {
-        const std::string_view message = e.what();
-        record.resize(frame_header_bytes + 1);
-        record.insert(record.end(), reinterpret_cast<const std::byte*>(message.data()),
-                      reinterpret_cast<const std::byte*>(message.data() + message.size()));
-      }
-      const std::size_t n = record.size() - frame_header_bytes;
-      if (n > default_max_record)
-        throw codec_error("call_with_timeout: the result record of " + std::to_string(n) +
-                          " bytes exceeds max_record " + std::to_string(default_max_record));
-      for (std::size_t i = 0; i < frame_header_bytes; ++i)
-        record[i] = static_cast<std::byte>((n >> (8 * i)) & 0xff);
-      Os::write(w, record);
-      Os::close(w);
-      return 0;
-    });
+    pid = Os::spawn(
+        [r = r, w = w, record = std::move(record), fn = std::decay_t<F>(std::forward<F>(f)),
+         tup = std::make_tuple(std::decay_t<Args>(std::forward<Args>(args))...)]() mutable -> int {
+          Os::close(r);
+          record.assign(frame_header_bytes + 1, std::byte{0});
+          try {
+            detail::encode_child_result(record, std::apply(fn, tup));
+            record[frame_header_bytes] = std::byte{1};
+          } catch (const std::exception& e) {
+            const std::string_view message = e.what();
+            record.resize(frame_header_bytes + 1);
+            record.insert(record.end(), reinterpret_cast<const std::byte*>(message.data()),
+                          reinterpret_cast<const std::byte*>(message.data() + message.size()));
+          }
+          const std::size_t n = record.size() - frame_header_bytes;
+          if (n > default_max_record)
+            throw codec_error("call_with_timeout: the result record of " + std::to_string(n) +
+                              " bytes exceeds max_record " + std::to_string(default_max_record));
+          for (std::size_t i = 0; i < frame_header_bytes; ++i)
+            record[i] = static_cast<std::byte>((n >> (8 * i)) & 0xff);
+          Os::write(w, record);
+          Os::close(w);
+          return 0;
+        });
   } catch (...) {
     Os::close(r);
     Os::close(w);
@@ -242,10 +241,9 @@ auto call_with_timeout_grace(std::chrono::duration<Rep1, Period1> timeout,
     throw ChildProcessError("call_with_timeout: child pid " + std::to_string(pid) +
                             " sent a result record without its outcome flag");
   if (std::to_integer<int>(payload[0]) == 0)
-    throw ChildProcessError("call_with_timeout: the function raised in child pid " +
-                            std::to_string(pid) + ": " +
-                            std::string(reinterpret_cast<const char*>(payload.data() + 1),
-                                        payload.size() - 1));
+    throw ChildProcessError(
+        "call_with_timeout: the function raised in child pid " + std::to_string(pid) + ": " +
+        std::string(reinterpret_cast<const char*>(payload.data() + 1), payload.size() - 1));
   return cereal_codec::decode<R>(payload.subspan(1));
 }
 

@@ -310,7 +310,7 @@ inline int pool_worker_entry(std::span<const std::byte> args, std::span<const in
   // without posix_os::write's three signal-mask calls around every result
   // (a quarter of a round trip's system calls). The disposition is the
   // worker's own: the parent's is never touched.
-  struct sigaction ignore {};
+  struct sigaction ignore{};
   ignore.sa_handler = SIG_IGN;
   if (::sigaction(SIGPIPE, &ignore, nullptr) != 0)
     detail::throw_os(errno, "ProcessPool worker: sigaction(SIGPIPE, SIG_IGN)");
@@ -320,7 +320,8 @@ inline int pool_worker_entry(std::span<const std::byte> args, std::span<const in
         for (std::size_t done = 0; done < out.size();) {
           const ssize_t n = ::write(fd, out.data() + done, out.size() - done);
           if (n < 0 && errno == EINTR) continue;
-          if (n < 0) detail::throw_os(errno, "ProcessPool worker: write to fd " + std::to_string(fd));
+          if (n < 0)
+            detail::throw_os(errno, "ProcessPool worker: write to fd " + std::to_string(fd));
           done += static_cast<std::size_t>(n);
         }
       });
@@ -868,7 +869,6 @@ class BasicProcessPool {
       forgotten_;  // the twin's lost tasks, kept so their promises stay unset
   typename Sync::thread manager_;
 };
-
 
 // The results of ProcessPool::map, in order. next() (or iterating) waits for
 // the next result until the map's deadline (TimeoutError naming the
