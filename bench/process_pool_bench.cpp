@@ -7,14 +7,15 @@
 //       it back over a second pipe: write + read per iteration
 //   process_pool.round_trip/interleave
 //       ProcessPool(1).submit(empty task).get() on an already started worker:
-//       encode, wake the manager, write the task record, the worker decodes,
-//       runs, encodes, the manager reads and completes the future
+//       encode, write the task record to the idle worker, the worker
+//       decodes, runs, encodes, the management thread reads the result and
+//       completes the future
 //   Target: the pool's round trip <= 2x the raw echo.
 //
 //   call_with_timeout.empty/baseline_fork_waitpid
 //       fork(); the child _exit(0)s; waitpid
 //   call_with_timeout.empty/interleave
-//       call_with_timeout(10 s, a function returning 0): fork, pipe, the
+//       call_with_timeout(10 s, a function returning 0): pipe, fork, the
 //       result record, poll, read, waitpid
 //   Target: call_with_timeout <= 1.2x the bare fork + waitpid.
 //
@@ -108,6 +109,18 @@ void empty_call_with_timeout(benchmark::State& state) {
     benchmark::DoNotOptimize(interleave::call_with_timeout(10s, [] { return 0; }));
 }
 BENCHMARK(empty_call_with_timeout)->Name("call_with_timeout.empty/interleave")->UseRealTime();
+
+// The targets, in the JSON's context: "target <interleave row> vs <baseline
+// role>" -> the least acceptable ratio (baseline time / interleave time):
+// the pool's round trip at most 2x the raw echo, call_with_timeout at most
+// 1.2x fork + waitpid.
+const bool kTargetsDeclared = [] {
+  benchmark::AddCustomContext(
+      "target process_pool.round_trip/interleave/real_time vs baseline_raw_pipe_echo", "0.5");
+  benchmark::AddCustomContext(
+      "target call_with_timeout.empty/interleave/real_time vs baseline_fork_waitpid", "0.833");
+  return true;
+}();
 
 }  // namespace
 

@@ -18,9 +18,12 @@
 #include <chrono>
 #include <csignal>
 #include <filesystem>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <typeinfo>
+#include <vector>
 
 #include "testkit.hpp"
 #include "process_counts.hpp"
@@ -128,6 +131,51 @@ INTERLEAVE_TEST(TimeoutUnit, bad_arguments_are_refused_by_name, "timeout.fixed")
     why = e.what();
   }
   EXPECT_NE(why.find("grace"), std::string::npos) << why;
+  EXPECT_EQ(open_fds(), fds);
+  EXPECT_TRUE(no_child_left());
+}
+
+// The child encodes an arithmetic result as its own bytes instead of
+// through cereal's stream: the bytes must be cereal's, since the parent
+// decodes them with cereal. Each arithmetic type at its limits, and a value
+// of each through a real child.
+template <class T>
+void expect_cereal_bytes(T v) {
+  std::vector<std::byte> direct;
+  detail::encode_child_result(direct, v);
+  EXPECT_EQ(direct, cereal_codec::encode(v)) << typeid(T).name();
+  EXPECT_EQ(cereal_codec::decode<T>(direct), v) << typeid(T).name();
+}
+template <class T>
+void expect_limits_encode_as_cereal() {
+  expect_cereal_bytes<T>(std::numeric_limits<T>::min());
+  expect_cereal_bytes<T>(std::numeric_limits<T>::max());
+  expect_cereal_bytes<T>(T{});
+}
+INTERLEAVE_TEST(TimeoutUnit, arithmetic_results_encode_as_cereal_does, "timeout.fixed") {
+  expect_limits_encode_as_cereal<bool>();
+  expect_limits_encode_as_cereal<char>();
+  expect_limits_encode_as_cereal<signed char>();
+  expect_limits_encode_as_cereal<unsigned char>();
+  expect_limits_encode_as_cereal<short>();
+  expect_limits_encode_as_cereal<unsigned short>();
+  expect_limits_encode_as_cereal<int>();
+  expect_limits_encode_as_cereal<unsigned>();
+  expect_limits_encode_as_cereal<long>();
+  expect_limits_encode_as_cereal<unsigned long long>();
+  expect_limits_encode_as_cereal<float>();
+  expect_limits_encode_as_cereal<double>();
+  expect_limits_encode_as_cereal<long double>();
+  expect_cereal_bytes(true);
+  expect_cereal_bytes(-1.5);
+  const int fds = open_fds();
+  EXPECT_EQ(call_with_timeout(5s, [] { return true; }), true);
+  EXPECT_EQ(call_with_timeout(5s, [] { return -7; }), -7);
+  EXPECT_EQ(call_with_timeout(5s, [] { return 2.5; }), 2.5);
+  EXPECT_EQ(call_with_timeout(5s, [] { return std::numeric_limits<long long>::min(); }),
+            std::numeric_limits<long long>::min());
+  EXPECT_EQ(call_with_timeout(5s, [] { return std::string(5000, 'x'); }),
+            std::string(5000, 'x'));  // past the record reserved before the fork
   EXPECT_EQ(open_fds(), fds);
   EXPECT_TRUE(no_child_left());
 }

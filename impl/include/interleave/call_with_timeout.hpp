@@ -36,11 +36,13 @@
 
 #include <cereal/types/string.hpp>
 #include <cereal/types/utility.hpp>
+#include <unistd.h>
 
 #include <chrono>
 #include <csignal>
 #include <cstddef>
 #include <optional>
+#include <string_view>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -84,6 +86,46 @@ struct frame_reader {
   }
 };
 
+// Bytes reserved for the child's result record before the fork.
+inline constexpr std::size_t child_record_reserve = 4096;
+
+// Appends the codec's encoding of a child's result. cereal's binary archive
+// writes an arithmetic value as its own bytes, so for one those bytes are
+// appended directly: the same encoding (a unit test compares the two),
+// without the stream set-up whose library pages every child would fault in.
+template <class R>
+void encode_child_result(std::vector<std::byte>& out, const R& value) {
+  if constexpr (std::is_arithmetic_v<R>) {
+    const auto* b = reinterpret_cast<const std::byte*>(&value);
+    out.insert(out.end(), b, b + sizeof value);
+  } else {
+    cereal_codec::encode_into(out, value);
+  }
+}
+
+// A forked child resolves, on its first call, every library function the
+// parent has never called (lazy binding: the dynamic linker looks the symbol
+// up through each library's symbol tables, faulting their pages in), and the
+// resolution dies with the child, so every child pays it again: measured at
+// about a third of the child's page faults. Before its first fork on POSIX,
+// call_with_timeout makes the calls the child makes once in the parent: the
+// codec's stream set-up and appends (encoding a string into a reserved
+// buffer, as the child does), the signal calls of
+// posix_os::write (a write of an empty span) and write(2) itself (a
+// zero-length write to the empty pipe, which writes no byte).
+inline void resolve_child_calls_once(int pipe_write_end) {
+  static const bool done = [pipe_write_end] {
+    std::vector<std::byte> scratch;
+    scratch.reserve(child_record_reserve);
+    scratch.assign(frame_header_bytes + 1, std::byte{0});
+    cereal_codec::encode_into(scratch, std::string("x"));
+    posix_os::write(pipe_write_end, std::span<const std::byte>());
+    (void)::write(pipe_write_end, nullptr, 0);  // writes nothing: the pipe stays empty
+    return true;
+  }();
+  (void)done;
+}
+
 }  // namespace detail
 
 template <OsBackend Os, class Rep1, class Period1, class Rep2, class Period2, class F,
@@ -98,20 +140,36 @@ auto call_with_timeout_grace(std::chrono::duration<Rep1, Period1> timeout,
   if (grace < std::chrono::duration<Rep2, Period2>::zero())
     throw std::invalid_argument("call_with_timeout: grace must be >= 0");
   const auto [r, w] = Os::pipe();
+  // The child's result record, allocated here before the fork: a child that
+  // allocates copies the allocator's pages (its first malloc), so a record
+  // that fits is built without one. The record: the length header, 1 (f's
+  // encoded result follows) or 0 (the message of f's exception follows).
+  std::vector<std::byte> record;
+  record.reserve(detail::child_record_reserve);
   int pid = 0;
   try {
+    if constexpr (std::is_same_v<Os, posix_os>) detail::resolve_child_calls_once(w);
     pid = Os::spawn(
-        [r = r, w = w, fn = std::decay_t<F>(std::forward<F>(f)),
+        [r = r, w = w, record = std::move(record), fn = std::decay_t<F>(std::forward<F>(f)),
          tup = std::make_tuple(std::decay_t<Args>(std::forward<Args>(args))...)]() mutable -> int {
           Os::close(r);
-          std::pair<bool, std::string> out;
+          record.assign(frame_header_bytes + 1, std::byte{0});
           try {
-            const std::vector<std::byte> v = cereal_codec::encode(std::apply(fn, tup));
-            out = {true, std::string(reinterpret_cast<const char*>(v.data()), v.size())};
+            detail::encode_child_result(record, std::apply(fn, tup));
+            record[frame_header_bytes] = std::byte{1};
           } catch (const std::exception& e) {
-            out = {false, e.what()};
+            const std::string_view message = e.what();
+            record.resize(frame_header_bytes + 1);
+            record.insert(record.end(), reinterpret_cast<const std::byte*>(message.data()),
+                          reinterpret_cast<const std::byte*>(message.data() + message.size()));
           }
-          Os::write(w, encode_record<cereal_codec>(out));
+          const std::size_t n = record.size() - frame_header_bytes;
+          if (n > default_max_record)
+            throw codec_error("call_with_timeout: the result record of " + std::to_string(n) +
+                              " bytes exceeds max_record " + std::to_string(default_max_record));
+          for (std::size_t i = 0; i < frame_header_bytes; ++i)
+            record[i] = static_cast<std::byte>((n >> (8 * i)) & 0xff);
+          Os::write(w, record);
           Os::close(w);
           return 0;
         });
@@ -128,9 +186,11 @@ auto call_with_timeout_grace(std::chrono::duration<Rep1, Period1> timeout,
   const auto read_some = [&](typename clock::time_point until) {
     poll_fd p{r};
     if (Os::poll(std::span<poll_fd>(&p, 1), until) == 0) return false;
+    // Up to 512 bytes: a small result's header and payload in one read.
+    // More than the frame comes only from a child that wrote more than one
+    // result, which the check after the loop refuses.
     std::byte buf[512];
-    const std::size_t want = std::min(sizeof buf, std::max<std::size_t>(frame.need(), 1));
-    const std::size_t n = Os::read(r, std::span<std::byte>(buf, want));
+    const std::size_t n = Os::read(r, std::span<std::byte>(buf, sizeof buf));
     if (n == 0) eof = true;
     frame.bytes.insert(frame.bytes.end(), buf, buf + n);
     return true;
@@ -176,12 +236,15 @@ auto call_with_timeout_grace(std::chrono::duration<Rep1, Period1> timeout,
   }
   if (frame.bytes.size() != frame_header_bytes + frame.payload().size())
     throw ChildProcessError("call_with_timeout: the child wrote more than one result");
-  const auto [ok, blob] = cereal_codec::decode<std::pair<bool, std::string>>(frame.payload());
-  if (!ok)
-    throw ChildProcessError("call_with_timeout: the function raised in child pid " +
-                            std::to_string(pid) + ": " + blob);
-  return cereal_codec::decode<R>(
-      std::span<const std::byte>(reinterpret_cast<const std::byte*>(blob.data()), blob.size()));
+  const std::span<const std::byte> payload = frame.payload();
+  if (payload.empty() || std::to_integer<int>(payload[0]) > 1)
+    throw ChildProcessError("call_with_timeout: child pid " + std::to_string(pid) +
+                            " sent a result record without its outcome flag");
+  if (std::to_integer<int>(payload[0]) == 0)
+    throw ChildProcessError(
+        "call_with_timeout: the function raised in child pid " + std::to_string(pid) + ": " +
+        std::string(reinterpret_cast<const char*>(payload.data() + 1), payload.size() - 1));
+  return cereal_codec::decode<R>(payload.subspan(1));
 }
 
 // What users get: POSIX, SIGKILL 100 ms after SIGTERM.

@@ -75,6 +75,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -110,8 +111,13 @@ namespace detail {
   throw os_error(std::error_code(err, std::generic_category()), what);
 }
 
-// The number of threads of this process (entries of /proc/self/task).
+// The number of threads of this process. procfs gives /proc/self/task a
+// link count of 2 + the number of threads: one stat call; a kernel that does
+// not (a count below 3) has the directory's entries counted instead.
 inline int thread_count() {
+  struct stat st;
+  if (::stat("/proc/self/task", &st) == 0 && st.st_nlink >= 3)
+    return static_cast<int>(st.st_nlink - 2);
   DIR* d = ::opendir("/proc/self/task");
   if (d == nullptr)
     throw_os(errno, "spawn: cannot count this process's threads in /proc/self/task");

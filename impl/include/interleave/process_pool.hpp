@@ -21,6 +21,15 @@
 // the function and sends back the encoded result, or the message of the
 // exception it threw.
 //
+// The round trip of one task. A submit that finds no work pending and a
+// worker idle writes the task record to that worker's pipe itself, under
+// the pool's lock; the management thread only reads results (one read call
+// for a small record), completes the futures, hands the next pending work
+// to the worker that just finished, and starts, replaces and reaps workers.
+// It is woken through its wake pipe only when a worker must be started or
+// the pool shuts down. So a task on an idle worker costs the parent one
+// write, and the management thread one poll and one read.
+//
 // Start method. The pool's management thread makes the parent
 // multithreaded, and posix_os refuses fork() in a multithreaded process. On
 // POSIX every worker is therefore started with the safe start method,
@@ -75,7 +84,10 @@
 #include <cereal/types/tuple.hpp>
 #include <cereal/types/utility.hpp>
 #include <cereal/types/vector.hpp>
+#include <signal.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
@@ -187,12 +199,70 @@ using pool_task = std::tuple<std::string, std::vector<std::string>>;
 // max_tasks_per_child (0 for no limit).
 using pool_worker_config = std::tuple<std::string, std::string, int>;
 
+// Reads framed records (interleave/codec.hpp) from one pipe with as few
+// read calls as it can: each read asks for what the current record still
+// needs, at least `chunk` bytes, so a whole small record usually comes in one
+// call (header and payload), and bytes past the record wait in the buffer
+// for the next one. The same outcomes as read_record: the payload,
+// std::nullopt at end-of-file between records, short_record_error at
+// end-of-file inside one, codec_error for a length over max_record.
+class record_reader {
+ public:
+  static constexpr std::size_t chunk = 4096;
+
+  template <class ReadSome>
+  std::optional<std::vector<std::byte>> next(ReadSome&& read_some) {
+    for (;;) {
+      const std::size_t have = buf_.size() - at_;
+      std::size_t want = frame_header_bytes - std::min(have, frame_header_bytes);
+      if (have >= frame_header_bytes) {
+        std::size_t length = 0;
+        for (std::size_t i = 0; i < frame_header_bytes; ++i)
+          length |= std::to_integer<std::size_t>(buf_[at_ + i]) << (8 * i);
+        if (length > default_max_record)
+          throw codec_error("read_record: length header says " + std::to_string(length) +
+                            " bytes, over max_record " + std::to_string(default_max_record) +
+                            " (a corrupt or foreign stream)");
+        if (have >= frame_header_bytes + length) {
+          const auto first = buf_.begin() + static_cast<std::ptrdiff_t>(at_ + frame_header_bytes);
+          std::vector<std::byte> payload(first, first + static_cast<std::ptrdiff_t>(length));
+          at_ += frame_header_bytes + length;
+          if (at_ == buf_.size()) {
+            buf_.clear();
+            at_ = 0;
+          }
+          return payload;
+        }
+        want = frame_header_bytes + length - have;
+      }
+      if (at_ > 0) {  // keep the unread bytes at the front
+        buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(at_));
+        at_ = 0;
+      }
+      const std::size_t old = buf_.size();
+      buf_.resize(old + std::max(want, chunk));
+      const std::size_t n = read_some(std::span<std::byte>(buf_.data() + old, buf_.size() - old));
+      buf_.resize(old + n);
+      if (n == 0) {
+        if (old == 0) return std::nullopt;
+        throw short_record_error("short record: end-of-file after " + std::to_string(old) +
+                                 " bytes of a record (" + std::to_string(want) + " more expected)");
+      }
+    }
+  }
+
+ private:
+  std::vector<std::byte> buf_;
+  std::size_t at_ = 0;
+};
+
 // The worker's loop, the same on every OS interface: run the initializer,
 // then read task records from `task_fd` and write one result record each to
 // `result_fd`, until end-of-file on `task_fd` (the pool shuts down) or
 // max_tasks_per_child tasks. Returns the exit code.
-template <OsBackend Os>
-int pool_worker_main(int task_fd, int result_fd, const pool_worker_config& config) {
+template <OsBackend Os, class Write>
+int pool_worker_main(int task_fd, int result_fd, const pool_worker_config& config,
+                     Write&& write_result) {
   const auto& [init_name, init_args, max_tasks] = config;
   const pool_registry& reg = pool_registry::get();
   if (!init_name.empty()) {
@@ -202,9 +272,10 @@ int pool_worker_main(int task_fd, int result_fd, const pool_worker_config& confi
                                   "' is not registered");
     it->second(init_args);  // an exception ends the worker with 1: the pool breaks
   }
+  record_reader tasks;
   for (int done = 0; max_tasks == 0 || done < max_tasks; ++done) {
     std::optional<std::vector<std::byte>> rec =
-        read_record([&](std::span<std::byte> b) { return Os::read(task_fd, b); });
+        tasks.next([&](std::span<std::byte> b) { return Os::read(task_fd, b); });
     if (!rec) break;  // end-of-file: the pool shuts down
     const auto [name, calls] = cereal_codec::decode<pool_task>(*rec);
     std::vector<pool_outcome> out;
@@ -223,7 +294,7 @@ int pool_worker_main(int task_fd, int result_fd, const pool_worker_config& confi
         out.emplace_back(false, "an exception not derived from std::exception");
       }
     }
-    Os::write(result_fd, encode_record<cereal_codec>(out));
+    write_result(result_fd, encode_record<cereal_codec>(out));
   }
   Os::close(task_fd);
   Os::close(result_fd);
@@ -234,7 +305,26 @@ int pool_worker_main(int task_fd, int result_fd, const pool_worker_config& confi
 // result write end}, args the encoded pool_worker_config.
 inline int pool_worker_entry(std::span<const std::byte> args, std::span<const int> fds) {
   if (fds.size() != 2) throw std::invalid_argument("ProcessPool worker: expected 2 descriptors");
-  return pool_worker_main<posix_os>(fds[0], fds[1], cereal_codec::decode<pool_worker_config>(args));
+  // A worker ignores SIGPIPE, as every Python process does: a write to a
+  // closed pipe (the parent gone) fails with EPIPE and ends the worker,
+  // without posix_os::write's three signal-mask calls around every result
+  // (a quarter of a round trip's system calls). The disposition is the
+  // worker's own: the parent's is never touched.
+  struct sigaction ignore{};
+  ignore.sa_handler = SIG_IGN;
+  if (::sigaction(SIGPIPE, &ignore, nullptr) != 0)
+    detail::throw_os(errno, "ProcessPool worker: sigaction(SIGPIPE, SIG_IGN)");
+  return pool_worker_main<posix_os>(
+      fds[0], fds[1], cereal_codec::decode<pool_worker_config>(args),
+      [](int fd, std::span<const std::byte> out) {
+        for (std::size_t done = 0; done < out.size();) {
+          const ssize_t n = ::write(fd, out.data() + done, out.size() - done);
+          if (n < 0 && errno == EINTR) continue;
+          if (n < 0)
+            detail::throw_os(errno, "ProcessPool worker: write to fd " + std::to_string(fd));
+          done += static_cast<std::size_t>(n);
+        }
+      });
 }
 inline const entry_registrar pool_worker_entry_registrar{"interleave_process_pool_worker",
                                                          &pool_worker_entry};
@@ -380,12 +470,17 @@ class BasicProcessPool {
     std::function<void(std::exception_ptr)> fail;
     std::function<void(std::vector<detail::pool_outcome>&&)> finish;
   };
+  // A worker process. pid and the two descriptors are fixed once it is in
+  // workers_; only the management thread adds or removes a worker, closes
+  // its descriptors or reads its results. `busy` (the task it runs) is under
+  // mu_: a submitting thread may hand an idle worker its task directly.
   struct worker {
     int pid = 0;
     int task_fd = -1;
     int result_fd = -1;
-    std::shared_ptr<item> busy;
-    int done = 0;
+    std::shared_ptr<item> busy;     // under mu_
+    int done = 0;                   // management thread only
+    detail::record_reader results;  // management thread only
   };
 
   template <class T>
@@ -460,14 +555,57 @@ class BasicProcessPool {
     }
   }
 
+  // The hot path: with nothing pending and a worker idle, the submitting
+  // thread writes the task record to that worker's pipe itself, under mu_,
+  // and the management thread is not involved until the result comes back.
+  // Otherwise the work waits in pending_: the management thread hands it to
+  // the next worker that finishes, and is woken only when it must start a
+  // worker (fewer than max_workers exist and none is idle).
   void enqueue(std::shared_ptr<item> it, const char* who) {
     std::unique_lock<mutex> lk(mu_);
     if (broken_) throw BrokenProcessPool(*broken_);
     if (shutdown_.load())
       throw std::logic_error(std::string("ProcessPool::") + who +
                              ": cannot schedule new work after shutdown");
+    if (pending_.empty()) {
+      if (worker* w = idle_worker(lk)) {
+        if (it->start()) send(lk, *w, std::move(it));
+        return;
+      }
+    }
     pending_.push_back(std::move(it));
-    wake(lk);
+    if (static_cast<int>(workers_.size()) < max_workers_) wake(lk);
+  }
+
+  worker* idle_worker(std::unique_lock<mutex>&) INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS {
+    for (const auto& w : workers_)
+      if (!w->busy) return w.get();
+    return nullptr;
+  }
+
+  // Makes `it` (already running) worker w's task and writes its record.
+  // Under mu_, so no other thread picks w, and the management thread (which
+  // closes descriptors under mu_ only) cannot close w's pipe meanwhile.
+  static void send(std::unique_lock<mutex>&, worker& w, std::shared_ptr<item> it) {
+    w.busy = std::move(it);
+    try {
+      Os::write(w.task_fd, w.busy->record);
+    } catch (const os_error&) {
+      // The worker is gone (EPIPE): its result pipe's end-of-file tells the
+      // management thread, which fails this task with the pool.
+    }
+  }
+
+  // Hands the oldest pending work that was not cancelled to idle worker w.
+  void send_pending(std::unique_lock<mutex>& lk, worker& w) INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS {
+    while (!pending_.empty()) {
+      std::shared_ptr<item> it = std::move(pending_.front());
+      pending_.pop_front();
+      if (it->start()) {  // false: cancelled while pending
+        send(lk, w, std::move(it));
+        return;
+      }
+    }
   }
 
   // Wakes the manager from its poll: one byte in the wake pipe at most.
@@ -478,40 +616,45 @@ class BasicProcessPool {
     Os::write(wake_w_, std::span<const std::byte>(&b, 1));
   }
 
-  // --- the management thread: every worker and descriptor is its own --------
+  // --- the management thread: starts, reads, reaps and closes workers ------
 
   void manage() {
-    std::vector<worker> workers;
     try {
-      run(workers);
+      run();
     } catch (...) {
-      break_pool(workers, "ProcessPool: the management thread failed: " +
-                              detail::describe(std::current_exception()));
+      break_pool("ProcessPool: the management thread failed: " +
+                     detail::describe(std::current_exception()),
+                 nullptr);
     }
     std::unique_lock<mutex> lk(mu_);
     Os::close(wake_r_);
     Os::close(std::exchange(wake_w_, -1));
   }
 
-  void run(std::vector<worker>& workers) {
+  void run() {
+    std::vector<worker*> polled;
+    std::vector<poll_fd> fds;
     for (;;) {
       std::deque<std::shared_ptr<item>> to_cancel;
-      bool stopping = false;
       {
         std::unique_lock<mutex> lk(mu_);
         if (cancel_requested_.load()) to_cancel.swap(pending_);
-        stopping = shutdown_.load();
       }
       for (auto& c : to_cancel) c->cancel();
-      dispatch(workers);
-      if (stopping && !any_busy(workers) && pending_empty()) break;
-      std::vector<poll_fd> fds{poll_fd{wake_r_}};
-      for (const worker& w : workers) fds.push_back(poll_fd{w.result_fd});
+      start_workers();
+      {
+        std::unique_lock<mutex> lk(mu_);
+        if (shutdown_.load() && pending_.empty() && !any_busy(lk)) break;
+        polled.clear();
+        for (const auto& w : workers_) polled.push_back(w.get());
+      }
+      fds.assign(1, poll_fd{wake_r_});
+      for (const worker* w : polled) fds.push_back(poll_fd{w->result_fd});
       Os::poll(fds, clock::time_point::max());
       if (fds[0].ready) {
         // Take the byte first, then allow the next one: a submit in between
         // sees wake_pending_ still set and writes nothing, but its work is
-        // already queued and the dispatch at the top of the loop takes it.
+        // already queued and start_workers at the top of the loop takes it.
         // (Clearing first let a second byte in that this read also took:
         // wake_pending_ stayed set over an empty pipe and every later
         // submit's wake was lost.)
@@ -520,74 +663,62 @@ class BasicProcessPool {
         std::unique_lock<mutex> lk(mu_);
         wake_pending_.store(false);
       }
-      for (std::size_t i = fds.size() - 1; i >= 1; --i) {
-        if (!fds[i].ready) continue;
-        const std::size_t w = i - 1;
-        if (!receive(workers, w)) return;  // the pool broke
-      }
+      for (std::size_t i = fds.size() - 1; i >= 1; --i)
+        if (fds[i].ready && !receive(*polled[i - 1])) return;  // the pool broke
     }
     // Shutdown: end-of-file on every task pipe; each worker exits and is reaped.
-    for (worker& w : workers) Os::close(w.task_fd);
-    for (worker& w : workers) {
-      Os::wait(w.pid);
-      Os::close(w.result_fd);
+    std::vector<std::unique_ptr<worker>> all;
+    {
+      std::unique_lock<mutex> lk(mu_);
+      all.swap(workers_);
     }
-    workers.clear();
+    for (const auto& w : all) Os::close(w->task_fd);
+    for (const auto& w : all) {
+      Os::wait(w->pid);
+      Os::close(w->result_fd);
+    }
   }
 
-  bool pending_empty() {
-    std::unique_lock<mutex> lk(mu_);
-    return pending_.empty();
-  }
-  static bool any_busy(const std::vector<worker>& workers) {
-    for (const worker& w : workers)
-      if (w.busy) return true;
+  bool any_busy(std::unique_lock<mutex>&) INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS {
+    for (const auto& w : workers_)
+      if (w->busy) return true;
     return false;
   }
 
-  // Hands pending work to idle workers, starting workers while work waits
-  // and fewer than max_workers exist.
-  void dispatch(std::vector<worker>& workers) {
+  // Starts workers while work is pending, none is idle and fewer than
+  // max_workers exist; each new worker takes the oldest pending work. An
+  // idle worker and pending work meet here too (a worker freed while the
+  // work was being queued).
+  void start_workers() {
     for (;;) {
-      worker* idle = nullptr;
-      for (worker& w : workers)
-        if (!w.busy) {
-          idle = &w;
-          break;
-        }
-      std::shared_ptr<item> it;
+      std::vector<int> inherited;  // the pool's descriptors, for the fork start method
       {
         std::unique_lock<mutex> lk(mu_);
         if (pending_.empty()) return;
-        if (idle == nullptr && static_cast<int>(workers.size()) >= max_workers_) return;
-        it = std::move(pending_.front());
-        pending_.pop_front();
-      }
-      if (!it->start()) continue;  // cancelled while pending
-      if (idle == nullptr) {
-        try {
-          workers.push_back(start_worker(workers));
-        } catch (...) {
-          it->fail(std::current_exception());
-          throw;
+        if (worker* idle = idle_worker(lk)) {
+          send_pending(lk, *idle);
+          continue;
         }
-        idle = &workers.back();
+        if (static_cast<int>(workers_.size()) >= max_workers_) return;
+        inherited = {wake_r_, wake_w_};
+        for (const auto& o : workers_) {
+          inherited.push_back(o->task_fd);
+          inherited.push_back(o->result_fd);
+        }
       }
-      idle->busy = it;
-      try {
-        Os::write(idle->task_fd, it->record);
-      } catch (const os_error&) {
-        // The worker is gone (EPIPE): its result pipe's end-of-file tells.
-      }
+      std::unique_ptr<worker> w = start_worker(std::move(inherited));
+      std::unique_lock<mutex> lk(mu_);
+      send_pending(lk, *w);
+      workers_.push_back(std::move(w));
     }
   }
 
-  worker start_worker(const std::vector<worker>& workers) {
+  std::unique_ptr<worker> start_worker(std::vector<int> others) {
     const auto [task_r, task_w] = Os::pipe();
     const auto [result_r, result_w] = Os::pipe();
-    worker w;
-    w.task_fd = task_w;
-    w.result_fd = result_r;
+    auto w = std::make_unique<worker>();
+    w->task_fd = task_w;
+    w->result_fd = result_r;
     try {
       if constexpr (requires {
                       Os::spawn_entry(std::string_view(), std::span<const std::byte>(),
@@ -595,19 +726,18 @@ class BasicProcessPool {
                     }) {
         const std::vector<std::byte> args = cereal_codec::encode(config_);
         const int fds[2] = {task_r, result_w};
-        w.pid = Os::spawn_entry("interleave_process_pool_worker", args, fds);
+        w->pid = Os::spawn_entry("interleave_process_pool_worker", args, fds);
       } else {
         // fork semantics: the child closes what it inherited but its own two ends.
-        std::vector<int> others{task_w, result_r, wake_r_, wake_w_};
-        for (const worker& o : workers) {
-          others.push_back(o.task_fd);
-          others.push_back(o.result_fd);
-        }
-        w.pid =
-            Os::spawn([task_r = task_r, result_w = result_w, others, config = config_]() -> int {
-              for (int fd : others) Os::close(fd);
-              return detail::pool_worker_main<Os>(task_r, result_w, config);
-            });
+        others.push_back(task_w);
+        others.push_back(result_r);
+        w->pid = Os::spawn([task_r = task_r, result_w = result_w, others = std::move(others),
+                            config = config_]() -> int {
+          for (int fd : others) Os::close(fd);
+          return detail::pool_worker_main<Os>(
+              task_r, result_w, config,
+              [](int fd, std::span<const std::byte> out) { Os::write(fd, out); });
+        });
       }
     } catch (...) {
       Os::close(task_r);
@@ -621,43 +751,66 @@ class BasicProcessPool {
     return w;
   }
 
-  // Reads worker w's result. False if the pool broke.
-  bool receive(std::vector<worker>& workers, std::size_t wi) {
-    worker& w = workers[wi];
+  // Removes w from workers_ (under mu_), giving the caller its ownership.
+  std::unique_ptr<worker> take_worker(std::unique_lock<mutex>&, worker& w)
+      INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS {
+    for (auto i = workers_.begin(); i != workers_.end(); ++i)
+      if (i->get() == &w) {
+        std::unique_ptr<worker> out = std::move(*i);
+        workers_.erase(i);
+        return out;
+      }
+    throw std::logic_error("ProcessPool: a worker the management thread read is not in the pool");
+  }
+
+  // Reads worker w's result and completes its task's future; the worker
+  // takes the oldest pending work at once. False if the pool broke.
+  bool receive(worker& w) {
     std::optional<std::vector<std::byte>> rec;
     std::string cut;
     try {
-      rec = read_record([&](std::span<std::byte> b) { return Os::read(w.result_fd, b); });
+      rec = w.results.next([&](std::span<std::byte> b) { return Os::read(w.result_fd, b); });
     } catch (const codec_error& e) {
       cut = e.what();
     }
     if (!rec) {
       const exit_code code = Os::wait(w.pid);
-      Os::close(w.task_fd);
-      Os::close(w.result_fd);
-      const int pid = w.pid;
-      std::shared_ptr<item> lost = std::move(w.busy);
-      workers.erase(workers.begin() + static_cast<std::ptrdiff_t>(wi));
+      std::unique_ptr<worker> gone;
+      std::shared_ptr<item> lost;
+      {
+        std::unique_lock<mutex> lk(mu_);
+        gone = take_worker(lk, w);
+        lost = std::move(gone->busy);
+        Os::close(gone->task_fd);
+        Os::close(gone->result_fd);
+      }
       if constexpr (Bug == pool_bug::ignores_dead_worker) {
         if (lost) forgotten_.push_back(std::move(lost));  // its future never resolves
         return true;  // interleave:bug process_pool.broken_ignores_dead_worker
       } else {
-        if (lost) workers_lost_.push_back(std::move(lost));
-        break_pool(workers, "ProcessPool: worker pid " + std::to_string(pid) +
-                                " terminated abruptly with exit status " + std::to_string(code) +
-                                (cut.empty() ? std::string() : " (" + cut + ")") +
-                                "; the pool is broken");
+        break_pool("ProcessPool: worker pid " + std::to_string(gone->pid) +
+                       " terminated abruptly with exit status " + std::to_string(code) +
+                       (cut.empty() ? std::string() : " (" + cut + ")") + "; the pool is broken",
+                   std::move(lost));
         return false;
       }
     }
-    std::shared_ptr<item> it = std::move(w.busy);
-    ++w.done;
-    const int max_tasks = std::get<2>(config_);
-    if (max_tasks != 0 && w.done >= max_tasks) {  // the worker exits by itself: reap it
-      Os::close(w.task_fd);
-      Os::wait(w.pid);
-      Os::close(w.result_fd);
-      workers.erase(workers.begin() + static_cast<std::ptrdiff_t>(wi));
+    std::shared_ptr<item> it;
+    std::unique_ptr<worker> retired;
+    {
+      std::unique_lock<mutex> lk(mu_);
+      it = std::move(w.busy);
+      const int max_tasks = std::get<2>(config_);
+      if (max_tasks != 0 && ++w.done >= max_tasks) {
+        retired = take_worker(lk, w);  // it exits by itself; a new one replaces it when needed
+        Os::close(retired->task_fd);
+      } else {
+        send_pending(lk, w);
+      }
+    }
+    if (retired) {
+      Os::wait(retired->pid);
+      Os::close(retired->result_fd);
     }
     std::vector<detail::pool_outcome> out;
     try {
@@ -670,29 +823,33 @@ class BasicProcessPool {
     return true;
   }
 
-  // Fails every running and pending future with BrokenProcessPool(why),
-  // kills and reaps the other workers, closes their descriptors.
-  void break_pool(std::vector<worker>& workers, const std::string& why) {
+  // Fails `lost` (the dead worker's task), every running and pending future
+  // with BrokenProcessPool(why), kills and reaps the other workers, closes
+  // their descriptors.
+  void break_pool(const std::string& why, std::shared_ptr<item> lost) {
     std::deque<std::shared_ptr<item>> pending;
+    std::vector<std::unique_ptr<worker>> all;
+    std::vector<std::shared_ptr<item>> running;
+    if (lost) running.push_back(std::move(lost));
     {
       std::unique_lock<mutex> lk(mu_);
       broken_ = why;
       pending.swap(pending_);
+      all.swap(workers_);
+      for (const auto& w : all)
+        if (w->busy) running.push_back(std::move(w->busy));
     }
-    for (worker& w : workers) {
+    for (const auto& w : all) {
       try {
-        Os::kill(w.pid, SIGKILL);
+        Os::kill(w->pid, SIGKILL);
       } catch (const os_error&) {
       }
-      Os::close(w.task_fd);
-      Os::close(w.result_fd);
-      Os::wait(w.pid);
-      if (w.busy) workers_lost_.push_back(std::move(w.busy));
+      Os::close(w->task_fd);
+      Os::close(w->result_fd);
+      Os::wait(w->pid);
     }
-    workers.clear();
     const auto error = std::make_exception_ptr(BrokenProcessPool(why));
-    for (auto& it : workers_lost_) it->fail(error);
-    workers_lost_.clear();
+    for (auto& it : running) it->fail(error);
     for (auto& it : pending)
       if (it->start()) it->fail(error);
   }
@@ -703,13 +860,13 @@ class BasicProcessPool {
   mutex mu_;
   mutex join_mu_;
   std::deque<std::shared_ptr<item>> pending_ INTERLEAVE_GUARDED_BY(mu_);
+  std::vector<std::unique_ptr<worker>> workers_ INTERLEAVE_GUARDED_BY(mu_);
   typename Sync::template var<bool> shutdown_ INTERLEAVE_GUARDED_BY(mu_){false};
   typename Sync::template var<bool> cancel_requested_ INTERLEAVE_GUARDED_BY(mu_){false};
   typename Sync::template var<bool> wake_pending_ INTERLEAVE_GUARDED_BY(mu_){false};
   std::optional<std::string> broken_ INTERLEAVE_GUARDED_BY(mu_);
   std::vector<std::shared_ptr<item>>
       forgotten_;  // the twin's lost tasks, kept so their promises stay unset
-  std::vector<std::shared_ptr<item>> workers_lost_;  // manager only
   typename Sync::thread manager_;
 };
 

@@ -208,6 +208,7 @@ class FutureState {
   static bool complete(const std::shared_ptr<FutureState>& self, FutureStatus to, Set&& set,
                        bool only_if_pending = false) {
     std::vector<Callback> callbacks;
+    bool notify = false;
     {
       std::unique_lock<typename Sync::mutex> lk(self->mu_);
       const int s = self->status_.load();
@@ -219,8 +220,13 @@ class FutureState {
       const bool failed = to == FutureStatus::finished && self->error_ != nullptr;
       for (auto& [watcher, tag] : self->watchers_) watcher->future_done(tag, failed);
       self->watchers_.clear();
-      if (self->blocked_.load() > 0) self->cv_.notify_all();
+      notify = self->blocked_.load() > 0;
     }
+    // Notified after the unlock: a waiter woken under the lock would block
+    // at once on the mutex this thread still holds (two more context
+    // switches per wake-up). `self` keeps the state alive; a waiter re-checks
+    // the status under the lock, so no wake-up is lost.
+    if (notify) self->cv_.notify_all();
     // Outside the lock: a callback may do anything with this future.
     const Handle handle(self);
     for (auto& cb : callbacks) self->invoke(cb, handle);
