@@ -131,8 +131,8 @@ struct SortOnProcesses {
     }
     BasicProcessPool<Os> pool(Workers);
     try {
-      got = mergesort::BasicProcessMergeSort<Os, Bug>::sort_on_process_pool(
-          pool, input<Elements>(), Chunks, ByKey{}, How);
+      got = mergesort::BasicProcessMergeSort<Os, Bug>::sort_on_process_pool(pool, input<Elements>(),
+                                                                            Chunks, ByKey{}, How);
       returned = true;
     } catch (const BrokenProcessPool&) {
       broken = true;
@@ -159,7 +159,8 @@ constexpr auto proc_fixed = mergesort::process_sort_bug::none;
 constexpr auto lost_chunk = mergesort::process_sort_bug::merges_lost_chunk;
 template <class Sync> using ProcShm2w2cKill = SortOnProcesses<Sync, proc_fixed, shm, true, 2, 2, 6>;
 template <class Sync> using ProcEnc2w2cKill = SortOnProcesses<Sync, proc_fixed, enc, true, 2, 2, 6>;
-template <class Sync> using LostChunk2w2cKill = SortOnProcesses<Sync, lost_chunk, shm, true, 2, 2, 4>;
+template <class Sync> using LostChunk2w2cKill =
+    SortOnProcesses<Sync, lost_chunk, shm, true, 2, 2, 4>;
 
 INTERLEAVE_MODEL(Threads2w3c, "mergesort.threads.2w3c.bound3", "mergesort.threads",
                  "6 keyed records in 3 chunks on 2 workers: every interleaving returns the stable "

@@ -283,9 +283,10 @@ struct KillTally {
   int broken = 0, late = 0, missed = 0;
   ~KillTally() {
     if (broken + late + missed > 0)
-      std::printf("killed_worker_is_broken_pool_never_a_wrong_result: %d cases broken, %d killed "
-                  "after the worker's work, %d without a kill\n",
-                  broken, late, missed);
+      std::printf(
+          "killed_worker_is_broken_pool_never_a_wrong_result: %d cases broken, %d killed "
+          "after the worker's work, %d without a kill\n",
+          broken, late, missed);
   }
 } kill_tally;
 
@@ -328,8 +329,7 @@ INTERLEAVE_PROP_FALSIFIED(MergesortProps, merges_lost_chunk_twin_returns_unsorte
         Killer killer(std::chrono::microseconds(0));
         std::vector<Rec> got;
         try {
-          got = ms::BrokenMergesLostChunkSort<>::sort_multiprocessing(in.records, workers,
-                                                                      ByKey{});
+          got = ms::BrokenMergesLostChunkSort<>::sort_multiprocessing(in.records, workers, ByKey{});
         } catch (const BrokenProcessPool&) {
           RC_FAIL("the twin threw BrokenProcessPool");  // it never does: it carries on
         }
@@ -337,6 +337,14 @@ INTERLEAVE_PROP_FALSIFIED(MergesortProps, merges_lost_chunk_twin_returns_unsorte
         RC_ASSERT(differing(got, stable_sorted(in.records)) == 0L);
       },
       std::chrono::milliseconds(20'000));
+}
+
+INTERLEAVE_TEST(MergesortProps, merges_lost_chunk_twin_defect_is_at_its_marked_line,
+                "mergesort.processes.broken_merges_lost_chunk") {
+  const auto lines =
+      testkit::marker_lines("impl/include/interleave/mergesort_process.hpp",
+                            "interleave:bug mergesort.processes.broken_merges_lost_chunk");
+  ASSERT_EQ(lines.size(), 1u);
 }
 
 INTERLEAVE_TEST(MergesortProps, bad_workers_comparator_and_transport_are_refused,
@@ -355,8 +363,7 @@ INTERLEAVE_TEST(MergesortProps, bad_workers_comparator_and_transport_are_refused
                                    ms::chunk_transport::shared_memory);
     ADD_FAILURE() << "shared_memory accepted std::string";
   } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("transport shared_memory"), std::string::npos)
-        << e.what();
+    EXPECT_NE(std::string(e.what()).find("transport shared_memory"), std::string::npos) << e.what();
   }
   // A comparator with state cannot cross to a worker: refused at compile time.
   auto by_offset = [k = 1](int a, int b) { return a + k < b + k; };

@@ -144,9 +144,9 @@ namespace detail {
 
 // A comparator a worker can rebuild as Compare{} (see Requires).
 template <class Compare>
-inline constexpr bool stateless_comparator_v = std::is_empty_v<Compare> &&
-                                               std::is_default_constructible_v<Compare> &&
-                                               std::is_trivially_copyable_v<Compare>;
+inline constexpr bool stateless_comparator_v =
+    std::is_empty_v<Compare> && std::is_default_constructible_v<Compare> &&
+    std::is_trivially_copyable_v<Compare>;
 
 // An element whose bytes are its value: trivially copyable, or with a trivial
 // copy constructor and destructor (std::pair<int, int>, whose assignment is
@@ -316,13 +316,12 @@ inline std::string task_name(const char* kind, std::initializer_list<const char*
 // variable template's initialisation runs before main, like INTERLEAVE_TASK's).
 template <class Os, class T, class Compare>
 inline const interleave::detail::task_registrar<&sort_shared_chunk<Os, T, Compare>>
-    shared_chunk_task{task_name("shared_chunk", {typeid(Os).name(), typeid(T).name(),
-                                                 typeid(Compare).name()})
-                          .c_str()};
+    shared_chunk_task{
+        task_name("shared_chunk", {typeid(Os).name(), typeid(T).name(), typeid(Compare).name()})
+            .c_str()};
 template <class T, class Compare>
-inline const interleave::detail::task_registrar<&sort_encoded_chunk<T, Compare>>
-    encoded_chunk_task{
-        task_name("encoded_chunk", {typeid(T).name(), typeid(Compare).name()}).c_str()};
+inline const interleave::detail::task_registrar<&sort_encoded_chunk<T, Compare>> encoded_chunk_task{
+    task_name("encoded_chunk", {typeid(T).name(), typeid(Compare).name()}).c_str()};
 
 }  // namespace detail
 
@@ -443,9 +442,9 @@ struct BasicProcessMergeSort {
     futures.reserve(merger.chunks());
     try {
       for (std::size_t i = 0; i < merger.chunks(); ++i)
-        futures.push_back(pool.submit(&detail::sort_encoded_chunk<T, Compare>, std::uint64_t{i},
-                                      std::vector<T>(v.begin() + merger.at(i),
-                                                     v.begin() + merger.at(i + 1))));
+        futures.push_back(
+            pool.submit(&detail::sort_encoded_chunk<T, Compare>, std::uint64_t{i},
+                        std::vector<T>(v.begin() + merger.at(i), v.begin() + merger.at(i + 1))));
     } catch (...) {
       detail::settle(futures);
       throw;
@@ -478,11 +477,12 @@ using BrokenMergesLostChunkSort = BasicProcessMergeSort<Os, process_sort_bug::me
 template <std::ranges::input_range R, class Compare = std::less<>>
 auto sort_multiprocessing(R&& range, int workers = kDefaultParts, Compare comp = {},
                           chunk_transport transport = chunk_transport::automatic) {
-  return ProcessMergeSort<>::sort_multiprocessing(std::forward<R>(range), workers,
-                                                  std::move(comp), transport);
+  return ProcessMergeSort<>::sort_multiprocessing(std::forward<R>(range), workers, std::move(comp),
+                                                  transport);
 }
 
-template <OsBackend Os, process_pool_bug Flavor, std::ranges::input_range R, class Compare = std::less<>>
+template <OsBackend Os, process_pool_bug Flavor, std::ranges::input_range R,
+          class Compare = std::less<>>
 auto sort_on_process_pool(BasicProcessPool<Os, Flavor>& pool, R&& range, int chunks,
                           Compare comp = {},
                           chunk_transport transport = chunk_transport::automatic) {

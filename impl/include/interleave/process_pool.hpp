@@ -346,14 +346,14 @@ class BasicProcessPool {
   // `chunksize` calls per task. The results come in order; the timeout counts
   // from this call; see ProcessMapResults.
   template <class R, class... A, std::ranges::input_range Range, class Rep, class Period>
-  ProcessMapResults<R, Sync> map(R (*f)(A...), Range&& range, std::chrono::duration<Rep, Period> timeout,
-                          int chunksize = 1) {
+  ProcessMapResults<R, Sync> map(R (*f)(A...), Range&& range,
+                                 std::chrono::duration<Rep, Period> timeout, int chunksize = 1) {
     return map_until(f, std::forward<Range>(range),
                      detail::deadline_after<clock>(timeout, "ProcessPool::map"), chunksize);
   }
   template <class R, class... A, std::ranges::input_range Range>
   ProcessMapResults<R, Sync> map(R (*f)(A...), Range&& range, std::nullopt_t = std::nullopt,
-                          int chunksize = 1) {
+                                 int chunksize = 1) {
     return map_until(f, std::forward<Range>(range), clock::time_point::max(), chunksize);
   }
 
@@ -394,8 +394,8 @@ class BasicProcessPool {
   struct is_tuple<std::tuple<T...>> : std::true_type {};
 
   template <class R, class... A, class Range>
-  ProcessMapResults<R, Sync> map_until(R (*f)(A...), Range&& range, typename clock::time_point deadline,
-                                int chunksize) {
+  ProcessMapResults<R, Sync> map_until(R (*f)(A...), Range&& range,
+                                       typename clock::time_point deadline, int chunksize) {
     static_assert(!std::is_void_v<R>, "ProcessPool::map needs a function with a result");
     if (chunksize < 1)
       throw std::invalid_argument("ProcessPool::map: chunksize must be >= 1, got " +
@@ -730,7 +730,8 @@ class ProcessMapResults {
   bool has_next() const noexcept { return at_ < size_; }
   R next() {
     if (at_ >= size_)
-      throw std::out_of_range("ProcessMapResults::next: all " + std::to_string(size_) + " results taken");
+      throw std::out_of_range("ProcessMapResults::next: all " + std::to_string(size_) +
+                              " results taken");
     const std::size_t i = at_++;
     auto& chunk = chunks_[i / chunksize_];
     if (!chunk.wait_until(deadline_))
@@ -749,8 +750,8 @@ class ProcessMapResults {
  private:
   template <OsBackend, process_pool_bug>
   friend class BasicProcessPool;
-  ProcessMapResults(std::size_t size, std::size_t chunksize, typename Sync::clock::time_point deadline,
-             std::string name)
+  ProcessMapResults(std::size_t size, std::size_t chunksize,
+                    typename Sync::clock::time_point deadline, std::string name)
       : size_(size), chunksize_(chunksize), deadline_(deadline), name_(std::move(name)) {}
   std::vector<Future<std::vector<detail::pool_outcome>, Sync>> chunks_;
   std::size_t size_, chunksize_, at_ = 0;
