@@ -1,9 +1,16 @@
 #!/usr/bin/env python3
 """ci/mergesort_plot.py REPORT_DIR: reads REPORT_DIR/bench_mergesort.json
 (Google Benchmark, aggregates), writes REPORT_DIR/mergesort.dat (median wall
-time in ms per sort and input size), REPORT_DIR/mergesort-ratios.txt
-(sort_multithreading / tbb::parallel_sort at each size) and, with gnuplot,
-REPORT_DIR/mergesort.png: time against input size, log-log."""
+time in ms per sort and input size), REPORT_DIR/mergesort-ratios.txt and,
+with gnuplot, REPORT_DIR/mergesort.png: time against input size, log-log.
+
+The ratios read as bench/ratios.py's do: the other's median time /
+interleave's, so above 1 the interleave sort is faster:
+  - tbb::parallel_sort / sort_multithreading (target >= 1.0: the threaded
+    sort takes at most tbb's time);
+  - sort_multithreading / sort_multiprocessing (target >= 1/1.5 = 0.67 at
+    10,000,000: the process sort takes at most 1.5x the threaded sort's
+    time)."""
 import json
 import subprocess
 import sys
@@ -26,13 +33,27 @@ with open(report / "mergesort.dat", "w") as f:
     for n in sizes:
         f.write(f"{n} " + " ".join(f"{times[k].get(n, float('nan')):.3f}" for k in names) + "\n")
 lines = []
+
+
+def ratio_line(what, other, mine, n, target=None):
+    r = other[n] / mine[n]
+    verdict = "" if target is None else f"  target >= {target:.2f}: " + ("met" if r >= target else "MISSED")
+    return f"{what} at {n:,}: {other[n]:.1f} ms / {mine[n]:.1f} ms = {r:.2f}x{verdict}"
+
+
+tbb = times.get("parallel/baseline_tbb_parallel_sort", {})
 for w in ("6w", "2w"):
     mt = times.get(f"parallel/interleave_{w}", {})
-    tbb = times.get("parallel/baseline_tbb_parallel_sort", {})
+    mp = times.get(f"parallel/interleave_processes_{w}", {})
     for n in sizes:
         if n in mt and n in tbb:
-            lines.append(f"sort_multithreading ({w[0]} workers) / tbb::parallel_sort at {n:,}: "
-                         f"{mt[n]:.1f} ms / {tbb[n]:.1f} ms = {mt[n] / tbb[n]:.2f}x")
+            lines.append(ratio_line(f"tbb::parallel_sort / sort_multithreading ({w[0]} workers)", tbb, mt,
+                                    n, 1.0 if n >= 1_000_000 else None))
+    for n in sizes:
+        if n in mp and n in mt:
+            lines.append(ratio_line(f"sort_multithreading / sort_multiprocessing ({w[0]} workers)", mt, mp,
+                                    n, 1 / 1.5 if n >= 10_000_000 else None))
+lines.append("(ratio = the other's median wall time / interleave's: above 1, interleave's sort is faster)")
 (report / "mergesort-ratios.txt").write_text("\n".join(lines) + "\n")
 print("\n".join(lines))
 plot = ", ".join(

@@ -153,7 +153,7 @@ struct PoolIgnoresDeadWorker {
       }
       return;
     }
-    BasicProcessPool<Os, pool_bug::ignores_dead_worker> pool(1);
+    BasicProcessPool<Os, process_pool_bug::ignores_dead_worker> pool(1);
     auto f = pool.submit(pool_model_square, 3);
     try {
       result = f.get();

@@ -4,6 +4,7 @@
 //   mergesort_stress threads <workers> <elements>
 //   mergesort_stress sequential_reentrant <threads> <elements>
 //   mergesort_stress broken_unlocked_merge <workers> <elements>
+//   mergesort_stress processes <workers> <elements>
 //
 // The input: <elements> keyed records (key, input position), keys drawn from
 // a tenth as many values (many duplicates), fixed seed; compared by key only,
@@ -14,7 +15,13 @@
 //   same shared, read-only input at once (a hidden shared buffer would be a
 //   race). Prints "sorts=<sorts that returned> mismatches=<total>".
 // broken_unlocked_merge: the twin; TSan reports its unlocked read-merge-write.
+// processes: sort_multiprocessing with <workers> worker processes (re-executed
+//   copies of this binary, so main() runs run_entry_point_if_requested first;
+//   TSan instruments the parent: its pool's manager thread, futures and the
+//   merge). Prints "elements=<n> mismatches=<m> fd_delta=<open descriptors
+//   after minus before> unreaped=<children left>".
 #include <interleave/mergesort.hpp>
+#include <interleave/mergesort_process.hpp>
 
 #include <algorithm>
 #include <cstdio>
@@ -23,6 +30,7 @@
 #include <utility>
 #include <vector>
 
+#include "process_counts.hpp"
 #include "stress_main.hpp"
 
 namespace {
@@ -77,10 +85,24 @@ int sequential_reentrant(long threads, long n) {
   return interleave::stress::kExitOk;
 }
 
+int processes(long workers, long n) {
+  const std::vector<Rec> in = input(n);
+  std::vector<Rec> want = in;
+  std::stable_sort(want.begin(), want.end(), ByKey{});
+  const int fds = interleave::process_counts::open_fds();
+  const std::vector<Rec> got =
+      interleave::mergesort::sort_multiprocessing(in, static_cast<int>(workers), ByKey{});
+  std::printf("elements=%zu mismatches=%ld fd_delta=%d unreaped=%d\n", got.size(),
+              mismatches(got, want), interleave::process_counts::open_fds() - fds,
+              interleave::process_counts::unreaped());
+  return interleave::stress::kExitOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace interleave;
+  posix_os::run_entry_point_if_requested(argc, argv);  // a re-exec'd worker runs and exits
   using stress::variant;
   const stress::Param workers{"workers", 1, 64}, threads{"threads", 1, 64},
       elements{"elements", 0, 50'000'000};
@@ -88,5 +110,6 @@ int main(int argc, char** argv) {
                           {variant("threads", workers, elements, threaded<mergesort::MergeSort<>>),
                            variant("sequential_reentrant", threads, elements, sequential_reentrant),
                            variant("broken_unlocked_merge", workers, elements,
-                                   threaded<mergesort::BrokenUnlockedMergeSort<>>)});
+                                   threaded<mergesort::BrokenUnlockedMergeSort<>>),
+                           variant("processes", workers, elements, processes)});
 }

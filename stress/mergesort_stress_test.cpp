@@ -2,7 +2,9 @@
 // threaded sort of 1,000,000 keyed records on 6 workers is clean and exactly
 // std::stable_sort's result; the sequential sort run by 6 threads at once on
 // one shared input is clean (no hidden shared state); the broken twin's
-// unlocked merge into the shared result is reported at its marked lines.
+// unlocked merge into the shared result is reported at its marked lines; the
+// process sort of 1,000,000 keyed records on 6 worker processes is clean in
+// the parent, exact, and leaves no descriptor and no child behind.
 #include "stress_support.hpp"
 
 namespace interleave::stress {
@@ -41,6 +43,19 @@ INTERLEAVE_TEST(MergesortStress, unlocked_merge_is_reported_by_tsan_at_the_impl_
                     std::to_string(race.run.reports) +
                     " report, halt_on_error, 6 workers x 100,000 records, run " +
                     std::to_string(race.attempt) + ")");
+}
+
+INTERLEAVE_TEST(MergesortStress, process_sort_of_a_million_is_clean_exact_and_leaves_nothing,
+                "mergesort.processes") {
+  const StressRun r = stress.clean(
+      {"processes", "6", "1000000"},
+      {{"elements", 1000000}, {"mismatches", 0}, {"fd_delta", 0}, {"unreaped", 0}}, 600s);
+  testkit::cell("mergesort.processes",
+                "0 TSan reports in the parent, " + r.count("elements") +
+                    " keyed records on 6 worker processes (shared segment), " +
+                    r.count("mismatches") + " positions differ from std::stable_sort, " +
+                    r.count("fd_delta") + " descriptors and " + r.count("unreaped") +
+                    " children left");
 }
 
 TEST(MergesortStress, bad_arguments_are_refused_with_a_message) {

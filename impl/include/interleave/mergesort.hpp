@@ -171,6 +171,80 @@ void sort_rec(T* data, T* buf, std::size_t n, int parts, Compare& comp) {
   if (!acc_in_data) std::move(buf, buf + n, data);
 }
 
+// The caller's side of a chunked sort: chunk i of data[0, n) is
+// [at(i), at(i + 1)), chunk = max(1, n / chunks). finished(i) is called once
+// for each chunk when its slice is sorted, in any order; it merges the chunk
+// with the finished runs adjacent to it (left run on the left, so the result
+// is stable whatever the completion order). When every chunk is finished,
+// data[0, n) is sorted. The scratch slices of a run's chunks are used as
+// temporary space, so a chunk's task must be done with its scratch slice
+// before finished(i). Only one thread calls finished().
+template <class T, class Compare>
+class adjacent_merger {
+ public:
+  adjacent_merger(T* data, T* scratch, std::size_t n, std::size_t chunk, Compare& comp)
+      : data_(data),
+        scratch_(scratch),
+        n_(n),
+        chunk_(chunk),
+        k_((n + chunk - 1) / chunk),
+        run_begin_(k_ + 1),
+        run_end_(k_ + 1),
+        done_(k_, 0),
+        comp_(comp) {}
+
+  std::size_t chunks() const noexcept { return k_; }
+  std::size_t at(std::size_t i) const noexcept { return std::min(i * chunk_, n_); }
+
+  void finished(std::size_t i) {
+    if (i >= k_ || done_[i])
+      throw std::logic_error("mergesort: chunk " + std::to_string(i) +
+                             " reported finished twice or out of range");
+    std::size_t lo = i, hi = i + 1;
+    if (lo > 0 && done_[lo - 1]) {
+      const std::size_t s = run_begin_[lo];
+      merge_adjacent(s, lo, hi);
+      lo = s;
+    }
+    if (hi < k_ && done_[hi]) {
+      const std::size_t e = run_end_[hi];
+      merge_adjacent(lo, hi, e);
+      hi = e;
+    }
+    done_[i] = 1;
+    run_begin_[hi] = lo;
+    run_end_[lo] = hi;
+  }
+
+ private:
+  // [at(lo), at(mid)) and [at(mid), at(hi)) are sorted: the shorter run goes
+  // to the scratch buffer and the two merge back in place, from the front
+  // when the left run is the shorter, else from the back.
+  void merge_adjacent(std::size_t lo, std::size_t mid, std::size_t hi) {
+    T* const l = data_ + at(lo);
+    T* const m = data_ + at(mid);
+    T* const h = data_ + at(hi);
+    if (m - l <= h - m) {
+      std::move(l, m, scratch_ + at(lo));
+      merge_runs(scratch_ + at(lo), scratch_ + at(mid), m, h, l, comp_);
+    } else {
+      std::move(m, h, scratch_ + at(mid));
+      merge_runs_backward(l, m, scratch_ + at(mid), scratch_ + at(hi), h, comp_);
+    }
+  }
+
+  T* const data_;
+  T* const scratch_;
+  const std::size_t n_, chunk_, k_;
+  // Runs of finished, merged chunks: run_begin_[j] is the first chunk of the
+  // run that ends at chunk boundary j, run_end_[j] the end of the run that
+  // begins at j; valid at a run's outer boundaries, which are the only ones
+  // a later chunk can touch.
+  std::vector<std::size_t> run_begin_, run_end_;
+  std::vector<char> done_;
+  Compare& comp_;
+};
+
 template <class R>
 auto to_vector(R&& range) {
   using T = std::ranges::range_value_t<R>;
@@ -286,45 +360,10 @@ struct BasicMergeSort {
           sort_chunk(i);
           return i;
         }));
-      // Runs of finished, merged chunks: run_begin[j] is the first chunk of
-      // the run that ends at chunk boundary j, run_end[j] the end of the run
-      // that begins at j; valid at a run's outer boundaries, which are the
-      // only ones a later chunk can touch. Only the caller reads or writes them.
-      std::vector<std::size_t> run_begin(k + 1), run_end(k + 1);
-      std::vector<char> done(k, 0);
-      auto merge_adjacent = [&](std::size_t lo, std::size_t mid, std::size_t hi) {
-        // [at(lo), at(mid)) and [at(mid), at(hi)) are sorted: the shorter run
-        // goes to the scratch buffer (its chunks' tasks are done with it) and
-        // the two merge back in place, from the front when the left run is
-        // the shorter, else from the back.
-        T* const l = data + at(lo);
-        T* const m = data + at(mid);
-        T* const h = data + at(hi);
-        if (m - l <= h - m) {
-          std::move(l, m, scratch + at(lo));
-          detail::merge_runs(scratch + at(lo), scratch + at(mid), m, h, l, comp);
-        } else {
-          std::move(m, h, scratch + at(mid));
-          detail::merge_runs_backward(l, m, scratch + at(mid), scratch + at(hi), h, comp);
-        }
-      };
+      detail::adjacent_merger<T, Compare> merger(data, scratch, n, chunk, comp);
       try {
         for (const auto& f : as_completed(futures)) {
-          const std::size_t i = f.get();
-          std::size_t lo = i, hi = i + 1;
-          if (lo > 0 && done[lo - 1]) {
-            const std::size_t s = run_begin[lo];
-            merge_adjacent(s, lo, hi);
-            lo = s;
-          }
-          if (hi < k && done[hi]) {
-            const std::size_t e = run_end[hi];
-            merge_adjacent(lo, hi, e);
-            hi = e;
-          }
-          done[i] = 1;
-          run_begin[hi] = lo;
-          run_end[lo] = hi;
+          merger.finished(f.get());
         }
       } catch (...) {
         detail::settle(futures);  // no task may outlive v and buf

@@ -354,12 +354,12 @@ PoolInitializer pool_initializer(R (*f)(A...), Args&&... args) {
 
 // The broken twin: a pool whose manager, when a worker's result pipe ends,
 // reaps the worker and carries on without failing its task's future.
-enum class pool_bug { none, ignores_dead_worker };
+enum class process_pool_bug { none, ignores_dead_worker };
 
 template <class R, SyncBackend Sync>
-class MapResults;
+class ProcessMapResults;
 
-template <OsBackend Os = posix_os, pool_bug Bug = pool_bug::none>
+template <OsBackend Os = posix_os, process_pool_bug Bug = process_pool_bug::none>
 class BasicProcessPool {
   using Sync = typename Os::sync;
   using mutex = typename Sync::mutex;
@@ -434,16 +434,16 @@ class BasicProcessPool {
   // Python's Executor.map over one range: f(x) for each element x (an element
   // that is a std::tuple is unpacked into f's arguments), sent in chunks of
   // `chunksize` calls per task. The results come in order; the timeout counts
-  // from this call; see MapResults.
+  // from this call; see ProcessMapResults.
   template <class R, class... A, std::ranges::input_range Range, class Rep, class Period>
-  MapResults<R, Sync> map(R (*f)(A...), Range&& range, std::chrono::duration<Rep, Period> timeout,
-                          int chunksize = 1) {
+  ProcessMapResults<R, Sync> map(R (*f)(A...), Range&& range,
+                                 std::chrono::duration<Rep, Period> timeout, int chunksize = 1) {
     return map_until(f, std::forward<Range>(range),
                      detail::deadline_after<clock>(timeout, "ProcessPool::map"), chunksize);
   }
   template <class R, class... A, std::ranges::input_range Range>
-  MapResults<R, Sync> map(R (*f)(A...), Range&& range, std::nullopt_t = std::nullopt,
-                          int chunksize = 1) {
+  ProcessMapResults<R, Sync> map(R (*f)(A...), Range&& range, std::nullopt_t = std::nullopt,
+                                 int chunksize = 1) {
     return map_until(f, std::forward<Range>(range), clock::time_point::max(), chunksize);
   }
 
@@ -489,8 +489,8 @@ class BasicProcessPool {
   struct is_tuple<std::tuple<T...>> : std::true_type {};
 
   template <class R, class... A, class Range>
-  MapResults<R, Sync> map_until(R (*f)(A...), Range&& range, typename clock::time_point deadline,
-                                int chunksize) {
+  ProcessMapResults<R, Sync> map_until(R (*f)(A...), Range&& range,
+                                       typename clock::time_point deadline, int chunksize) {
     static_assert(!std::is_void_v<R>, "ProcessPool::map needs a function with a result");
     if (chunksize < 1)
       throw std::invalid_argument("ProcessPool::map: chunksize must be >= 1, got " +
@@ -505,7 +505,7 @@ class BasicProcessPool {
         all.push_back(encode_args(name, "map", Args(x)));
     }
     const auto cs = static_cast<std::size_t>(chunksize);
-    MapResults<R, Sync> results(all.size(), cs, deadline, name);
+    ProcessMapResults<R, Sync> results(all.size(), cs, deadline, name);
     for (std::size_t at = 0; at < all.size(); at += cs) {
       const auto first = all.begin() + static_cast<std::ptrdiff_t>(at);
       const auto last = all.begin() + static_cast<std::ptrdiff_t>(std::min(all.size(), at + cs));
@@ -784,7 +784,7 @@ class BasicProcessPool {
         Os::close(gone->task_fd);
         Os::close(gone->result_fd);
       }
-      if constexpr (Bug == pool_bug::ignores_dead_worker) {
+      if constexpr (Bug == process_pool_bug::ignores_dead_worker) {
         if (lost) forgotten_.push_back(std::move(lost));  // its future never resolves
         return true;  // interleave:bug process_pool.broken_ignores_dead_worker
       } else {
@@ -876,18 +876,19 @@ class BasicProcessPool {
 // RemoteTaskError, BrokenProcessPool, CancelledError. Destroying it cancels
 // the work that has not started.
 template <class R, SyncBackend Sync>
-class MapResults {
+class ProcessMapResults {
  public:
-  MapResults(MapResults&&) noexcept = default;
-  MapResults& operator=(MapResults&&) noexcept = default;
-  ~MapResults() {
+  ProcessMapResults(ProcessMapResults&&) noexcept = default;
+  ProcessMapResults& operator=(ProcessMapResults&&) noexcept = default;
+  ~ProcessMapResults() {
     for (auto& c : chunks_) c.cancel();
   }
   std::size_t size() const noexcept { return size_; }
   bool has_next() const noexcept { return at_ < size_; }
   R next() {
     if (at_ >= size_)
-      throw std::out_of_range("MapResults::next: all " + std::to_string(size_) + " results taken");
+      throw std::out_of_range("ProcessMapResults::next: all " + std::to_string(size_) +
+                              " results taken");
     const std::size_t i = at_++;
     auto& chunk = chunks_[i / chunksize_];
     if (!chunk.wait_until(deadline_))
@@ -904,10 +905,10 @@ class MapResults {
   }
 
  private:
-  template <OsBackend, pool_bug>
+  template <OsBackend, process_pool_bug>
   friend class BasicProcessPool;
-  MapResults(std::size_t size, std::size_t chunksize, typename Sync::clock::time_point deadline,
-             std::string name)
+  ProcessMapResults(std::size_t size, std::size_t chunksize,
+                    typename Sync::clock::time_point deadline, std::string name)
       : size_(size), chunksize_(chunksize), deadline_(deadline), name_(std::move(name)) {}
   std::vector<Future<std::vector<detail::pool_outcome>, Sync>> chunks_;
   std::size_t size_, chunksize_, at_ = 0;
@@ -918,7 +919,7 @@ class MapResults {
 // What users get: worker processes on POSIX.
 using ProcessPool = BasicProcessPool<posix_os>;
 using BrokenIgnoresDeadWorkerProcessPool =
-    BasicProcessPool<posix_os, pool_bug::ignores_dead_worker>;
+    BasicProcessPool<posix_os, process_pool_bug::ignores_dead_worker>;
 
 }  // namespace interleave
 
