@@ -22,7 +22,10 @@
 // return it) for each batch it writes; a reader holds the read token (a third
 // pipe) for each record it reads. These tokens are the cross-process locks
 // Python's Queue keeps in semaphores, made of pipes so that the OS interface
-// stays small.
+// stays small. A get costs three syscalls: the token's read, one read of a
+// record whose length is fixed (a T the codec encodes in a fixed size, e.g.
+// an arithmetic type; else two: header, then payload) and the token's
+// write (Os::write_own_pipe where the OS has it: no signal-mask calls).
 //
 // Requires: the queue is constructed before the processes that use it are
 //   started (they inherit its descriptors); T is encodable by the codec and
@@ -281,9 +284,15 @@ class BasicIpcQueue {
     typename Sync::thread feeder;  // started once under mu; joined by one caller
   };
 
+  // Every process that holds the queue holds the token pipes' read ends, so
+  // returning a token cannot meet EPIPE: the OS's cheaper write for that,
+  // where it has one.
   static void put_token(int fd) {
     const std::byte token{1};
-    Os::write(fd, std::span<const std::byte>(&token, 1));
+    if constexpr (requires { Os::write_own_pipe(fd, std::span<const std::byte>(&token, 1)); })
+      Os::write_own_pipe(fd, std::span<const std::byte>(&token, 1));
+    else
+      Os::write(fd, std::span<const std::byte>(&token, 1));
   }
   static void take_token(int fd) {
     std::byte token{};
@@ -394,7 +403,9 @@ class BasicIpcQueue {
     record& rec = me->begun;
     for (;;) {
       const std::size_t have = rec.size();
-      std::size_t want = frame_header_bytes;
+      // Every record of a T of fixed encoded size has the same length: its
+      // header and payload are read together (never past the record).
+      std::size_t want = frame_header_bytes + fixed_payload;
       if (have >= frame_header_bytes) {
         std::size_t length = 0;
         for (std::size_t i = 0; i < frame_header_bytes; ++i)
@@ -405,7 +416,13 @@ class BasicIpcQueue {
                             " bytes, over max_record " + std::to_string(max_record_) +
                             " (a corrupt or foreign stream)");
         }
-        want += length;
+        if (fixed_payload != 0 && length != fixed_payload) {
+          rec.clear();
+          throw codec_error(std::string(who) + ": length header says " + std::to_string(length) +
+                            " bytes, a T is always " + std::to_string(fixed_payload) +
+                            " (a corrupt or foreign stream)");
+        }
+        want = frame_header_bytes + length;
       }
       if (have == want) break;
       // A timed get waits for each piece with the time left; on its deadline
@@ -437,6 +454,14 @@ class BasicIpcQueue {
     } done{rec};
     return C::template decode<T>(std::span<const std::byte>(rec).subspan(frame_header_bytes));
   }
+
+  // The encoded size of every T when the codec says it is fixed, else 0.
+  static constexpr std::size_t fixed_payload = [] {
+    if constexpr (requires { C::template fixed_size<T>(); })
+      return C::template fixed_size<T>();
+    else
+      return std::size_t{0};
+  }();
 
   static bool wait_readable(int fd, typename clock::time_point deadline) {
     poll_fd p{fd};
