@@ -214,7 +214,7 @@ class BasicIpcQueue {
 
   // True when this process has read the beginning of a record whose end has
   // not arrived yet (a get timed out in the middle of it); the next get goes
-  // on with it.
+  // on with it. Waits while another thread of this process is inside a get.
   bool mid_record() {
     std::shared_ptr<local> me = mine();
     std::unique_lock<mutex> lk(me->mu);
