@@ -1,22 +1,27 @@
 // bench/process_bench.cpp — processes and the inter-process Queue against
 // bare POSIX baselines, in the same run:
 //
-//   BM_BareForkExitWaitpid   fork(); the child _exit(0)s; waitpid
-//   BM_ProcessStartJoin      interleave::Process of an empty callable:
+//   process.start_join/baseline_fork_exit_waitpid
+//                            fork(); the child _exit(0)s; waitpid
+//   process.start_join/interleave
+//                            interleave::Process of an empty callable:
 //                            start() + join() (adds the thread count of
 //                            /proc/self/task, stdio flush, the exit hooks and
 //                            the bookkeeping of active_children)
 //   Target: Process start + join <= 1.2x the bare fork + _exit + waitpid.
 //
-//   BM_RawPipeFraming        100,000 longs from the parent to a forked child
+//   ipc_queue.put_get/baseline_raw_pipe
+//                            100,000 longs from the parent to a forked child
 //                            over a raw pipe, framed by hand exactly as the
 //                            Queue frames them (4-byte length + 8-byte
 //                            payload): one write() per item, two read()s per
 //                            item
-//   BM_IpcQueuePutGet        the same 100,000 longs through IpcQueue<long>:
-//                            put() in the parent (its feeder thread writes),
-//                            get() in the child (read token, header, payload,
-//                            token back)
+//   ipc_queue.put_get/interleave
+//                            the same 100,000 longs through IpcQueue<long>:
+//                            put() in the parent (its feeder thread writes
+//                            batches of records), get() in the child (read
+//                            token, one read of the 12-byte record, token
+//                            back)
 //   Target: the Queue's throughput >= 0.8x the raw pipe's.
 //
 // Each iteration of the throughput pair starts its child and waits for it, so
@@ -47,7 +52,9 @@ void BM_BareForkExitWaitpid(benchmark::State& state) {
     benchmark::DoNotOptimize(status);
   }
 }
-BENCHMARK(BM_BareForkExitWaitpid)->UseRealTime();
+BENCHMARK(BM_BareForkExitWaitpid)
+    ->Name("process.start_join/baseline_fork_exit_waitpid")
+    ->UseRealTime();
 
 void BM_ProcessStartJoin(benchmark::State& state) {
   for (auto _ : state) {
@@ -57,7 +64,7 @@ void BM_ProcessStartJoin(benchmark::State& state) {
     benchmark::DoNotOptimize(p.exitcode());
   }
 }
-BENCHMARK(BM_ProcessStartJoin)->UseRealTime();
+BENCHMARK(BM_ProcessStartJoin)->Name("process.start_join/interleave")->UseRealTime();
 
 void read_exactly(int fd, void* buf, std::size_t n) {
   auto* p = static_cast<char*>(buf);
@@ -104,7 +111,10 @@ void BM_RawPipeFraming(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * kItems);
 }
-BENCHMARK(BM_RawPipeFraming)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_RawPipeFraming)
+    ->Name("ipc_queue.put_get/baseline_raw_pipe")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 void BM_IpcQueuePutGet(benchmark::State& state) {
   for (auto _ : state) {
@@ -122,7 +132,21 @@ void BM_IpcQueuePutGet(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * kItems);
 }
-BENCHMARK(BM_IpcQueuePutGet)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_IpcQueuePutGet)
+    ->Name("ipc_queue.put_get/interleave")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+// The targets, in the JSON's context (bench/ratios.py): ratio = baseline time
+// / interleave time. The Queue's throughput >= 0.8x the raw pipe's; Process
+// start + join <= 1.2x the bare fork's time, i.e. a ratio >= 1 / 1.2.
+const bool kTargetsDeclared = [] {
+  benchmark::AddCustomContext("target ipc_queue.put_get/interleave/real_time vs baseline_raw_pipe",
+                              "0.8");
+  benchmark::AddCustomContext(
+      "target process.start_join/interleave/real_time vs baseline_fork_exit_waitpid", "0.833");
+  return true;
+}();
 
 }  // namespace
 

@@ -21,6 +21,7 @@
 //
 #include <chrono>
 #include <csignal>
+#include <type_traits>
 
 #include "interleave/ipc_queue.hpp"
 #include "interleave/pipe.hpp"
@@ -309,6 +310,64 @@ struct KillProducer {
   }
 };
 
+// A producer process puts 1, a record of 8 bytes (a 4-byte header and a
+// 4-byte int): more than pipe_buf (2) and than the pipe holds (4), so its
+// feeder writes it in pieces. The parent gets with a timeout, kills the
+// producer, joins it, then gets with a timeout until a get times out. The
+// kill lands wherever the producer and its feeder are then: before the
+// record, in the middle of it (the parent may have read part of it; the
+// rest never comes, and end-of-file cannot come either: the parent holds a
+// write end) or after it. Fixed: every get returns by its deadline; a get
+// that times out in the middle of the record keeps what it read, so the
+// record, completed later, arrives whole; the parent gets 1 once or nothing,
+// never a cut value, and 1 if the producer exited 0. Twin (the queue whose
+// timed get polls only before a record begins and reads the rest with
+// blocking reads, as the queue did before): a get after a kill in the middle
+// of the record waits for ever in that read; found, and the hang names it.
+// (Timeouts are the checker's: a timed poll may time out at any point of its
+// wait, so a get that times out in the middle of the record is explored.)
+template <class Sync, bool Twin>
+struct KillMidRecordGet {
+  static constexpr unsigned threads = 1;
+  static constexpr unsigned dynamic_threads = 2;  // producer, its feeder
+  static constexpr bool heap_under_test = false;
+  using Os = sim_os<Sync, 2, 4>;
+  typename Os::kernel kernel;
+  std::vector<int> got;
+  std::optional<exit_code> code;
+
+  void thread(unsigned) {
+    std::conditional_t<Twin, BrokenBlocksMidRecordIpcQueue<int, Os>, BasicIpcQueue<int, Os>> q;
+    BasicProcess<Os> producer([&q] { q.put(1); });
+    producer.start();
+    if (const std::optional<int> v = q.get(std::chrono::milliseconds(1))) got.push_back(*v);
+    producer.kill();
+    producer.join();
+    code = producer.exitcode();
+    while (const std::optional<int> v = q.get(std::chrono::milliseconds(1))) got.push_back(*v);
+  }
+  void after() {
+    INTERLEAVE_MODEL_CHECK(code == 0 || code == -SIGKILL);
+    INTERLEAVE_MODEL_CHECK(got.empty() || got == std::vector<int>{1});
+    if (code == 0) INTERLEAVE_MODEL_CHECK(got == std::vector<int>{1});
+    kernel.check_clean();
+    seen()[code == 0 ? 2 : got.size()] = true;
+  }
+  static void before_search() { seen() = {}; }
+  // The search reaches every outcome: killed before the record arrived
+  // whole, killed after it arrived, and not killed before its exit (a claim
+  // of the fixed queue's search; the twin's search stops at its hang).
+  static bool after_search() { return Twin || (seen()[0] && seen()[1] && seen()[2]); }
+  static std::array<bool, 3>& seen() {
+    static std::array<bool, 3> s{};
+    return s;
+  }
+};
+template <class Sync>
+using KillMidRecordTimedGet = KillMidRecordGet<Sync, false>;
+template <class Sync>
+using KillMidRecordBlocksTwin = KillMidRecordGet<Sync, true>;
+
 // Joining the producer before draining its queue, with more data than the
 // pipe holds (2 records of 32 bytes, a 64-byte pipe holding also the 4-byte
 // headers: 72 > 64). Untimed join (the twin, Python's trap): the producer's
@@ -363,6 +422,19 @@ INTERLEAVE_MODEL(
     "a producer process killed at any OS step of its feeder: the parent gets a prefix of 1, 2, in "
     "order, none twice, none cut; both if it exited 0; no zombie, no descriptor left",
     Expect::holds, Search::bounded(2));
+INTERLEAVE_MODEL(
+    KillMidRecordTimedGet, "ipc.queue.kill_mid_record_timed_get", "ipc.queue.stop_sentinel",
+    "a producer killed at any OS step while its feeder writes a record longer than pipe_buf: "
+    "every get(timeout) of the parent returns, a record cut by the kill is never delivered, one "
+    "completed after a timed-out get arrives whole; 1 if the producer exited 0; nothing left",
+    Expect::holds, Search::bounded(2));
+INTERLEAVE_MODEL(
+    KillMidRecordBlocksTwin, "ipc.queue.kill_mid_record_blocks",
+    "ipc.queue.broken_blocks_mid_record",
+    "twin: a queue whose timed get reads the rest of a begun record with blocking reads waits for "
+    "ever once its writer is killed mid-record: found, and the hang names the read and the write "
+    "end the reader's process holds",
+    Expect::deadlock, Search::deepen(2));
 INTERLEAVE_MODEL(
     DrainAfterTimedJoin, "ipc.queue.join_timeout_then_drain", "ipc.queue.join_before_drain",
     "joining the producer with a timeout before draining: the join times out, both records are "

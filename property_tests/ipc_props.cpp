@@ -16,7 +16,9 @@
 // interleavings of several producers' feeders beyond those this machine
 // produces (the models on the simulated OS explore them). A producer killed
 // while it writes to a Queue breaks that queue (its write token is lost), as
-// in Python; kills are checked on the Pipe, where end-of-file follows.
+// in Python; on the Queue the check is that a get with a timeout still
+// returns by its deadline and never delivers a cut value; on the Pipe, where
+// end-of-file follows, that the stream ends cleanly.
 #include <interleave/ipc_queue.hpp>
 #include <interleave/pipe.hpp>
 
@@ -191,6 +193,152 @@ INTERLEAVE_PROP(IpcQueueProps, get_on_an_empty_queue_times_out_after_its_timeout
   RC_ASSERT(!q.get(std::chrono::milliseconds(ms)).has_value());
   RC_ASSERT(std::chrono::steady_clock::now() - t0 >= std::chrono::milliseconds(ms));
   RC_ASSERT(q.empty());
+}
+
+// ---------------------------------------------------------------------------
+// A producer killed in the middle of a record longer than PIPE_BUF
+// (ipc.queue.stop_sentinel; the twin ipc.queue.broken_blocks_mid_record)
+// ---------------------------------------------------------------------------
+
+struct cut_record_result {
+  bool consumer_returned = false;  // every get of the consumer returned, and it reported
+  int delivered = 0;               // values the consumer got, in total
+  bool intact = true;              // each of them whole and in order
+  bool mid_record = false;         // the get that timed out held a begun record
+  long last_get_ms = -1;           // how long that get took
+  std::optional<exit_code> producer;
+};
+
+// The producer puts strings of `sizes` bytes (all longer than PIPE_BUF). A
+// consumer process gets `before_kill` of them, tells the parent and waits.
+// The parent kills the producer, whose feeder is then writing, or blocked on
+// the full pipe, somewhere inside a record (where depends on the sizes and on
+// before_kill), reaps it and lets the consumer go on: it gets with `timeout`
+// until a get returns nothing, and reports. The parent joins the consumer
+// with `patience` (the library's own join timeout) and kills it if it is
+// still blocked then. Every descriptor and child is released on every path.
+template <template <class> class Queue>
+cut_record_result kill_mid_record_program(const std::vector<int>& sizes, int before_kill,
+                                          std::chrono::milliseconds timeout,
+                                          std::chrono::milliseconds patience) {
+  cut_record_result r;
+  Queue<std::string> q;
+  auto [report_r, report_w] = Pipe<>(false);
+  auto [go_r, go_w] = Pipe<>(false);
+  Process producer([&q, &sizes] {
+    for (int i = 0; i < static_cast<int>(sizes.size()); ++i)
+      q.put(body(0, i, sizes[static_cast<std::size_t>(i)]));
+  });
+  Process consumer(
+      [&q, &sizes, before_kill, timeout, rfd = go_r.read_fd(), wfd = report_w.write_fd()] {
+        Connection report(-1, wfd), go(rfd, -1);
+        const auto expect = [&](int i) {
+          return i < static_cast<int>(sizes.size()) ? body(0, i, sizes[static_cast<std::size_t>(i)])
+                                                    : std::string("(no such item)");
+        };
+        int delivered = 0;
+        bool intact = true;
+        for (; delivered < before_kill; ++delivered)
+          intact = intact && q.get() == expect(delivered);
+        report.send(delivered);  // ready: the parent kills the producer now
+        (void)go.recv<int>();
+        long last_ms = -1;
+        for (;; ++delivered) {
+          const auto t0 = std::chrono::steady_clock::now();
+          const std::optional<std::string> v = q.get(timeout);
+          if (!v) {
+            last_ms = static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                            std::chrono::steady_clock::now() - t0)
+                                            .count());
+            break;
+          }
+          intact = intact && *v == expect(delivered);
+        }
+        report.send(std::tuple<int, bool, bool, long>(delivered, intact, q.mid_record(), last_ms));
+      });
+  producer.start();
+  consumer.start();
+  report_w.close();
+  go_r.close();
+  try {
+    (void)report_r.recv<int>();
+  } catch (...) {
+    producer.kill();
+    consumer.kill();
+    producer.join();
+    consumer.join();
+    throw;
+  }
+  producer.kill();
+  producer.join();
+  r.producer = producer.exitcode();
+  go_w.send(1);
+  if (consumer.join(patience)) {
+    r.consumer_returned = true;
+    std::tie(r.delivered, r.intact, r.mid_record, r.last_get_ms) =
+        report_r.recv<std::tuple<int, bool, bool, long>>();
+  } else {
+    consumer.kill();
+    consumer.join();
+  }
+  return r;
+}
+
+rc::Gen<std::vector<int>> long_record_sizes() {
+  const int pb = static_cast<int>(posix_os::pipe_buf),
+            cap = static_cast<int>(posix_os::pipe_capacity);
+  return rc::gen::nonEmpty(rc::gen::resize(
+      8, rc::gen::container<std::vector<int>>(rc::gen::oneOf(
+             rc::gen::inRange(pb + 1, 2 * pb), rc::gen::inRange(cap - 16, 3 * cap)))));
+}
+
+template <class T>
+using QueueOf = IpcQueue<T>;
+template <class T>
+using BlocksMidRecordQueueOf = BrokenBlocksMidRecordIpcQueue<T>;
+
+INTERLEAVE_PROP(IpcQueueProps, a_get_with_a_timeout_returns_when_its_writer_was_killed_mid_record,
+                "ipc.queue.stop_sentinel", ()) {
+  const auto sizes = *long_record_sizes();
+  const int before_kill = *rc::gen::inRange(0, static_cast<int>(sizes.size()));
+  const int timeout_ms = *rc::gen::inRange(1, 50);
+  const int fds = open_fds();
+  const cut_record_result r = kill_mid_record_program<QueueOf>(
+      sizes, before_kill, std::chrono::milliseconds(timeout_ms), 20s);
+  RC_TAG(r.mid_record ? "the kill cut a record" : "the kill fell between records");
+  RC_ASSERT(open_fds() == fds);
+  RC_ASSERT(no_child_left());
+  if (!r.consumer_returned)
+    RC_FAIL("the consumer's get(" + std::to_string(timeout_ms) +
+            " ms) still had not returned 20 s after the producer was killed");
+  RC_ASSERT(r.intact);  // never a cut or mixed value
+  RC_ASSERT(r.delivered >= before_kill);
+  RC_ASSERT(r.delivered <= static_cast<int>(sizes.size()));
+  RC_ASSERT(r.last_get_ms >= timeout_ms);
+  RC_ASSERT(r.last_get_ms < timeout_ms + 2000);  // by its deadline (slack for a loaded machine)
+  if (r.producer == std::optional<int>(0)) {     // it ended before the kill: all of it arrived
+    RC_ASSERT(r.delivered == static_cast<int>(sizes.size()));
+    RC_ASSERT(!r.mid_record);
+  }
+  if (r.mid_record) RC_ASSERT(r.producer == std::optional<int>(-SIGKILL));
+}
+
+INTERLEAVE_PROP_FALSIFIED(IpcQueueTwins,
+                          a_get_with_a_timeout_returns_when_its_writer_was_killed_mid_record,
+                          "ipc.queue.broken_blocks_mid_record", ()) {
+  const auto sizes = *long_record_sizes();
+  const int before_kill = *rc::gen::inRange(0, static_cast<int>(sizes.size()));
+  const int timeout_ms = *rc::gen::inRange(1, 50);
+  const int fds = open_fds();
+  const cut_record_result r = kill_mid_record_program<BlocksMidRecordQueueOf>(
+      sizes, before_kill, std::chrono::milliseconds(timeout_ms), 500ms);
+  RC_ASSERT(open_fds() == fds);
+  RC_ASSERT(no_child_left());
+  if (!r.consumer_returned)
+    RC_FAIL("the consumer's get(" + std::to_string(timeout_ms) +
+            " ms) still blocked 500 ms after the producer was killed: it waits for the rest of a "
+            "cut record in a blocking read (killed and reaped)");
+  RC_ASSERT(r.intact);
 }
 
 // ---------------------------------------------------------------------------

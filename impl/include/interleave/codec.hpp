@@ -170,8 +170,23 @@ struct cereal_codec {
 
   // Appends T's encoding to `out`. On an exception (the value's own
   // serialization threw) `out` is restored and codec_error is thrown.
+  // The encoded size of every T, when it is fixed: an arithmetic type is its
+  // sizeof(T) bytes (what cereal's binary archive writes for it).
+  template <class T>
+  static constexpr std::size_t fixed_size() {
+    if constexpr (std::is_arithmetic_v<T>)
+      return sizeof(T);
+    else
+      return 0;
+  }
+
   template <class T>
   static void encode_into(std::vector<std::byte>& out, const T& value) {
+    if constexpr (std::is_arithmetic_v<T>) {  // the bytes cereal writes, without its stream
+      const auto* b = reinterpret_cast<const std::byte*>(&value);
+      out.insert(out.end(), b, b + sizeof(T));
+      return;
+    }
     const std::size_t before = out.size();
     try {
       detail::byte_sink sink(out);
@@ -195,6 +210,14 @@ struct cereal_codec {
   static T decode(std::span<const std::byte> bytes) {
     static_assert(std::is_default_constructible_v<T>,
                   "cereal_codec decodes into a default-constructed T");
+    if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) {  // cereal's bytes
+      if (bytes.size() != sizeof(T))
+        throw codec_error("decode: a " + std::to_string(sizeof(T)) +
+                          "-byte value, the record has " + std::to_string(bytes.size()) + " bytes");
+      T value;
+      std::memcpy(&value, bytes.data(), sizeof(T));
+      return value;
+    }
     T value{};
     detail::bounded_input_archive archive(bytes);
     try {

@@ -10,6 +10,7 @@
 //   q.put(v);                   // hands the record to this process's feeder thread
 //   T v = q.get();  std::optional<T> v = q.get(timeout);  q.get_nowait();
 //   q.empty();                  // approximate
+//   q.mid_record();             // a get timed out in the middle of a record
 //   q.close();  q.join_thread();  q.cancel_join_thread();
 //
 // How it works: one OS pipe carries length-framed records (interleave/
@@ -21,7 +22,10 @@
 // return it) for each batch it writes; a reader holds the read token (a third
 // pipe) for each record it reads. These tokens are the cross-process locks
 // Python's Queue keeps in semaphores, made of pipes so that the OS interface
-// stays small.
+// stays small. A get costs three syscalls: the token's read, one read of a
+// record whose length is fixed (a T the codec encodes in a fixed size, e.g.
+// an arithmetic type; else two: header, then payload) and the token's
+// write (Os::write_own_pipe where the OS has it: no signal-mask calls).
 //
 // Requires: the queue is constructed before the processes that use it are
 //   started (they inherit its descriptors); T is encodable by the codec and
@@ -41,13 +45,30 @@
 //     a producer before draining more than the pipe holds (Os::pipe_capacity)
 //     deadlocks: Python's documented trap, kept visible on purpose
 //     (join_before_drain_program, the ipc.queue.join_before_drain row);
-//   - get(timeout) returns std::nullopt when no record began to arrive before
-//     the deadline. A record that began to arrive is read to its end (its
-//     writer holds the write token for the whole batch, so it completes
-//     unless that writer was killed mid-write: then the token is lost and
-//     every later put of every process blocks, so a partial record is never
-//     followed by another writer's bytes and is never delivered as a value;
-//     the queue is then broken, as Python's is);
+//   - get(timeout) returns by its deadline: std::nullopt when no whole
+//     record arrived before it, even in the middle of a record. A get that
+//     times out in the middle of a record keeps the bytes it read (and the
+//     read token, so no other process reads the rest of that record); the
+//     next get of this process, timed or not, goes on with that record, so a
+//     record completed later is delivered whole, and one never completed is
+//     never delivered. mid_record() says that this process holds such a
+//     begun record;
+//   - a writer killed in the middle of a record longer than Os::pipe_buf
+//     (a record it writes in pieces) breaks the queue, as Python documents
+//     for its Queue: the record is never completed, and the write token it
+//     held is lost, so later puts of every process block. What a user can
+//     rely on: no get ever returns a cut or mixed value; every get(timeout)
+//     returns by its deadline (std::nullopt, with mid_record() true in the
+//     process that read the cut record's beginning); an untimed get()
+//     waits for the record's end. When every write end of the queue is
+//     closed (every process that held it ended or destroyed it), that get
+//     throws short_record_error naming the bytes expected and read; while
+//     one is open (the reader's own process holds one), the OS interface
+//     cannot tell a killed writer from a slow one (pipes carry no writer
+//     identity and a lost token looks like a held one), so it waits for
+//     ever. In a program that may kill a process using the queue, get with
+//     a timeout, and treat a timeout with mid_record() true, once the
+//     writers are known dead, as a broken queue;
 //   - empty() is approximate: true when no byte is in the pipe at that
 //     moment; records still in some process's feeder buffer are not seen.
 //     There is no qsize(): counting records across processes would need
@@ -55,9 +76,11 @@
 //     is documented as unreliable and raises on macOS).
 // Known limits: the read token's timed wait is a poll followed by a read, so
 //   a consumer *process* that loses a race for it waits for the winner's
-//   record past its own deadline; consumers in one process wait for each
-//   other with the deadline honoured. A process killed while holding a token
-//   loses it (later writers, or readers, block), as with Python's semaphores.
+//   read past its own deadline (a read that returns what the pipe holds:
+//   a piece of the record, not the whole); consumers in one process wait for
+//   each other with the deadline honoured. A process killed while holding a
+//   token loses it (later writers, or readers, block; timed gets return by
+//   their deadline), as with Python's semaphores.
 // Threads: put/get may be called from several threads of a process.
 // Memory ordering: a put() happens-before the get() that returns its value
 //   (through the feeder and the OS pipe).
@@ -100,7 +123,15 @@
 
 namespace interleave {
 
-template <class T, OsBackend Os = posix_os, class C = cereal_codec>
+// The queue's broken twin (ipc_queue_bug::blocks_mid_record): a timed get
+// polls only before a record begins and reads the rest of a begun record
+// with blocking reads, so a writer killed in the middle of a record longer
+// than Os::pipe_buf makes it wait for ever (end-of-file cannot come: the
+// reader's own process holds a write end). Models and property tests show it.
+enum class ipc_queue_bug { none, blocks_mid_record };
+
+template <class T, OsBackend Os = posix_os, class C = cereal_codec,
+          ipc_queue_bug Bug = ipc_queue_bug::none>
   requires Codec<C, T>
 class BasicIpcQueue {
   using Sync = typename Os::sync;
@@ -181,6 +212,16 @@ class BasicIpcQueue {
   }
   std::optional<T> get_nowait() { return get_until(clock::now(), "IpcQueue::get_nowait"); }
 
+  // True when this process has read the beginning of a record whose end has
+  // not arrived yet (a get timed out in the middle of it); the next get goes
+  // on with it. Waits while another thread of this process is inside a get.
+  bool mid_record() {
+    std::shared_ptr<local> me = mine();
+    std::unique_lock<mutex> lk(me->mu);
+    me->cv.wait(lk, [&]() INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS { return !me->reading; });
+    return !me->begun.empty();
+  }
+
   // Approximate: no byte in the pipe right now.
   bool empty() {
     poll_fd p{fds_.data_r};
@@ -235,12 +276,23 @@ class BasicIpcQueue {
     bool reading INTERLEAVE_GUARDED_BY(mu) = false;
     std::exception_ptr error INTERLEAVE_GUARDED_BY(mu);
     std::uint64_t hook INTERLEAVE_GUARDED_BY(mu) = 0;
+    // Owned by the thread that holds `reading` (set under mu): the bytes of
+    // the record this process began to read and has not finished (header
+    // included), and whether this process holds the read token.
+    record begun;
+    bool holds_read_token = false;
     typename Sync::thread feeder;  // started once under mu; joined by one caller
   };
 
+  // Every process that holds the queue holds the token pipes' read ends, so
+  // returning a token cannot meet EPIPE: the OS's cheaper write for that,
+  // where it has one.
   static void put_token(int fd) {
     const std::byte token{1};
-    Os::write(fd, std::span<const std::byte>(&token, 1));
+    if constexpr (requires { Os::write_own_pipe(fd, std::span<const std::byte>(&token, 1)); })
+      Os::write_own_pipe(fd, std::span<const std::byte>(&token, 1));
+    else
+      Os::write(fd, std::span<const std::byte>(&token, 1));
   }
   static void take_token(int fd) {
     std::byte token{};
@@ -325,28 +377,91 @@ class BasicIpcQueue {
         me.cv.notify_all();
       }
     } my_turn{*me};
+    // From here this thread has the process's turn: me->begun and
+    // me->holds_read_token are its own until the turn ends.
     // A blocking get reads at once (the read blocks); a timed one polls first.
     const bool timed = deadline != clock::time_point::max();
-    if (timed && !wait_readable(fds_.rlock_r, deadline)) return std::nullopt;
-    take_token(fds_.rlock_r);
+    if (!me->holds_read_token) {
+      if (timed && !wait_readable(fds_.rlock_r, deadline)) return std::nullopt;
+      take_token(fds_.rlock_r);
+      me->holds_read_token = true;
+    }
+    // The read token goes back when no record is begun (a record begun and
+    // not finished keeps it: another process must not read its rest).
     struct token_back {
+      local& me;
       int fd;
       ~token_back() {
+        if (!me.begun.empty() || !me.holds_read_token) return;
+        me.holds_read_token = false;
         try {
           put_token(fd);
         } catch (...) {  // the token pipe is ours and never full: cannot fail
         }
       }
-    } give_back{fds_.rlock_w};
-    if (timed && !wait_readable(fds_.data_r, deadline)) return std::nullopt;
-    std::optional<record> payload = read_record(
-        [this](std::span<std::byte> b) { return Os::read(fds_.data_r, b); }, max_record_);
-    if (!payload)
-      throw os_error(std::make_error_code(std::errc::broken_pipe),
-                     std::string(who) + ": end-of-file on fd " + std::to_string(fds_.data_r) +
-                         ": the queue's write ends are closed");
-    return C::template decode<T>(*payload);
+    } give_back{*me, fds_.rlock_w};
+    record& rec = me->begun;
+    for (;;) {
+      const std::size_t have = rec.size();
+      // Every record of a T of fixed encoded size has the same length: its
+      // header and payload are read together (never past the record).
+      std::size_t want = frame_header_bytes + fixed_payload;
+      if (have >= frame_header_bytes) {
+        std::size_t length = 0;
+        for (std::size_t i = 0; i < frame_header_bytes; ++i)
+          length |= std::to_integer<std::size_t>(rec[i]) << (8 * i);
+        if (length > max_record_) {
+          rec.clear();
+          throw codec_error(std::string(who) + ": length header says " + std::to_string(length) +
+                            " bytes, over max_record " + std::to_string(max_record_) +
+                            " (a corrupt or foreign stream)");
+        }
+        if (fixed_payload != 0 && length != fixed_payload) {
+          rec.clear();
+          throw codec_error(std::string(who) + ": length header says " + std::to_string(length) +
+                            " bytes, a T is always " + std::to_string(fixed_payload) +
+                            " (a corrupt or foreign stream)");
+        }
+        want = frame_header_bytes + length;
+      }
+      if (have == want) break;
+      // A timed get waits for each piece with the time left; on its deadline
+      // it keeps what it read (and the token), and the next get of this
+      // process goes on with the same record. (The broken twin polls only
+      // before a record begins, then reads the rest with blocking reads.)
+      if (timed && (have == 0 || Bug == ipc_queue_bug::none) &&
+          !wait_readable(fds_.data_r, deadline))
+        return std::nullopt;
+      rec.resize(want);
+      const std::size_t n =
+          Os::read(fds_.data_r, std::span<std::byte>(rec.data() + have, want - have));
+      rec.resize(have + n);
+      if (n == 0) {
+        rec.clear();
+        if (have == 0)
+          throw os_error(std::make_error_code(std::errc::broken_pipe),
+                         std::string(who) + ": end-of-file on fd " + std::to_string(fds_.data_r) +
+                             ": the queue's write ends are closed");
+        throw short_record_error(std::string(who) + ": short record: expected " +
+                                 std::to_string(want) +
+                                 " bytes (header included), end-of-file after " +
+                                 std::to_string(have) + ": its writer was killed mid-record");
+      }
+    }
+    struct consumed {
+      record& rec;
+      ~consumed() { rec.clear(); }  // keeps the capacity for the next record
+    } done{rec};
+    return C::template decode<T>(std::span<const std::byte>(rec).subspan(frame_header_bytes));
   }
+
+  // The encoded size of every T when the codec says it is fixed, else 0.
+  static constexpr std::size_t fixed_payload = [] {
+    if constexpr (requires { C::template fixed_size<T>(); })
+      return C::template fixed_size<T>();
+    else
+      return std::size_t{0};
+  }();
 
   static bool wait_readable(int fd, typename clock::time_point deadline) {
     poll_fd p{fd};
@@ -376,6 +491,9 @@ class BasicIpcQueue {
 
 template <class T>
 using IpcQueue = BasicIpcQueue<T, posix_os>;
+template <class T, OsBackend Os = posix_os>
+using BrokenBlocksMidRecordIpcQueue =
+    BasicIpcQueue<T, Os, cereal_codec, ipc_queue_bug::blocks_mid_record>;
 
 // --- the seed's programs --------------------------------------------------------
 

@@ -14,10 +14,17 @@
 //   pipe        pipe2(O_CLOEXEC): a descriptor never leaks into an exec'd
 //               program; forked children inherit it, as fork semantics say
 //   read/write  EINTR retried; write loops over partial writes
+//   write_own_pipe  (optional in the interface) write to a pipe whose read
+//               end the caller holds: EPIPE cannot happen, so no signal
+//               mask is touched (the Queue returns its tokens with it)
 //   poll        poll(2) with the time left recomputed after EINTR
+//   self        getpid() cached, refreshed in each child by a pthread_atfork
+//               handler (a child made by a raw clone/vfork, which skips the
+//               handlers, is not supported)
 //
 // SIGPIPE never kills: write() blocks SIGPIPE in the calling thread for the
-// duration of the write (pthread_sigmask), and when the write fails with
+// duration of the write (pthread_sigmask; not restored, and sigpending not
+// asked, when it was blocked already), and when the write fails with
 // EPIPE it consumes the SIGPIPE the kernel queued for that thread
 // (sigtimedwait with a zero timeout) before restoring the mask, then throws
 // os_error(EPIPE) naming the fd. The process-wide disposition of SIGPIPE is
@@ -81,6 +88,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -126,6 +134,20 @@ inline int thread_count() {
     if (e->d_name[0] != '.') ++n;
   ::closedir(d);
   return n;
+}
+
+// This process's pid without a getpid() syscall per call: cached, and
+// refreshed in every child by a pthread_atfork handler (fork() runs it; an
+// exec starts a fresh cache).
+inline std::atomic<int> cached_pid{0};
+inline void refresh_pid() noexcept { cached_pid.store(::getpid(), std::memory_order_relaxed); }
+inline int current_pid() noexcept {
+  [[maybe_unused]] static const bool registered = [] {
+    refresh_pid();
+    ::pthread_atfork(nullptr, nullptr, &refresh_pid);
+    return true;
+  }();
+  return cached_pid.load(std::memory_order_relaxed);
 }
 
 // waitpid's status as an exit code: >= 0 exited, -N killed by signal N.
@@ -294,7 +316,7 @@ struct posix_os {
     }
   }
 
-  static int self() { return static_cast<int>(::getpid()); }
+  static int self() { return detail::current_pid(); }
 
   // --- the safe start method: re-exec with a registered entry point --------
 
@@ -390,11 +412,17 @@ struct posix_os {
     sigset_t pipe_only, old;
     sigemptyset(&pipe_only);
     sigaddset(&pipe_only, SIGPIPE);
-    // Was a SIGPIPE already pending for this thread? Then it is not ours to consume.
-    sigset_t pending;
-    sigpending(&pending);
-    const bool was_pending = sigismember(&pending, SIGPIPE) == 1;
     pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+    // Was a SIGPIPE already pending for this thread? Then it is not ours to
+    // consume. Only possible if SIGPIPE was blocked already (an unblocked one
+    // would have been delivered), so only then is it asked (a syscall less).
+    const bool was_blocked = sigismember(&old, SIGPIPE) == 1;
+    bool was_pending = false;
+    if (was_blocked) {
+      sigset_t pending;
+      sigpending(&pending);
+      was_pending = sigismember(&pending, SIGPIPE) == 1;
+    }
     int err = 0;
     std::size_t done = 0;
     while (done < out.size()) {
@@ -412,12 +440,31 @@ struct posix_os {
       while (sigtimedwait(&pipe_only, nullptr, &zero) < 0 && errno == EINTR) {
       }
     }
-    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    if (!was_blocked) pthread_sigmask(SIG_SETMASK, &old, nullptr);
     if (err == EPIPE)
       detail::throw_os(EPIPE, "write: fd " + std::to_string(fd) + ": no reader left (broken pipe)");
     if (err == EBADF)
       detail::throw_os(EBADF, "write: fd " + std::to_string(fd) + " is not open for writing");
     if (err != 0) detail::throw_os(err, "write: fd " + std::to_string(fd));
+  }
+
+  // write() to a pipe whose read end the calling process holds open, so no
+  // reader can be missing: EPIPE, and so SIGPIPE, cannot happen, and the
+  // signal mask is left alone (two syscalls fewer than write()). An optional
+  // member of the OS interface (callers fall back to write()).
+  static void write_own_pipe(int fd, std::span<const std::byte> out) {
+    std::size_t done = 0;
+    while (done < out.size()) {
+      const ssize_t n = ::write(fd, out.data() + done, out.size() - done);
+      if (n >= 0) {
+        done += static_cast<std::size_t>(n);
+        continue;
+      }
+      if (errno == EINTR) continue;
+      if (errno == EBADF)
+        detail::throw_os(EBADF, "write: fd " + std::to_string(fd) + " is not open for writing");
+      detail::throw_os(errno, "write: fd " + std::to_string(fd));
+    }
   }
 
   static void close(int fd) {
