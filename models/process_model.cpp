@@ -72,61 +72,19 @@ struct StartProc {
 // -SIGTERM. Stop::timeout_then_kill: join(timeout) returns false (the child
 // is still running), kill() then join() gives -SIGKILL. Either way the
 // child's descriptors are closed by its death and the parent's by itself.
-enum class Stop { terminate, timeout_then_kill };
-template <class Sync, Stop How>
+// Stop::concurrent_timed_join: two threads of the parent join the child, the
+// main thread with join(), a second one with join(timeout) and then
+// terminate(). The timed join must return false when its timeout runs out,
+// whichever thread waits for the child in the OS, so the terminate() comes
+// and the untimed join returns -SIGTERM. The broken twin
+// (process_bug::timed_join_waits_behind_joiner) serialises the waits with a
+// mutex: when join() holds it, the join(timeout) queues behind it without a
+// deadline, nobody terminates the child, and the three threads hang.
+enum class Stop { terminate, timeout_then_kill, concurrent_timed_join };
+template <class Sync, Stop How, process_bug Bug = process_bug::none>
 struct StopChild {
   static constexpr unsigned threads = 1;
-  static constexpr unsigned dynamic_threads = 1;
-  static constexpr bool heap_under_test = false;
-  using Os = sim_os<Sync, 2, 4>;
-  typename Os::kernel kernel;
-  std::optional<exit_code> code;
-  bool timed_out = false, alive_after = true;
-
-  void thread(unsigned) {
-    const auto [r, w] = Os::pipe();
-    BasicProcess<Os> p([r = r, w = w] {
-      Os::close(w);
-      std::byte b[1];
-      return static_cast<int>(Os::read(r, b));  // end-of-file only after the parent closes w
-    });
-    p.start();
-    if (How == Stop::terminate) {
-      p.terminate();
-    } else {
-      timed_out = !p.join(std::chrono::milliseconds(1));
-      p.kill();
-    }
-    p.join();
-    code = p.exitcode();
-    alive_after = p.is_alive();
-    Os::close(r);
-    Os::close(w);
-  }
-  void after() {
-    INTERLEAVE_MODEL_CHECK(code == (How == Stop::terminate ? -SIGTERM : -SIGKILL));
-    if (How == Stop::timeout_then_kill) INTERLEAVE_MODEL_CHECK(timed_out);
-    INTERLEAVE_MODEL_CHECK(!alive_after);
-    kernel.check_clean();
-  }
-};
-template <class Sync>
-using Terminate = StopChild<Sync, Stop::terminate>;
-template <class Sync>
-using TimeoutThenKill = StopChild<Sync, Stop::timeout_then_kill>;
-
-// Two threads of the parent join the same child, which cannot end by itself
-// (it reads a pipe the parent holds open): the main thread with join(), a
-// second thread with join(timeout) and then terminate(). The timed join must
-// return false when its timeout runs out, whichever thread waits for the
-// child in the OS, so the terminate() comes and the untimed join returns
-// -SIGTERM. The broken twin serialises the waits with a mutex: when join()
-// holds it, the join(timeout) queues behind it without a deadline, nobody
-// terminates the child, and the three threads hang.
-template <class Sync, process_bug Bug>
-struct ConcurrentJoin {
-  static constexpr unsigned threads = 1;
-  static constexpr unsigned dynamic_threads = 2;
+  static constexpr unsigned dynamic_threads = How == Stop::concurrent_timed_join ? 2 : 1;
   static constexpr bool heap_under_test = false;
   using Os = sim_os<Sync, 2, 4>;
   typename Os::kernel kernel;
@@ -141,29 +99,43 @@ struct ConcurrentJoin {
       return static_cast<int>(Os::read(r, b));  // end-of-file only after the parent closes w
     });
     p.start();
-    typename Sync::thread stopper([&] {
-      timed_out = !p.join(std::chrono::milliseconds(1));
-      p.terminate();
-    });
-    p.join();
-    stopper.join();
+    if constexpr (How == Stop::concurrent_timed_join) {
+      typename Sync::thread stopper([&] {
+        timed_out = !p.join(std::chrono::milliseconds(1));
+        p.terminate();
+      });
+      p.join();
+      stopper.join();
+    } else {
+      if (How == Stop::terminate) {
+        p.terminate();
+      } else {
+        timed_out = !p.join(std::chrono::milliseconds(1));
+        p.kill();
+      }
+      p.join();
+    }
     code = p.exitcode();
     alive_after = p.is_alive();
     Os::close(r);
     Os::close(w);
   }
   void after() {
-    INTERLEAVE_MODEL_CHECK(timed_out);
-    INTERLEAVE_MODEL_CHECK(code == -SIGTERM);
+    INTERLEAVE_MODEL_CHECK(code == (How == Stop::timeout_then_kill ? -SIGKILL : -SIGTERM));
+    if (How != Stop::terminate) INTERLEAVE_MODEL_CHECK(timed_out);
     INTERLEAVE_MODEL_CHECK(!alive_after);
     kernel.check_clean();
   }
 };
 template <class Sync>
-using ConcurrentJoinFixed = ConcurrentJoin<Sync, process_bug::none>;
+using Terminate = StopChild<Sync, Stop::terminate>;
+template <class Sync>
+using TimeoutThenKill = StopChild<Sync, Stop::timeout_then_kill>;
+template <class Sync>
+using ConcurrentJoinFixed = StopChild<Sync, Stop::concurrent_timed_join>;
 template <class Sync>
 using ConcurrentJoinBehindJoiner =
-    ConcurrentJoin<Sync, process_bug::timed_join_waits_behind_joiner>;
+    StopChild<Sync, Stop::concurrent_timed_join, process_bug::timed_join_waits_behind_joiner>;
 
 // A child sends 0 and 1 as framed records (8 bytes each, more than PIPE_BUF
 // and than the 4-byte pipe: they go in pieces) while the parent receives
