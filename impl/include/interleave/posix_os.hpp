@@ -150,6 +150,29 @@ inline int current_pid() noexcept {
   return cached_pid.load(std::memory_order_relaxed);
 }
 
+// Writes all of `out` to fd, retrying after EINTR and partial writes; 0, or
+// the errno that stopped it.
+inline int write_all(int fd, std::span<const std::byte> out) {
+  std::size_t done = 0;
+  while (done < out.size()) {
+    const ssize_t n = ::write(fd, out.data() + done, out.size() - done);
+    if (n >= 0) {
+      done += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (errno != EINTR) return errno;
+  }
+  return 0;
+}
+
+// A failed write as an os_error naming the descriptor.
+[[noreturn]] inline void throw_write(int fd, int err) {
+  if (err == EPIPE)
+    throw_os(EPIPE, "write: fd " + std::to_string(fd) + ": no reader left (broken pipe)");
+  if (err == EBADF) throw_os(EBADF, "write: fd " + std::to_string(fd) + " is not open for writing");
+  throw_os(err, "write: fd " + std::to_string(fd));
+}
+
 // waitpid's status as an exit code: >= 0 exited, -N killed by signal N.
 inline exit_code decode_status(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
@@ -423,29 +446,14 @@ struct posix_os {
       sigpending(&pending);
       was_pending = sigismember(&pending, SIGPIPE) == 1;
     }
-    int err = 0;
-    std::size_t done = 0;
-    while (done < out.size()) {
-      const ssize_t n = ::write(fd, out.data() + done, out.size() - done);
-      if (n >= 0) {
-        done += static_cast<std::size_t>(n);
-        continue;
-      }
-      if (errno == EINTR) continue;
-      err = errno;
-      break;
-    }
+    const int err = detail::write_all(fd, out);
     if (err == EPIPE && !was_pending) {
       const timespec zero{0, 0};
       while (sigtimedwait(&pipe_only, nullptr, &zero) < 0 && errno == EINTR) {
       }
     }
     if (!was_blocked) pthread_sigmask(SIG_SETMASK, &old, nullptr);
-    if (err == EPIPE)
-      detail::throw_os(EPIPE, "write: fd " + std::to_string(fd) + ": no reader left (broken pipe)");
-    if (err == EBADF)
-      detail::throw_os(EBADF, "write: fd " + std::to_string(fd) + " is not open for writing");
-    if (err != 0) detail::throw_os(err, "write: fd " + std::to_string(fd));
+    if (err != 0) detail::throw_write(fd, err);
   }
 
   // write() to a pipe whose read end the calling process holds open, so no
@@ -453,18 +461,7 @@ struct posix_os {
   // signal mask is left alone (two syscalls fewer than write()). An optional
   // member of the OS interface (callers fall back to write()).
   static void write_own_pipe(int fd, std::span<const std::byte> out) {
-    std::size_t done = 0;
-    while (done < out.size()) {
-      const ssize_t n = ::write(fd, out.data() + done, out.size() - done);
-      if (n >= 0) {
-        done += static_cast<std::size_t>(n);
-        continue;
-      }
-      if (errno == EINTR) continue;
-      if (errno == EBADF)
-        detail::throw_os(EBADF, "write: fd " + std::to_string(fd) + " is not open for writing");
-      detail::throw_os(errno, "write: fd " + std::to_string(fd));
-    }
+    if (const int err = detail::write_all(fd, out); err != 0) detail::throw_write(fd, err);
   }
 
   static void close(int fd) {
