@@ -416,7 +416,7 @@ INTERLEAVE_MODEL(
     "order; both exit 0; no zombie, no descriptor left (context bound 1 on both checkers: "
     "exhaustive "
     "search does not fit the time)",
-    Expect::holds, Search::bounded(1), DporSearch::with(Search::bounded(1)).budget(30));
+    Expect::holds, Search::bounded(1), DporSearch::with(Search::bounded(1)).budget(15));
 INTERLEAVE_MODEL(
     KillProducer, "ipc.queue.kill_producer", "ipc.queue.stop_sentinel",
     "a producer process killed at any OS step of its feeder: the parent gets a prefix of 1, 2, in "
@@ -441,7 +441,7 @@ INTERLEAVE_MODEL(
     "drained, the producer exits 0; nothing left (Relacy: 20,000 random schedules, its "
     "context-bounded "
     "search does not end; DPOR: context bound 2)",
-    Expect::holds, Search::random(20000), DporSearch::with(Search::bounded(2)).budget(30));
+    Expect::holds, Search::random(20000), DporSearch::with(Search::bounded(2)).budget(15));
 INTERLEAVE_MODEL(
     JoinThenDrain, "ipc.queue.join_before_drain", "ipc.queue.join_before_drain",
     "joining the producer (untimed) before draining more than the pipe holds deadlocks: found, and "

@@ -291,7 +291,7 @@ INTERLEAVE_MODEL(ConcurrentJoinFixed, "process.lifecycle.concurrent_join", "proc
                  "join() and, in another thread, join(timeout) then terminate() of a child that "
                  "cannot end by itself: the timed join returns false whichever thread waits in "
                  "the OS, the join() gets -SIGTERM, nothing left",
-                 Expect::holds, Search::bounded(3));
+                 Expect::holds, Search::bounded(2));
 INTERLEAVE_MODEL(ConcurrentJoinBehindJoiner, "process.lifecycle.timed_join_behind_joiner",
                  "process.lifecycle",
                  "broken twin: waits serialised by a mutex, so a join(timeout) queued behind "
