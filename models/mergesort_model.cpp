@@ -183,7 +183,7 @@ INTERLEAVE_MODEL(ProcShm2w2cKill, "mergesort.processes.shm.2w2c.kill_any_step",
                  "or BrokenProcessPool (only after a death), never a short or unsorted result; no "
                  "zombie, no descriptor left, no hang",
                  Expect::holds, Search::bounded(1),
-                 DporSearch::with(Search::bounded(1)).budget(20));
+                 DporSearch::with(Search::bounded(1)).budget(10));
 INTERLEAVE_MODEL(ProcEnc2w2cKill, "mergesort.processes.encoded.2w2c.kill_any_step",
                  "mergesort.processes",
                  "6 keyed records in 2 chunks encoded in the tasks, worker pid 2 killed at any "
@@ -191,7 +191,7 @@ INTERLEAVE_MODEL(ProcEnc2w2cKill, "mergesort.processes.encoded.2w2c.kill_any_ste
                  "permutation or BrokenProcessPool, never a short or unsorted result; no zombie, "
                  "no descriptor left, no hang",
                  Expect::holds, Search::bounded(1),
-                 DporSearch::with(Search::bounded(1)).budget(20));
+                 DporSearch::with(Search::bounded(1)).budget(10));
 INTERLEAVE_MODEL(LostChunk2w2cKill, "mergesort.processes.broken_merges_lost_chunk.2w2c",
                  "mergesort.processes.broken_merges_lost_chunk",
                  "the twin merges the slice of a chunk whose worker was killed as if sorted: an "

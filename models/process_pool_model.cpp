@@ -170,18 +170,18 @@ INTERLEAVE_MODEL(Pool2x3, "process_pool.2x3", "process_pool",
                  "exactly once; the "
                  "workers exit and are reaped at shutdown; no descriptor left, no hang",
                  Expect::holds, Search::bounded(1),
-                 DporSearch::with(Search::bounded(1)).budget(15));
+                 DporSearch::with(Search::bounded(1)).budget(10));
 INTERLEAVE_MODEL(PoolReuse, "process_pool.reuse.2x3", "process_pool.reuse",
                  "2 workers x 3 tasks: every task ran in worker pid 2 or 3 (workers are reused, no "
                  "third process)",
                  Expect::holds, Search::bounded(1),
-                 DporSearch::with(Search::bounded(1)).budget(15));
+                 DporSearch::with(Search::bounded(1)).budget(10));
 INTERLEAVE_MODEL(
     Pool2x3KillAnyStep, "process_pool.2x3.kill_any_step", "process_pool.broken_worker",
     "2 workers x 3 tasks, worker pid 2 killed at any step: every future resolves exactly once (its "
     "result or BrokenProcessPool, never broken without a death); no zombie, no descriptor left, no "
     "hang",
-    Expect::holds, Search::bounded(1), DporSearch::with(Search::bounded(1)).budget(15));
+    Expect::holds, Search::bounded(1), DporSearch::with(Search::bounded(1)).budget(10));
 INTERLEAVE_MODEL(
     PoolIgnoresDeadWorker, "process_pool.broken_ignores_dead_worker.1x1",
     "process_pool.broken_ignores_dead_worker",
