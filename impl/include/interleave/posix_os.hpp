@@ -25,9 +25,9 @@
 //               end the caller holds: EPIPE cannot happen, so no signal
 //               mask is touched (the Queue returns its tokens with it)
 //   poll        poll(2) with the time left recomputed after EINTR
-//   self        getpid() cached, refreshed in each child by a pthread_atfork
-//               handler (a child made by a raw clone/vfork, which skips the
-//               handlers, is not supported)
+//   self        getpid() cached per thread, cleared in each child by a
+//               pthread_atfork handler (a child made by a raw clone/vfork,
+//               which skips the handlers, is not supported)
 //
 // SIGPIPE never kills: write() blocks SIGPIPE in the calling thread for the
 // duration of the write (pthread_sigmask; not restored, and sigpending not
@@ -43,7 +43,10 @@
 // spawn() counts the threads of this process (/proc/self/task) and, when
 // there are more than one, refuses with os_error(ENOTSUP) whose message names
 // the safe start method below. The count cannot race: only the calling thread
-// could start another one, and it is in spawn().
+// could start another one, and it is in spawn(). A program that never called
+// pthread_create is known single-threaded without the count (glibc's
+// __libc_single_threaded); a thread made by a raw clone, which glibc does
+// not see, is then not counted.
 //
 // Under ThreadSanitizer the runtime starts a background thread of its own at
 // the first pthread_create, and it stays for the life of the process
@@ -92,6 +95,9 @@
 #include <stdio_ext.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#if __has_include(<sys/single_threaded.h>)
+#include <sys/single_threaded.h>
+#endif
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -146,18 +152,36 @@ inline int thread_count() {
   return n;
 }
 
-// This process's pid without a getpid() syscall per call: cached, and
-// refreshed in every child by a pthread_atfork handler (fork() runs it; an
-// exec starts a fresh cache).
-inline std::atomic<int> cached_pid{0};
-inline void refresh_pid() noexcept { cached_pid.store(::getpid(), std::memory_order_relaxed); }
+// This process's pid without a getpid() syscall per call: cached per thread,
+// set by the thread's first call, and cleared in a forked child by a
+// pthread_atfork handler (fork() runs it in the forking thread, the child's
+// only thread), so the child's first call asks getpid() again (an exec
+// starts a fresh cache). Per thread rather than process-wide: the forking
+// thread's TLS block lies next to its thread control block, which the
+// kernel and fork() write in every child anyway, so clearing it copies no
+// page of its own, and a child that never asks pays no getpid(); a
+// process-wide cache refreshed at fork cost every forked child a page fault
+// and a getpid().
+inline constinit thread_local int cached_pid = 0;
+inline void forget_pid() noexcept { cached_pid = 0; }
 inline int current_pid() noexcept {
   [[maybe_unused]] static const bool registered = [] {
-    refresh_pid();
-    ::pthread_atfork(nullptr, nullptr, &refresh_pid);
+    ::pthread_atfork(nullptr, nullptr, &forget_pid);
     return true;
   }();
-  return cached_pid.load(std::memory_order_relaxed);
+  if (cached_pid == 0) cached_pid = ::getpid();
+  return cached_pid;
+}
+
+// True when this process certainly runs one thread: glibc's
+// __libc_single_threaded (set false by the first pthread_create, and never
+// back) saves the count's stat call in a program that never started a thread.
+inline bool surely_single_threaded() noexcept {
+#if __has_include(<sys/single_threaded.h>)
+  return __libc_single_threaded != 0;
+#else
+  return false;
+#endif
 }
 
 // Writes all of `out` to fd, retrying after EINTR and partial writes; 0, or
@@ -307,7 +331,8 @@ struct posix_os {
 
   template <class Body>
   static int spawn(Body&& body) {
-    if (const int threads = detail::thread_count(); threads > 1)
+    if (const int threads = detail::surely_single_threaded() ? 1 : detail::thread_count();
+        threads > 1)
       detail::throw_os(
           ENOTSUP, "spawn: fork refused: this process runs " + std::to_string(threads) +
                        " threads, and fork in a multithreaded process is unsafe (the child may "
