@@ -6,9 +6,14 @@
 //   process.start_join/interleave
 //                            interleave::Process of an empty callable:
 //                            start() + join() (adds the thread count of
-//                            /proc/self/task, stdio flush, the exit hooks and
-//                            the bookkeeping of active_children)
+//                            /proc/self/task once this process has started a
+//                            thread, the stdout/stderr pending checks, the
+//                            bookkeeping of active_children)
 //   Target: Process start + join <= 1.2x the bare fork + _exit + waitpid.
+//   The baseline's child calls _exit through the lazy PLT, so it resolves
+//   the symbol in every child (about ten page faults); interleave binds
+//   _exit at load time. LD_BIND_NOW=1 binds both at load time: run with it
+//   for the comparison without that difference.
 //
 //   ipc_queue.put_get/baseline_raw_pipe
 //                            100,000 longs from the parent to a forked child

@@ -18,6 +18,10 @@
 //       call_with_timeout(10 s, a function returning 0): pipe, fork, the
 //       result record, poll, read, waitpid
 //   Target: call_with_timeout <= 1.2x the bare fork + waitpid.
+//   The baseline's child calls _exit through the lazy PLT (resolving it in
+//   every child, about ten page faults); interleave binds _exit at load
+//   time. LD_BIND_NOW=1 binds both at load time: run with it for the
+//   comparison without that difference.
 //
 // Speed is never asserted in a test; ./ci/bench runs this, ctest only
 // smoke-runs it. main() runs the pool's re-executed workers first.

@@ -11,12 +11,15 @@
 // models' job, on the simulated OS).
 #include <interleave/process.hpp>
 
+#include <stdio_ext.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <csignal>
 #include <filesystem>
 #include <stdexcept>
@@ -201,6 +204,36 @@ TEST(ProcessMisuse, each_is_refused_with_a_message_and_leaks_nothing) {
   EXPECT_NE(message_of([&] { p.start(); }).find("is closed"), std::string::npos);
   EXPECT_EQ(open_fds(), fds);
   EXPECT_TRUE(no_child_left());
+}
+
+// stdout sent to a file: what the parent buffered before start() is written
+// once (flushed before the fork, not again by the child), and what the child
+// printed is written before the child ends, in that order.
+TEST(ProcessOutput, standard_output_is_written_once_by_each_process) {
+  char path[] = "/tmp/interleave_stdout_XXXXXX";
+  const int file = ::mkstemp(path);
+  ASSERT_GE(file, 0);
+  std::fflush(stdout);
+  const int saved = ::dup(STDOUT_FILENO);
+  ::dup2(file, STDOUT_FILENO);
+  std::printf("parent;");  // no newline: buffered, line- or fully-buffered alike
+  const bool buffered = __fpending(stdout) > 0;
+  Process p([] { std::printf("child;"); });
+  p.start();
+  p.join();
+  std::printf("after;");
+  std::fflush(stdout);
+  ::dup2(saved, STDOUT_FILENO);
+  ::close(saved);
+  std::string text(64, '\0');
+  const ssize_t n = ::pread(file, text.data(), text.size(), 0);
+  ::close(file);
+  ::unlink(path);
+  EXPECT_TRUE(buffered);
+  ASSERT_GE(n, 0);
+  text.resize(static_cast<std::size_t>(n));
+  EXPECT_EQ(text, "parent;child;after;");
+  EXPECT_EQ(p.exitcode(), std::optional<int>(0));
 }
 
 TEST(ProcessMisuse, fork_with_another_thread_running_is_refused_naming_the_safe_method) {

@@ -38,7 +38,9 @@
 #include <cereal/types/utility.hpp>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <csignal>
 #include <cstddef>
 #include <optional>
@@ -70,24 +72,47 @@ class ChildProcessError : public std::runtime_error {
 namespace detail {
 
 // A frame being read from a pipe a piece at a time: complete() once the
-// header and the whole payload are in.
-struct frame_reader {
-  std::vector<std::byte> bytes;
+// header and the whole payload are in. Held inline while it is small (the
+// usual result: nothing allocated in the parent between fork and wait, where
+// every page it writes is a copy-on-write fault), on the heap once it grows.
+class frame_reader {
+ public:
+  // Where the next read goes: at least one byte.
+  std::span<std::byte> room() {
+    if (!on_heap_) {
+      if (size_ < sizeof inline_) return std::span<std::byte>(inline_).subspan(size_);
+      heap_.assign(inline_, inline_ + size_);
+      on_heap_ = true;
+    }
+    heap_.resize(size_ + std::clamp<std::size_t>(need(), 512, 65536));
+    return std::span<std::byte>(heap_).subspan(size_);
+  }
+  void commit(std::size_t n) { size_ += n; }
+  std::size_t size() const { return size_; }
+  // Bytes the frame still needs (0 once complete).
   std::size_t need() const {
-    if (bytes.size() < frame_header_bytes) return frame_header_bytes - bytes.size();
+    if (size_ < frame_header_bytes) return frame_header_bytes - size_;
+    return size_ < total() ? total() - size_ : 0;
+  }
+  bool complete() const { return need() == 0; }
+  // Header plus payload, once the header is in.
+  std::size_t total() const {
     std::size_t length = 0;
     for (std::size_t i = 0; i < frame_header_bytes; ++i)
-      length |= std::to_integer<std::size_t>(bytes[i]) << (8 * i);
-    return frame_header_bytes + length - bytes.size();
+      length |= std::to_integer<std::size_t>(data()[i]) << (8 * i);
+    return frame_header_bytes + length;
   }
-  bool complete() const { return bytes.size() >= frame_header_bytes && need() == 0; }
   std::span<const std::byte> payload() const {
-    return std::span<const std::byte>(bytes).subspan(frame_header_bytes);
+    return std::span<const std::byte>(data() + frame_header_bytes, total() - frame_header_bytes);
   }
-};
 
-// Bytes reserved for the child's result record before the fork.
-inline constexpr std::size_t child_record_reserve = 4096;
+ private:
+  const std::byte* data() const { return on_heap_ ? heap_.data() : inline_; }
+  std::byte inline_[256];
+  std::vector<std::byte> heap_;
+  std::size_t size_ = 0;
+  bool on_heap_ = false;
+};
 
 // Appends the codec's encoding of a child's result. cereal's binary archive
 // writes an arithmetic value as its own bytes, so for one those bytes are
@@ -103,23 +128,79 @@ void encode_child_result(std::vector<std::byte>& out, const R& value) {
   }
 }
 
+// The child's result record: the length header, then 1 and f's encoded
+// result, or 0 and the message of f's exception. send_record fills the
+// header and writes the record to the pipe's write end w. The parent holds
+// the read end open until it has reaped the child, so the write cannot meet
+// a missing reader (EPIPE) unless the parent process itself is gone: where
+// the OS has write_own_pipe, the child uses it (no signal-mask calls).
+template <class Os>
+void send_record(int w, std::span<std::byte> record) {
+  const std::size_t n = record.size() - frame_header_bytes;
+  if (n > default_max_record)
+    throw codec_error("call_with_timeout: the result record of " + std::to_string(n) +
+                      " bytes exceeds max_record " + std::to_string(default_max_record));
+  for (std::size_t i = 0; i < frame_header_bytes; ++i)
+    record[i] = static_cast<std::byte>((n >> (8 * i)) & 0xff);
+  if constexpr (requires { Os::write_own_pipe(w, std::span<const std::byte>(record)); })
+    Os::write_own_pipe(w, record);
+  else
+    Os::write(w, record);
+}
+
+template <class Os>
+void send_failure(int w, std::string_view message) {
+  std::vector<std::byte> record(frame_header_bytes + 1 + message.size(), std::byte{0});
+  std::memcpy(record.data() + frame_header_bytes + 1, message.data(), message.size());
+  send_record<Os>(w, record);
+}
+
+// Runs `call` in the child and sends its outcome. An arithmetic result has a
+// fixed-size record, built on the child's stack: the child allocates
+// nothing, so it copies no allocator page (its first malloc would).
+template <class Os, class R, class Call>
+void send_result(int w, Call& call) {
+  if constexpr (std::is_arithmetic_v<R>) {
+    std::byte record[frame_header_bytes + 1 + sizeof(R)];
+    try {
+      const R value = call();
+      std::memcpy(record + frame_header_bytes + 1, &value, sizeof(R));
+    } catch (const std::exception& e) {
+      send_failure<Os>(w, e.what());
+      return;
+    }
+    record[frame_header_bytes] = std::byte{1};
+    send_record<Os>(w, record);
+  } else {
+    std::vector<std::byte> record(frame_header_bytes + 1, std::byte{0});
+    try {
+      encode_child_result(record, call());
+    } catch (const std::exception& e) {
+      send_failure<Os>(w, e.what());
+      return;
+    }
+    record[frame_header_bytes] = std::byte{1};
+    send_record<Os>(w, record);
+  }
+}
+
 // A forked child resolves, on its first call, every library function the
 // parent has never called (lazy binding: the dynamic linker looks the symbol
 // up through each library's symbol tables, faulting their pages in), and the
 // resolution dies with the child, so every child pays it again: measured at
 // about a third of the child's page faults. Before its first fork on POSIX,
-// call_with_timeout makes the calls the child makes once in the parent: the
-// codec's stream set-up and appends (encoding a string into a reserved
-// buffer, as the child does), the signal calls of
-// posix_os::write (a write of an empty span) and write(2) itself (a
-// zero-length write to the empty pipe, which writes no byte).
-inline void resolve_child_calls_once(int pipe_write_end) {
+// call_with_timeout makes the calls the child makes once in the parent:
+// write(2) (a zero-length write to the empty pipe, which writes no byte) and,
+// for a result that is not arithmetic, the codec's stream set-up and appends
+// (encoding a string, as the child does). _exit is bound at load time
+// (posix_os.hpp).
+template <class R>
+void resolve_child_calls_once(int pipe_write_end) {
   static const bool done = [pipe_write_end] {
-    std::vector<std::byte> scratch;
-    scratch.reserve(child_record_reserve);
-    scratch.assign(frame_header_bytes + 1, std::byte{0});
-    cereal_codec::encode_into(scratch, std::string("x"));
-    posix_os::write(pipe_write_end, std::span<const std::byte>());
+    if constexpr (!std::is_arithmetic_v<R>) {
+      std::vector<std::byte> scratch(frame_header_bytes + 1, std::byte{0});
+      cereal_codec::encode_into(scratch, std::string("x"));
+    }
     (void)::write(pipe_write_end, nullptr, 0);  // writes nothing: the pipe stays empty
     return true;
   }();
@@ -140,36 +221,15 @@ auto call_with_timeout_grace(std::chrono::duration<Rep1, Period1> timeout,
   if (grace < std::chrono::duration<Rep2, Period2>::zero())
     throw std::invalid_argument("call_with_timeout: grace must be >= 0");
   const auto [r, w] = Os::pipe();
-  // The child's result record, allocated here before the fork: a child that
-  // allocates copies the allocator's pages (its first malloc), so a record
-  // that fits is built without one. The record: the length header, 1 (f's
-  // encoded result follows) or 0 (the message of f's exception follows).
-  std::vector<std::byte> record;
-  record.reserve(detail::child_record_reserve);
   int pid = 0;
   try {
-    if constexpr (std::is_same_v<Os, posix_os>) detail::resolve_child_calls_once(w);
+    if constexpr (std::is_same_v<Os, posix_os>) detail::resolve_child_calls_once<R>(w);
     pid = Os::spawn(
-        [r = r, w = w, record = std::move(record), fn = std::decay_t<F>(std::forward<F>(f)),
+        [r = r, w = w, fn = std::decay_t<F>(std::forward<F>(f)),
          tup = std::make_tuple(std::decay_t<Args>(std::forward<Args>(args))...)]() mutable -> int {
           Os::close(r);
-          record.assign(frame_header_bytes + 1, std::byte{0});
-          try {
-            detail::encode_child_result(record, std::apply(fn, tup));
-            record[frame_header_bytes] = std::byte{1};
-          } catch (const std::exception& e) {
-            const std::string_view message = e.what();
-            record.resize(frame_header_bytes + 1);
-            record.insert(record.end(), reinterpret_cast<const std::byte*>(message.data()),
-                          reinterpret_cast<const std::byte*>(message.data() + message.size()));
-          }
-          const std::size_t n = record.size() - frame_header_bytes;
-          if (n > default_max_record)
-            throw codec_error("call_with_timeout: the result record of " + std::to_string(n) +
-                              " bytes exceeds max_record " + std::to_string(default_max_record));
-          for (std::size_t i = 0; i < frame_header_bytes; ++i)
-            record[i] = static_cast<std::byte>((n >> (8 * i)) & 0xff);
-          Os::write(w, record);
+          auto call = [&]() -> R { return std::apply(fn, tup); };
+          detail::send_result<Os, R>(w, call);
           Os::close(w);
           return 0;
         });
@@ -183,16 +243,14 @@ auto call_with_timeout_grace(std::chrono::duration<Rep1, Period1> timeout,
   bool eof = false, timed_out = false;
   std::optional<exit_code> code;
   // Reads what is there (or waits until `until`); false if nothing came.
+  // More than the frame comes only from a child that wrote more than one
+  // result, which the check after the loop refuses.
   const auto read_some = [&](typename clock::time_point until) {
     poll_fd p{r};
     if (Os::poll(std::span<poll_fd>(&p, 1), until) == 0) return false;
-    // Up to 512 bytes: a small result's header and payload in one read.
-    // More than the frame comes only from a child that wrote more than one
-    // result, which the check after the loop refuses.
-    std::byte buf[512];
-    const std::size_t n = Os::read(r, std::span<std::byte>(buf, sizeof buf));
+    const std::size_t n = Os::read(r, frame.room());
     if (n == 0) eof = true;
-    frame.bytes.insert(frame.bytes.end(), buf, buf + n);
+    frame.commit(n);
     return true;
   };
   try {
@@ -231,10 +289,10 @@ auto call_with_timeout_grace(std::chrono::duration<Rep1, Period1> timeout,
                          std::to_string(*code));
     throw ChildProcessError("call_with_timeout: child pid " + std::to_string(pid) +
                             " exited with status " + std::to_string(*code) +
-                            " without a complete result (" + std::to_string(frame.bytes.size()) +
+                            " without a complete result (" + std::to_string(frame.size()) +
                             " bytes of it)");
   }
-  if (frame.bytes.size() != frame_header_bytes + frame.payload().size())
+  if (frame.size() != frame.total())
     throw ChildProcessError("call_with_timeout: the child wrote more than one result");
   const std::span<const std::byte> payload = frame.payload();
   if (payload.empty() || std::to_integer<int>(payload[0]) > 1)

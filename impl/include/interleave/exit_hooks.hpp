@@ -18,6 +18,7 @@
 // a hook or an Os call, so it never blocks a model's fiber.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <list>
@@ -30,6 +31,7 @@ namespace interleave {
 class exit_hooks {
  public:
   static std::uint64_t add(int pid, std::function<void()> hook) {
+    used_.store(true, std::memory_order_relaxed);
     std::lock_guard<std::mutex> lk(mu());
     const std::uint64_t id = ++next_id();
     table().push_back({pid, id, std::move(hook)});
@@ -40,6 +42,12 @@ class exit_hooks {
     table().remove_if([id](const entry& e) { return e.id == id; });
   }
   static void run(int pid) {
+    // Nothing was ever added in this process (or, before a fork, its
+    // parent): the table is not touched, so a forked child does not set up
+    // its statics (guard, mutex, exit-time destructor), whose pages it
+    // would copy on write. A hook is added by the process that later runs it,
+    // so a relaxed load sees its own add.
+    if (!used_.load(std::memory_order_relaxed)) return;
     std::vector<std::function<void()>> mine;
     {
       std::lock_guard<std::mutex> lk(mu());
@@ -56,6 +64,7 @@ class exit_hooks {
   }
 
  private:
+  static inline std::atomic<bool> used_{false};
   struct entry {
     int pid;
     std::uint64_t id;

@@ -1,7 +1,14 @@
 // interleave/posix_os.hpp — the OS interface (interleave/os.hpp) on POSIX
 // (Linux): what users of Process, Pipe and the inter-process Queue get.
 //
-//   spawn       fork(); the child runs the body and leaves with _exit(code)
+//   spawn       fork(); the child runs the body and leaves with _exit(code).
+//               The body is taken as a template (no std::function): nothing
+//               is allocated around the fork, so neither process writes a
+//               heap page for it (every page either process writes while
+//               both live is a copy-on-write fault). stdout and stderr
+//               are flushed before the fork and by the child before _exit
+//               (Python's multiprocessing does the same); other streams are
+//               not flushed by the child (see flush_standard_streams)
 //   wait        waitpid (EINTR retried)
 //   try_wait    waitpid(WNOHANG)
 //   wait_until  pidfd_open(pid) + poll(pidfd, time left): the pidfd becomes
@@ -18,9 +25,9 @@
 //               end the caller holds: EPIPE cannot happen, so no signal
 //               mask is touched (the Queue returns its tokens with it)
 //   poll        poll(2) with the time left recomputed after EINTR
-//   self        getpid() cached, refreshed in each child by a pthread_atfork
-//               handler (a child made by a raw clone/vfork, which skips the
-//               handlers, is not supported)
+//   self        getpid() cached per thread, cleared in each child by a
+//               pthread_atfork handler (a child made by a raw clone/vfork,
+//               which skips the handlers, is not supported)
 //
 // SIGPIPE never kills: write() blocks SIGPIPE in the calling thread for the
 // duration of the write (pthread_sigmask; not restored, and sigpending not
@@ -36,7 +43,10 @@
 // spawn() counts the threads of this process (/proc/self/task) and, when
 // there are more than one, refuses with os_error(ENOTSUP) whose message names
 // the safe start method below. The count cannot race: only the calling thread
-// could start another one, and it is in spawn().
+// could start another one, and it is in spawn(). A program that never called
+// pthread_create is known single-threaded without the count (glibc's
+// __libc_single_threaded); a thread made by a raw clone, which glibc does
+// not see, is then not counted.
 //
 // Under ThreadSanitizer the runtime starts a background thread of its own at
 // the first pthread_create, and it stays for the life of the process
@@ -82,8 +92,12 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdio_ext.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#if __has_include(<sys/single_threaded.h>)
+#include <sys/single_threaded.h>
+#endif
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -92,10 +106,12 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <dirent.h>
 #include <exception>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -136,18 +152,36 @@ inline int thread_count() {
   return n;
 }
 
-// This process's pid without a getpid() syscall per call: cached, and
-// refreshed in every child by a pthread_atfork handler (fork() runs it; an
-// exec starts a fresh cache).
-inline std::atomic<int> cached_pid{0};
-inline void refresh_pid() noexcept { cached_pid.store(::getpid(), std::memory_order_relaxed); }
+// This process's pid without a getpid() syscall per call: cached per thread,
+// set by the thread's first call, and cleared in a forked child by a
+// pthread_atfork handler (fork() runs it in the forking thread, the child's
+// only thread), so the child's first call asks getpid() again (an exec
+// starts a fresh cache). Per thread rather than process-wide: the forking
+// thread's TLS block lies next to its thread control block, which the
+// kernel and fork() write in every child anyway, so clearing it copies no
+// page of its own, and a child that never asks pays no getpid(); a
+// process-wide cache refreshed at fork cost every forked child a page fault
+// and a getpid().
+inline constinit thread_local int cached_pid = 0;
+inline void forget_pid() noexcept { cached_pid = 0; }
 inline int current_pid() noexcept {
   [[maybe_unused]] static const bool registered = [] {
-    refresh_pid();
-    ::pthread_atfork(nullptr, nullptr, &refresh_pid);
+    ::pthread_atfork(nullptr, nullptr, &forget_pid);
     return true;
   }();
-  return cached_pid.load(std::memory_order_relaxed);
+  if (cached_pid == 0) cached_pid = ::getpid();
+  return cached_pid;
+}
+
+// True when this process certainly runs one thread: glibc's
+// __libc_single_threaded (set false by the first pthread_create, and never
+// back) saves the count's stat call in a program that never started a thread.
+inline bool surely_single_threaded() noexcept {
+#if __has_include(<sys/single_threaded.h>)
+  return __libc_single_threaded != 0;
+#else
+  return false;
+#endif
 }
 
 // Writes all of `out` to fd, retrying after EINTR and partial writes; 0, or
@@ -195,8 +229,39 @@ inline int report_child_exception(std::string_view message) {
   return 1;
 }
 
+// _exit, called through its address. A forked child that calls _exit
+// through the lazily bound PLT resolves it on that call (the parent never
+// calls _exit, so its PLT slot is still unresolved): the dynamic linker looks
+// it up through the symbol tables of every loaded library, faulting their
+// pages in and writing the GOT, in every child again, since the resolution
+// dies with the child (measured: about ten of the child's page faults). Taking
+// _exit's address makes the linker bind it at load time instead (a GOT
+// entry, not a lazy PLT slot); the volatile keeps the compiler from turning
+// the call back into a direct one. Under eager binding (-z now) nothing
+// changes.
+inline void (*const volatile child_exit)(int) = &::_exit;
+
+// The standard streams, flushed before a fork and by the child before it
+// leaves, as Python's multiprocessing flushes sys.stdout and sys.stderr: what
+// the parent buffered in them is written once (not again by the child), and
+// what the child printed to them is written before it ends. Other streams are
+// left alone: the child leaves with _exit, as Python's child leaves with
+// os._exit, so a FILE the child opened is its to flush or close. Each stream
+// is flushed only when it holds buffered output (__fpending reads that
+// without its lock): fflush(nullptr) locks the list of streams and every
+// stream, writes to library pages that every forked child then copies
+// (measured: five page faults per spawn, parent and child together, about a
+// tenth of a bare fork + exit + wait). The unlocked read is race-free in the
+// parent (spawn refuses a multithreaded process) and in the child unless its
+// body left threads running, whose output _exit would cut short anyway.
+inline void flush_standard_streams() {
+  if (__fpending(stdout) > 0) std::fflush(stdout);
+  if (__fpending(stderr) > 0) std::fflush(stderr);
+}
+
 // Runs a child's body; never returns.
-[[noreturn]] inline void run_child(const std::function<int()>& body) {
+template <class Body>
+[[noreturn]] void run_child(Body& body) {
   int code = 1;
   try {
     code = body();
@@ -205,8 +270,9 @@ inline int report_child_exception(std::string_view message) {
   } catch (...) {
     code = report_child_exception("an exception not derived from std::exception");
   }
-  std::fflush(nullptr);
-  ::_exit(code & 0xff);
+  flush_standard_streams();
+  child_exit(code & 0xff);
+  std::abort();  // not reached: _exit does not return
 }
 
 // A registered entry point of the re-exec start method.
@@ -263,15 +329,17 @@ struct posix_os {
 
   // --- processes -----------------------------------------------------------
 
-  static int spawn(std::function<int()> body) {
-    if (const int threads = detail::thread_count(); threads > 1)
+  template <class Body>
+  static int spawn(Body&& body) {
+    if (const int threads = detail::surely_single_threaded() ? 1 : detail::thread_count();
+        threads > 1)
       detail::throw_os(
           ENOTSUP, "spawn: fork refused: this process runs " + std::to_string(threads) +
                        " threads, and fork in a multithreaded process is unsafe (the child may "
                        "only make async-signal-safe calls); start children before any thread, or "
                        "use the safe start method posix_os::spawn_entry (re-exec with an "
                        "INTERLEAVE_ENTRY_POINT)");
-    std::fflush(nullptr);  // nothing buffered is written twice, by parent and child
+    detail::flush_standard_streams();  // nothing buffered is written twice, by parent and child
     const pid_t pid = ::fork();
     if (pid < 0) detail::throw_os(errno, "spawn: fork failed");
     if (pid == 0) detail::run_child(body);
@@ -471,11 +539,15 @@ struct posix_os {
   }
 
   static std::size_t poll(std::span<poll_fd> fds, clock::time_point deadline) {
-    std::vector<pollfd> p(fds.size());
+    // Up to 4 descriptors on the stack: no allocation for the usual poll.
+    pollfd small[4];
+    std::vector<pollfd> large;
+    if (fds.size() > std::size(small)) large.resize(fds.size());
+    pollfd* const p = large.empty() ? small : large.data();
     for (std::size_t i = 0; i < fds.size(); ++i) p[i] = pollfd{fds[i].fd, POLLIN, 0};
     for (;;) {
       const int timeout = deadline == clock::time_point::max() ? -1 : timeout_ms(deadline);
-      const int r = ::poll(p.data(), p.size(), timeout);
+      const int r = ::poll(p, fds.size(), timeout);
       if (r < 0) {
         if (errno == EINTR) continue;
         detail::throw_os(errno, "poll: " + std::to_string(fds.size()) + " fds");
