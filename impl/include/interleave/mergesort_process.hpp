@@ -281,7 +281,7 @@ std::pair<std::uint64_t, std::uint64_t> sort_shared_chunk(std::string handle, st
   const auto len = static_cast<std::size_t>(end - begin);
   std::vector<T> scratch(len);
   Compare comp{};
-  sort_rec(m.begin(), scratch.data(), len, kDefaultParts, comp);
+  sort_chunk(m.begin(), scratch.data(), len, comp);
   return {begin, end};
 }
 
@@ -292,7 +292,7 @@ std::pair<std::uint64_t, std::vector<T>> sort_encoded_chunk(std::uint64_t index,
                                                             std::vector<T> chunk) {
   std::vector<T> scratch(chunk.size());
   Compare comp{};
-  sort_rec(chunk.data(), scratch.data(), chunk.size(), kDefaultParts, comp);
+  sort_chunk(chunk.data(), scratch.data(), chunk.size(), comp);
   return {index, std::move(chunk)};
 }
 
