@@ -338,18 +338,27 @@ class pool_merger {
         run_end_(k_ + 1),
         in_scratch_(k_ + 1, 0),
         done_(k_, 0),
-        comp_(comp) {}
+        comp_(comp) {
+    unsigned levels = 0;
+    for (std::size_t runs = k_; runs > 1; runs = (runs + 1) / 2) ++levels;
+    chunks_in_scratch_ = levels % 2 == 1;
+  }
 
   std::size_t chunks() const noexcept { return k_; }
   std::size_t at(std::size_t i) const noexcept { return std::min(i * chunk_, n_); }
+  // Where each chunk's task leaves its sorted chunk: in scratch when a
+  // balanced merge of the k chunks has an odd number of levels, so that,
+  // merges alternating between the arrays, the last one writes into data.
+  bool chunks_in_scratch() const noexcept { return chunks_in_scratch_; }
 
-  // Chunk i is sorted in data (its task is done with its scratch slice).
+  // Chunk i is sorted, in scratch if chunks_in_scratch() else in data (its
+  // task is done with the other array's slice).
   void finished(std::size_t i) {
     if (i >= k_ || done_[i])
       throw std::logic_error("mergesort: chunk " + std::to_string(i) +
                              " reported finished twice or out of range");
     std::size_t lo = i, hi = i + 1;
-    bool in_scratch = false;
+    bool in_scratch = chunks_in_scratch_;
     if (lo > 0 && done_[lo - 1]) {
       const std::size_t s = run_begin_[lo];
       in_scratch = merge(s, lo, hi, in_scratch_[s] != 0, in_scratch);
@@ -409,8 +418,11 @@ class pool_merger {
   bool merge(std::size_t lo, std::size_t mid, std::size_t hi, bool a_in_scratch,
              bool b_in_scratch) {
     const std::size_t l = at(lo), m = at(mid), h = at(hi);
-    if (a_in_scratch != b_in_scratch) {  // the shorter run joins the other
-      if (m - l <= h - m) {
+    if (a_in_scratch != b_in_scratch) {
+      // The shorter run joins the other; for the last merge, the run in data
+      // joins the one in scratch, so that the merge writes into data.
+      const bool last = l == 0 && h == n_;
+      if (last ? !a_in_scratch : m - l <= h - m) {
         move_over(l, m, a_in_scratch ? scratch_ : data_, b_in_scratch ? scratch_ : data_);
         a_in_scratch = b_in_scratch;
       } else {
@@ -440,6 +452,7 @@ class pool_merger {
   T* const data_;
   T* const scratch_;
   const std::size_t n_, chunk_, k_;
+  bool chunks_in_scratch_;
   // As in adjacent_merger; in_scratch_[j]: the run that begins at chunk j
   // is in scratch (valid at a run's first chunk).
   std::vector<std::size_t> run_begin_, run_end_;
@@ -627,14 +640,15 @@ struct BasicMergeSort {
       std::vector<Future<std::size_t, Sync>> futures;
       futures.reserve(k);
       try {
-        for (std::size_t i = 0; i < k; ++i)
-          futures.push_back(pool.submit([data, scratch, at, &comp, i] {
-            const std::size_t b = at(i), e = at(i + 1);
-            detail::sort_chunk(data + b, scratch + b, e - b, comp);
-            return i;
-          }));
         detail::pool_merger<Sync, T, Compare, BasicThreadPool<Sync, Flavor>, MinMergePiece> merger(
             pool, data, scratch, n, chunk, comp);
+        const bool into_scratch = merger.chunks_in_scratch();
+        for (std::size_t i = 0; i < k; ++i)
+          futures.push_back(pool.submit([data, scratch, at, &comp, i, into_scratch] {
+            const std::size_t b = at(i), e = at(i + 1);
+            detail::sort_chunk(data + b, scratch + b, e - b, comp, into_scratch);
+            return i;
+          }));
         for (const auto& f : as_completed(futures)) merger.finished(f.get());
         merger.finish();
       } catch (...) {

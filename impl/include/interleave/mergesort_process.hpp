@@ -83,8 +83,8 @@
 //     sort_multiprocessing's own pool has shut down, its workers exited and
 //     been reaped, and its pipes closed before it returns.
 // Splitting: as the threaded sort: chunk = max(1, n / chunks), chunks start
-//   at 0, chunk, 2*chunk, ...; each worker sorts its chunk with the seed's
-//   recursive sort (detail::sort_rec); the caller merges.
+//   at 0, chunk, 2*chunk, ...; each worker sorts its chunk as the threaded
+//   sort's tasks do (detail::sort_chunk, bottom-up); the caller merges.
 // Memory ordering: the caller's copy into the segment happens-before a
 //   worker's mapping reads it (the task record is written to the worker's
 //   pipe after the copy, and read by the worker before it maps); a worker's
