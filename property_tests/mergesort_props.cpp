@@ -45,6 +45,7 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -128,6 +129,52 @@ INTERLEAVE_PROP(MergesortProps, threaded_sort_equals_stable_sort, "mergesort.thr
   RC_TAG(workers > static_cast<int>(in.records.size()) ? "workers > size" : "workers <= size");
   RC_ASSERT(differing(ms::sort_multithreading(in.records, workers, ByKey{}),
                       stable_sorted(in.records)) == 0L);
+}
+
+// A trivially copyable keyed record (std::pair is not trivially copyable):
+// for such T the threaded sort's merges also run from both ends at once.
+struct Plain {
+  int key, pos;
+  bool operator==(const Plain&) const = default;
+};
+static_assert(std::is_trivially_copyable_v<Plain> && !std::is_trivially_copyable_v<Rec>);
+struct PlainByKey {
+  bool operator()(const Plain& a, const Plain& b) const { return a.key < b.key; }
+};
+
+INTERLEAVE_PROP(MergesortProps, threaded_sort_of_trivially_copyable_records_equals_stable_sort,
+                "mergesort.threads", ()) {
+  const Input in = draw_input(100'000);
+  const int workers = *rc::gen::inRange(1, 17);
+  std::vector<Plain> plain;
+  for (const Rec& r : in.records) plain.push_back({r.first, r.second});
+  std::vector<Plain> want = plain;
+  std::stable_sort(want.begin(), want.end(), PlainByKey{});
+  const std::vector<Plain> got = ms::sort_multithreading(plain, workers, PlainByKey{});
+  RC_ASSERT(got.size() == want.size());
+  RC_ASSERT(std::mismatch(got.begin(), got.end(), want.begin()).first - got.begin() ==
+            static_cast<long>(got.size()));
+}
+
+// Every merge cut into one piece per worker however short (MinMergePiece =
+// 1, as the model sets it), on the pool's real threads; also with string
+// keys, whose moves empty their source (a piece must never read an element
+// another piece moved away).
+INTERLEAVE_PROP(MergesortProps, threaded_sort_with_every_merge_split_equals_stable_sort,
+                "mergesort.threads", ()) {
+  const Input in = draw_input(5'000);
+  const int workers = *rc::gen::inRange(1, 9);
+  using Split = ms::BasicMergeSort<std_sync, ms::mergesort_bug::none, 1>;
+  RC_ASSERT(differing(Split::sort_multithreading(in.records, workers, ByKey{}),
+                      stable_sorted(in.records)) == 0L);
+  using Named = std::pair<std::string, int>;  // a key too long for the small-string buffer
+  const auto by_name = [](const Named& a, const Named& b) { return a.first < b.first; };
+  std::vector<Named> named;
+  for (const Rec& r : in.records)
+    named.push_back({"key " + std::to_string(r.first) + " of a keyed record", r.second});
+  std::vector<Named> want = named;
+  std::stable_sort(want.begin(), want.end(), by_name);
+  RC_ASSERT(Split::sort_multithreading(named, workers, by_name) == want);
 }
 
 // One pool, several sorts in a row (the pool is joined at the end of the
