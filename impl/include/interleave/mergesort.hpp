@@ -47,7 +47,8 @@
 //   Merges ping-pong between the range and one scratch buffer of n elements.
 //   The threaded sort sorts each chunk bottom-up instead (sort_chunk:
 //   insertion-sorted runs of kRunLength (16) or 8 elements, then passes of
-//   pairwise merges; the whole is still a stable mergesort of the chunks on
+//   pairwise merges, within blocks of kBlockBytes (64 KiB) first, then over
+//   whole blocks; the whole is still a stable mergesort of the chunks on
 //   the pool, merged as they complete). A merge of two runs of the chunks is
 //   cut into min(pool.max_workers(), len / MinMergePiece) pieces at evenly
 //   spaced output positions (MinMergePiece = kMinMergePiece, 32,768, by
@@ -108,6 +109,8 @@ inline constexpr std::size_t kInsertionCutoff = 24;
 // The threaded sort's chunks: insertion-sorted runs of this many elements
 // (or half as many) before the merge passes.
 inline constexpr std::size_t kRunLength = 16;
+// ... and are sorted in blocks of this many bytes first (sort_chunk).
+inline constexpr std::size_t kBlockBytes = std::size_t{1} << 16;
 // The threaded sort splits a merge into pieces of at least this many
 // elements, run on the pool at once (BasicMergeSort's MinMergePiece).
 inline constexpr std::size_t kMinMergePiece = std::size_t{1} << 15;
@@ -270,7 +273,7 @@ void settle(Futures& futures) noexcept {
 // flips the parity of the number of passes, so no final copy is needed
 // (except for inputs of at most run / 2 elements).
 template <class T, class Compare>
-void sort_chunk(T* data, T* buf, std::size_t n, Compare& comp, bool into_buf = false) {
+void sort_runs(T* data, T* buf, std::size_t n, Compare& comp, bool into_buf) {
   const auto passes = [n](std::size_t run) {
     unsigned p = 0;
     for (std::size_t w = run; w < n; w *= 2) ++p;
@@ -289,6 +292,33 @@ void sort_chunk(T* data, T* buf, std::size_t n, Compare& comp, bool into_buf = f
     std::swap(from, to);
   }
   if ((from == buf) != into_buf) std::move(from, from + n, to);
+}
+
+// sort_runs, cache-blocked: blocks of kBlockBytes of elements are sorted one
+// after the other (a block's passes stay in the cache), then the passes over
+// whole blocks. The blocks land in the array from which an even or odd
+// number of those passes ends in buf when `into_buf`, else in data.
+template <class T, class Compare>
+void sort_chunk(T* data, T* buf, std::size_t n, Compare& comp, bool into_buf = false) {
+  const std::size_t block = std::max<std::size_t>(4 * kRunLength, kBlockBytes / sizeof(T));
+  if (n <= block) {
+    sort_runs(data, buf, n, comp, into_buf);
+    return;
+  }
+  unsigned passes = 0;
+  for (std::size_t w = block; w < n; w *= 2) ++passes;
+  const bool blocks_in_buf = ((passes & 1u) != 0) != into_buf;
+  for (std::size_t b = 0; b < n; b += block)
+    sort_runs(data + b, buf + b, std::min(block, n - b), comp, blocks_in_buf);
+  T* from = blocks_in_buf ? buf : data;
+  T* to = blocks_in_buf ? data : buf;
+  for (std::size_t w = block; w < n; w *= 2) {
+    for (std::size_t b = 0; b < n; b += 2 * w) {
+      const std::size_t m = std::min(b + w, n), e = std::min(b + 2 * w, n);
+      merge_runs_apart(from + b, from + m, from + m, from + e, to + b, comp);
+    }
+    std::swap(from, to);
+  }
 }
 
 // The co-rank of diagonal d in the stable merge of a[0, na) and b[0, nb):
