@@ -177,9 +177,10 @@ INTERLEAVE_MODEL(Threads3w3c, "mergesort.threads.3w3c.bound2", "mergesort.thread
                  "sorted permutation",
                  Expect::holds, Search::bounded(2));
 INTERLEAVE_MODEL(Split2w2c, "mergesort.threads.split.2w2c.bound2", "mergesort.threads",
-                 "4 keyed records in 2 chunks on 2 workers, every merge cut into 2 pieces run on "
-                 "the pool, the merged run moved back in 2 pieces: every interleaving returns "
-                 "the stable sorted permutation (Relacy bound 3 holds too: 1,486,038 executions, 20 s)",
+                 "4 keyed records in 2 chunks on 2 workers, both sorted into the scratch "
+                 "buffer and merged back in 2 pieces run on the pool: every interleaving "
+                 "returns the stable sorted permutation (Relacy bound 3 holds too: 1,486,038 "
+                 "executions, 20 s)",
                  Expect::holds, Search::bounded(2));
 INTERLEAVE_MODEL(Split2w3c, "mergesort.threads.split.2w3c.bound2", "mergesort.threads",
                  "6 keyed records in 3 chunks on 2 workers, every merge and every move between "

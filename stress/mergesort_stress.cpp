@@ -48,7 +48,9 @@ struct ByKey {
 // A trivially copyable keyed record (key, input position).
 struct Plain {
   int key, pos;
-  friend bool operator!=(const Plain& a, const Plain& b) { return a.key != b.key || a.pos != b.pos; }
+  friend bool operator!=(const Plain& a, const Plain& b) {
+    return a.key != b.key || a.pos != b.pos;
+  }
 };
 static_assert(std::is_trivially_copyable_v<Plain> && !std::is_trivially_copyable_v<Rec>);
 struct PlainByKey {

@@ -19,11 +19,11 @@ INTERLEAVE_TEST(MergesortStress, threaded_sort_of_a_million_is_clean_and_exact,
       stress.clean({"threads", "6", "1000000"}, {{"elements", 1000000}, {"mismatches", 0}}, 600s);
   const StressRun t = stress.clean({"threads_trivial", "6", "1000000"},
                                    {{"elements", 1000000}, {"mismatches", 0}}, 600s);
-  testkit::cell("mergesort.threads",
-                "0 TSan reports, " + r.count("elements") + " keyed records on 6 workers, " +
-                    r.count("mismatches") + " positions differ from std::stable_sort (and " +
-                    t.count("elements") + " trivially copyable records, " +
-                    t.count("mismatches") + " differ)");
+  testkit::cell("mergesort.threads", "0 TSan reports, " + r.count("elements") +
+                                         " keyed records on 6 workers, " + r.count("mismatches") +
+                                         " positions differ from std::stable_sort (and " +
+                                         t.count("elements") + " trivially copyable records, " +
+                                         t.count("mismatches") + " differ)");
 }
 
 INTERLEAVE_TEST(MergesortStress, sequential_sort_run_by_six_threads_at_once_is_clean,

@@ -189,8 +189,8 @@ template <class T, class Compare>
 T* merge_runs_apart(T* f1, T* l1, T* f2, T* l2, T* out, Compare& comp) {
   T* back = out + (l1 - f1) + (l2 - f2);
   T* const end = back;
-  for (auto steps = std::is_trivially_copyable_v<T> ? std::min(l1 - f1, l2 - f2) : 0;
-       steps > 0; --steps) {
+  for (auto steps = std::is_trivially_copyable_v<T> ? std::min(l1 - f1, l2 - f2) : 0; steps > 0;
+       --steps) {
     const bool right = static_cast<bool>(comp(*f2, *f1));
     *out = std::move(*(right ? f2 : f1));
     ++out;
@@ -281,7 +281,8 @@ void sort_runs(T* data, T* buf, std::size_t n, Compare& comp, bool into_buf) {
   };
   std::size_t run = kRunLength;
   if (((passes(run) & 1u) != 0) != into_buf) run /= 2;
-  for (std::size_t b = 0; b < n; b += run) insertion_sort(data + b, data + std::min(b + run, n), comp);
+  for (std::size_t b = 0; b < n; b += run)
+    insertion_sort(data + b, data + std::min(b + run, n), comp);
   T* from = data;
   T* to = buf;
   for (std::size_t w = run; w < n; w *= 2) {
@@ -637,7 +638,8 @@ struct BasicMergeSort {
     const std::unique_ptr<T[]> buf(new T[n]);
     T* const data = v.data();
     T* const scratch = buf.get();
-    auto at = [n, chunk](std::size_t i) { return std::min(i * chunk, n); };  // chunk i's first element
+    // chunk i's first element
+    auto at = [n, chunk](std::size_t i) { return std::min(i * chunk, n); };
 
     if constexpr (Bug == mergesort_bug::unlocked_merge) {
       auto sort_chunk = [data, scratch, at, &comp](std::size_t i) {
