@@ -42,6 +42,7 @@
 #include <sstream>
 #include <thread>
 #include <ostream>
+#include <memory>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -175,6 +176,39 @@ INTERLEAVE_PROP(MergesortProps, threaded_sort_with_every_merge_split_equals_stab
   std::vector<Named> want = named;
   std::stable_sort(want.begin(), want.end(), by_name);
   RC_ASSERT(Split::sort_multithreading(named, workers, by_name) == want);
+}
+
+// A comparator that throws once it has been called `left` times (shared by
+// every task: an atomic count).
+struct GivesUp {
+  std::shared_ptr<std::atomic<long>> left;
+  bool operator()(const Rec& a, const Rec& b) const {
+    if (left->fetch_sub(1) <= 0) throw std::runtime_error("comparator gave up");
+    return a.first < b.first;
+  }
+};
+
+// An exception from the comparator, in a chunk task or in a merge piece on
+// the pool or on the caller, reaches the caller (after the sort settled its
+// tasks: the ASan run of this test would see a task touch freed memory);
+// without one the result is exact. Every merge split (MinMergePiece = 1).
+INTERLEAVE_PROP(MergesortProps, comparator_exception_reaches_the_caller, "mergesort.threads", ()) {
+  const Input in = draw_input(20'000);
+  const int workers = *rc::gen::inRange(1, 9);
+  const long calls = *rc::gen::inRange<long>(0, 600'000);
+  auto left = std::make_shared<std::atomic<long>>(calls);
+  using Split = ms::BasicMergeSort<std_sync, ms::mergesort_bug::none, 1>;
+  bool threw = false;
+  std::vector<Rec> got;
+  try {
+    got = Split::sort_multithreading(in.records, workers, GivesUp{left});
+  } catch (const std::runtime_error& e) {
+    threw = true;
+    RC_ASSERT(std::string(e.what()) == std::string("comparator gave up"));
+  }
+  RC_TAG(threw ? "threw" : "sorted");
+  RC_ASSERT(threw == (left->load() < 0));
+  if (!threw) RC_ASSERT(differing(got, stable_sorted(in.records)) == 0L);
 }
 
 // One pool, several sorts in a row (the pool is joined at the end of the
