@@ -2,6 +2,7 @@
 // ThreadSanitizer. Run by mergesort_stress_test.cpp, which reads its output.
 //
 //   mergesort_stress threads <workers> <elements>
+//   mergesort_stress threads_trivial <workers> <elements>
 //   mergesort_stress sequential_reentrant <threads> <elements>
 //   mergesort_stress broken_unlocked_merge <workers> <elements>
 //   mergesort_stress processes <workers> <elements>
@@ -11,6 +12,9 @@
 // so equality with std::stable_sort checks stability too.
 // threads: sort_multithreading with <workers> workers. Prints
 //   "elements=<n> mismatches=<positions differing from std::stable_sort>".
+// threads_trivial: the same with a trivially copyable record (a struct of
+//   two ints; std::pair is not trivially copyable), the type for which the
+//   sort's merges also run from both ends of the runs at once.
 // sequential_reentrant: <threads> threads each run the sequential sort on the
 //   same shared, read-only input at once (a hidden shared buffer would be a
 //   race). Prints "sorts=<sorts that returned> mismatches=<total>".
@@ -26,6 +30,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <random>
+#include <type_traits>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -40,6 +45,18 @@ struct ByKey {
   bool operator()(const Rec& a, const Rec& b) const { return a.first < b.first; }
 };
 
+// A trivially copyable keyed record (key, input position).
+struct Plain {
+  int key, pos;
+  friend bool operator!=(const Plain& a, const Plain& b) {
+    return a.key != b.key || a.pos != b.pos;
+  }
+};
+static_assert(std::is_trivially_copyable_v<Plain> && !std::is_trivially_copyable_v<Rec>);
+struct PlainByKey {
+  bool operator()(const Plain& a, const Plain& b) const { return a.key < b.key; }
+};
+
 std::vector<Rec> input(long n) {
   std::mt19937 rng(20260611);
   std::uniform_int_distribution<int> key(0, static_cast<int>(std::max(1L, n / 10)));
@@ -49,7 +66,8 @@ std::vector<Rec> input(long n) {
   return v;
 }
 
-long mismatches(const std::vector<Rec>& got, const std::vector<Rec>& want) {
+template <class R>
+long mismatches(const std::vector<R>& got, const std::vector<R>& want) {
   long m = static_cast<long>(got.size() > want.size() ? got.size() - want.size()
                                                       : want.size() - got.size());
   for (std::size_t i = 0; i < std::min(got.size(), want.size()); ++i) m += got[i] != want[i];
@@ -62,6 +80,17 @@ int threaded(long workers, long n) {
   std::vector<Rec> want = in;
   std::stable_sort(want.begin(), want.end(), ByKey{});
   const std::vector<Rec> got = Sorter::sort_multithreading(in, static_cast<int>(workers), ByKey{});
+  std::printf("elements=%zu mismatches=%ld\n", got.size(), mismatches(got, want));
+  return interleave::stress::kExitOk;
+}
+
+int threaded_trivial(long workers, long n) {
+  std::vector<Plain> in;
+  for (const Rec& r : input(n)) in.push_back({r.first, r.second});
+  std::vector<Plain> want = in;
+  std::stable_sort(want.begin(), want.end(), PlainByKey{});
+  const std::vector<Plain> got =
+      interleave::mergesort::sort_multithreading(in, static_cast<int>(workers), PlainByKey{});
   std::printf("elements=%zu mismatches=%ld\n", got.size(), mismatches(got, want));
   return interleave::stress::kExitOk;
 }
@@ -108,6 +137,7 @@ int main(int argc, char** argv) {
       elements{"elements", 0, 50'000'000};
   return stress::dispatch("mergesort_stress", argc, argv,
                           {variant("threads", workers, elements, threaded<mergesort::MergeSort<>>),
+                           variant("threads_trivial", workers, elements, threaded_trivial),
                            variant("sequential_reentrant", threads, elements, sequential_reentrant),
                            variant("broken_unlocked_merge", workers, elements,
                                    threaded<mergesort::BrokenUnlockedMergeSort<>>),

@@ -83,8 +83,8 @@
 //     sort_multiprocessing's own pool has shut down, its workers exited and
 //     been reaped, and its pipes closed before it returns.
 // Splitting: as the threaded sort: chunk = max(1, n / chunks), chunks start
-//   at 0, chunk, 2*chunk, ...; each worker sorts its chunk with the seed's
-//   recursive sort (detail::sort_rec); the caller merges.
+//   at 0, chunk, 2*chunk, ...; each worker sorts its chunk as the threaded
+//   sort's tasks do (detail::sort_chunk, bottom-up); the caller merges.
 // Memory ordering: the caller's copy into the segment happens-before a
 //   worker's mapping reads it (the task record is written to the worker's
 //   pipe after the copy, and read by the worker before it maps); a worker's
@@ -281,7 +281,7 @@ std::pair<std::uint64_t, std::uint64_t> sort_shared_chunk(std::string handle, st
   const auto len = static_cast<std::size_t>(end - begin);
   std::vector<T> scratch(len);
   Compare comp{};
-  sort_rec(m.begin(), scratch.data(), len, kDefaultParts, comp);
+  sort_chunk(m.begin(), scratch.data(), len, comp);
   return {begin, end};
 }
 
@@ -292,7 +292,7 @@ std::pair<std::uint64_t, std::vector<T>> sort_encoded_chunk(std::uint64_t index,
                                                             std::vector<T> chunk) {
   std::vector<T> scratch(chunk.size());
   Compare comp{};
-  sort_rec(chunk.data(), scratch.data(), chunk.size(), kDefaultParts, comp);
+  sort_chunk(chunk.data(), scratch.data(), chunk.size(), comp);
   return {index, std::move(chunk)};
 }
 
