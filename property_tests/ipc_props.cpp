@@ -342,6 +342,102 @@ INTERLEAVE_PROP_FALSIFIED(IpcQueueTwins,
 }
 
 // ---------------------------------------------------------------------------
+// A reader killed while it holds the read lock (ipc.queue.stop_sentinel)
+// ---------------------------------------------------------------------------
+
+// A producer process puts items of `sizes` bytes and then "STOP" (seq -1). A
+// reader process gets items and reports each one's seq to the parent; the
+// parent kills it after `before_kill` reports, so it dies somewhere in a later
+// get: waiting for the lock or for data, inside a read, in the middle of a
+// record, or after a whole one. The parent then gets with a 10 s timeout until
+// "STOP" or broken_queue_error; if the queue broke, it kills the producer
+// (whose feeder may wait for room for ever). Every value the parent gets must
+// be whole and come after the ones the reader got, in order.
+INTERLEAVE_PROP(IpcQueueProps, a_reader_killed_holding_the_read_lock_is_detected_or_costs_nothing,
+                "ipc.queue.stop_sentinel", ()) {
+  const auto sizes =
+      *rc::gen::nonEmpty(rc::gen::resize(8, rc::gen::container<std::vector<int>>(item_size())));
+  const int before_kill = *rc::gen::inRange(0, static_cast<int>(sizes.size()));
+  const int fds = open_fds();
+  bool broken = false, timed_out = false, intact = true, in_order = true;
+  std::string error;
+  {
+    IpcQueue<tagged> q;
+    Process producer([&q, &sizes] {
+      for (int i = 0; i < static_cast<int>(sizes.size()); ++i)
+        q.put(tagged{0, i, body(0, i, sizes[static_cast<std::size_t>(i)])});
+      q.put(tagged{0, -1, "STOP"});
+    });
+    producer.start();
+    // After the producer's start: only the reader holds the write end, so
+    // its death is the report's end-of-file.
+    auto [report_r, report_w] = Pipe<>(false);
+    Process reader([&q, wfd = report_w.write_fd()] {
+      Connection report(-1, wfd);
+      for (;;) {
+        const tagged t = q.get();
+        report.send(std::get<1>(t));
+      }
+    });
+    reader.start();
+    report_w.close();
+    int last = -1;
+    for (int i = 0; i < before_kill && last != -2; ++i) {
+      try {
+        const int seq = report_r.recv<int>();
+        last = seq < 0 ? -2 : seq;  // -2: the reader got "STOP" (it then waits for ever)
+      } catch (const std::exception&) {
+        break;
+      }
+    }
+    reader.kill();
+    reader.join();
+    RC_ASSERT(reader.exitcode() == std::optional<int>(-SIGKILL));
+    // What the reader got and reported after the parent's last recv.
+    for (;;) {
+      try {
+        const int seq = report_r.recv<int>();
+        last = seq < 0 ? -2 : std::max(last, seq);
+      } catch (const std::exception&) {
+        break;  // end-of-file: the reader is dead
+      }
+    }
+    if (last != -2) {
+      try {
+        for (;;) {
+          const std::optional<tagged> t = q.get(10s);
+          if (!t) {
+            timed_out = true;
+            break;
+          }
+          if (std::get<1>(*t) == -1) break;
+          const int seq = std::get<1>(*t);
+          in_order = in_order && seq > last;
+          last = seq;
+          intact = intact &&
+                   std::get<2>(*t) == body(0, seq, sizes[static_cast<std::size_t>(seq)]);
+        }
+      } catch (const broken_queue_error& e) {
+        broken = true;
+        error = e.what();
+      }
+    }
+    if (broken || timed_out) producer.kill();
+    producer.join();
+    if (!broken && !timed_out)
+      RC_ASSERT(producer.exitcode() == std::optional<int>(0));
+  }
+  RC_TAG(broken ? "the reader died inside a record: broken_queue_error"
+                : "the reader died at a record boundary");
+  RC_ASSERT(open_fds() == fds);
+  RC_ASSERT(no_child_left());
+  if (timed_out) RC_FAIL("a get(10 s) of the parent timed out after the reader was killed");
+  RC_ASSERT(intact);    // never a cut or mixed value
+  RC_ASSERT(in_order);  // and none twice
+  if (broken) RC_ASSERT(error.find("died holding the queue's read lock") != std::string::npos);
+}
+
+// ---------------------------------------------------------------------------
 // ipc.queue.join_before_drain (twin): the fixed program drains, then joins
 // (above); the twin joins first. The property of the fixed program: the
 // producer's join returns. Falsified once more than the pipe holds is in flight.
