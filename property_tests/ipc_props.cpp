@@ -345,96 +345,120 @@ INTERLEAVE_PROP_FALSIFIED(IpcQueueTwins,
 // A reader killed while it holds the read lock (ipc.queue.stop_sentinel)
 // ---------------------------------------------------------------------------
 
+struct killed_reader_result {
+  bool broken = false;     // a get threw broken_queue_error
+  std::string error;       // its message
+  bool misframed = false;  // a get threw codec_error: a header read from inside a record
+  bool timed_out = false;  // a get(10 s) returned nothing
+  bool intact = true;      // every value the parent got whole
+  bool in_order = true;    // and after the reader's, in order, none twice
+};
+
 // A producer process puts items of `sizes` bytes and then "STOP" (seq -1). A
 // reader process gets items and reports each one's seq to the parent; the
 // parent kills it after `before_kill` reports, so it dies somewhere in a later
 // get: waiting for the lock or for data, inside a read, in the middle of a
-// record, or after a whole one. The parent then gets with a 10 s timeout until
-// "STOP" or broken_queue_error; if the queue broke, it kills the producer
-// (whose feeder may wait for room for ever). Every value the parent gets must
-// be whole and come after the ones the reader got, in order.
+// record, or after a whole one. The parent then gets with `timeout` until
+// "STOP" or an error; if the queue broke, it kills the producer (whose feeder
+// may wait for room for ever). Every descriptor and child is released.
+template <template <class> class Queue>
+killed_reader_result kill_reader_program(const std::vector<int>& sizes, int before_kill,
+                                         std::chrono::milliseconds timeout) {
+  killed_reader_result r;
+  Queue<tagged> q;
+  Process producer([&q, &sizes] {
+    for (int i = 0; i < static_cast<int>(sizes.size()); ++i)
+      q.put(tagged{0, i, body(0, i, sizes[static_cast<std::size_t>(i)])});
+    q.put(tagged{0, -1, "STOP"});
+  });
+  producer.start();
+  // After the producer's start: only the reader holds the write end, so its
+  // death is the report's end-of-file.
+  auto [report_r, report_w] = Pipe<>(false);
+  Process reader([&q, wfd = report_w.write_fd()] {
+    Connection report(-1, wfd);
+    for (;;) report.send(std::get<1>(q.get()));
+  });
+  reader.start();
+  report_w.close();
+  int last = -1;  // the last seq the reader got; -2: it got "STOP"
+  for (int i = 0; i < before_kill && last != -2; ++i) {
+    const int seq = report_r.recv<int>();
+    last = seq < 0 ? -2 : seq;
+  }
+  reader.kill();
+  reader.join();
+  for (;;) {  // what the reader got and reported after that
+    try {
+      const int seq = report_r.recv<int>();
+      last = seq < 0 ? -2 : std::max(last, seq);
+    } catch (const eof_error&) {
+      break;
+    }
+  }
+  if (last != -2) {
+    try {
+      for (;;) {
+        const std::optional<tagged> t = q.get(timeout);
+        if (!t) {
+          r.timed_out = true;
+          break;
+        }
+        const int seq = std::get<1>(*t);
+        if (seq == -1) break;
+        r.in_order = r.in_order && seq > last && seq < static_cast<int>(sizes.size());
+        if (!r.in_order) break;
+        last = seq;
+        r.intact = r.intact &&
+                   std::get<2>(*t) == body(0, seq, sizes[static_cast<std::size_t>(seq)]);
+      }
+    } catch (const broken_queue_error& e) {
+      r.broken = true;
+      r.error = e.what();
+    } catch (const codec_error&) {
+      r.misframed = true;
+    }
+  }
+  if (r.broken || r.misframed || r.timed_out || !r.in_order) producer.kill();
+  producer.join();
+  return r;
+}
+
+template <class T>
+using IgnoresDeadReaderQueueOf = BrokenIgnoresDeadReaderIpcQueue<T>;
+
 INTERLEAVE_PROP(IpcQueueProps, a_reader_killed_holding_the_read_lock_is_detected_or_costs_nothing,
                 "ipc.queue.stop_sentinel", ()) {
   const auto sizes =
       *rc::gen::nonEmpty(rc::gen::resize(8, rc::gen::container<std::vector<int>>(item_size())));
   const int before_kill = *rc::gen::inRange(0, static_cast<int>(sizes.size()));
   const int fds = open_fds();
-  bool broken = false, timed_out = false, intact = true, in_order = true;
-  std::string error;
-  {
-    IpcQueue<tagged> q;
-    Process producer([&q, &sizes] {
-      for (int i = 0; i < static_cast<int>(sizes.size()); ++i)
-        q.put(tagged{0, i, body(0, i, sizes[static_cast<std::size_t>(i)])});
-      q.put(tagged{0, -1, "STOP"});
-    });
-    producer.start();
-    // After the producer's start: only the reader holds the write end, so
-    // its death is the report's end-of-file.
-    auto [report_r, report_w] = Pipe<>(false);
-    Process reader([&q, wfd = report_w.write_fd()] {
-      Connection report(-1, wfd);
-      for (;;) {
-        const tagged t = q.get();
-        report.send(std::get<1>(t));
-      }
-    });
-    reader.start();
-    report_w.close();
-    int last = -1;
-    for (int i = 0; i < before_kill && last != -2; ++i) {
-      try {
-        const int seq = report_r.recv<int>();
-        last = seq < 0 ? -2 : seq;  // -2: the reader got "STOP" (it then waits for ever)
-      } catch (const std::exception&) {
-        break;
-      }
-    }
-    reader.kill();
-    reader.join();
-    RC_ASSERT(reader.exitcode() == std::optional<int>(-SIGKILL));
-    // What the reader got and reported after the parent's last recv.
-    for (;;) {
-      try {
-        const int seq = report_r.recv<int>();
-        last = seq < 0 ? -2 : std::max(last, seq);
-      } catch (const std::exception&) {
-        break;  // end-of-file: the reader is dead
-      }
-    }
-    if (last != -2) {
-      try {
-        for (;;) {
-          const std::optional<tagged> t = q.get(10s);
-          if (!t) {
-            timed_out = true;
-            break;
-          }
-          if (std::get<1>(*t) == -1) break;
-          const int seq = std::get<1>(*t);
-          in_order = in_order && seq > last;
-          last = seq;
-          intact = intact &&
-                   std::get<2>(*t) == body(0, seq, sizes[static_cast<std::size_t>(seq)]);
-        }
-      } catch (const broken_queue_error& e) {
-        broken = true;
-        error = e.what();
-      }
-    }
-    if (broken || timed_out) producer.kill();
-    producer.join();
-    if (!broken && !timed_out)
-      RC_ASSERT(producer.exitcode() == std::optional<int>(0));
-  }
-  RC_TAG(broken ? "the reader died inside a record: broken_queue_error"
-                : "the reader died at a record boundary");
+  const killed_reader_result r = kill_reader_program<QueueOf>(sizes, before_kill, 10s);
+  RC_TAG(r.broken ? "the reader died inside a record: broken_queue_error"
+                  : "the reader died at a record boundary");
   RC_ASSERT(open_fds() == fds);
   RC_ASSERT(no_child_left());
-  if (timed_out) RC_FAIL("a get(10 s) of the parent timed out after the reader was killed");
-  RC_ASSERT(intact);    // never a cut or mixed value
-  RC_ASSERT(in_order);  // and none twice
-  if (broken) RC_ASSERT(error.find("died holding the queue's read lock") != std::string::npos);
+  if (r.timed_out) RC_FAIL("a get(10 s) of the parent timed out after the reader was killed");
+  RC_ASSERT(!r.misframed);  // never a header read from inside a record
+  RC_ASSERT(r.intact);      // never a cut or mixed value
+  RC_ASSERT(r.in_order);    // and none twice
+  if (r.broken) RC_ASSERT(r.error.find("died holding the queue's read lock") != std::string::npos);
+}
+
+INTERLEAVE_PROP_FALSIFIED(IpcQueueTwins,
+                          a_reader_killed_holding_the_read_lock_is_detected_or_costs_nothing,
+                          "ipc.queue.broken_ignores_dead_reader", ()) {
+  const auto sizes =
+      *rc::gen::nonEmpty(rc::gen::resize(8, rc::gen::container<std::vector<int>>(item_size())));
+  const int before_kill = *rc::gen::inRange(0, static_cast<int>(sizes.size()));
+  const int fds = open_fds();
+  const killed_reader_result r =
+      kill_reader_program<IgnoresDeadReaderQueueOf>(sizes, before_kill, 2s);
+  RC_ASSERT(open_fds() == fds);
+  RC_ASSERT(no_child_left());
+  if (r.misframed || !r.intact || !r.in_order || r.timed_out)
+    RC_FAIL("after the reader was killed inside a record, a get of the parent read from the "
+            "middle of it (a corrupt header, a wrong value, or a length it waits for)");
 }
 
 // ---------------------------------------------------------------------------

@@ -148,7 +148,12 @@ namespace interleave {
 // with blocking reads, so a writer killed in the middle of a record longer
 // than Os::pipe_buf makes it wait for ever (end-of-file cannot come: the
 // reader's own process holds a write end). Models and property tests show it.
-enum class ipc_queue_bug { none, blocks_mid_record };
+//
+// The second twin (ipc_queue_bug::ignores_dead_reader) takes the read lock
+// back from a reader that died holding it as if nothing had happened: after
+// a death in the middle of a record, the next get reads from inside that
+// record (a corrupt header, or a wrong value).
+enum class ipc_queue_bug { none, blocks_mid_record, ignores_dead_reader };
 
 // A get that finds the queue's stream cut for good: a reader died (or gave
 // the read lock up) in the middle of a record. Every later get of every
@@ -445,6 +450,7 @@ class BasicIpcQueue {
       const lock_status st = Os::shm_lock_until(rlock_, deadline);
       if (st == lock_status::timed_out) return std::nullopt;
       std::uint64_t& note = Os::shm_note(rlock_);
+      if (Bug == ipc_queue_bug::ignores_dead_reader && st == lock_status::owner_died) note = 0;
       if (note != 0) {  // the stream does not stand at a record boundary
         note |= note_broken | (st == lock_status::owner_died ? note_died : 0);
         const std::uint64_t seen = note;
@@ -584,6 +590,9 @@ using IpcQueue = BasicIpcQueue<T, posix_os>;
 template <class T, OsBackend Os = posix_os>
 using BrokenBlocksMidRecordIpcQueue =
     BasicIpcQueue<T, Os, cereal_codec, ipc_queue_bug::blocks_mid_record>;
+template <class T, OsBackend Os = posix_os>
+using BrokenIgnoresDeadReaderIpcQueue =
+    BasicIpcQueue<T, Os, cereal_codec, ipc_queue_bug::ignores_dead_reader>;
 
 // --- the seed's programs --------------------------------------------------------
 
