@@ -581,6 +581,49 @@ INTERLEAVE_PROP_FALSIFIED(PipeTwins, a_reader_that_keeps_its_write_end_gets_ever
   RC_ASSERT(*r == 0);
 }
 
+// --- the OS interface's shared lock on real processes -----------------------------
+
+// A child takes the lock, writes the note and waits; the parent's timed lock
+// gives up at its deadline; once the child is killed, the parent's lock
+// reports the owner's death (EOWNERDEAD, made consistent) with the note the
+// child left, and the lock works normally afterwards.
+TEST(SharedLock, a_holder_killed_is_reported_as_owner_died_and_a_timed_lock_keeps_its_deadline) {
+  const int fds = open_fds();
+  {
+    const posix_os::shm_lock l = posix_os::shm_lock_create();
+    auto [ready_r, ready_w] = Pipe<>(false);
+    auto [never_r, never_w] = Pipe<>(false);
+    Process holder([l, wfd = ready_w.write_fd(), rfd = never_r.read_fd()] {
+      if (posix_os::shm_lock_until(l, posix_os::clock::time_point::max()) !=
+          lock_status::acquired)
+        return 3;
+      posix_os::shm_note(l) = 42;
+      Connection(-1, wfd).send(1);
+      (void)Connection(rfd, -1).recv<int>();  // never comes: killed here, holding the lock
+      return 0;
+    });
+    holder.start();
+    ready_w.close();
+    EXPECT_EQ(ready_r.recv<int>(), 1);
+    const auto t0 = posix_os::clock::now();
+    EXPECT_EQ(posix_os::shm_lock_until(l, t0 + 50ms), lock_status::timed_out);
+    const auto waited = posix_os::clock::now() - t0;
+    EXPECT_GE(waited, 50ms);
+    EXPECT_LT(waited, 2050ms);  // by its deadline (slack for a loaded machine)
+    holder.kill();
+    holder.join();
+    EXPECT_EQ(holder.exitcode(), std::optional<int>(-SIGKILL));
+    EXPECT_EQ(posix_os::shm_lock_until(l, posix_os::clock::now() + 10s), lock_status::owner_died);
+    EXPECT_EQ(posix_os::shm_note(l), 42u);
+    posix_os::shm_unlock(l);
+    EXPECT_EQ(posix_os::shm_lock_until(l, posix_os::clock::now()), lock_status::acquired);
+    posix_os::shm_unlock(l);
+    posix_os::shm_lock_destroy(l);
+  }
+  EXPECT_EQ(open_fds(), fds);
+  EXPECT_TRUE(no_child_left());
+}
+
 // --- misuse: each an exception naming the argument or the state -----------------
 
 template <class F>
