@@ -422,8 +422,9 @@ struct KillReader {
       }
     } catch (const broken_queue_error& e) {
       broken = true;
-      names_the_death = std::string_view(e.what()).find("process 2 died holding the queue's "
-                                                        "read lock") != std::string_view::npos;
+      names_the_death = std::string_view(e.what()).find(
+                            "process 2 died holding the queue's "
+                            "read lock") != std::string_view::npos;
       producer.kill();
     } catch (const codec_error&) {
       misframed = true;  // a header read from inside a record
@@ -451,9 +452,7 @@ struct KillReader {
   // The search reaches every outcome: the reader not killed before it got 1;
   // killed having read nothing; killed having read 1 whole; killed in the
   // middle of a record (the queue reported broken).
-  static bool after_search() {
-    return Twin || (seen()[0] && seen()[1] && seen()[2] && seen()[3]);
-  }
+  static bool after_search() { return Twin || (seen()[0] && seen()[1] && seen()[2] && seen()[3]); }
   static std::array<bool, 4>& seen() {
     static std::array<bool, 4> s{};
     return s;

@@ -409,8 +409,8 @@ killed_reader_result kill_reader_program(const std::vector<int>& sizes, int befo
         r.in_order = r.in_order && seq > last && seq < static_cast<int>(sizes.size());
         if (!r.in_order) break;
         last = seq;
-        r.intact = r.intact &&
-                   std::get<2>(*t) == body(0, seq, sizes[static_cast<std::size_t>(seq)]);
+        r.intact =
+            r.intact && std::get<2>(*t) == body(0, seq, sizes[static_cast<std::size_t>(seq)]);
       }
     } catch (const broken_queue_error& e) {
       r.broken = true;
@@ -457,8 +457,9 @@ INTERLEAVE_PROP_FALSIFIED(IpcQueueTwins,
   RC_ASSERT(open_fds() == fds);
   RC_ASSERT(no_child_left());
   if (r.misframed || !r.intact || !r.in_order || r.timed_out)
-    RC_FAIL("after the reader was killed inside a record, a get of the parent read from the "
-            "middle of it (a corrupt header, a wrong value, or a length it waits for)");
+    RC_FAIL(
+        "after the reader was killed inside a record, a get of the parent read from the "
+        "middle of it (a corrupt header, a wrong value, or a length it waits for)");
 }
 
 // ---------------------------------------------------------------------------
@@ -594,8 +595,7 @@ TEST(SharedLock, a_holder_killed_is_reported_as_owner_died_and_a_timed_lock_keep
     auto [ready_r, ready_w] = Pipe<>(false);
     auto [never_r, never_w] = Pipe<>(false);
     Process holder([l, wfd = ready_w.write_fd(), rfd = never_r.read_fd()] {
-      if (posix_os::shm_lock_until(l, posix_os::clock::time_point::max()) !=
-          lock_status::acquired)
+      if (posix_os::shm_lock_until(l, posix_os::clock::time_point::max()) != lock_status::acquired)
         return 3;
       posix_os::shm_note(l) = 42;
       Connection(-1, wfd).send(1);

@@ -484,13 +484,13 @@ class BasicIpcQueue {
           for (std::size_t i = 0; i < frame_header_bytes; ++i)
             length |= std::to_integer<std::size_t>(rec[i]) << (8 * i);
           if (length > max_record_)
-            throw codec_error(std::string(who) + ": length header says " +
-                              std::to_string(length) + " bytes, over max_record " +
-                              std::to_string(max_record_) + " (a corrupt or foreign stream)");
+            throw codec_error(std::string(who) + ": length header says " + std::to_string(length) +
+                              " bytes, over max_record " + std::to_string(max_record_) +
+                              " (a corrupt or foreign stream)");
           if (fixed_payload != 0 && length != fixed_payload)
-            throw codec_error(std::string(who) + ": length header says " +
-                              std::to_string(length) + " bytes, a T is always " +
-                              std::to_string(fixed_payload) + " (a corrupt or foreign stream)");
+            throw codec_error(std::string(who) + ": length header says " + std::to_string(length) +
+                              " bytes, a T is always " + std::to_string(fixed_payload) +
+                              " (a corrupt or foreign stream)");
           want = frame_header_bytes + length;
         }
         if (have == want) break;
@@ -524,8 +524,7 @@ class BasicIpcQueue {
         if (*n == 0) {
           if (have == 0)
             throw os_error(std::make_error_code(std::errc::broken_pipe),
-                           std::string(who) + ": end-of-file on fd " +
-                               std::to_string(fds_.data_r) +
+                           std::string(who) + ": end-of-file on fd " + std::to_string(fds_.data_r) +
                                ": the queue's write ends are closed");
           throw short_record_error(std::string(who) + ": short record: expected " +
                                    std::to_string(want) +

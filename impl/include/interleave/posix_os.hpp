@@ -275,8 +275,9 @@ inline shm_lock_page* shm_lock_create() {
 
 // Locks `l` (until *deadline on CLOCK_MONOTONIC, or for ever when null).
 inline lock_status shm_lock_wait(shm_lock_page* l, const timespec* deadline) {
-  const int e = deadline == nullptr ? ::pthread_mutex_lock(&l->mutex)
-                                    : ::pthread_mutex_clocklock(&l->mutex, CLOCK_MONOTONIC, deadline);
+  const int e = deadline == nullptr
+                    ? ::pthread_mutex_lock(&l->mutex)
+                    : ::pthread_mutex_clocklock(&l->mutex, CLOCK_MONOTONIC, deadline);
   if (e == 0) return lock_status::acquired;
   if (e == ETIMEDOUT) return lock_status::timed_out;
   if (e == EOWNERDEAD) {
@@ -284,7 +285,8 @@ inline lock_status shm_lock_wait(shm_lock_page* l, const timespec* deadline) {
       throw_os(c, "shm_lock_until: pthread_mutex_consistent after EOWNERDEAD");
     return lock_status::owner_died;
   }
-  if (e == EDEADLK) throw_os(e, "shm_lock_until: the calling thread already holds this shared lock");
+  if (e == EDEADLK)
+    throw_os(e, "shm_lock_until: the calling thread already holds this shared lock");
   throw_os(e, "shm_lock_until: pthread_mutex_lock of a shared lock");
 }
 
