@@ -540,13 +540,13 @@ class BasicIpcQueue {
       release();
       throw;
     }
+    // The record is this thread's before the lock goes back: another thread
+    // of this process may take the lock, and me->begun, at once.
+    const record whole = std::move(rec);
+    rec.clear();
     note = 0;
     release();
-    struct consumed {
-      record& rec;
-      ~consumed() { rec.clear(); }  // keeps the capacity for the next record
-    } done{rec};
-    return C::template decode<T>(std::span<const std::byte>(rec).subspan(frame_header_bytes));
+    return C::template decode<T>(std::span<const std::byte>(whole).subspan(frame_header_bytes));
   }
 
   // The encoded size of every T when the codec says it is fixed, else 0.
