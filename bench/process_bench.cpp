@@ -24,9 +24,11 @@
 //   ipc_queue.put_get/interleave
 //                            the same 100,000 longs through IpcQueue<long>:
 //                            put() in the parent (its feeder thread writes
-//                            batches of records), get() in the child (read
-//                            token, one read of the 12-byte record, token
-//                            back)
+//                            batches of records), get() in the child (the
+//                            read lock, a robust mutex in shared memory:
+//                            no syscall uncontended; one read that never
+//                            blocks of the 12-byte record; a poll only when
+//                            the pipe is empty)
 //   Target: the Queue's throughput >= 0.8x the raw pipe's.
 //
 // Each iteration of the throughput pair starts its child and waits for it, so

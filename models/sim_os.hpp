@@ -40,11 +40,23 @@
 //   whatever the deadline, and the real clock is never read (it would make
 //   executions differ from run to run), so a zero timeout may also wait.
 //   Only time_point::max() waits for ever.
+// - try_read is read that returns std::nullopt where read would block.
+// - A shared lock (shm_lock_create) is a lock object of the kernel with an
+//   owner (pid and thread) and a 64-bit note. shm_lock_until blocks through
+//   the kernel like the other waits (its timeout, too, is the checker's).
+//   When its owner's thread ends, or its process exits or is killed, holding
+//   it, the lock is released as owner-died: the next shm_lock_until returns
+//   lock_status::owner_died, and the note is what the owner last wrote. A
+//   killed process runs no more code, so an unlock it makes while it is
+//   unwound (a destructor, a catch block) is ignored: its death releases
+//   the lock, as the robust mutex's does on POSIX. The hang board names a
+//   blocked locker and the holder ("process 2 blocks in lock of shared lock
+//   #0 held by process 3, which ...").
 // - An exception escaping the child's body exits it with 1 and records its
 //   message (stderr_of(pid)).
 // - End of execution (check_clean(), from the model's after()): no zombie
 //   and no child left unreaped, every descriptor table back to its size when
-//   the kernel was built.
+//   the kernel was built, every shared lock destroyed by its creator.
 // - A hang: every thread blocked in an OS call writes what it waits for, and
 //   why that cannot end, to the hang board (hang_board.hpp), which the
 //   checker adapters append to their deadlock verdict, e.g.
@@ -136,7 +148,10 @@ struct adopted {
     } catch (const sim_killed&) {
       // its process was killed or exited: this thread ends here
     }
-    if (k != nullptr) k->leave();
+    if (k != nullptr) {
+      k->thread_ends();
+      k->leave();
+    }
   }
 };
 template <class Sync, class F>
@@ -400,6 +415,92 @@ class sim_kernel {
     return ready_count();
   }
 
+  std::optional<std::size_t> try_read(int fd, std::span<std::byte> in) {
+    lock_type lk(m_);
+    const int me = self();
+    deliver(me);
+    const Fd e = end_of("try_read", me, fd, false);
+    Pipe& pp = pipes_[e.pipe];
+    if (in.empty()) return 0;
+    if (pp.buf.empty() && pp.writers > 0) return std::nullopt;
+    std::size_t n = 0;
+    while (n < in.size() && !pp.buf.empty()) {
+      in[n++] = pp.buf.front();
+      pp.buf.pop_front();
+    }
+    if (n > 0) changed();
+    return n;
+  }
+
+  // ---- shared locks --------------------------------------------------------
+
+  int shm_lock_create() {
+    lock_type lk(m_);
+    const int me = self();
+    deliver(me);
+    const int id = static_cast<int>(locks_.size());
+    locks_.push_back(Lock{});
+    locks_.back().creator = me;
+    return id;
+  }
+
+  lock_status shm_lock_until(int id, time_point deadline) {
+    lock_type lk(m_);
+    const int me = self();
+    deliver(me);
+    Lock& l = lock_of("shm_lock_until", id);
+    const std::size_t tid = Sync::thread_index();
+    if (l.owner != 0 && l.owner_thread == tid)
+      throw os_error(std::make_error_code(std::errc::resource_deadlock_would_occur),
+                     "shm_lock_until: this thread of process " + std::to_string(me) +
+                         " already holds shared lock #" + std::to_string(id));
+    if (l.owner != 0) {
+      Waiter w{Op::lock, me, id};
+      const auto pred = [&] { return l.owner == 0 || signalled(me); };
+      if (deadline == time_point::max())
+        block(lk, w, pred);
+      else
+        block_until(lk, w, deadline, pred);
+      deliver(me);
+      if (l.owner != 0) return lock_status::timed_out;
+    }
+    l.owner = me;
+    l.owner_thread = tid;
+    changed();
+    return std::exchange(l.died, false) ? lock_status::owner_died : lock_status::acquired;
+  }
+
+  void shm_unlock(int id) {
+    lock_type lk(m_);
+    const int me = self();
+    if (signalled(me)) return;  // a killed process runs no code: its death releases the lock
+    Lock& l = lock_of("shm_unlock", id);
+    if (l.owner != me || l.owner_thread != Sync::thread_index())
+      throw os_error(std::make_error_code(std::errc::operation_not_permitted),
+                     "shm_unlock: shared lock #" + std::to_string(id) + " is " +
+                         (l.owner == 0 ? std::string("not held")
+                                       : "held by process " + std::to_string(l.owner)) +
+                         ", not by this thread of process " + std::to_string(me));
+    l.owner = 0;
+    changed();
+  }
+
+  // Only its holder reads or writes it: no kernel step.
+  std::uint64_t& shm_note(int id) { return lock_of("shm_note", id).note; }
+
+  void shm_lock_destroy(int id) {
+    lock_type lk(m_);
+    const int me = self();
+    deliver(me);
+    Lock& l = lock_of("shm_lock_destroy", id);
+    if (l.creator != me)
+      throw os_error(std::make_error_code(std::errc::operation_not_permitted),
+                     "shm_lock_destroy: shared lock #" + std::to_string(id) +
+                         " was created by process " + std::to_string(l.creator) + ", not by " +
+                         std::to_string(me));
+    l.destroyed = true;  // as on POSIX, a holder elsewhere keeps it (the creator unmaps its view)
+  }
+
   // ---- for models ----------------------------------------------------------
 
   // No zombie, no unreaped child, every descriptor table as it was when the
@@ -419,6 +520,10 @@ class sim_kernel {
       }
       if (!fault.empty()) break;
     }
+    for (std::size_t i = 0; i < locks_.size() && fault.empty(); ++i)
+      if (!locks_[i].destroyed)
+        fault = "shared lock #" + std::to_string(i) + " was never destroyed by process " +
+                std::to_string(locks_[i].creator);
     if (fault.empty() && !thread_pid_.empty())
       fault = "a thread of process " + std::to_string(thread_pid_.begin()->second) +
               " still runs at the end";
@@ -451,11 +556,25 @@ class sim_kernel {
     detached_.push_back(std::move(t));
   }
   void leave() { thread_pid_.erase(Sync::thread_index()); }
+  // A thread that ends holding a shared lock releases it as owner-died. (The
+  // lookup takes no kernel step when the thread holds none: the checkers run
+  // one thread at a time.)
+  void thread_ends() {
+    const std::size_t tid = Sync::thread_index();
+    const int pid = self();
+    bool holds = false;
+    for (const Lock& l : locks_) holds = holds || (l.owner == pid && l.owner_thread == tid);
+    if (!holds) return;
+    lock_type lk(m_);
+    for (Lock& l : locks_)
+      if (l.owner == pid && l.owner_thread == tid) release_dead(l);
+    changed();
+  }
 
  private:
   using thread_type = typename Sync::thread;
   enum class State { running, zombie, reaped };
-  enum class Op { read, write, wait, poll };
+  enum class Op { read, write, wait, poll, lock };
   struct Fd {
     int pipe = -1;
     bool write = false;
@@ -463,6 +582,14 @@ class sim_kernel {
   struct Pipe {
     std::deque<std::byte> buf;
     unsigned readers = 0, writers = 0;
+  };
+  struct Lock {
+    int owner = 0;  // pid, 0 when free
+    std::size_t owner_thread = 0;
+    bool died = false;  // released by its owner's death: the next lock says so
+    bool destroyed = false;
+    int creator = 0;
+    std::uint64_t note = 0;
   };
   struct Proc {
     int parent = 0;
@@ -501,6 +628,8 @@ class sim_kernel {
     if (p.pending != 0) code = -p.pending;
     for (const auto& [fd, e] : p.fds) drop(e);
     p.fds.clear();
+    for (Lock& l : locks_)
+      if (l.owner == pid) release_dead(l);
     p.state = State::zombie;
     p.code = code;
     p.err = std::move(err);
@@ -517,6 +646,16 @@ class sim_kernel {
     lk.unlock();
     if (t.joinable()) t.join();
     return code;
+  }
+
+  void release_dead(Lock& l) {
+    l.owner = 0;
+    l.died = true;
+  }
+  Lock& lock_of(const char* call, int id) {
+    if (id < 0 || static_cast<std::size_t>(id) >= locks_.size())
+      throw std::invalid_argument(std::string(call) + ": no shared lock #" + std::to_string(id));
+    return locks_[static_cast<std::size_t>(id)];
   }
 
   Proc& child_of(const char* call, int pid, int me) {
@@ -665,6 +804,7 @@ class sim_kernel {
       case Op::write: return "write on fd " + std::to_string(w.arg) + " (pipe full)";
       case Op::wait: return "wait for pid " + std::to_string(w.arg);
       case Op::poll: return "poll";
+      case Op::lock: return "lock of shared lock #" + std::to_string(w.arg);
     }
     return "?";
   }
@@ -707,6 +847,12 @@ class sim_kernel {
         return me + " blocks in wait for pid " + std::to_string(w.arg) + ", which " + doing(w.arg);
       case Op::poll:
         return me + " blocks in poll on " + std::to_string(w.n) + " descriptor(s): none ready";
+      case Op::lock: {
+        const Lock& l = locks_[static_cast<std::size_t>(w.arg)];
+        return me + " blocks in lock of shared lock #" + std::to_string(w.arg) + " held by " +
+               (l.owner == 0 ? std::string("no one (being handed over)")
+                             : "process " + std::to_string(l.owner) + ", which " + doing(l.owner));
+      }
     }
     return me + " blocks";
   }
@@ -724,6 +870,7 @@ class sim_kernel {
   std::map<int, Proc> procs_;
   std::deque<Pipe>
       pipes_;  // not a vector: a blocked read/write holds a reference to its pipe across pipe()
+  std::deque<Lock> locks_;  // not a vector: a blocked locker holds a reference across create
   std::map<std::size_t, int> thread_pid_;
   std::map<std::size_t, Waiter> waiting_;
   std::map<int, thread_type> handles_;
@@ -762,6 +909,17 @@ struct sim_os {
   static std::size_t poll(std::span<poll_fd> fds, typename Sync::clock::time_point deadline) {
     return k("poll").poll(fds, deadline);
   }
+  static std::optional<std::size_t> try_read(int fd, std::span<std::byte> in) {
+    return k("try_read").try_read(fd, in);
+  }
+  using shm_lock = int;  // the kernel's lock number
+  static shm_lock shm_lock_create() { return k("shm_lock_create").shm_lock_create(); }
+  static lock_status shm_lock_until(shm_lock l, typename Sync::clock::time_point deadline) {
+    return k("shm_lock_until").shm_lock_until(l, deadline);
+  }
+  static void shm_unlock(shm_lock l) { k("shm_unlock").shm_unlock(l); }
+  static std::uint64_t& shm_note(shm_lock l) { return k("shm_note").shm_note(l); }
+  static void shm_lock_destroy(shm_lock l) { k("shm_lock_destroy").shm_lock_destroy(l); }
 
  private:
   static sim_kernel<Sync>& k(const char* call) {

@@ -342,6 +342,127 @@ INTERLEAVE_PROP_FALSIFIED(IpcQueueTwins,
 }
 
 // ---------------------------------------------------------------------------
+// A reader killed while it holds the read lock (ipc.queue.stop_sentinel)
+// ---------------------------------------------------------------------------
+
+struct killed_reader_result {
+  bool broken = false;     // a get threw broken_queue_error
+  std::string error;       // its message
+  bool misframed = false;  // a get threw codec_error: a header read from inside a record
+  bool timed_out = false;  // a get(10 s) returned nothing
+  bool intact = true;      // every value the parent got whole
+  bool in_order = true;    // and after the reader's, in order, none twice
+};
+
+// A producer process puts items of `sizes` bytes and then "STOP" (seq -1). A
+// reader process gets items and reports each one's seq to the parent; the
+// parent kills it after `before_kill` reports, so it dies somewhere in a later
+// get: waiting for the lock or for data, inside a read, in the middle of a
+// record, or after a whole one. The parent then gets with `timeout` until
+// "STOP" or an error; if the queue broke, it kills the producer (whose feeder
+// may wait for room for ever). Every descriptor and child is released.
+template <template <class> class Queue>
+killed_reader_result kill_reader_program(const std::vector<int>& sizes, int before_kill,
+                                         std::chrono::milliseconds timeout) {
+  killed_reader_result r;
+  Queue<tagged> q;
+  Process producer([&q, &sizes] {
+    for (int i = 0; i < static_cast<int>(sizes.size()); ++i)
+      q.put(tagged{0, i, body(0, i, sizes[static_cast<std::size_t>(i)])});
+    q.put(tagged{0, -1, "STOP"});
+  });
+  producer.start();
+  // After the producer's start: only the reader holds the write end, so its
+  // death is the report's end-of-file.
+  auto [report_r, report_w] = Pipe<>(false);
+  Process reader([&q, wfd = report_w.write_fd()] {
+    Connection report(-1, wfd);
+    for (;;) report.send(std::get<1>(q.get()));
+  });
+  reader.start();
+  report_w.close();
+  int last = -1;  // the last seq the reader got; -2: it got "STOP"
+  for (int i = 0; i < before_kill && last != -2; ++i) {
+    const int seq = report_r.recv<int>();
+    last = seq < 0 ? -2 : seq;
+  }
+  reader.kill();
+  reader.join();
+  for (;;) {  // what the reader got and reported after that
+    try {
+      const int seq = report_r.recv<int>();
+      last = seq < 0 ? -2 : std::max(last, seq);
+    } catch (const eof_error&) {
+      break;
+    }
+  }
+  if (last != -2) {
+    try {
+      for (;;) {
+        const std::optional<tagged> t = q.get(timeout);
+        if (!t) {
+          r.timed_out = true;
+          break;
+        }
+        const int seq = std::get<1>(*t);
+        if (seq == -1) break;
+        r.in_order = r.in_order && seq > last && seq < static_cast<int>(sizes.size());
+        if (!r.in_order) break;
+        last = seq;
+        r.intact =
+            r.intact && std::get<2>(*t) == body(0, seq, sizes[static_cast<std::size_t>(seq)]);
+      }
+    } catch (const broken_queue_error& e) {
+      r.broken = true;
+      r.error = e.what();
+    } catch (const codec_error&) {
+      r.misframed = true;
+    }
+  }
+  if (r.broken || r.misframed || r.timed_out || !r.in_order) producer.kill();
+  producer.join();
+  return r;
+}
+
+template <class T>
+using IgnoresDeadReaderQueueOf = BrokenIgnoresDeadReaderIpcQueue<T>;
+
+INTERLEAVE_PROP(IpcQueueProps, a_reader_killed_holding_the_read_lock_is_detected_or_costs_nothing,
+                "ipc.queue.stop_sentinel", ()) {
+  const auto sizes =
+      *rc::gen::nonEmpty(rc::gen::resize(8, rc::gen::container<std::vector<int>>(item_size())));
+  const int before_kill = *rc::gen::inRange(0, static_cast<int>(sizes.size()));
+  const int fds = open_fds();
+  const killed_reader_result r = kill_reader_program<QueueOf>(sizes, before_kill, 10s);
+  RC_TAG(r.broken ? "the reader died inside a record: broken_queue_error"
+                  : "the reader died at a record boundary");
+  RC_ASSERT(open_fds() == fds);
+  RC_ASSERT(no_child_left());
+  if (r.timed_out) RC_FAIL("a get(10 s) of the parent timed out after the reader was killed");
+  RC_ASSERT(!r.misframed);  // never a header read from inside a record
+  RC_ASSERT(r.intact);      // never a cut or mixed value
+  RC_ASSERT(r.in_order);    // and none twice
+  if (r.broken) RC_ASSERT(r.error.find("died holding the queue's read lock") != std::string::npos);
+}
+
+INTERLEAVE_PROP_FALSIFIED(IpcQueueTwins,
+                          a_reader_killed_holding_the_read_lock_is_detected_or_costs_nothing,
+                          "ipc.queue.broken_ignores_dead_reader", ()) {
+  const auto sizes =
+      *rc::gen::nonEmpty(rc::gen::resize(8, rc::gen::container<std::vector<int>>(item_size())));
+  const int before_kill = *rc::gen::inRange(0, static_cast<int>(sizes.size()));
+  const int fds = open_fds();
+  const killed_reader_result r =
+      kill_reader_program<IgnoresDeadReaderQueueOf>(sizes, before_kill, 2s);
+  RC_ASSERT(open_fds() == fds);
+  RC_ASSERT(no_child_left());
+  if (r.misframed || !r.intact || !r.in_order || r.timed_out)
+    RC_FAIL(
+        "after the reader was killed inside a record, a get of the parent read from the "
+        "middle of it (a corrupt header, a wrong value, or a length it waits for)");
+}
+
+// ---------------------------------------------------------------------------
 // ipc.queue.join_before_drain (twin): the fixed program drains, then joins
 // (above); the twin joins first. The property of the fixed program: the
 // producer's join returns. Falsified once more than the pipe holds is in flight.
@@ -459,6 +580,48 @@ INTERLEAVE_PROP_FALSIFIED(PipeTwins, a_reader_that_keeps_its_write_end_gets_ever
         "own copy "
         "of the write end keeps end-of-file from coming (killed and reaped)");
   RC_ASSERT(*r == 0);
+}
+
+// --- the OS interface's shared lock on real processes -----------------------------
+
+// A child takes the lock, writes the note and waits; the parent's timed lock
+// gives up at its deadline; once the child is killed, the parent's lock
+// reports the owner's death (EOWNERDEAD, made consistent) with the note the
+// child left, and the lock works normally afterwards.
+TEST(SharedLock, a_holder_killed_is_reported_as_owner_died_and_a_timed_lock_keeps_its_deadline) {
+  const int fds = open_fds();
+  {
+    const posix_os::shm_lock l = posix_os::shm_lock_create();
+    auto [ready_r, ready_w] = Pipe<>(false);
+    auto [never_r, never_w] = Pipe<>(false);
+    Process holder([l, wfd = ready_w.write_fd(), rfd = never_r.read_fd()] {
+      if (posix_os::shm_lock_until(l, posix_os::clock::time_point::max()) != lock_status::acquired)
+        return 3;
+      posix_os::shm_note(l) = 42;
+      Connection(-1, wfd).send(1);
+      (void)Connection(rfd, -1).recv<int>();  // never comes: killed here, holding the lock
+      return 0;
+    });
+    holder.start();
+    ready_w.close();
+    EXPECT_EQ(ready_r.recv<int>(), 1);
+    const auto t0 = posix_os::clock::now();
+    EXPECT_EQ(posix_os::shm_lock_until(l, t0 + 50ms), lock_status::timed_out);
+    const auto waited = posix_os::clock::now() - t0;
+    EXPECT_GE(waited, 50ms);
+    EXPECT_LT(waited, 2050ms);  // by its deadline (slack for a loaded machine)
+    holder.kill();
+    holder.join();
+    EXPECT_EQ(holder.exitcode(), std::optional<int>(-SIGKILL));
+    EXPECT_EQ(posix_os::shm_lock_until(l, posix_os::clock::now() + 10s), lock_status::owner_died);
+    EXPECT_EQ(posix_os::shm_note(l), 42u);
+    posix_os::shm_unlock(l);
+    EXPECT_EQ(posix_os::shm_lock_until(l, posix_os::clock::now()), lock_status::acquired);
+    posix_os::shm_unlock(l);
+    posix_os::shm_lock_destroy(l);
+  }
+  EXPECT_EQ(open_fds(), fds);
+  EXPECT_TRUE(no_child_left());
 }
 
 // --- misuse: each an exception naming the argument or the state -----------------

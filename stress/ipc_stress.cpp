@@ -3,6 +3,7 @@
 //
 //   ipc_stress stop_sentinel <runs> <n>
 //   ipc_stress parent_feeder <items> <putters>
+//   ipc_stress parent_getters <items> <getters>
 //   ipc_stress join_before_drain <items> <bytes> <timeout_ms>
 //   ipc_stress pipe <runs> <items>
 //   ipc_stress pipe_keeps_write_end <items> <timeout_ms>
@@ -16,6 +17,12 @@
 //   feeder thread writes them): TSan watches put() and the feeder in the
 //   parent. The consumer checks each putter's values arrived once, in order.
 //   Prints "items=<got> out_of_order=<n> consumer=<exit code> fd_delta unreaped".
+// parent_getters: a producer process puts <items> values and one STOP per
+//   getter; <getters> threads of the parent get at once (half of them with a
+//   timeout of a few microseconds, half untimed): TSan watches the read lock
+//   (a robust pthread mutex in shared memory) and the per-process state of
+//   the reading threads. Prints "items=<got> duplicates=<n> missing=<n>
+//   out_of_order=<n> producer=<exit code> fd_delta unreaped".
 // join_before_drain: the twin's program with a join timeout. Prints
 //   "join_timed_out=<0|1> drained=<n> producer=<exit code> fd_delta unreaped".
 // pipe: <runs> runs of the fixed pipe reader with <items> items. Prints
@@ -106,6 +113,55 @@ int parent_feeder(long items, long putters) {
   return stress::kExitOk;
 }
 
+int parent_getters(long items, long getters) {
+  const int fds = open_fds();
+  long got = 0, duplicates = 0, missing = 0, out_of_order = 0;
+  int producer_code = -1;
+  {
+    IpcQueue<std::pair<int, long>> q;  // (0, seq); seq -1 is a STOP
+    Process producer([&q, items, getters] {
+      for (long i = 0; i < items; ++i) q.put({0, i});
+      for (long g = 0; g < getters; ++g) q.put({0, -1});
+    });
+    producer.start();  // before the first thread of this process
+    std::vector<std::vector<long>> seen(static_cast<std::size_t>(getters));
+    std::vector<std::thread> ts;
+    for (long g = 0; g < getters; ++g)
+      ts.emplace_back([&q, &mine = seen[static_cast<std::size_t>(g)], g] {
+        for (;;) {
+          std::optional<std::pair<int, long>> v;
+          if (g % 2 == 0)
+            v = q.get();
+          else
+            v = q.get(std::chrono::microseconds(5 * g));
+          if (!v) continue;
+          if (v->second < 0) return;
+          mine.push_back(v->second);
+        }
+      });
+    for (auto& t : ts) t.join();
+    producer.join();
+    producer_code = *producer.exitcode();
+    std::vector<int> count(static_cast<std::size_t>(items), 0);
+    for (const auto& mine : seen) {
+      for (std::size_t i = 0; i < mine.size(); ++i) {
+        ++count[static_cast<std::size_t>(mine[i])];
+        out_of_order += i > 0 && mine[i] <= mine[i - 1];
+      }
+      got += static_cast<long>(mine.size());
+    }
+    for (int c : count) {
+      duplicates += c > 1 ? c - 1 : 0;
+      missing += c == 0;
+    }
+  }
+  std::printf(
+      "items=%ld duplicates=%ld missing=%ld out_of_order=%ld producer=%d fd_delta=%d "
+      "unreaped=%d\n",
+      got, duplicates, missing, out_of_order, producer_code, open_fds() - fds, unreaped());
+  return stress::kExitOk;
+}
+
 int join_before_drain(stress::Args& a) {
   const long items = a.integer("items", 1, 1'000'000), bytes = a.integer("bytes", 0, 10'000'000),
              timeout = a.integer("timeout_ms", 1, 600'000);
@@ -142,11 +198,12 @@ int main(int argc, char** argv) {
   using stress::Param;
   using stress::variant;
   const Param runs{"runs", 1, 1'000'000}, n{"n", 0, 93}, items{"items", 0, 10'000'000},
-      putters{"putters", 1, 64}, timeout{"timeout_ms", 1, 600'000};
+      putters{"putters", 1, 64}, getters{"getters", 1, 64}, timeout{"timeout_ms", 1, 600'000};
   return stress::dispatch(
       "ipc_stress", argc, argv,
       {variant("stop_sentinel", runs, n, stop_sentinel),
        variant("parent_feeder", items, putters, parent_feeder),
+       variant("parent_getters", items, getters, parent_getters),
        stress::Variant{"join_before_drain", "<items> <bytes> <timeout_ms>", join_before_drain},
        variant("pipe", runs, items, pipe_runs),
        variant("pipe_keeps_write_end", items, timeout, pipe_keeps_write_end)});

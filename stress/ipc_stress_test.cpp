@@ -1,7 +1,8 @@
 // stress/ipc_stress_test.cpp — the inter-process Queue and Pipe under
 // ThreadSanitizer: the seed's STOP-sentinel program run again and again with
 // every item once and in order, and this process's descriptor and child
-// counts unchanged; the parent's own feeder fed by 4 threads at once, clean;
+// counts unchanged; the parent's own feeder fed by 4 threads at once, and 4
+// threads of the parent getting at once through the read lock, clean;
 // the twins' hangs shown by the programs' join timeouts, with the marked line.
 #include "stress_support.hpp"
 
@@ -32,6 +33,23 @@ INTERLEAVE_TEST(IpcStress, the_parents_feeder_fed_by_four_threads_is_race_free,
                 "0 TSan reports, 4 parent threads x 50,000 puts through the parent's "
                 "feeder, " +
                     r.count("items") + " got, " + r.count("out_of_order") + " out of order");
+}
+
+INTERLEAVE_TEST(IpcStress, four_parent_threads_getting_at_once_are_race_free,
+                "ipc.queue.stop_sentinel") {
+  const StressRun r = stress.clean({"parent_getters", "100000", "4"},
+                                   {{"items", 100000},
+                                    {"duplicates", 0},
+                                    {"missing", 0},
+                                    {"out_of_order", 0},
+                                    {"producer", 0},
+                                    {"fd_delta", 0},
+                                    {"unreaped", 0}},
+                                   600s);
+  testkit::cell("ipc.queue.stop_sentinel",
+                "0 TSan reports, 4 parent threads getting at once through the shared read lock "
+                "(2 timed, 2 untimed): " +
+                    r.count("items") + " got, none twice, none missing, each thread's in order");
 }
 
 INTERLEAVE_TEST(IpcStress, joining_before_draining_more_than_the_pipe_holds_blocks,

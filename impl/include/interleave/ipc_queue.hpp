@@ -19,23 +19,28 @@
 // put() of each process, writes what is buffered to the pipe. Records of
 // several producer processes never interleave: a writer holds the queue's
 // write token (one byte in a second pipe, read to take it, written back to
-// return it) for each batch it writes; a reader holds the read token (a third
-// pipe) for each record it reads. These tokens are the cross-process locks
-// Python's Queue keeps in semaphores, made of pipes so that the OS interface
-// stays small. A get costs three syscalls: the token's read, one read of a
-// record whose length is fixed (a T the codec encodes in a fixed size, e.g.
-// an arithmetic type; else two: header, then payload) and the token's
-// write (Os::write_own_pipe where the OS has it: no signal-mask calls).
+// return it) for each batch it writes. A reader holds the queue's read lock,
+// a process-shared lock in shared memory (Os::shm_lock: on POSIX a robust
+// pthread mutex in a MAP_SHARED page), for each record it reads; the lock's
+// note, a word in the same shared memory, says whether the stream stands at
+// a record boundary or which process is reading a record and how far it got.
+// A get whose record is already in the pipe costs one syscall: a read that
+// never blocks (Os::try_read) of the whole record, whose length is fixed for
+// a T the codec encodes in a fixed size (else two: header, then payload);
+// the lock itself takes no syscall unless it is contended. When the pipe is
+// empty the get waits in a poll, which consumes nothing.
 //
 // Requires: the queue is constructed before the processes that use it are
-//   started (they inherit its descriptors); T is encodable by the codec and
-//   default-constructible; a timeout >= 0 (std::invalid_argument naming
-//   "timeout"); join_thread() only after close() (std::logic_error); no put
-//   or get after close() in the same process (std::logic_error "... queue is
-//   closed in this process").
+//   started with Os::spawn (they inherit its descriptors and its shared
+//   page). A program re-executed by posix_os::spawn_entry cannot share it:
+//   exec drops the page, and the queue offers no way to pass it. T is
+//   encodable by the codec and default-constructible; a timeout >= 0
+//   (std::invalid_argument naming "timeout"); join_thread() only after
+//   close() (std::logic_error); no put or get after close() in the same
+//   process (std::logic_error "... queue is closed in this process").
 // Guarantees:
 //   - every value put is got exactly once, whole, and the values one process
-//     put are got in the order it put them;
+//     put are got in the order it put them (unless a reader dies: below);
 //   - put() of a value the codec cannot encode (its serialization throws, or
 //     the record exceeds max_record) throws codec_error from that put() and
 //     buffers nothing; the feeder is untouched and later values still arrive;
@@ -45,14 +50,31 @@
 //     a producer before draining more than the pipe holds (Os::pipe_capacity)
 //     deadlocks: Python's documented trap, kept visible on purpose
 //     (join_before_drain_program, the ipc.queue.join_before_drain row);
-//   - get(timeout) returns by its deadline: std::nullopt when no whole
-//     record arrived before it, even in the middle of a record. A get that
-//     times out in the middle of a record keeps the bytes it read (and the
-//     read token, so no other process reads the rest of that record); the
-//     next get of this process, timed or not, goes on with that record, so a
-//     record completed later is delivered whole, and one never completed is
-//     never delivered. mid_record() says that this process holds such a
-//     begun record;
+//   - get(timeout) returns by its deadline, in every process: waiting for
+//     the read lock (a consumer process that loses the race for it gives up
+//     at its deadline) and waiting for data. It returns std::nullopt when no
+//     whole record arrived before it, even in the middle of a record. A get
+//     that times out in the middle of a record keeps the bytes it read and
+//     the read lock (so no other reader reads the rest of that record); the
+//     next get of the same thread, timed or not, goes on with that record,
+//     so a record completed later is delivered whole, and one never
+//     completed is never delivered. Gets of other threads and processes wait
+//     for the lock meanwhile. mid_record() says that this process holds such
+//     a begun record. A thread that ends while it holds one breaks the queue
+//     (as a reader's death does, below);
+//   - a reader that dies holding the read lock (its process killed, or its
+//     thread ended) is detected by the next get of any process:
+//       * at a record boundary (waiting for the lock's hand-over or for data,
+//         or after a whole record): nothing else is lost, and the next get
+//         goes on (a value the dead reader had read whole died with it);
+//       * in the middle of a record, or inside one of its reads: the stream
+//         can no longer be framed, and that get, and every later get of
+//         every process, throws broken_queue_error naming the dead process
+//         and how far it had read ("process 2 died holding the queue's read
+//         lock after reading 4 bytes of a record ..."). A death inside a read
+//         is reported so even when the read took nothing (the note cannot
+//         tell, and a cut value must never be delivered); the window is one
+//         read that does not block;
 //   - a writer killed in the middle of a record longer than Os::pipe_buf
 //     (a record it writes in pieces) breaks the queue, as Python documents
 //     for its Queue: the record is never completed, and the write token it
@@ -66,21 +88,18 @@
 //     one is open (the reader's own process holds one), the OS interface
 //     cannot tell a killed writer from a slow one (pipes carry no writer
 //     identity and a lost token looks like a held one), so it waits for
-//     ever. In a program that may kill a process using the queue, get with
-//     a timeout, and treat a timeout with mid_record() true, once the
-//     writers are known dead, as a broken queue;
+//     ever. In a program that may kill a process that puts, get with a
+//     timeout, and treat a timeout with mid_record() true, once the writers
+//     are known dead, as a broken queue;
 //   - empty() is approximate: true when no byte is in the pipe at that
 //     moment; records still in some process's feeder buffer are not seen.
-//     There is no qsize(): counting records across processes would need
-//     shared memory, which the OS interface does not offer (Python's qsize
-//     is documented as unreliable and raises on macOS).
-// Known limits: the read token's timed wait is a poll followed by a read, so
-//   a consumer *process* that loses a race for it waits for the winner's
-//   read past its own deadline (a read that returns what the pipe holds:
-//   a piece of the record, not the whole); consumers in one process wait for
-//   each other with the deadline honoured. A process killed while holding a
-//   token loses it (later writers, or readers, block; timed gets return by
-//   their deadline), as with Python's semaphores.
+//     There is no qsize(): counting records across processes would need a
+//     shared count kept by every put and get (Python's qsize is documented
+//     as unreliable and raises on macOS).
+// Known limits: the write token is still a pipe: a writer killed while it
+//   holds it (between records too) loses it, and later puts block, as with
+//   Python's semaphores; its death is not detected. A reader that dies after
+//   reading a record whole, before it returns it, takes that value with it.
 // Threads: put/get may be called from several threads of a process.
 // Memory ordering: a put() happens-before the get() that returns its value
 //   (through the feeder and the OS pipe).
@@ -89,11 +108,12 @@
 //   descriptors. A cancelled feeder that still has records to write is
 //   detached and closes its write-side descriptors itself when it finishes
 //   (a pipe with no reader left ends it with EPIPE).
-// Per-process state (the feeder, the reader's turn) is kept per pid
+// Per-process state (the feeder, the read lock's holder) is kept per pid
 // (Os::self()), not in the object's plain members: under the simulated OS all
 // processes share one address space and one object.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -128,7 +148,19 @@ namespace interleave {
 // with blocking reads, so a writer killed in the middle of a record longer
 // than Os::pipe_buf makes it wait for ever (end-of-file cannot come: the
 // reader's own process holds a write end). Models and property tests show it.
-enum class ipc_queue_bug { none, blocks_mid_record };
+//
+// The second twin (ipc_queue_bug::ignores_dead_reader) takes the read lock
+// back from a reader that died holding it as if nothing had happened: after
+// a death in the middle of a record, the next get reads from inside that
+// record (a corrupt header, or a wrong value).
+enum class ipc_queue_bug { none, blocks_mid_record, ignores_dead_reader };
+
+// A get that finds the queue's stream cut for good: a reader died (or gave
+// the read lock up) in the middle of a record. Every later get of every
+// process throws it too.
+struct broken_queue_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 template <class T, OsBackend Os = posix_os, class C = cereal_codec,
           ipc_queue_bug Bug = ipc_queue_bug::none>
@@ -148,11 +180,9 @@ class BasicIpcQueue {
       opened = {data.first, data.second};
       const auto wlock = Os::pipe();
       opened.insert(opened.end(), {wlock.first, wlock.second});
-      const auto rlock = Os::pipe();
-      opened.insert(opened.end(), {rlock.first, rlock.second});
-      fds_ = {data.first, data.second, wlock.first, wlock.second, rlock.first, rlock.second};
+      fds_ = {data.first, data.second, wlock.first, wlock.second};
       put_token(fds_.wlock_w);
-      put_token(fds_.rlock_w);
+      rlock_ = Os::shm_lock_create();
     } catch (...) {
       for (int fd : opened) Os::close(fd);
       throw;
@@ -170,6 +200,15 @@ class BasicIpcQueue {
     bool feeder_keeps_write_side = false;
     if (me) {
       std::unique_lock<mutex> lk(me->mu);
+      // A record this thread began and did not finish: the lock goes back,
+      // its note saying so (other processes that hold the queue see it broken).
+      if (me->holder == Sync::thread_index()) {
+        me->holder = no_thread;
+        try {
+          Os::shm_unlock(rlock_);
+        } catch (...) {  // released with this process's view of it below
+        }
+      }
       me->closed = true;
       me->cv.notify_all();
       if (me->hook != 0) exit_hooks::remove(me->hook);
@@ -184,7 +223,11 @@ class BasicIpcQueue {
         }
       }
     }
-    for (int fd : {fds_.data_r, fds_.rlock_r, fds_.rlock_w}) close_quietly(fd);
+    close_quietly(fds_.data_r);
+    try {
+      Os::shm_lock_destroy(rlock_);
+    } catch (...) {  // the mapping is released either way
+    }
     if (!feeder_keeps_write_side)
       for (int fd : {fds_.data_w, fds_.wlock_r, fds_.wlock_w}) close_quietly(fd);
   }
@@ -212,14 +255,13 @@ class BasicIpcQueue {
   }
   std::optional<T> get_nowait() { return get_until(clock::now(), "IpcQueue::get_nowait"); }
 
-  // True when this process has read the beginning of a record whose end has
-  // not arrived yet (a get timed out in the middle of it); the next get goes
-  // on with it. Waits while another thread of this process is inside a get.
+  // True when a get of this process timed out in the middle of a record and
+  // that record has not been finished since: the thread whose get timed out
+  // holds the read lock, and its next get goes on with the record.
   bool mid_record() {
     std::shared_ptr<local> me = mine();
     std::unique_lock<mutex> lk(me->mu);
-    me->cv.wait(lk, [&]() INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS { return !me->reading; });
-    return !me->begun.empty();
+    return me->mid;
   }
 
   // Approximate: no byte in the pipe right now.
@@ -258,9 +300,10 @@ class BasicIpcQueue {
   }
 
  private:
-  struct fd_set6 {
-    int data_r = -1, data_w = -1, wlock_r = -1, wlock_w = -1, rlock_r = -1, rlock_w = -1;
+  struct fd_set4 {
+    int data_r = -1, data_w = -1, wlock_r = -1, wlock_w = -1;
   };
+  static constexpr std::size_t no_thread = static_cast<std::size_t>(-1);
 
   // What one process keeps of the queue: its feeder and its readers' turn.
   struct local {
@@ -273,14 +316,16 @@ class BasicIpcQueue {
     bool cancelled INTERLEAVE_GUARDED_BY(mu) = false;
     bool done INTERLEAVE_GUARDED_BY(mu) = false;
     bool orphaned INTERLEAVE_GUARDED_BY(mu) = false;
-    bool reading INTERLEAVE_GUARDED_BY(mu) = false;
     std::exception_ptr error INTERLEAVE_GUARDED_BY(mu);
     std::uint64_t hook INTERLEAVE_GUARDED_BY(mu) = 0;
-    // Owned by the thread that holds `reading` (set under mu): the bytes of
-    // the record this process began to read and has not finished (header
-    // included), and whether this process holds the read token.
+    // The thread of this process that holds the queue's read lock (set while
+    // it is inside a get, and kept while a get of it timed out in the middle
+    // of a record: `mid`), or no_thread.
+    std::size_t holder INTERLEAVE_GUARDED_BY(mu) = no_thread;
+    bool mid INTERLEAVE_GUARDED_BY(mu) = false;
+    // Owned by the holder: the bytes of the record it began to read and has
+    // not finished (header included).
     record begun;
-    bool holds_read_token = false;
     typename Sync::thread feeder;  // started once under mu; joined by one caller
   };
 
@@ -309,7 +354,7 @@ class BasicIpcQueue {
 
   // The feeder thread of one process: writes buffered records in batches,
   // holding the write token for each batch.
-  static void feed(local& me, fd_set6 fds) {
+  static void feed(local& me, fd_set4 fds) {
     for (;;) {
       record batch;
       {
@@ -358,101 +403,150 @@ class BasicIpcQueue {
     me.feeder.join();  // blocks while the pipe is full and nobody drains it
   }
 
+  // The read lock's note (in the lock's shared memory, written by its
+  // holder): 0 while the stream stands at a record boundary; otherwise the
+  // pid of the process reading a record, the bytes of it read so far, and
+  // whether a read of it is under way (the read may have taken more).
+  static constexpr std::uint64_t note_broken = std::uint64_t{1} << 63;  // a get found it broken
+  static constexpr std::uint64_t note_in_read = std::uint64_t{1} << 62;
+  static constexpr std::uint64_t note_died = std::uint64_t{1} << 60;  // its holder died holding it
+  static constexpr unsigned note_pid_shift = 38;
+  static constexpr std::uint64_t note_pid_mask = (std::uint64_t{1} << 22) - 1;
+  static constexpr std::uint64_t note_have_mask = (std::uint64_t{1} << note_pid_shift) - 1;
+
+  static std::uint64_t note_of(std::size_t have, bool in_read) {
+    if (have == 0 && !in_read) return 0;
+    const auto pid = static_cast<std::uint64_t>(static_cast<unsigned>(Os::self())) & note_pid_mask;
+    return (in_read ? note_in_read : 0) | pid << note_pid_shift |
+           std::min<std::uint64_t>(have, note_have_mask);
+  }
+  static std::string describe(std::uint64_t note) {
+    const std::string pid = std::to_string((note >> note_pid_shift) & note_pid_mask);
+    const std::string have = std::to_string(note & note_have_mask);
+    std::string s = "the queue is broken: ";
+    if (note & note_died)
+      s += "process " + pid + " died holding the queue's read lock ";
+    else
+      s += "process " + pid + " gave the queue's read lock up ";
+    if (note & note_in_read)
+      s += "inside a read of a record (" + have +
+           " bytes of it read before that read, which may have taken more)";
+    else
+      s += "after reading " + have + " bytes of a record";
+    return s + "; the rest of the stream cannot be framed, so no value is delivered from it";
+  }
+
   std::optional<T> get_until(typename clock::time_point deadline, const char* who) {
     std::shared_ptr<local> me = mine();
+    const std::size_t self_thread = Sync::thread_index();
+    bool continuing = false;
     {
       std::unique_lock<mutex> lk(me->mu);
       if (me->closed)
         throw std::logic_error(std::string(who) + ": the queue is closed in this process");
-      if (!me->cv.wait_until(lk, deadline,
-                             [&]() INTERLEAVE_NO_THREAD_SAFETY_ANALYSIS { return !me->reading; }))
-        return std::nullopt;
-      me->reading = true;
+      continuing = me->holder == self_thread;  // a record this thread began
     }
-    struct turn {
-      local& me;
-      ~turn() {
-        std::unique_lock<mutex> lk(me.mu);
-        me.reading = false;
-        me.cv.notify_all();
+    if (!continuing) {
+      const lock_status st = Os::shm_lock_until(rlock_, deadline);
+      if (st == lock_status::timed_out) return std::nullopt;
+      std::uint64_t& note = Os::shm_note(rlock_);
+      if (Bug == ipc_queue_bug::ignores_dead_reader && st == lock_status::owner_died) note = 0;
+      if (note != 0) {  // the stream does not stand at a record boundary
+        note |= note_broken | (st == lock_status::owner_died ? note_died : 0);
+        const std::uint64_t seen = note;
+        Os::shm_unlock(rlock_);
+        throw broken_queue_error(std::string(who) + ": " + describe(seen));
       }
-    } my_turn{*me};
-    // From here this thread has the process's turn: me->begun and
-    // me->holds_read_token are its own until the turn ends.
-    // A blocking get reads at once (the read blocks); a timed one polls first.
-    const bool timed = deadline != clock::time_point::max();
-    if (!me->holds_read_token) {
-      if (timed && !wait_readable(fds_.rlock_r, deadline)) return std::nullopt;
-      take_token(fds_.rlock_r);
-      me->holds_read_token = true;
+      // (owner_died with a note of 0: the dead reader stood at a record
+      // boundary; a value it had read whole died with it, nothing else is lost.)
+      std::unique_lock<mutex> lk(me->mu);
+      me->holder = self_thread;
     }
-    // The read token goes back when no record is begun (a record begun and
-    // not finished keeps it: another process must not read its rest).
-    struct token_back {
-      local& me;
-      int fd;
-      ~token_back() {
-        if (!me.begun.empty() || !me.holds_read_token) return;
-        me.holds_read_token = false;
-        try {
-          put_token(fd);
-        } catch (...) {  // the token pipe is ours and never full: cannot fail
-        }
+    // From here this thread holds the read lock: me->begun and the note are its own.
+    const auto release = [&] {
+      {
+        std::unique_lock<mutex> lk(me->mu);
+        me->holder = no_thread;
+        me->mid = false;
       }
-    } give_back{*me, fds_.rlock_w};
+      Os::shm_unlock(rlock_);
+    };
     record& rec = me->begun;
-    for (;;) {
-      const std::size_t have = rec.size();
-      // Every record of a T of fixed encoded size has the same length: its
-      // header and payload are read together (never past the record).
-      std::size_t want = frame_header_bytes + fixed_payload;
-      if (have >= frame_header_bytes) {
-        std::size_t length = 0;
-        for (std::size_t i = 0; i < frame_header_bytes; ++i)
-          length |= std::to_integer<std::size_t>(rec[i]) << (8 * i);
-        if (length > max_record_) {
-          rec.clear();
-          throw codec_error(std::string(who) + ": length header says " + std::to_string(length) +
-                            " bytes, over max_record " + std::to_string(max_record_) +
-                            " (a corrupt or foreign stream)");
+    std::uint64_t& note = Os::shm_note(rlock_);
+    try {
+      for (;;) {
+        const std::size_t have = rec.size();
+        // Every record of a T of fixed encoded size has the same length: its
+        // header and payload are read together (never past the record).
+        std::size_t want = frame_header_bytes + fixed_payload;
+        if (have >= frame_header_bytes) {
+          std::size_t length = 0;
+          for (std::size_t i = 0; i < frame_header_bytes; ++i)
+            length |= std::to_integer<std::size_t>(rec[i]) << (8 * i);
+          if (length > max_record_)
+            throw codec_error(std::string(who) + ": length header says " + std::to_string(length) +
+                              " bytes, over max_record " + std::to_string(max_record_) +
+                              " (a corrupt or foreign stream)");
+          if (fixed_payload != 0 && length != fixed_payload)
+            throw codec_error(std::string(who) + ": length header says " + std::to_string(length) +
+                              " bytes, a T is always " + std::to_string(fixed_payload) +
+                              " (a corrupt or foreign stream)");
+          want = frame_header_bytes + length;
         }
-        if (fixed_payload != 0 && length != fixed_payload) {
-          rec.clear();
-          throw codec_error(std::string(who) + ": length header says " + std::to_string(length) +
-                            " bytes, a T is always " + std::to_string(fixed_payload) +
-                            " (a corrupt or foreign stream)");
+        if (have == want) break;
+        // A read that never blocks, with the note saying it is under way: a
+        // death inside it is seen as a cut record. The waits for data are
+        // polls (which consume nothing), each with the time left. (The
+        // broken twin reads the rest of a begun record with blocking reads.)
+        rec.resize(want);
+        const std::span<std::byte> rest(rec.data() + have, want - have);
+        note = note_of(have, true);
+        std::optional<std::size_t> n;
+        if (Bug == ipc_queue_bug::blocks_mid_record && have > 0)
+          n = Os::read(fds_.data_r, rest);
+        else
+          n = Os::try_read(fds_.data_r, rest);
+        rec.resize(have + n.value_or(0));
+        note = note_of(rec.size(), false);
+        if (!n) {
+          if (wait_readable(fds_.data_r, deadline)) continue;
+          // The deadline passed. At a record boundary the lock goes back; in
+          // the middle of a record this thread keeps it, and the bytes, for
+          // its next get (no other reader may read the rest).
+          if (have == 0) {
+            release();
+          } else {
+            std::unique_lock<mutex> lk(me->mu);
+            me->mid = true;
+          }
+          return std::nullopt;
         }
-        want = frame_header_bytes + length;
+        if (*n == 0) {
+          if (have == 0)
+            throw os_error(std::make_error_code(std::errc::broken_pipe),
+                           std::string(who) + ": end-of-file on fd " + std::to_string(fds_.data_r) +
+                               ": the queue's write ends are closed");
+          throw short_record_error(std::string(who) + ": short record: expected " +
+                                   std::to_string(want) +
+                                   " bytes (header included), end-of-file after " +
+                                   std::to_string(have) + ": its writer was killed mid-record");
+        }
       }
-      if (have == want) break;
-      // A timed get waits for each piece with the time left; on its deadline
-      // it keeps what it read (and the token), and the next get of this
-      // process goes on with the same record. (The broken twin polls only
-      // before a record begins, then reads the rest with blocking reads.)
-      if (timed && (have == 0 || Bug == ipc_queue_bug::none) &&
-          !wait_readable(fds_.data_r, deadline))
-        return std::nullopt;
-      rec.resize(want);
-      const std::size_t n =
-          Os::read(fds_.data_r, std::span<std::byte>(rec.data() + have, want - have));
-      rec.resize(have + n);
-      if (n == 0) {
-        rec.clear();
-        if (have == 0)
-          throw os_error(std::make_error_code(std::errc::broken_pipe),
-                         std::string(who) + ": end-of-file on fd " + std::to_string(fds_.data_r) +
-                             ": the queue's write ends are closed");
-        throw short_record_error(std::string(who) + ": short record: expected " +
-                                 std::to_string(want) +
-                                 " bytes (header included), end-of-file after " +
-                                 std::to_string(have) + ": its writer was killed mid-record");
-      }
+    } catch (const std::exception&) {
+      // End-of-file, a corrupt header, an OS error: the lock goes back. A
+      // record begun stays cut, and the note tells the next holder so.
+      note = note_of(rec.size(), false);
+      rec.clear();
+      release();
+      throw;
     }
-    struct consumed {
-      record& rec;
-      ~consumed() { rec.clear(); }  // keeps the capacity for the next record
-    } done{rec};
-    return C::template decode<T>(std::span<const std::byte>(rec).subspan(frame_header_bytes));
+    // The record is this thread's before the lock goes back: another thread
+    // of this process may take the lock, and me->begun, at once.
+    const record whole = std::move(rec);
+    rec.clear();
+    note = 0;
+    release();
+    return C::template decode<T>(std::span<const std::byte>(whole).subspan(frame_header_bytes));
   }
 
   // The encoded size of every T when the codec says it is fixed, else 0.
@@ -484,7 +578,8 @@ class BasicIpcQueue {
   }
 
   std::size_t max_record_;
-  fd_set6 fds_;
+  fd_set4 fds_;
+  typename Os::shm_lock rlock_{};
   mutex map_mu_;
   std::list<std::shared_ptr<local>> locals_ INTERLEAVE_GUARDED_BY(map_mu_);
 };
@@ -494,6 +589,9 @@ using IpcQueue = BasicIpcQueue<T, posix_os>;
 template <class T, OsBackend Os = posix_os>
 using BrokenBlocksMidRecordIpcQueue =
     BasicIpcQueue<T, Os, cereal_codec, ipc_queue_bug::blocks_mid_record>;
+template <class T, OsBackend Os = posix_os>
+using BrokenIgnoresDeadReaderIpcQueue =
+    BasicIpcQueue<T, Os, cereal_codec, ipc_queue_bug::ignores_dead_reader>;
 
 // --- the seed's programs --------------------------------------------------------
 

@@ -36,6 +36,26 @@
 //     Os::poll(fds, t)         marks each ready fd (readable, or end-of-file /
 //                              hang-up) and returns how many are; t ==
 //                              time_point::max() waits forever
+//     Os::try_read(fd, buf)    never blocks: the bytes read (>= 1), 0 at
+//                              end-of-file, std::nullopt when the pipe is
+//                              empty and a write end is open
+//   Process-shared locks (a lock in memory shared with every child spawned
+//   after its creation; not across an exec: Os::spawn only)
+//     Os::shm_lock_create()    a new, unlocked lock with a note of 0
+//     Os::shm_lock_until(l, t) locks l for the calling thread, or gives up at
+//                              deadline t (time_point::max() waits for ever):
+//                              lock_status::acquired, timed_out, or
+//                              owner_died: the lock is now the caller's, and
+//                              its previous owner died holding it (its
+//                              process was killed, or its thread ended); the
+//                              lock is usable again, and the note says what
+//                              the dead owner left
+//     Os::shm_unlock(l)        by the thread that holds it (else os_error)
+//     Os::shm_note(l)          a 64-bit word in the lock's shared memory, for
+//                              its holder only: the state the protected data
+//                              is in, readable by the next holder even when
+//                              the previous one died
+//     Os::shm_lock_destroy(l)  by the process that created it, unlocked
 //   Constants: Os::pipe_buf, Os::pipe_capacity, Os::name.
 //
 // Exit codes follow Python's Process.exitcode: >= 0 the code of a child that
@@ -52,6 +72,7 @@
 
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <span>
@@ -79,6 +100,13 @@ struct poll_fd {
   bool ready = false;
 };
 
+// What Os::shm_lock_until did.
+enum class lock_status {
+  acquired,    // locked; the previous owner unlocked it
+  owner_died,  // locked; the previous owner died holding it (see its note)
+  timed_out,   // not locked: the deadline passed first
+};
+
 template <class Os>
 concept OsBackend =
     SyncBackend<typename Os::sync> &&
@@ -96,8 +124,17 @@ concept OsBackend =
       { Os::pipe() } -> std::same_as<std::pair<int, int>>;
       { Os::read(fd, in) } -> std::same_as<std::size_t>;
       { Os::write(fd, out) } -> std::same_as<void>;
+      { Os::try_read(fd, in) } -> std::same_as<std::optional<std::size_t>>;
       { Os::close(fd) } -> std::same_as<void>;
       { Os::poll(fds, deadline) } -> std::same_as<std::size_t>;
+      // Process-shared locks.
+      { Os::shm_lock_create() } -> std::same_as<typename Os::shm_lock>;
+      requires requires(typename Os::shm_lock l) {
+        { Os::shm_lock_until(l, deadline) } -> std::same_as<lock_status>;
+        { Os::shm_unlock(l) } -> std::same_as<void>;
+        { Os::shm_note(l) } -> std::same_as<std::uint64_t&>;
+        { Os::shm_lock_destroy(l) } -> std::same_as<void>;
+      };
       { Os::pipe_buf } -> std::convertible_to<std::size_t>;
       { Os::pipe_capacity } -> std::convertible_to<std::size_t>;
       { Os::name } -> std::convertible_to<std::string_view>;

@@ -25,6 +25,24 @@
 //               end the caller holds: EPIPE cannot happen, so no signal
 //               mask is touched (the Queue returns its tokens with it)
 //   poll        poll(2) with the time left recomputed after EINTR
+//   try_read    preadv2(RWF_NOWAIT): a read that never blocks, without
+//               touching the descriptor's flags (which every process holding
+//               it shares); a kernel without RWF_NOWAIT on pipes
+//               (EOPNOTSUPP) falls back to poll(0) and read, which can only
+//               block if another reader takes the bytes in between
+//   shm_lock    a pthread mutex, PTHREAD_PROCESS_SHARED and
+//               PTHREAD_MUTEX_ROBUST, with its 64-bit note, in a page mapped
+//               MAP_SHARED | MAP_ANONYMOUS: every child forked after its
+//               creation shares it (a program re-executed by spawn_entry
+//               does not: exec drops the mapping, and no call passes it).
+//               Timed locks are pthread_mutex_clocklock(CLOCK_MONOTONIC),
+//               the clock of std::chrono::steady_clock. EOWNERDEAD (the
+//               owner's thread ended, or its process died, holding it) is
+//               returned as lock_status::owner_died after
+//               pthread_mutex_consistent, so the lock stays usable and the
+//               caller decides from the note what the death left broken.
+//               shm_lock_destroy unmaps the page in the calling process
+//               (children keep their mappings until they exit).
 //   self        getpid() cached per thread, cleared in each child by a
 //               pthread_atfork handler (a child made by a raw clone/vfork,
 //               which skips the handlers, is not supported)
@@ -93,7 +111,9 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdio_ext.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/syscall.h>
 #if __has_include(<sys/single_threaded.h>)
 #include <sys/single_threaded.h>
@@ -107,7 +127,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstdint>
 #include <cstring>
+#include <ctime>
 #include <dirent.h>
 #include <exception>
 #include <functional>
@@ -116,6 +138,7 @@
 #include <mutex>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -274,6 +297,77 @@ template <class Body>
   child_exit(code & 0xff);
   std::abort();  // not reached: _exit does not return
 }
+
+// The process-shared robust mutex of posix_os::shm_lock. Relacy's pthread.hpp
+// (in model builds that also include this header) renames pthread's mutex
+// names with macros; this block means the real ones.
+#pragma push_macro("pthread_mutex_t")
+#pragma push_macro("pthread_mutexattr_t")
+#pragma push_macro("pthread_mutexattr_init")
+#pragma push_macro("pthread_mutexattr_destroy")
+#pragma push_macro("pthread_mutex_init")
+#pragma push_macro("pthread_mutex_lock")
+#pragma push_macro("pthread_mutex_unlock")
+#undef pthread_mutex_t
+#undef pthread_mutexattr_t
+#undef pthread_mutexattr_init
+#undef pthread_mutexattr_destroy
+#undef pthread_mutex_init
+#undef pthread_mutex_lock
+#undef pthread_mutex_unlock
+struct shm_lock_page {
+  pthread_mutex_t mutex;
+  std::uint64_t note;
+};
+
+inline shm_lock_page* shm_lock_create() {
+  void* mem = ::mmap(nullptr, sizeof(shm_lock_page), PROT_READ | PROT_WRITE,
+                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) throw_os(errno, "shm_lock_create: mmap of a shared page");
+  auto* page = static_cast<shm_lock_page*>(mem);
+  pthread_mutexattr_t attr;
+  int e = ::pthread_mutexattr_init(&attr);
+  if (e == 0) e = ::pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+  if (e == 0) e = ::pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+  if (e == 0) e = ::pthread_mutex_init(&page->mutex, &attr);
+  ::pthread_mutexattr_destroy(&attr);
+  if (e != 0) {
+    ::munmap(mem, sizeof(shm_lock_page));
+    throw_os(e, "shm_lock_create: a process-shared robust mutex");
+  }
+  page->note = 0;
+  return page;
+}
+
+// Locks `l` (until *deadline on CLOCK_MONOTONIC, or for ever when null).
+inline lock_status shm_lock_wait(shm_lock_page* l, const timespec* deadline) {
+  const int e = deadline == nullptr
+                    ? ::pthread_mutex_lock(&l->mutex)
+                    : ::pthread_mutex_clocklock(&l->mutex, CLOCK_MONOTONIC, deadline);
+  if (e == 0) return lock_status::acquired;
+  if (e == ETIMEDOUT) return lock_status::timed_out;
+  if (e == EOWNERDEAD) {
+    if (const int c = ::pthread_mutex_consistent(&l->mutex); c != 0)
+      throw_os(c, "shm_lock_until: pthread_mutex_consistent after EOWNERDEAD");
+    return lock_status::owner_died;
+  }
+  if (e == EDEADLK)
+    throw_os(e, "shm_lock_until: the calling thread already holds this shared lock");
+  throw_os(e, "shm_lock_until: pthread_mutex_lock of a shared lock");
+}
+
+inline void shm_unlock(shm_lock_page* l) {
+  if (const int e = ::pthread_mutex_unlock(&l->mutex); e != 0)
+    throw_os(e, e == EPERM ? "shm_unlock: the calling thread does not hold this shared lock"
+                           : "shm_unlock: pthread_mutex_unlock of a shared lock");
+}
+#pragma pop_macro("pthread_mutex_unlock")
+#pragma pop_macro("pthread_mutex_lock")
+#pragma pop_macro("pthread_mutex_init")
+#pragma pop_macro("pthread_mutexattr_destroy")
+#pragma pop_macro("pthread_mutexattr_init")
+#pragma pop_macro("pthread_mutexattr_t")
+#pragma pop_macro("pthread_mutex_t")
 
 // A registered entry point of the re-exec start method.
 using entry_fn = int (*)(std::span<const std::byte> args, std::span<const int> fds);
@@ -532,6 +626,65 @@ struct posix_os {
     if (const int err = detail::write_all(fd, out); err != 0) detail::throw_write(fd, err);
   }
 
+  // A read that never blocks: >= 1 bytes read, 0 at end-of-file, nullopt
+  // when the pipe is empty and a write end is open.
+  static std::optional<std::size_t> try_read(int fd, std::span<std::byte> in) {
+    if (in.empty()) return 0;
+    for (;;) {
+      iovec v{in.data(), in.size()};
+      const ssize_t n = ::preadv2(fd, &v, 1, -1, RWF_NOWAIT);
+      if (n >= 0) return static_cast<std::size_t>(n);
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) return std::nullopt;
+      if (errno == EOPNOTSUPP || errno == EINVAL) {  // no RWF_NOWAIT for pipes here
+        pollfd p{fd, POLLIN, 0};
+        const int r = ::poll(&p, 1, 0);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) detail::throw_os(errno, "try_read: poll on fd " + std::to_string(fd));
+        if (p.revents & POLLNVAL)
+          detail::throw_os(EBADF, "try_read: fd " + std::to_string(fd) + " is not open");
+        if (r == 0) return std::nullopt;
+        return read(fd, in);
+      }
+      if (errno == EBADF)
+        detail::throw_os(EBADF, "try_read: fd " + std::to_string(fd) + " is not open for reading");
+      detail::throw_os(errno, "try_read: fd " + std::to_string(fd));
+    }
+  }
+
+  // --- process-shared locks --------------------------------------------------
+
+  using shm_lock = detail::shm_lock_page*;
+
+  static shm_lock shm_lock_create() { return detail::shm_lock_create(); }
+
+  static lock_status shm_lock_until(shm_lock l, clock::time_point deadline) {
+    check_lock("shm_lock_until", l);
+    if (deadline == clock::time_point::max()) return detail::shm_lock_wait(l, nullptr);
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::max(deadline, clock::time_point{}).time_since_epoch())
+                        .count();
+    const timespec ts{static_cast<time_t>(ns / 1'000'000'000),
+                      static_cast<long>(ns % 1'000'000'000)};
+    return detail::shm_lock_wait(l, &ts);
+  }
+
+  static void shm_unlock(shm_lock l) {
+    check_lock("shm_unlock", l);
+    detail::shm_unlock(l);
+  }
+
+  static std::uint64_t& shm_note(shm_lock l) {
+    check_lock("shm_note", l);
+    return l->note;
+  }
+
+  static void shm_lock_destroy(shm_lock l) {
+    check_lock("shm_lock_destroy", l);
+    if (::munmap(l, sizeof(detail::shm_lock_page)) != 0)
+      detail::throw_os(errno, "shm_lock_destroy: munmap of the shared page");
+  }
+
   static void close(int fd) {
     // On Linux the descriptor is released even when close reports EINTR: never retry.
     if (::close(fd) != 0 && errno == EBADF)
@@ -572,6 +725,11 @@ struct posix_os {
           std::string(call) + ": pid " + std::to_string(pid) +
               " is not an unreaped child of this process (never started here, or already reaped)");
     detail::throw_os(errno, std::string(call) + ": waitpid(" + std::to_string(pid) + ")");
+  }
+
+  static void check_lock(const char* call, shm_lock l) {
+    if (l == nullptr)
+      throw std::invalid_argument(std::string(call) + ": the shared lock is null (never created)");
   }
 
   // Milliseconds until `deadline`, rounded up, clamped to poll's int range.
