@@ -338,13 +338,7 @@ class sim_kernel {
       block(lk, w, [&] { return !pp.buf.empty() || pp.writers == 0 || signalled(me); });
       deliver(me);
     }
-    std::size_t n = 0;
-    while (n < in.size() && !pp.buf.empty()) {
-      in[n++] = pp.buf.front();
-      pp.buf.pop_front();
-    }
-    if (n > 0) changed();
-    return n;
+    return drain(pp, in);
   }
 
   void write(int fd, std::span<const std::byte> out) {
@@ -423,13 +417,7 @@ class sim_kernel {
     Pipe& pp = pipes_[e.pipe];
     if (in.empty()) return 0;
     if (pp.buf.empty() && pp.writers > 0) return std::nullopt;
-    std::size_t n = 0;
-    while (n < in.size() && !pp.buf.empty()) {
-      in[n++] = pp.buf.front();
-      pp.buf.pop_front();
-    }
-    if (n > 0) changed();
-    return n;
+    return drain(pp, in);
   }
 
   // ---- shared locks --------------------------------------------------------
@@ -763,6 +751,17 @@ class sim_kernel {
     waiting_.erase(Sync::thread_index());
     hang::clear(Sync::thread_index());
   }
+  // Moves what the pipe holds, up to in.size() bytes, into in; how many.
+  std::size_t drain(Pipe& pp, std::span<std::byte> in) {
+    std::size_t n = 0;
+    while (n < in.size() && !pp.buf.empty()) {
+      in[n++] = pp.buf.front();
+      pp.buf.pop_front();
+    }
+    if (n > 0) changed();
+    return n;
+  }
+
   void changed() {
     if (waiting_.empty()) return;
     if (sleepers_ > 0) {
