@@ -52,6 +52,11 @@
 //   the lock, as the robust mutex's does on POSIX. The hang board names a
 //   blocked locker and the holder ("process 2 blocks in lock of shared lock
 //   #0 held by process 3, which ...").
+// - A shared memory block (shm_block_create) is a byte array of the kernel,
+//   zero at creation. A store lands in pieces of at most pipe_buf bytes, each
+//   a step of its own, so a kill can cut it short between pieces (a real
+//   kill stops the writer between two instructions); a load is one step.
+//   check_clean() requires every block destroyed by its creator.
 // - An exception escaping the child's body exits it with 1 and records its
 //   message (stderr_of(pid)).
 // - End of execution (check_clean(), from the model's after()): no zombie
@@ -489,6 +494,57 @@ class sim_kernel {
     l.destroyed = true;  // as on POSIX, a holder elsewhere keeps it (the creator unmaps its view)
   }
 
+  // ---- shared memory blocks ------------------------------------------------
+
+  int shm_block_create(std::size_t bytes) {
+    if (bytes == 0) throw std::invalid_argument("shm_block_create: bytes must be >= 1, got 0");
+    lock_type lk(m_);
+    const int me = self();
+    deliver(me);
+    const int id = static_cast<int>(blocks_.size());
+    blocks_.push_back(Block{});
+    blocks_.back().size = bytes;
+    blocks_.back().creator = me;
+    return id;
+  }
+
+  void shm_store(int id, std::size_t offset, std::span<const std::byte> in) {
+    range_of("shm_store", id, offset, in.size());
+    std::size_t done = 0;
+    do {
+      lock_type lk(m_);
+      deliver(self());
+      Block& b = block_of("shm_store", id);
+      const std::size_t n = std::min(pipe_buf_, in.size() - done);
+      if (b.bytes.size() < offset + done + n) b.bytes.resize(offset + done + n);
+      std::copy_n(in.begin() + static_cast<std::ptrdiff_t>(done), n,
+                  b.bytes.begin() + static_cast<std::ptrdiff_t>(offset + done));
+      done += n;
+    } while (done < in.size());
+  }
+
+  void shm_load(int id, std::size_t offset, std::span<std::byte> out) {
+    range_of("shm_load", id, offset, out.size());
+    lock_type lk(m_);
+    deliver(self());
+    const Block& b = block_of("shm_load", id);
+    for (std::size_t i = 0; i < out.size(); ++i)
+      out[i] = offset + i < b.bytes.size() ? b.bytes[offset + i] : std::byte{0};
+  }
+
+  void shm_block_destroy(int id) {
+    lock_type lk(m_);
+    const int me = self();
+    deliver(me);
+    Block& b = block_of("shm_block_destroy", id);
+    if (b.creator != me)
+      throw os_error(std::make_error_code(std::errc::operation_not_permitted),
+                     "shm_block_destroy: shared block #" + std::to_string(id) +
+                         " was created by process " + std::to_string(b.creator) + ", not by " +
+                         std::to_string(me));
+    b.destroyed = true;
+  }
+
   // ---- for models ----------------------------------------------------------
 
   // No zombie, no unreaped child, every descriptor table as it was when the
@@ -512,6 +568,10 @@ class sim_kernel {
       if (!locks_[i].destroyed)
         fault = "shared lock #" + std::to_string(i) + " was never destroyed by process " +
                 std::to_string(locks_[i].creator);
+    for (std::size_t i = 0; i < blocks_.size() && fault.empty(); ++i)
+      if (!blocks_[i].destroyed)
+        fault = "shared block #" + std::to_string(i) + " was never destroyed by process " +
+                std::to_string(blocks_[i].creator);
     if (fault.empty() && !thread_pid_.empty())
       fault = "a thread of process " + std::to_string(thread_pid_.begin()->second) +
               " still runs at the end";
@@ -579,6 +639,12 @@ class sim_kernel {
     int creator = 0;
     std::uint64_t note = 0;
   };
+  struct Block {
+    std::vector<std::byte> bytes;  // grows with the stores; beyond it the block reads zero
+    std::size_t size = 0;
+    int creator = 0;
+    bool destroyed = false;
+  };
   struct Proc {
     int parent = 0;
     State state = State::running;
@@ -644,6 +710,25 @@ class sim_kernel {
     if (id < 0 || static_cast<std::size_t>(id) >= locks_.size())
       throw std::invalid_argument(std::string(call) + ": no shared lock #" + std::to_string(id));
     return locks_[static_cast<std::size_t>(id)];
+  }
+
+  Block& block_of(const char* call, int id) {
+    if (id < 0 || static_cast<std::size_t>(id) >= blocks_.size())
+      throw std::invalid_argument(std::string(call) + ": no shared block #" + std::to_string(id));
+    Block& b = blocks_[static_cast<std::size_t>(id)];
+    if (b.destroyed)
+      throw std::invalid_argument(std::string(call) + ": shared block #" + std::to_string(id) +
+                                  " was destroyed");
+    return b;
+  }
+  // The checkers run one thread at a time: the size is read without a step.
+  void range_of(const char* call, int id, std::size_t offset, std::size_t n) {
+    const Block& b = block_of(call, id);
+    if (offset > b.size || n > b.size - offset)
+      throw std::out_of_range(std::string(call) + ": bytes [" + std::to_string(offset) + ", " +
+                              std::to_string(offset) + " + " + std::to_string(n) +
+                              ") lie outside shared block #" + std::to_string(id) + "'s " +
+                              std::to_string(b.size) + " bytes");
   }
 
   Proc& child_of(const char* call, int pid, int me) {
@@ -870,6 +955,7 @@ class sim_kernel {
   std::deque<Pipe>
       pipes_;  // not a vector: a blocked read/write holds a reference to its pipe across pipe()
   std::deque<Lock> locks_;  // not a vector: a blocked locker holds a reference across create
+  std::deque<Block> blocks_;
   std::map<std::size_t, int> thread_pid_;
   std::map<std::size_t, Waiter> waiting_;
   std::map<int, thread_type> handles_;
@@ -919,6 +1005,17 @@ struct sim_os {
   static void shm_unlock(shm_lock l) { k("shm_unlock").shm_unlock(l); }
   static std::uint64_t& shm_note(shm_lock l) { return k("shm_note").shm_note(l); }
   static void shm_lock_destroy(shm_lock l) { k("shm_lock_destroy").shm_lock_destroy(l); }
+  using shm_block = int;  // the kernel's block number
+  static shm_block shm_block_create(std::size_t bytes) {
+    return k("shm_block_create").shm_block_create(bytes);
+  }
+  static void shm_store(shm_block b, std::size_t offset, std::span<const std::byte> in) {
+    k("shm_store").shm_store(b, offset, in);
+  }
+  static void shm_load(shm_block b, std::size_t offset, std::span<std::byte> out) {
+    k("shm_load").shm_load(b, offset, out);
+  }
+  static void shm_block_destroy(shm_block b) { k("shm_block_destroy").shm_block_destroy(b); }
 
  private:
   static sim_kernel<Sync>& k(const char* call) {

@@ -1,6 +1,6 @@
 // process_counts.hpp — what a process-level check counts before and after a
-// run to prove that nothing leaked: this process's open descriptors and its
-// children not yet reaped. Shared by the property tests and the stress
+// run to prove that nothing leaked: this process's open descriptors, its
+// children not yet reaped, and its shared memory mappings. Shared by the property tests and the stress
 // binaries of the process, ipc, process_pool and timeout scenarios.
 #pragma once
 
@@ -9,6 +9,8 @@
 
 #include <cerrno>
 #include <filesystem>
+#include <fstream>
+#include <string>
 
 namespace interleave::process_counts {
 
@@ -40,6 +42,20 @@ inline int unreaped() {
 inline bool no_child_left() {
   int status = 0;
   return ::waitpid(-1, &status, WNOHANG) == -1 && errno == ECHILD;
+}
+
+// The shared anonymous mappings of this process: the lines of
+// /proc/self/maps naming "/dev/zero (deleted)", as the kernel shows
+// MAP_SHARED | MAP_ANONYMOUS memory (a shared memory block, a shared lock's
+// page). One never unmapped, or a kept block mapped again, shows as one more.
+// Other mappings are not counted: allocators and sanitizer runtimes map and
+// unmap memory of their own.
+inline int shared_mappings() {
+  std::ifstream maps("/proc/self/maps");
+  int n = 0;
+  for (std::string line; std::getline(maps, line);)
+    n += line.find("/dev/zero (deleted)") != std::string::npos;
+  return n;
 }
 
 }  // namespace interleave::process_counts

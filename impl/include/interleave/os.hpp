@@ -56,6 +56,19 @@
 //                              is in, readable by the next holder even when
 //                              the previous one died
 //     Os::shm_lock_destroy(l)  by the process that created it, unlocked
+//   Shared memory blocks (shared with every child spawned after the block's
+//   creation; not across an exec: Os::spawn only)
+//     Os::shm_block_create(n)  a block of n >= 1 bytes, all zero
+//     Os::shm_store(b, off, bytes)  copies bytes into the block at off. One
+//                              process's stores land in program order; a
+//                              kill may cut a store short, so a reader after
+//                              the writer's death sees a prefix of its
+//                              stores, the last one possibly in part
+//     Os::shm_load(b, off, out)  copies out of the block. Meant for bytes
+//                              whose writers have ended (been reaped): bytes
+//                              stored meanwhile may be read torn
+//     Os::shm_block_destroy(b)  by the process that created it
+//     A range outside the block is std::out_of_range naming it.
 //   Constants: Os::pipe_buf, Os::pipe_capacity, Os::name.
 //
 // Exit codes follow Python's Process.exitcode: >= 0 the code of a child that
@@ -134,6 +147,13 @@ concept OsBackend =
         { Os::shm_unlock(l) } -> std::same_as<void>;
         { Os::shm_note(l) } -> std::same_as<std::uint64_t&>;
         { Os::shm_lock_destroy(l) } -> std::same_as<void>;
+      };
+      // Shared memory blocks.
+      { Os::shm_block_create(std::size_t{1}) } -> std::same_as<typename Os::shm_block>;
+      requires requires(typename Os::shm_block b, std::size_t offset) {
+        { Os::shm_store(b, offset, out) } -> std::same_as<void>;
+        { Os::shm_load(b, offset, in) } -> std::same_as<void>;
+        { Os::shm_block_destroy(b) } -> std::same_as<void>;
       };
       { Os::pipe_buf } -> std::convertible_to<std::size_t>;
       { Os::pipe_capacity } -> std::convertible_to<std::size_t>;

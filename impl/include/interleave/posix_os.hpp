@@ -43,6 +43,15 @@
 //               caller decides from the note what the death left broken.
 //               shm_lock_destroy unmaps the page in the calling process
 //               (children keep their mappings until they exit).
+//   shm_block   bytes after a small head in one mapping, MAP_SHARED |
+//               MAP_ANONYMOUS | MAP_NORESERVE: shared with every child forked
+//               after its creation, backed by memory only where touched.
+//               Each process keeps its first block and hands it out again
+//               after shm_block_destroy, zeroed (the first page by memset,
+//               later pages given back with MADV_REMOVE), so creating and
+//               destroying a block per child costs no mmap, munmap or fault.
+//               shm_store/shm_load are memcpy; a store raises the block's
+//               high-water mark (what a reuse must zero) before its bytes
 //   self        getpid() cached per thread, cleared in each child by a
 //               pthread_atfork handler (a child made by a raw clone/vfork,
 //               which skips the handlers, is not supported)
@@ -270,16 +279,29 @@ inline void (*const volatile child_exit)(int) = &::_exit;
 // what the child printed to them is written before it ends. Other streams are
 // left alone: the child leaves with _exit, as Python's child leaves with
 // os._exit, so a FILE the child opened is its to flush or close. Each stream
-// is flushed only when it holds buffered output (__fpending reads that
-// without its lock): fflush(nullptr) locks the list of streams and every
-// stream, writes to library pages that every forked child then copies
-// (measured: five page faults per spawn, parent and child together, about a
-// tenth of a bare fork + exit + wait). The unlocked read is race-free in the
-// parent (spawn refuses a multithreaded process) and in the child unless its
-// body left threads running, whose output _exit would cut short anyway.
+// is flushed only when it holds buffered output (read without its lock):
+// fflush(nullptr) locks the list of streams and every stream, writes to
+// library pages that every forked child then copies (measured: five page
+// faults per spawn, parent and child together, about a tenth of a bare
+// fork + exit + wait). The unlocked read is race-free in the parent (spawn
+// refuses a multithreaded process) and in the child unless its body left
+// threads running, whose output _exit would cut short anyway.
+//
+// With glibc the check reads the stream's own fields: glibc's FILE is public
+// (bits/types/struct_FILE.h), and a byte-oriented stream's buffered output
+// lies between _IO_write_base and _IO_write_ptr, the two fields __fpending
+// subtracts. Calling __fpending instead costs every forked child a page
+// fault on the page of libc's code it lies on. A wide-oriented stream
+// (_mode > 0) buffers elsewhere: __fpending answers for it.
+inline bool holds_output(FILE* f) {
+#if defined(__GLIBC__)
+  if (f->_mode <= 0) return f->_IO_write_ptr > f->_IO_write_base;
+#endif
+  return __fpending(f) > 0;
+}
 inline void flush_standard_streams() {
-  if (__fpending(stdout) > 0) std::fflush(stdout);
-  if (__fpending(stderr) > 0) std::fflush(stderr);
+  if (holds_output(stdout)) std::fflush(stdout);
+  if (holds_output(stderr)) std::fflush(stderr);
 }
 
 // Runs a child's body; never returns.
@@ -368,6 +390,102 @@ inline void shm_unlock(shm_lock_page* l) {
 #pragma pop_macro("pthread_mutexattr_init")
 #pragma pop_macro("pthread_mutexattr_t")
 #pragma pop_macro("pthread_mutex_t")
+
+// The memory of posix_os::shm_block: one MAP_SHARED | MAP_ANONYMOUS |
+// MAP_NORESERVE mapping, this head first, the block's bytes after it. The
+// kernel backs a page only once it is touched, so a large block costs
+// address space, not memory, until it is used; and fork copies no page-table
+// entry of a shared mapping (the child maps a page at its first touch), so
+// the mapping adds nothing measurable to a fork.
+struct shm_block_head {
+  std::size_t size;      // the bytes asked for by the block's current user
+  std::size_t capacity;  // the bytes after the head (a kept block: >= size)
+  std::size_t mapped;    // the whole mapping's length
+  pid_t creator;
+  bool recyclable;  // the process's kept block (see shm_block_create)
+  std::atomic<bool> in_use;
+  // The end of the furthest store so far, by any process: what a recycled
+  // block has to zero again.
+  std::atomic<std::size_t> high_water;
+};
+inline constexpr std::size_t shm_block_offset = 64;
+static_assert(sizeof(shm_block_head) <= shm_block_offset);
+inline constexpr std::size_t shm_block_max = std::size_t{1} << 40;
+
+// memcpy, with a short copy made inline: a forked child that calls libc's
+// memcpy faults in the page of libc's code it lies on (a shared library's
+// code is not copied at fork; the child maps each page at its first use), a
+// twentieth of a bare fork + exit + wait. The compiler barrier in the loop
+// keeps the compiler from turning it back into a memcpy call.
+inline void copy_bytes(std::byte* to, const std::byte* from, std::size_t n) {
+  if (n > 64) {
+    std::memcpy(to, from, n);
+    return;
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    to[i] = from[i];
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+  }
+}
+
+inline std::byte* shm_bytes(shm_block_head* b) {
+  return reinterpret_cast<std::byte*>(b) + shm_block_offset;
+}
+
+// The block this process keeps for reuse. A block is mapped once per process
+// and handed out again after each destroy, zeroed: a call that creates and
+// destroys a block around every child (call_with_timeout) then makes no
+// mmap, munmap or page fault for it in the parent. A forked child must not
+// take its parent's kept block (the parent may still be using it: it is the
+// block the child was started to fill), so the pointer lives in a private
+// page marked MADV_WIPEONFORK, which reads as zero in every forked child:
+// the child maps its own, and no pid is compared (a pid cache would need an
+// atfork handler, whose code every forked child runs and faults in).
+struct kept_block_page {
+  std::atomic<shm_block_head*> block;
+};
+inline kept_block_page* kept_block_slot() {
+  static kept_block_page* const slot = [] {
+    const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    void* mem = ::mmap(nullptr, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED) throw_os(errno, "shm_block_create: mmap of the kept block's page");
+    if (::madvise(mem, page, MADV_WIPEONFORK) != 0) {
+      const int e = errno;
+      ::munmap(mem, page);
+      throw_os(e, "shm_block_create: madvise(MADV_WIPEONFORK) of the kept block's page");
+    }
+    return ::new (mem) kept_block_page{{nullptr}};
+  }();
+  return slot;
+}
+
+inline shm_block_head* map_shm_block(std::size_t bytes) {
+  const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  const std::size_t mapped = (shm_block_offset + bytes + page - 1) / page * page;
+  void* mem = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE,
+                     MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (mem == MAP_FAILED)
+    throw_os(errno, "shm_block_create: mmap of " + std::to_string(mapped) + " shared bytes");
+  auto* b = ::new (mem) shm_block_head{bytes, bytes, mapped, ::getpid(), false, {true}, {0}};
+  return b;
+}
+
+// Zeroes what stores reached, so the block reads as new: the bytes of the
+// first page with memset, whole pages after it given back to the kernel
+// (MADV_REMOVE: they read as zero, and hold no memory, until touched again).
+inline void zero_shm_block(shm_block_head* b) {
+  const std::size_t used = std::min(b->high_water.load(std::memory_order_relaxed), b->capacity);
+  if (used == 0) return;
+  const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  const std::size_t first = std::min(used, page - shm_block_offset);
+  std::memset(shm_bytes(b), 0, first);
+  if (used > first) {
+    const std::size_t end = (shm_block_offset + used + page - 1) / page * page;
+    if (::madvise(reinterpret_cast<std::byte*>(b) + page, end - page, MADV_REMOVE) != 0)
+      std::memset(shm_bytes(b) + first, 0, used - first);  // cannot fail on shmem; still zero
+  }
+  b->high_water.store(0, std::memory_order_relaxed);
+}
 
 // A registered entry point of the re-exec start method.
 using entry_fn = int (*)(std::span<const std::byte> args, std::span<const int> fds);
@@ -685,6 +803,68 @@ struct posix_os {
       detail::throw_os(errno, "shm_lock_destroy: munmap of the shared page");
   }
 
+  // --- shared memory blocks ------------------------------------------------
+
+  using shm_block = detail::shm_block_head*;
+
+  static shm_block shm_block_create(std::size_t bytes) {
+    if (bytes == 0 || bytes > detail::shm_block_max)
+      throw std::invalid_argument("shm_block_create: bytes must be in [1, 2^40], got " +
+                                  std::to_string(bytes));
+    std::atomic<detail::shm_block_head*>& slot = detail::kept_block_slot()->block;
+    detail::shm_block_head* kept = slot.load(std::memory_order_acquire);
+    if (kept != nullptr && kept->capacity >= bytes && !kept->in_use.exchange(true)) {
+      kept->size = bytes;
+      return kept;
+    }
+    detail::shm_block_head* b = detail::map_shm_block(bytes);
+    if (kept == nullptr) {
+      // This process keeps its first block (a forked child: its own first one).
+      b->recyclable = true;
+      if (!slot.compare_exchange_strong(kept, b)) b->recyclable = false;
+    }
+    return b;
+  }
+
+  // A kill stops a process between two instructions, so what a reader sees
+  // after the writer died is the writer's stores in program order, cut at
+  // that point; the signal fences keep the compiler from moving one store's
+  // bytes across another's. The high-water mark goes up before the bytes.
+  static void shm_store(shm_block b, std::size_t offset, std::span<const std::byte> bytes) {
+    check_range("shm_store", b, offset, bytes.size());
+    const std::size_t end = offset + bytes.size();
+    std::size_t hw = b->high_water.load(std::memory_order_relaxed);
+    while (hw < end && !b->high_water.compare_exchange_weak(hw, end, std::memory_order_relaxed)) {
+    }
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    detail::copy_bytes(detail::shm_bytes(b) + offset, bytes.data(), bytes.size());
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+  }
+
+  static void shm_load(shm_block b, std::size_t offset, std::span<std::byte> out) {
+    check_range("shm_load", b, offset, out.size());
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    if (!out.empty()) std::memcpy(out.data(), detail::shm_bytes(b) + offset, out.size());
+  }
+
+  static void shm_block_destroy(shm_block b) {
+    check_block("shm_block_destroy", b);
+    const bool ours = b->recyclable
+                          ? detail::kept_block_slot()->block.load(std::memory_order_relaxed) == b
+                          : b->creator == ::getpid();
+    if (!ours)
+      detail::throw_os(EPERM, "shm_block_destroy: the block was created by process " +
+                                  std::to_string(b->creator) + ", not by " +
+                                  std::to_string(::getpid()));
+    if (b->recyclable) {
+      detail::zero_shm_block(b);
+      b->in_use.store(false, std::memory_order_release);
+      return;
+    }
+    if (::munmap(b, b->mapped) != 0)
+      detail::throw_os(errno, "shm_block_destroy: munmap of the shared block");
+  }
+
   static void close(int fd) {
     // On Linux the descriptor is released even when close reports EINTR: never retry.
     if (::close(fd) != 0 && errno == EBADF)
@@ -730,6 +910,18 @@ struct posix_os {
   static void check_lock(const char* call, shm_lock l) {
     if (l == nullptr)
       throw std::invalid_argument(std::string(call) + ": the shared lock is null (never created)");
+  }
+
+  static void check_block(const char* call, shm_block b) {
+    if (b == nullptr)
+      throw std::invalid_argument(std::string(call) + ": the shared block is null (never created)");
+  }
+  static void check_range(const char* call, shm_block b, std::size_t offset, std::size_t n) {
+    check_block(call, b);
+    if (offset > b->size || n > b->size - offset)
+      throw std::out_of_range(std::string(call) + ": bytes [" + std::to_string(offset) + ", " +
+                              std::to_string(offset) + " + " + std::to_string(n) +
+                              ") lie outside the block's " + std::to_string(b->size) + " bytes");
   }
 
   // Milliseconds until `deadline`, rounded up, clamped to poll's int range.
