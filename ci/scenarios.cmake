@@ -192,7 +192,9 @@ interleave_scenario(process_pool
 
 interleave_scenario(timeout
   ROW timeout.seed_program
-  ROW timeout.fixed)
+  ROW timeout.fixed
+  ROW timeout.broken_outcome_first
+    NA stress "the twin's defect is an order of two stores cut by a kill, not a data race: the parent reads the block only after the child is reaped, so ThreadSanitizer has nothing to report (the model and the property test see the cut result returned)")
 
 get_property(INTERLEAVE_SCENARIOS GLOBAL PROPERTY INTERLEAVE_SCENARIOS)
 foreach(layer IN LISTS INTERLEAVE_LAYERS)

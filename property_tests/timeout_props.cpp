@@ -1,6 +1,8 @@
 // property_tests/timeout_props.cpp — call_with_timeout and the seed's
 // resolve_host on real processes (seed: "Add timeout to a function"; rows
-// timeout.fixed and the twin timeout.seed_program).
+// timeout.fixed and the twins timeout.seed_program and
+// timeout.broken_outcome_first), and posix_os's shared memory blocks, which
+// carry the child's result.
 //
 // This executable is single-threaded, as a fork needs. After every case the
 // descriptor count (/proc/self/fd) and the children (waitpid(-1, WNOHANG))
@@ -19,6 +21,8 @@
 #include <csignal>
 #include <filesystem>
 #include <limits>
+#include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -37,6 +41,66 @@ using namespace std::chrono_literals;
 
 using interleave::process_counts::no_child_left;
 using interleave::process_counts::open_fds;
+using interleave::process_counts::shared_mappings;
+
+// posix_os whose forked child kills itself with SIGKILL once it has stored
+// `bytes_left` bytes into shared memory: a real kill at a chosen point of the
+// child's stores, even inside one of them. The parent never stores, so only
+// the child's copy of the counter counts down.
+struct kill_after_bytes_os : posix_os {
+  static inline std::size_t bytes_left = 0;
+  static void shm_store(shm_block b, std::size_t offset, std::span<const std::byte> bytes) {
+    if (bytes.size() < bytes_left) {
+      posix_os::shm_store(b, offset, bytes);
+      bytes_left -= bytes.size();
+      return;
+    }
+    posix_os::shm_store(b, offset, bytes.first(bytes_left));
+    ::raise(SIGKILL);
+  }
+};
+// The child's stores for a long result: 8 bytes of result, 4 of length, 1 of outcome.
+constexpr std::size_t long_result_store_bytes = 8 + 4 + 1;
+
+// The child is killed after `k` bytes of its stores: the result returned is
+// f's, whole, exactly when the outcome byte (its last) was stored; otherwise
+// the call fails naming the child's death. Nothing is left either way.
+template <timeout_bug Bug>
+void killed_after_k_bytes() {
+  const std::size_t k = *rc::gen::inRange<std::size_t>(0, long_result_store_bytes + 2);
+  const long x = *rc::gen::inRange<long>(1, 1L << 40);
+  const int fds = open_fds();
+  kill_after_bytes_os::bytes_left = k;
+  std::optional<long> got;
+  std::string error;
+  try {
+    got = call_with_timeout_grace<kill_after_bytes_os, Bug>(
+        10s, 20ms, [](long v) { return v * 3; }, x);
+  } catch (const ChildProcessError& e) {
+    error = e.what();
+  }
+  RC_ASSERT(open_fds() == fds);
+  RC_ASSERT(no_child_left());
+  if (got) {
+    RC_ASSERT(*got == 3 * x);  // never a cut result
+    RC_ASSERT(k >= long_result_store_bytes);
+  } else {
+    RC_ASSERT(k < long_result_store_bytes);
+    RC_ASSERT(error.find("exited with status -9 without a result") != std::string::npos);
+  }
+}
+
+INTERLEAVE_PROP(TimeoutProps, a_child_killed_inside_its_stores_never_gives_a_cut_result,
+                "timeout.fixed", ()) {
+  killed_after_k_bytes<timeout_bug::none>();
+}
+
+// The twin stores the outcome first: killed after it, before the whole result,
+// the child's zeros or part of its result are returned as f's value.
+INTERLEAVE_PROP_FALSIFIED(TimeoutTwins, a_child_killed_inside_its_stores_never_gives_a_cut_result,
+                          "timeout.broken_outcome_first", ()) {
+  killed_after_k_bytes<timeout_bug::outcome_first>();
+}
 
 // The seed's gethostbyname, on this machine (no network): localhost.
 std::string gethostbyname(const std::string& host) {
@@ -95,6 +159,112 @@ INTERLEAVE_PROP(TimeoutProps, result_or_timeout_and_nothing_left, "timeout.fixed
   }
   RC_ASSERT(open_fds() == fds);
   RC_ASSERT(no_child_left());
+}
+
+// The twin works when its child is not stopped between its stores: its defect
+// is only the order, at the marked line.
+INTERLEAVE_TEST(TimeoutUnit, outcome_first_twin_on_its_happy_path, "timeout.broken_outcome_first") {
+  EXPECT_EQ((call_with_timeout_grace<posix_os, timeout_bug::outcome_first>(
+                5s, 20ms, [](long v) { return v * 3; }, 14L)),
+            42);
+  const auto lines = testkit::marker_lines("impl/include/interleave/call_with_timeout.hpp",
+                                           "interleave:bug timeout.broken_outcome_first");
+  EXPECT_EQ(lines.size(), 1u);
+  EXPECT_TRUE(no_child_left());
+}
+
+// Results of every size up to max_record come back whole (a pipe would have
+// held 64 KiB while the parent waited for the exit); one over it is an error
+// naming both sizes; the kept block is mapped once, and its pages are given
+// back after a large result.
+INTERLEAVE_TEST(TimeoutUnit, large_results_and_one_over_max_record, "timeout.fixed") {
+  (void)call_with_timeout(5s, [] { return 1; });  // maps this process's kept block
+  const int fds = open_fds(), maps = shared_mappings();
+  for (std::size_t n : {std::size_t{0}, std::size_t{4000}, std::size_t{65536}, std::size_t{1} << 20,
+                        default_max_record - 8}) {
+    const std::string got = call_with_timeout(10s, [n] { return std::string(n, 'r'); });
+    EXPECT_EQ(got.size(), n);
+    EXPECT_EQ(got.find_first_not_of('r'), std::string::npos);
+  }
+  std::string why;
+  try {
+    (void)call_with_timeout(10s, [] { return std::string(default_max_record, 'x'); });
+  } catch (const ChildProcessError& e) {
+    why = e.what();
+  }
+  EXPECT_NE(why.find("could not send its result"), std::string::npos) << why;
+  EXPECT_NE(why.find("exceeds max_record " + std::to_string(default_max_record)), std::string::npos)
+      << why;
+  EXPECT_EQ(open_fds(), fds);
+  EXPECT_EQ(shared_mappings(), maps);
+  EXPECT_TRUE(no_child_left());
+}
+
+// A call made inside the child uses the child's own block, not the one its
+// parent is waiting on.
+INTERLEAVE_TEST(TimeoutUnit, a_call_inside_the_child, "timeout.fixed") {
+  const int fds = open_fds();
+  const long got = call_with_timeout(
+      10s, [] { return call_with_timeout(5s, [](long v) { return v + 1; }, 41L) * 2; });
+  EXPECT_EQ(got, 84);
+  EXPECT_EQ(open_fds(), fds);
+  EXPECT_TRUE(no_child_left());
+}
+
+// posix_os's shared memory blocks: zero at creation, also when the kept
+// block is handed out again after a large store; a child's stores are seen
+// after it is reaped; ranges and owners are checked by name.
+INTERLEAVE_TEST(TimeoutUnit, shared_memory_blocks, "timeout.fixed") {
+  const std::size_t size = std::size_t{4} << 20;
+  const auto read_at = [](posix_os::shm_block b, std::size_t at) {
+    std::byte v{};
+    posix_os::shm_load(b, at, std::span(&v, 1));
+    return std::to_integer<int>(v);
+  };
+  for (int round = 0; round < 2; ++round) {
+    const posix_os::shm_block b = posix_os::shm_block_create(size);
+    EXPECT_EQ(read_at(b, 0), 0);
+    EXPECT_EQ(read_at(b, size / 2), 0);
+    EXPECT_EQ(read_at(b, size - 1), 0);
+    const int pid = posix_os::spawn([b, size]() -> int {
+      const std::vector<std::byte> ones(size, std::byte{1});
+      posix_os::shm_store(b, 0, ones);
+      return 0;
+    });
+    EXPECT_EQ(posix_os::wait(pid), 0);
+    EXPECT_EQ(read_at(b, 0), 1);
+    EXPECT_EQ(read_at(b, size - 1), 1);
+    std::string why;
+    try {
+      posix_os::shm_store(b, size - 1, std::vector<std::byte>(2));
+    } catch (const std::out_of_range& e) {
+      why = e.what();
+    }
+    EXPECT_NE(why.find("shm_store: bytes [" + std::to_string(size - 1) + ", "), std::string::npos)
+        << why;
+    const int other = posix_os::spawn([b]() -> int {
+      try {
+        posix_os::shm_block_destroy(b);
+      } catch (const os_error& e) {
+        return std::string(e.what()).find("was created by process") != std::string::npos ? 7 : 2;
+      }
+      return 3;
+    });
+    EXPECT_EQ(posix_os::wait(other), 7);
+    posix_os::shm_block_destroy(b);
+  }
+  // While the kept block is in use, another one is a mapping of its own,
+  // unmapped by its destroy.
+  const posix_os::shm_block kept = posix_os::shm_block_create(64);
+  const int maps = shared_mappings();
+  const posix_os::shm_block second = posix_os::shm_block_create(64);
+  EXPECT_EQ(shared_mappings(), maps + 1);
+  posix_os::shm_block_destroy(second);
+  EXPECT_EQ(shared_mappings(), maps);
+  posix_os::shm_block_destroy(kept);
+  EXPECT_EQ(shared_mappings(), maps);
+  EXPECT_THROW((void)posix_os::shm_block_create(0), std::invalid_argument);
+  EXPECT_TRUE(no_child_left());
 }
 
 INTERLEAVE_TEST(TimeoutUnit, seed_lookup_of_localhost_and_a_blocking_one, "timeout.fixed") {

@@ -9,9 +9,11 @@
 // mixed: <runs> call_with_timeout calls one after another, alternating: a
 //   function that returns 7 * i at once (timeout 30 s: it never times out)
 //   and one that blocks in pause() (timeout 1 ms: it always does). Prints
-//   "runs=<n> results=<n> timeouts=<n> wrong=<n> fd_delta=<n> unreaped=<n>":
-//   wrong counts a wrong value or a wrong outcome, fd_delta the change of
-//   this process's /proc/self/fd count across the runs, unreaped the
+//   "runs=<n> results=<n> timeouts=<n> wrong=<n> fd_delta=<n> map_delta=<n>
+//   unreaped=<n>": wrong counts a wrong value or a wrong outcome, fd_delta
+//   the change of this process's /proc/self/fd count across the runs,
+//   map_delta that of its shared memory mappings (measured after one call
+//   that maps the process's kept block), unreaped the
 //   children waitpid(-1, WNOHANG) still finds afterwards.
 // near_deadline: <runs> calls of a function that returns at once with a
 //   timeout of 0..5 ms, so the child finishes on either side of the deadline:
@@ -28,7 +30,9 @@
 // forks, and posix_os refuses fork in a multithreaded process); TSan watches
 // its memory accesses and, in the seed, the inter-process Queue's feeder in
 // the forked child (a TSan process of its own from the fork on). Nothing
-// relates the parent to the child: they meet only through a pipe.
+// relates the parent to the child for TSan: call_with_timeout's parent reads
+// the shared memory block only after the child is reaped, and the seed's
+// processes meet through a pipe.
 #include <interleave/call_with_timeout.hpp>
 
 #include <sys/wait.h>
@@ -50,6 +54,7 @@ using interleave::posix_os;
 using interleave::TimeoutError;
 
 using interleave::process_counts::open_fds;
+using interleave::process_counts::shared_mappings;
 
 // Children left to reap after a run: 0 when waitpid(-1, WNOHANG) finds none.
 using interleave::process_counts::unreaped;
@@ -60,8 +65,12 @@ long blocks(long) {
   return -1;
 }
 
+// One call before the counts: it maps the process's kept block, which stays.
+void map_kept_block() { (void)interleave::call_with_timeout(30s, times_seven, 1L); }
+
 int mixed(long runs) {
-  const int fds = open_fds();
+  map_kept_block();
+  const int fds = open_fds(), maps = shared_mappings();
   long results = 0, timeouts = 0, wrong = 0;
   for (long i = 0; i < runs; ++i) {
     const bool block = i % 2 == 1;
@@ -78,13 +87,15 @@ int mixed(long runs) {
       ++wrong;
     }
   }
-  std::printf("runs=%ld results=%ld timeouts=%ld wrong=%ld fd_delta=%d unreaped=%d\n", runs,
-              results, timeouts, wrong, open_fds() - fds, unreaped());
+  std::printf("runs=%ld results=%ld timeouts=%ld wrong=%ld fd_delta=%d map_delta=%d unreaped=%d\n",
+              runs, results, timeouts, wrong, open_fds() - fds, shared_mappings() - maps,
+              unreaped());
   return interleave::stress::kExitOk;
 }
 
 int near_deadline(long runs) {
-  const int fds = open_fds();
+  map_kept_block();
+  const int fds = open_fds(), maps = shared_mappings();
   long results = 0, timeouts = 0, wrong = 0;
   for (long i = 0; i < runs; ++i) {
     const auto timeout = std::chrono::microseconds((i * 97) % 5000);
@@ -99,8 +110,9 @@ int near_deadline(long runs) {
       ++wrong;
     }
   }
-  std::printf("runs=%ld results=%ld timeouts=%ld wrong=%ld fd_delta=%d unreaped=%d\n", runs,
-              results, timeouts, wrong, open_fds() - fds, unreaped());
+  std::printf("runs=%ld results=%ld timeouts=%ld wrong=%ld fd_delta=%d map_delta=%d unreaped=%d\n",
+              runs, results, timeouts, wrong, open_fds() - fds, shared_mappings() - maps,
+              unreaped());
   return interleave::stress::kExitOk;
 }
 

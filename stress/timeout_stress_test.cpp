@@ -1,6 +1,6 @@
 // stress/timeout_stress_test.cpp — call_with_timeout under ThreadSanitizer:
 // 10,000 calls, half of them timing out, every outcome right and this
-// process's descriptor and child counts unchanged afterwards; calls whose
+// process's descriptor, mapping and child counts unchanged afterwards; calls whose
 // child finishes on either side of the deadline never give a wrong value;
 // the seed's resolve_host (the twin) reports no exit code after terminate().
 #include "stress_support.hpp"
@@ -18,20 +18,22 @@ INTERLEAVE_TEST(TimeoutStress, ten_thousand_calls_half_timing_out_leave_nothing_
                                     {"timeouts", 5000},
                                     {"wrong", 0},
                                     {"fd_delta", 0},
+                                    {"map_delta", 0},
                                     {"unreaped", 0}},
                                    600s);
   testkit::cell("timeout.fixed", "0 TSan reports, " + r.count("runs") + " calls (" +
                                      r.count("results") + " results, " + r.count("timeouts") +
                                      " timeouts), " + r.count("wrong") +
-                                     " wrong, /proc/self/fd delta " + r.count("fd_delta") + ", " +
+                                     " wrong, /proc/self/fd delta " + r.count("fd_delta") +
+                                     ", shared mappings delta " + r.count("map_delta") + ", " +
                                      r.count("unreaped") + " unreaped (waitpid(-1, WNOHANG))");
 }
 
 INTERLEAVE_TEST(TimeoutStress, a_child_finishing_at_the_deadline_gives_its_result_or_a_timeout,
                 "timeout.fixed") {
-  const StressRun r =
-      stress.clean({"near_deadline", "2000"},
-                   {{"runs", 2000}, {"wrong", 0}, {"fd_delta", 0}, {"unreaped", 0}}, 600s);
+  const StressRun r = stress.clean(
+      {"near_deadline", "2000"},
+      {{"runs", 2000}, {"wrong", 0}, {"fd_delta", 0}, {"map_delta", 0}, {"unreaped", 0}}, 600s);
   testkit::cell("timeout.fixed", "0 TSan reports, " + r.count("runs") +
                                      " calls with timeouts of 0..5 ms: " + r.count("results") +
                                      " exact results, " + r.count("timeouts") +

@@ -5,33 +5,45 @@
 //
 //   call_with_timeout(timeout, f, args...)       the fixed one
 //   call_with_timeout_grace<Os>(timeout, grace, f, args...)
+//   call_with_timeout_grace<Os, timeout_bug::outcome_first>(...)
+//                                                a twin that stores the
+//                                                outcome before the result
 //   seed_resolve_host<Os>(lookup, host, timeout) the seed as written, with
 //                                                its races (the twin)
 //
-// call_with_timeout: the child runs f(args...) and writes its result as one
-// length-framed record (interleave/codec.hpp) to a pipe, then exits. The
-// parent reads that record until the deadline.
+// call_with_timeout: the child runs f(args...) and stores its result, encoded
+// by the codec (interleave/codec.hpp), in a shared memory block
+// (Os::shm_block) the parent created before the fork; the outcome byte is
+// stored last. The parent waits for the child's exit until the deadline
+// (Os::wait_until: on POSIX a pidfd), and reads the block once the child is
+// reaped, so nothing writes it while it is read. There is no pipe: the parent
+// sleeps once, until the exit, instead of waking for the result and again
+// for the exit, and no result is too large to be written while the parent
+// waits for the exit (a pipe holds 64 KiB).
 // Requires: timeout >= 0 and grace >= 0 (std::invalid_argument naming them);
-//   f's result encodable by the codec (a compile error otherwise); on POSIX
-//   the calling process single-threaded (the child is forked: posix_os
-//   refuses fork in a multithreaded process with an error naming the safe
-//   start method; use a ProcessPool there).
+//   f's result encodable by the codec (a compile error otherwise), at most
+//   max_record (64 MiB) encoded; on POSIX the calling process
+//   single-threaded (the child is forked: posix_os refuses fork in a
+//   multithreaded process with an error naming the safe start method; use a
+//   ProcessPool there).
 // Guarantees:
-//   - returns f's result when the child delivered it completely, even when
-//     the deadline passed meanwhile or the child was being stopped: after a
-//     timeout the parent drains the pipe to end-of-file before it decides, so
-//     a result written whole is never lost;
-//   - a result cut short is never returned: it is a timeout (TimeoutError,
-//     naming the child's pid and exit status) when the deadline passed, a
-//     ChildProcessError otherwise;
+//   - returns f's result when the child stored it completely, even when the
+//     deadline passed meanwhile or the child was being stopped: the block is
+//     read after every exit, timed out or not, so a result stored whole is
+//     never lost;
+//   - a result cut short is never returned (its outcome byte is still
+//     none): it is a timeout (TimeoutError, naming the child's pid and exit
+//     status) when the deadline passed, a ChildProcessError otherwise;
 //   - an exception escaping f is ChildProcessError carrying its message; a
 //     child that ends without a result (crash, exit) is ChildProcessError
-//     naming its exit status;
+//     naming its exit status; a result over max_record is ChildProcessError
+//     naming both sizes;
 //   - on timeout the child gets SIGTERM, then SIGKILL if it has not ended
 //     after `grace`; on every path (return or throw) the child is waited for
-//     and both pipe ends are closed: no zombie, no descriptor left.
+//     and the block destroyed: no zombie, no descriptor, no mapping left
+//     (posix_os keeps one block per process for reuse; it is mapped once).
 // Memory ordering: the child's effects reach the parent only through the
-//   result record.
+//   block, read after the child is reaped.
 #pragma once
 
 #include <cereal/types/string.hpp>
@@ -43,6 +55,7 @@
 #include <cstring>
 #include <csignal>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string_view>
 #include <span>
@@ -69,50 +82,27 @@ class ChildProcessError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The twin (row timeout.broken_outcome_first): the child stores the outcome
+// byte before the result it announces, so a child stopped between the two
+// leaves "result" over a result that is not there (zeros, or a part of it),
+// and the parent returns that as f's value.
+enum class timeout_bug { none, outcome_first };
+
 namespace detail {
 
-// A frame being read from a pipe a piece at a time: complete() once the
-// header and the whole payload are in. Held inline while it is small (the
-// usual result: nothing allocated in the parent between fork and wait, where
-// every page it writes is a copy-on-write fault), on the heap once it grows.
-class frame_reader {
- public:
-  // Where the next read goes: at least one byte.
-  std::span<std::byte> room() {
-    if (!on_heap_) {
-      if (size_ < sizeof inline_) return std::span<std::byte>(inline_).subspan(size_);
-      heap_.assign(inline_, inline_ + size_);
-      on_heap_ = true;
-    }
-    heap_.resize(size_ + std::clamp<std::size_t>(need(), 512, 65536));
-    return std::span<std::byte>(heap_).subspan(size_);
-  }
-  void commit(std::size_t n) { size_ += n; }
-  std::size_t size() const { return size_; }
-  // Bytes the frame still needs (0 once complete).
-  std::size_t need() const {
-    if (size_ < frame_header_bytes) return frame_header_bytes - size_;
-    return size_ < total() ? total() - size_ : 0;
-  }
-  bool complete() const { return need() == 0; }
-  // Header plus payload, once the header is in.
-  std::size_t total() const {
-    std::size_t length = 0;
-    for (std::size_t i = 0; i < frame_header_bytes; ++i)
-      length |= std::to_integer<std::size_t>(data()[i]) << (8 * i);
-    return frame_header_bytes + length;
-  }
-  std::span<const std::byte> payload() const {
-    return std::span<const std::byte>(data() + frame_header_bytes, total() - frame_header_bytes);
-  }
-
- private:
-  const std::byte* data() const { return on_heap_ ? heap_.data() : inline_; }
-  std::byte inline_[256];
-  std::vector<std::byte> heap_;
-  std::size_t size_ = 0;
-  bool on_heap_ = false;
+// Where the child leaves its outcome: a shared memory block (Os::shm_block)
+// the parent creates before the fork and reads after the child is reaped.
+//   byte 0       the outcome, stored last: none (0) until the rest is whole
+//   bytes 4..7   the length of what follows (32 bits)
+//   bytes 8..    f's encoded result, or a message
+enum class child_outcome : unsigned char {
+  none = 0,       // nothing complete: the child died or was stopped first
+  result = 1,     // f's result, encoded by the codec
+  raised = 2,     // the message of the exception f threw
+  unsendable = 3  // the message saying why the result could not be sent
 };
+inline constexpr std::size_t outcome_offset = 0, length_offset = 4, payload_offset = 8;
+inline constexpr std::size_t result_block_bytes = payload_offset + default_max_record;
 
 // Appends the codec's encoding of a child's result. cereal's binary archive
 // writes an arithmetic value as its own bytes, so for one those bytes are
@@ -128,137 +118,115 @@ void encode_child_result(std::vector<std::byte>& out, const R& value) {
   }
 }
 
-// The child's result record: the length header, then 1 and f's encoded
-// result, or 0 and the message of f's exception. send_record fills the
-// header and writes the record to the pipe's write end w. The parent holds
-// the read end open until it has reaped the child, so the write cannot meet
-// a missing reader (EPIPE) unless the parent process itself is gone: where
-// the OS has write_own_pipe, the child uses it (no signal-mask calls).
-template <class Os>
-void send_record(int w, std::span<std::byte> record) {
-  const std::size_t n = record.size() - frame_header_bytes;
-  if (n > default_max_record)
-    throw codec_error("call_with_timeout: the result record of " + std::to_string(n) +
-                      " bytes exceeds max_record " + std::to_string(default_max_record));
-  for (std::size_t i = 0; i < frame_header_bytes; ++i)
-    record[i] = static_cast<std::byte>((n >> (8 * i)) & 0xff);
-  if constexpr (requires { Os::write_own_pipe(w, std::span<const std::byte>(record)); })
-    Os::write_own_pipe(w, record);
-  else
-    Os::write(w, record);
-}
-
-template <class Os>
-void send_failure(int w, std::string_view message) {
-  std::vector<std::byte> record(frame_header_bytes + 1 + message.size(), std::byte{0});
-  std::memcpy(record.data() + frame_header_bytes + 1, message.data(), message.size());
-  send_record<Os>(w, record);
-}
-
-// Runs `call` in the child and sends its outcome. An arithmetic result has a
-// fixed-size record, built on the child's stack: the child allocates
-// nothing, so it copies no allocator page (its first malloc would).
-template <class Os, class R, class Call>
-void send_result(int w, Call& call) {
-  if constexpr (std::is_arithmetic_v<R>) {
-    std::byte record[frame_header_bytes + 1 + sizeof(R)];
-    try {
-      const R value = call();
-      std::memcpy(record + frame_header_bytes + 1, &value, sizeof(R));
-    } catch (const std::exception& e) {
-      send_failure<Os>(w, e.what());
-      return;
-    }
-    record[frame_header_bytes] = std::byte{1};
-    send_record<Os>(w, record);
+// Stores the payload, then its length, then the outcome: a child stopped
+// anywhere before the outcome's store leaves `none`.
+template <class Os, timeout_bug Bug>
+void store_outcome(typename Os::shm_block b, child_outcome outcome,
+                   std::span<const std::byte> payload) {
+  if (payload.size() > default_max_record) {
+    const std::string why = "call_with_timeout: the result of " + std::to_string(payload.size()) +
+                            " bytes exceeds max_record " + std::to_string(default_max_record);
+    store_outcome<Os, Bug>(b, child_outcome::unsendable, std::as_bytes(std::span(why)));
+    return;
+  }
+  const auto length = static_cast<std::uint32_t>(payload.size());
+  if constexpr (Bug == timeout_bug::outcome_first) {
+    Os::shm_store(b, length_offset, std::as_bytes(std::span(&length, 1)));
+    Os::shm_store(b, outcome_offset, std::as_bytes(std::span(&outcome, 1)));  // interleave:bug timeout.broken_outcome_first
+    Os::shm_store(b, payload_offset, payload);
   } else {
-    std::vector<std::byte> record(frame_header_bytes + 1, std::byte{0});
+    Os::shm_store(b, payload_offset, payload);
+    Os::shm_store(b, length_offset, std::as_bytes(std::span(&length, 1)));
+    Os::shm_store(b, outcome_offset, std::as_bytes(std::span(&outcome, 1)));
+  }
+}
+
+template <class Os, timeout_bug Bug>
+void store_message(typename Os::shm_block b, child_outcome outcome, std::string_view message) {
+  store_outcome<Os, Bug>(b, outcome, std::as_bytes(std::span(message.data(), message.size())));
+}
+
+// Runs `call` in the child and stores its outcome. An arithmetic result is
+// stored from the child's stack: the child allocates nothing, so it copies
+// no allocator page (its first malloc would).
+template <class Os, timeout_bug Bug, class R, class Call>
+void send_result(typename Os::shm_block b, Call& call) {
+  if constexpr (std::is_arithmetic_v<R>) {
+    R value{};
     try {
-      encode_child_result(record, call());
+      value = call();
     } catch (const std::exception& e) {
-      send_failure<Os>(w, e.what());
+      store_message<Os, Bug>(b, child_outcome::raised, e.what());
       return;
     }
-    record[frame_header_bytes] = std::byte{1};
-    send_record<Os>(w, record);
+    store_outcome<Os, Bug>(b, child_outcome::result, std::as_bytes(std::span(&value, 1)));
+  } else {
+    bool raised = true;
+    std::vector<std::byte> encoded;
+    try {
+      decltype(auto) value = call();
+      raised = false;
+      encode_child_result(encoded, value);
+    } catch (const std::exception& e) {
+      store_message<Os, Bug>(b, raised ? child_outcome::raised : child_outcome::unsendable,
+                             e.what());
+      return;
+    }
+    store_outcome<Os, Bug>(b, child_outcome::result, encoded);
   }
 }
 
 // A forked child resolves, on its first call, every library function the
 // parent has never called (lazy binding: the dynamic linker looks the symbol
 // up through each library's symbol tables, faulting their pages in), and the
-// resolution dies with the child, so every child pays it again: measured at
-// about a third of the child's page faults. Before its first fork on POSIX,
-// call_with_timeout makes the calls the child makes once in the parent:
-// write(2) (a zero-length write to the empty pipe, which writes no byte) and,
-// for a result that is not arithmetic, the codec's stream set-up and appends
-// (encoding a string, as the child does). _exit is bound at load time
-// (posix_os.hpp).
+// resolution dies with the child, so every child pays it again. For a result
+// that is not arithmetic, call_with_timeout makes the codec's calls once in
+// the parent before its first fork on POSIX (encoding a string, as the child
+// does). _exit is bound at load time (posix_os.hpp); memcpy, the child's
+// other call, the parent has made by its second call (shm_load).
 template <class R>
-void resolve_child_calls_once(int pipe_write_end) {
-  static const bool done = [pipe_write_end] {
-    if constexpr (!std::is_arithmetic_v<R>) {
-      std::vector<std::byte> scratch(frame_header_bytes + 1, std::byte{0});
+void resolve_child_calls_once() {
+  if constexpr (!std::is_arithmetic_v<R>) {
+    static const bool done = [] {
+      std::vector<std::byte> scratch;
       cereal_codec::encode_into(scratch, std::string("x"));
-    }
-    (void)::write(pipe_write_end, nullptr, 0);  // writes nothing: the pipe stays empty
-    return true;
-  }();
-  (void)done;
+      return true;
+    }();
+    (void)done;
+  }
 }
 
 }  // namespace detail
 
-template <OsBackend Os, class Rep1, class Period1, class Rep2, class Period2, class F,
-          class... Args>
+template <OsBackend Os, timeout_bug Bug = timeout_bug::none, class Rep1, class Period1, class Rep2,
+          class Period2, class F, class... Args>
 auto call_with_timeout_grace(std::chrono::duration<Rep1, Period1> timeout,
                              std::chrono::duration<Rep2, Period2> grace, F&& f, Args&&... args) {
   using clock = typename Os::sync::clock;
   using R = std::invoke_result_t<std::decay_t<F>&, std::decay_t<Args>&...>;
   static_assert(!std::is_void_v<R>,
                 "call_with_timeout: f must return a value (the child sends it back)");
+  using detail::child_outcome;
   const auto deadline = detail::deadline_after<clock>(timeout, "call_with_timeout");
   if (grace < std::chrono::duration<Rep2, Period2>::zero())
     throw std::invalid_argument("call_with_timeout: grace must be >= 0");
-  const auto [r, w] = Os::pipe();
+  if constexpr (std::is_same_v<Os, posix_os>) detail::resolve_child_calls_once<R>();
+  const typename Os::shm_block block = Os::shm_block_create(detail::result_block_bytes);
   int pid = 0;
+  std::optional<exit_code> code;
+  bool timed_out = false;
   try {
-    if constexpr (std::is_same_v<Os, posix_os>) detail::resolve_child_calls_once<R>(w);
     pid = Os::spawn(
-        [r = r, w = w, fn = std::decay_t<F>(std::forward<F>(f)),
+        [block, fn = std::decay_t<F>(std::forward<F>(f)),
          tup = std::make_tuple(std::decay_t<Args>(std::forward<Args>(args))...)]() mutable -> int {
-          Os::close(r);
           auto call = [&]() -> R { return std::apply(fn, tup); };
-          detail::send_result<Os, R>(w, call);
-          Os::close(w);
+          detail::send_result<Os, Bug, R>(block, call);
           return 0;
         });
-  } catch (...) {
-    Os::close(r);
-    Os::close(w);
-    throw;
-  }
-  Os::close(w);
-  detail::frame_reader frame;
-  bool eof = false, timed_out = false;
-  std::optional<exit_code> code;
-  // Reads what is there (or waits until `until`); false if nothing came.
-  // More than the frame comes only from a child that wrote more than one
-  // result, which the check after the loop refuses.
-  const auto read_some = [&](typename clock::time_point until) {
-    poll_fd p{r};
-    if (Os::poll(std::span<poll_fd>(&p, 1), until) == 0) return false;
-    const std::size_t n = Os::read(r, frame.room());
-    if (n == 0) eof = true;
-    frame.commit(n);
-    return true;
-  };
-  try {
-    while (!frame.complete() && !eof)
-      if (!read_some(deadline)) break;  // the deadline passed
-    if (!frame.complete() && !eof) {
-      // Timeout: stop the child, then drain the pipe to end-of-file, so a
-      // result it wrote whole before it died is still taken.
+    code = Os::wait_until(pid, deadline);
+    if (!code) {
+      // Timeout: stop the child. Whatever it stored whole before it ended is
+      // read below all the same.
       timed_out = true;
       Os::kill(pid, SIGTERM);
       code = Os::wait_until(pid, clock::now() + grace);
@@ -266,43 +234,70 @@ auto call_with_timeout_grace(std::chrono::duration<Rep1, Period1> timeout,
         Os::kill(pid, SIGKILL);
         code = Os::wait(pid);
       }
-      while (!eof) read_some(clock::time_point::max());
-    } else {
-      code = Os::wait(pid);
     }
   } catch (...) {
-    if (!code) {
+    if (pid != 0 && !code) {
       try {
         Os::kill(pid, SIGKILL);
         Os::wait(pid);
       } catch (...) {
       }
     }
-    Os::close(r);
+    Os::shm_block_destroy(block);
     throw;
   }
-  Os::close(r);
-  if (!frame.complete()) {
-    if (timed_out)
-      throw TimeoutError("call_with_timeout: no result within the timeout; child pid " +
-                         std::to_string(pid) + " stopped with exit status " +
-                         std::to_string(*code));
-    throw ChildProcessError("call_with_timeout: child pid " + std::to_string(pid) +
-                            " exited with status " + std::to_string(*code) +
-                            " without a complete result (" + std::to_string(frame.size()) +
-                            " bytes of it)");
+  // The child is reaped: nothing writes the block any more.
+  std::byte head[detail::payload_offset];
+  std::uint32_t length = 0;
+  std::vector<std::byte> payload;
+  std::optional<R> number;  // an arithmetic result, read without allocating
+  try {
+    Os::shm_load(block, 0, head);
+    std::memcpy(&length, head + detail::length_offset, sizeof length);
+    const auto outcome = static_cast<child_outcome>(head[detail::outcome_offset]);
+    if (outcome != child_outcome::none && length <= default_max_record) {
+      if constexpr (std::is_arithmetic_v<R>) {
+        if (outcome == child_outcome::result && length == sizeof(R)) {
+          R value;
+          Os::shm_load(block, detail::payload_offset, std::as_writable_bytes(std::span(&value, 1)));
+          number = value;
+        }
+      }
+      if (!number) {
+        payload.resize(length);
+        Os::shm_load(block, detail::payload_offset, payload);
+      }
+    }
+  } catch (...) {
+    Os::shm_block_destroy(block);
+    throw;
   }
-  if (frame.size() != frame.total())
-    throw ChildProcessError("call_with_timeout: the child wrote more than one result");
-  const std::span<const std::byte> payload = frame.payload();
-  if (payload.empty() || std::to_integer<int>(payload[0]) > 1)
-    throw ChildProcessError("call_with_timeout: child pid " + std::to_string(pid) +
-                            " sent a result record without its outcome flag");
-  if (std::to_integer<int>(payload[0]) == 0)
-    throw ChildProcessError(
-        "call_with_timeout: the function raised in child pid " + std::to_string(pid) + ": " +
-        std::string(reinterpret_cast<const char*>(payload.data() + 1), payload.size() - 1));
-  return cereal_codec::decode<R>(payload.subspan(1));
+  Os::shm_block_destroy(block);
+  const auto outcome = static_cast<child_outcome>(head[detail::outcome_offset]);
+  const std::string child = "child pid " + std::to_string(pid);
+  const auto text = [&] {
+    return std::string(reinterpret_cast<const char*>(payload.data()), payload.size());
+  };
+  switch (outcome) {
+    case child_outcome::none:
+      if (timed_out)
+        throw TimeoutError("call_with_timeout: no result within the timeout; " + child +
+                           " stopped with exit status " + std::to_string(*code));
+      throw ChildProcessError("call_with_timeout: " + child + " exited with status " +
+                              std::to_string(*code) + " without a result");
+    case child_outcome::result:
+      if (number) return std::move(*number);
+      if (payload.size() == length) return cereal_codec::decode<R>(payload);
+      break;
+    case child_outcome::raised:
+      throw ChildProcessError("call_with_timeout: the function raised in " + child + ": " + text());
+    case child_outcome::unsendable:
+      throw ChildProcessError("call_with_timeout: " + child +
+                              " could not send its result: " + text());
+  }
+  throw ChildProcessError(
+      "call_with_timeout: " + child + " left a result header no call writes (outcome " +
+      std::to_string(static_cast<int>(outcome)) + ", length " + std::to_string(length) + ")");
 }
 
 // What users get: POSIX, SIGKILL 100 ms after SIGTERM.
