@@ -486,11 +486,7 @@ class sim_kernel {
     const int me = self();
     deliver(me);
     Lock& l = lock_of("shm_lock_destroy", id);
-    if (l.creator != me)
-      throw os_error(std::make_error_code(std::errc::operation_not_permitted),
-                     "shm_lock_destroy: shared lock #" + std::to_string(id) +
-                         " was created by process " + std::to_string(l.creator) + ", not by " +
-                         std::to_string(me));
+    by_creator("shm_lock_destroy: shared lock #", id, l.creator, me);
     l.destroyed = true;  // as on POSIX, a holder elsewhere keeps it (the creator unmaps its view)
   }
 
@@ -537,11 +533,7 @@ class sim_kernel {
     const int me = self();
     deliver(me);
     Block& b = block_of("shm_block_destroy", id);
-    if (b.creator != me)
-      throw os_error(std::make_error_code(std::errc::operation_not_permitted),
-                     "shm_block_destroy: shared block #" + std::to_string(id) +
-                         " was created by process " + std::to_string(b.creator) + ", not by " +
-                         std::to_string(me));
+    by_creator("shm_block_destroy: shared block #", id, b.creator, me);
     b.destroyed = true;
   }
 
@@ -712,6 +704,13 @@ class sim_kernel {
     return locks_[static_cast<std::size_t>(id)];
   }
 
+  // A destroy is its creator's: an os_error naming both processes otherwise.
+  static void by_creator(const char* what, int id, int creator, int me) {
+    if (creator != me)
+      throw os_error(std::make_error_code(std::errc::operation_not_permitted),
+                     what + std::to_string(id) + " was created by process " +
+                         std::to_string(creator) + ", not by " + std::to_string(me));
+  }
   Block& block_of(const char* call, int id) {
     if (id < 0 || static_cast<std::size_t>(id) >= blocks_.size())
       throw std::invalid_argument(std::string(call) + ": no shared block #" + std::to_string(id));
