@@ -15,8 +15,9 @@
 //   call_with_timeout.empty/baseline_fork_waitpid
 //       fork(); the child _exit(0)s; waitpid
 //   call_with_timeout.empty/interleave
-//       call_with_timeout(10 s, a function returning 0): pipe, fork, the
-//       result record, poll, read, waitpid
+//       call_with_timeout(10 s, a function returning 0): fork, the child
+//       stores the result in the reused shared memory block, the parent
+//       waits for its exit (pidfd_open, poll, waitpid), reads the block
 //   Target: call_with_timeout <= 1.2x the bare fork + waitpid.
 //   The baseline's child calls _exit through a pointer, bound when the
 //   program loads, as interleave's child does: a child that calls _exit

@@ -48,9 +48,7 @@
 
 #include <cereal/types/string.hpp>
 #include <cereal/types/utility.hpp>
-#include <unistd.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <csignal>

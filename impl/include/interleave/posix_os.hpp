@@ -50,8 +50,10 @@
 //               after shm_block_destroy, zeroed (the first page by memset,
 //               later pages given back with MADV_REMOVE), so creating and
 //               destroying a block per child costs no mmap, munmap or fault.
-//               shm_store/shm_load are memcpy; a store raises the block's
-//               high-water mark (what a reuse must zero) before its bytes
+//               shm_load is memcpy; shm_store is memcpy, or an inline copy
+//               for at most 64 bytes (see copy_bytes), and raises the
+//               block's high-water mark (what a reuse must zero) before
+//               its bytes
 //   self        getpid() cached per thread, cleared in each child by a
 //               pthread_atfork handler (a child made by a raw clone/vfork,
 //               which skips the handlers, is not supported)
