@@ -56,6 +56,8 @@
 //   zero at creation. A store lands in pieces of at most pipe_buf bytes, each
 //   a step of its own, so a kill can cut it short between pieces (a real
 //   kill stops the writer between two instructions); a load is one step.
+//   As on POSIX, a destroy ends only the creator's use of the block (a use
+//   after it is an error naming the block); a child keeps its own.
 //   check_clean() requires every block destroyed by its creator.
 // - An exception escaping the child's body exits it with 1 and records its
 //   message (stderr_of(pid)).
@@ -711,13 +713,15 @@ class sim_kernel {
                      what + std::to_string(id) + " was created by process " +
                          std::to_string(creator) + ", not by " + std::to_string(me));
   }
+  // As on POSIX, a destroy ends the creator's use of a block (it unmaps its
+  // view); a child keeps its own until it exits.
   Block& block_of(const char* call, int id) {
     if (id < 0 || static_cast<std::size_t>(id) >= blocks_.size())
       throw std::invalid_argument(std::string(call) + ": no shared block #" + std::to_string(id));
     Block& b = blocks_[static_cast<std::size_t>(id)];
-    if (b.destroyed)
+    if (b.destroyed && b.creator == self())
       throw std::invalid_argument(std::string(call) + ": shared block #" + std::to_string(id) +
-                                  " was destroyed");
+                                  " was destroyed by this process");
     return b;
   }
   // The checkers run one thread at a time: the size is read without a step.
